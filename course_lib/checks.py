@@ -1,0 +1,194 @@
+"""Check helpers for the tests under each exercise. A failed check raises `CheckFailed` whose message says
+what was expected, what was got, where the largest difference is, and the likely cause.
+
+Every check takes a `name`: the thing being checked, in words a student recognises
+("rnn_cell_step output", "hidden check: float64 parity with nn.RNN"). Hidden tests use the same
+helpers, so their failures say *which* check failed without showing how it was computed.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+
+class CheckFailed(AssertionError):
+    """A course check failed. The message is written for the student."""
+
+
+def _fail(name: str, problem: str, hint: str | None = None) -> None:
+    message = f"{name}: {problem}"
+    if hint:
+        message += f"\n  hint: {hint}"
+    raise CheckFailed(message)
+
+
+def _kind(x: Any) -> str:
+    if isinstance(x, torch.Tensor):
+        return f"torch.Tensor (dtype {x.dtype})"
+    if isinstance(x, np.ndarray):
+        return f"numpy.ndarray (dtype {x.dtype})"
+    return type(x).__name__
+
+
+def _shape(x: Any) -> tuple[int, ...] | None:
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else None
+
+
+def check_true(condition: bool, name: str, problem: str, hint: str | None = None) -> None:
+    """Fail with `problem` unless `condition` holds."""
+    if not condition:
+        _fail(name, problem, hint)
+
+
+def check_type(value: Any, expected: type | tuple[type, ...], name: str, hint: str | None = None) -> None:
+    """`value` must be an instance of `expected` (e.g. torch.Tensor, np.ndarray, list)."""
+    if not isinstance(value, expected):
+        names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+        _fail(name, f"expected a {names}, got {_kind(value)}", hint)
+
+
+def check_shape(value: Any, expected: Sequence[int], name: str, hint: str | None = None) -> None:
+    """`value.shape` must equal `expected`."""
+    expected = tuple(expected)
+    got = _shape(value)
+    if got is None:
+        _fail(name, f"expected an array or tensor of shape {expected}, got {_kind(value)} with no shape", hint)
+    if got != expected:
+        auto = None
+        if sorted(got) == sorted(expected) and len(got) >= 2:
+            auto = "the right sizes in the wrong order: a transposed weight or swapped (batch, time) axes?"
+        elif len(got) != len(expected):
+            auto = f"{len(got)} dimensions instead of {len(expected)}: a missing or extra (un)squeeze or stack?"
+        _fail(name, f"expected shape {expected}, got {got}", hint or auto)
+
+
+def check_dtype(value: Any, expected: Any, name: str, hint: str | None = None) -> None:
+    """`value.dtype` must equal `expected` (a torch or numpy dtype)."""
+    got = getattr(value, "dtype", None)
+    same = got == expected
+    if isinstance(value, np.ndarray):
+        same = np.dtype(got) == np.dtype(expected)
+    if not same:
+        _fail(name, f"expected dtype {expected}, got {got}", hint)
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def check_close(actual: Any, expected: Any, name: str, *, atol: float = 1e-6, rtol: float = 1e-5,
+                hint: str | None = None) -> None:
+    """Values of `actual` must match `expected` within atol + rtol*|expected|, element by element.
+    Checks the kind (tensor vs array) and the shape first, then reports the largest difference."""
+    if isinstance(expected, torch.Tensor) and not isinstance(actual, torch.Tensor):
+        _fail(name, f"expected a torch.Tensor, got {_kind(actual)}", hint)
+    if isinstance(expected, np.ndarray) and not isinstance(actual, (np.ndarray, np.generic, float, int)):
+        _fail(name, f"expected a numpy.ndarray, got {_kind(actual)}", hint)
+    a, e = _to_numpy(actual), _to_numpy(expected)
+    if a.shape != e.shape:
+        check_shape(a, e.shape, name, hint)
+    if not np.issubdtype(a.dtype, np.number) and a.dtype != np.bool_:
+        _fail(name, f"expected numbers, got values of dtype {a.dtype}", hint)
+    a64, e64 = a.astype(np.float64), e.astype(np.float64)
+    if a64.size == 0:
+        return
+    bad_nan = np.isnan(a64) & ~np.isnan(e64)
+    if bad_nan.any():
+        where = tuple(int(i) for i in np.argwhere(bad_nan)[0])
+        _fail(name, f"{int(bad_nan.sum())} NaN value(s), first at index {where}",
+              hint or "a division by zero, log of 0, or an exploding value upstream?")
+    diff = np.asarray(np.abs(a64 - e64))
+    diff[np.isnan(a64) & np.isnan(e64)] = 0.0
+    bad = np.asarray(diff > atol + rtol * np.abs(e64))
+    if bad.any():
+        flat = int(np.argmax(np.where(bad, diff, -1.0)))
+        where = tuple(int(i) for i in np.unravel_index(flat, a64.shape))
+        where_txt = f" at index {where}" if a64.ndim else ""
+        problem = (f"values differ from the expected result.\n"
+                   f"  largest |difference| = {diff.flat[flat]:.4g}{where_txt}: "
+                   f"got {a64.flat[flat]:.6g}, expected {e64.flat[flat]:.6g}\n"
+                   f"  {int(bad.sum())} of {bad.size} entries are off (tolerance atol={atol:g}, rtol={rtol:g})")
+        auto = None
+        if np.allclose(a64, -e64, atol=atol, rtol=rtol):
+            auto = "every value has the wrong sign"
+        elif not np.any(a64):
+            auto = "your result is all zeros: is something not computed or not returned?"
+        elif np.allclose(a64, e64.T if e64.ndim == 2 else e64, atol=atol, rtol=rtol) and e64.ndim == 2:
+            auto = "your result is the transpose of the expected one"
+        _fail(name, problem, hint or auto)
+
+
+def check_equal(actual: Any, expected: Any, name: str, hint: str | None = None) -> None:
+    """Exact equality, for ids, vocabularies, strings and integer tensors. Shows the first difference."""
+    if isinstance(expected, (torch.Tensor, np.ndarray)):
+        check_type(actual, type(expected), name, hint)
+        if _shape(actual) != _shape(expected):
+            check_shape(actual, _shape(expected), name, hint)
+        a, e = _to_numpy(actual), _to_numpy(expected)
+        if not np.array_equal(a, e):
+            first = tuple(int(i) for i in np.argwhere(a != e)[0])
+            _fail(name, f"first difference at index {first}: got {a[first]!r}, expected {e[first]!r}", hint)
+        return
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            if a != e:
+                _fail(name, f"first difference at position {i}: got {a!r}, expected {e!r}\n"
+                            f"  got      {list(actual)[:12]}{' ...' if len(actual) > 12 else ''}\n"
+                            f"  expected {list(expected)[:12]}{' ...' if len(expected) > 12 else ''}", hint)
+        if len(actual) != len(expected):
+            _fail(name, f"expected {len(expected)} items, got {len(actual)}", hint)
+        return
+    if actual != expected:
+        _fail(name, f"got {actual!r}, expected {expected!r}", hint)
+
+
+def check_raises(fn: Callable[[], Any], exception: type[BaseException], name: str,
+                 hint: str | None = None) -> None:
+    """Calling `fn()` must raise `exception`."""
+    try:
+        fn()
+    except exception:
+        return
+    except Exception as err:  # noqa: BLE001 - reported to the student
+        _fail(name, f"expected {exception.__name__}, got {type(err).__name__}: {err}", hint)
+    _fail(name, f"expected {exception.__name__}, but nothing was raised", hint)
+
+
+def _resolve(path: str) -> tuple[Any, str]:
+    module_name, _, attr = path.rpartition(".")
+    try:
+        owner = importlib.import_module(module_name)
+    except ImportError:
+        owner_path, _, owner_attr = module_name.rpartition(".")
+        owner = getattr(importlib.import_module(owner_path), owner_attr)
+    return owner, attr
+
+
+@contextlib.contextmanager
+def forbid_calls(paths: Sequence[str], name: str) -> Iterator[None]:
+    """Within the block, calling any of `paths` (e.g. "torch.nn.RNN", "torch.nn.functional.rnn_tanh")
+    fails the check: a from-scratch answer must not delegate to the built-in it re-implements."""
+    saved = []
+    try:
+        for path in paths:
+            owner, attr = _resolve(path)
+            if not hasattr(owner, attr):
+                continue
+            saved.append((owner, attr, getattr(owner, attr)))
+
+            def blocked(*args: Any, _path: str = path, **kwargs: Any) -> Any:
+                _fail(name, f"your answer calls {_path}; this exercise asks you to write it yourself")
+
+            setattr(owner, attr, blocked)
+        yield
+    finally:
+        for owner, attr, original in reversed(saved):
+            setattr(owner, attr, original)

@@ -1,0 +1,131 @@
+"""Build the course's notebooks from their text sources.
+
+    sources/<day>.py  (jupytext "percent" format, the file authors edit)
+      -> solutions/<day>/<day>.ipynb   nbgrader source notebook, outputs empty
+      -> notebooks/<day>/<day>.ipynb   student release, made by the real `nbgrader generate_assignment`
+
+Cells are marked in the source with jupytext cell metadata:
+    # %% nbgrader="answer" grade_id="encode"                  autograded answer cell (BEGIN/END SOLUTION inside)
+    # %% nbgrader="tests" grade_id="test_encode" points=1     its test cell (BEGIN/END HIDDEN TESTS inside)
+    # %% [markdown] nbgrader="manual" grade_id="reflection" points=2   hand-graded written answer
+    # %% nbgrader="readonly" grade_id="setup"                 locked cell a student cannot edit
+Run with no arguments to rebuild every day; `--check` only reports what would change (exit 1 if any).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+ROLES = {
+    "answer": {"grade": False, "solution": True, "locked": False},
+    "tests": {"grade": True, "solution": False, "locked": True},
+    "manual": {"grade": True, "solution": True, "locked": False},
+    "readonly": {"grade": False, "solution": False, "locked": True},
+}
+
+
+def days(root: Path = ROOT) -> list[str]:
+    """Assignment ids, one per source file, in course order."""
+    return sorted(p.stem for p in (root / "sources").glob("*.py"))
+
+
+def solution_notebook(source: Path) -> nbformat.NotebookNode:
+    """The nbgrader source notebook for one jupytext source file."""
+    nb = jupytext.read(source, fmt="py:percent")
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata
+        role = meta.pop("nbgrader", None)
+        grade_id = meta.pop("grade_id", None)
+        points = meta.pop("points", None)
+        meta.pop("lines_to_next_cell", None)
+        if meta:
+            raise ValueError(f"{source.name} cell {index}: unknown cell metadata {sorted(meta)}")
+        cell.id = grade_id or f"cell-{index:03d}"
+        if role is None:
+            continue
+        if role not in ROLES or not grade_id:
+            raise ValueError(f"{source.name} cell {index}: nbgrader must be one of {sorted(ROLES)} with a grade_id")
+        if grade_id in seen:
+            raise ValueError(f"{source.name}: grade_id {grade_id!r} used twice")
+        seen.add(grade_id)
+        if ROLES[role]["grade"] != (points is not None):
+            raise ValueError(f"{source.name} cell {grade_id}: graded cells need points=, others must not have it")
+        nbgrader = {"schema_version": 3, "grade_id": grade_id, **ROLES[role]}
+        if points is not None:
+            nbgrader["points"] = points
+        if role in ("answer", "tests") and cell.cell_type != "code":
+            raise ValueError(f"{source.name} cell {grade_id}: {role} cells must be code cells")
+        meta["nbgrader"] = nbgrader
+    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    nbformat.validate(nb)
+    return nb
+
+
+def write_solution(day: str, root: Path = ROOT) -> Path:
+    target = root / "solutions" / day / f"{day}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(solution_notebook(root / "sources" / f"{day}.py"), target)
+    return target
+
+
+def release(day: str, root: Path = ROOT) -> Path:
+    """Generate notebooks/<day>/ from solutions/<day>/ with the real nbgrader (no gradebook needed)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", day, "--force", "--no-db"],
+        cwd=root, capture_output=True, text=True)
+    errors = [line for line in result.stderr.splitlines() if "[ERROR]" in line or "Traceback" in line]
+    if result.returncode != 0 or errors:
+        raise RuntimeError(f"nbgrader generate_assignment {day} failed:\n{result.stderr}")
+    return root / "notebooks" / day / f"{day}.ipynb"
+
+
+def build(day: str, root: Path = ROOT) -> None:
+    write_solution(day, root)
+    release(day, root)
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Files that a fresh build would change (empty when solutions/ and notebooks/ are up to date)."""
+    changed = []
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp)
+        shutil.copy(root / "nbgrader_config.py", copy)
+        shutil.copytree(root / "sources", copy / "sources")
+        for day in days(root):
+            build(day, copy)
+            for folder in ("solutions", "notebooks"):
+                rel = Path(folder) / day / f"{day}.ipynb"
+                mine = root / rel
+                if not mine.exists() or mine.read_bytes() != (copy / rel).read_bytes():
+                    changed.append(str(rel))
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("days", nargs="*", help="assignment ids (default: all)")
+    parser.add_argument("--check", action="store_true", help="report out-of-date notebooks, change nothing")
+    args = parser.parse_args(argv)
+    if args.check:
+        changed = check()
+        print("up to date" if not changed else "out of date: " + ", ".join(changed))
+        return 1 if changed else 0
+    for day in args.days or days():
+        build(day)
+        print(f"built solutions/{day}/{day}.ipynb and notebooks/{day}/{day}.ipynb")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

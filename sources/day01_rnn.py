@@ -1,0 +1,623 @@
+# %% [markdown]
+# # Day 01 — Sequences, embeddings and the vanilla RNN
+#
+# A sequence model reads its input one step at a time and carries a summary of everything it has
+# seen so far. Today you build the oldest such model, the vanilla (Elman) RNN, from the ground up,
+# prove it computes exactly what `torch.nn.RNN` computes, and then *measure* its central weakness:
+# gradients that vanish or explode as they travel back through time.
+#
+# **By the end of today you can**
+# 1. turn text into integer ids with a vocabulary, and ids into vectors with an embedding;
+# 2. write the RNN recurrence for one step and unroll it over a sequence (NumPy);
+# 3. write an RNN module in PyTorch that matches `nn.RNN` to the last digit when given its weights;
+# 4. explain backpropagation through time and see, in a measured plot, why gradients vanish or explode;
+# 5. clip gradients by their global norm, and watch clipping rescue a training run that blows up.
+#
+# **How this notebook works.** Each exercise is one function or class. Replace
+# `raise NotImplementedError()` with your code, then run the test cell right below it: it tells you
+# what is wrong if something is. Those visible tests are a first check; when your notebook is graded,
+# more tests (edge cases, float64, parity with PyTorch on random weights, gradients) are run too.
+# Before submitting, restart the kernel and run everything, then press **Validate**.
+#
+# Points: 12 autograded (six exercises), 2 for the reflection at the end.
+
+# %%
+import numpy as np
+import torch
+import matplotlib.pyplot as plt
+from torch import nn
+
+from course_lib.runtime import setup_notebook, budget
+from course_lib.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.plotting import plot_lines
+from course_lib.text import PAD, UNK, BOS, EOS, SPECIALS, Vocab
+from course_lib.data import load_names
+
+device = setup_notebook(seed=0)
+
+# %% [markdown]
+# ## 1. From text to numbers: vocabularies
+#
+# A network cannot read characters; it reads numbers. A **vocabulary** assigns every token (here a
+# character) an integer id, and keeps a few **special tokens** for things that are not characters:
+#
+# | token | meaning |
+# |---|---|
+# | `<pad>` | filler that makes sequences in a batch equally long (Day 05) |
+# | `<unk>` | any token the vocabulary does not know |
+# | `<bos>`, `<eos>` | beginning and end of a sequence, so a model can learn where names start and stop |
+#
+# Our data: about 5,000 first names from the 1990 US census (the `names` package ships them, so nothing
+# is downloaded).
+
+# %%
+names_list = load_names()
+print(f"{len(names_list)} names; the most common: {names_list[:8]}")
+print(f"longest: {max(map(len, names_list))} characters; alphabet: {''.join(sorted(set(''.join(names_list))))}")
+
+# %% [markdown]
+# ### Exercise 1 — build a character vocabulary (2 points)
+#
+# Write `build_vocab(texts, min_count=1)`. It returns the vocabulary as a list `itos` ("id to string"):
+# position `i` holds the token whose id is `i`.
+#
+# - First the special tokens, exactly in the order of `SPECIALS` = `('<pad>', '<unk>', '<bos>', '<eos>')`.
+# - Then every character that occurs **at least `min_count` times** over all texts (count every
+#   occurrence, not the number of texts it appears in),
+# - ordered from the most frequent to the least frequent; characters with equal counts in alphabetical
+#   (code point) order.
+#
+# `collections.Counter` and `sorted(..., key=...)` are all you need. Putting the frequent characters
+# first is a common convention: ids then say something about frequency, and a vocabulary can be cut to
+# its first *k* entries.
+
+# %% nbgrader="answer" grade_id="build_vocab"
+from collections import Counter
+
+
+def build_vocab(texts: list[str], min_count: int = 1) -> list[str]:
+    """Character vocabulary of `texts`: SPECIALS, then characters seen >= min_count times,
+    most frequent first, ties in alphabetical order. Returns the list itos."""
+    ### BEGIN SOLUTION
+    counts = Counter(ch for text in texts for ch in text)
+    kept = [ch for ch, n in counts.items() if n >= min_count and ch not in SPECIALS]
+    kept.sort(key=lambda ch: (-counts[ch], ch))
+    return list(SPECIALS) + kept
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_build_vocab" points=2
+itos = build_vocab(["banana", "cab"])
+check_type(itos, list, "build_vocab(['banana', 'cab'])")
+check_equal(itos[:4], list(SPECIALS), "the first four entries (special tokens)",
+            hint="start the list with SPECIALS, in that order")
+check_equal(itos, ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"], "build_vocab(['banana', 'cab'])",
+            hint="a appears 4 times, b and n twice (alphabetical tie-break), c once")
+### BEGIN HIDDEN TESTS
+from course_lib.text import build_char_vocab
+from course_lib.checks import forbid_calls
+_texts = names_list[:300]
+with forbid_calls(["course_lib.text.build_char_vocab"], "hidden check: written from scratch"):
+    check_equal(build_vocab(_texts), build_char_vocab(_texts), "hidden check: vocabulary of 300 names")
+    check_equal(build_vocab(_texts, min_count=40), build_char_vocab(_texts, min_count=40),
+                "hidden check: min_count=40 drops rare characters")
+    check_equal(build_vocab(["zzyyx", "xy"]), list(SPECIALS) + ["y", "x", "z"],
+                "hidden check: ties broken in alphabetical order")
+    check_equal(build_vocab(["aa", "ab", "ac"]), list(SPECIALS) + ["a", "b", "c"],
+                "hidden check: counts every occurrence")
+    check_equal(build_vocab(["ab", "b"], min_count=2), list(SPECIALS) + ["b"],
+                "hidden check: min_count counts occurrences, not texts")
+    check_equal(build_vocab([]), list(SPECIALS), "hidden check: no texts gives only the special tokens")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2 — encode a text (1 point)
+#
+# Write `encode(text, stoi)`: the ids of `text`'s characters, wrapped in `<bos>` … `<eos>`, as a
+# 1-D `torch.long` tensor. `stoi` ("string to id") is the dict `{token: id}`. A character that is not in
+# `stoi` becomes the id of `<unk>`. Look the special ids up in `stoi`; never assume they are 0, 1, 2, 3.
+
+# %% nbgrader="answer" grade_id="encode"
+def encode(text: str, stoi: dict[str, int]) -> torch.Tensor:
+    """Ids of <bos>, the characters of `text` (<unk> when unknown), <eos>. Returns shape (len(text) + 2,), long."""
+    ### BEGIN SOLUTION
+    ids = [stoi[BOS]] + [stoi.get(ch, stoi[UNK]) for ch in text] + [stoi[EOS]]
+    return torch.tensor(ids, dtype=torch.long)
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_encode" points=1
+_stoi = {tok: i for i, tok in enumerate(["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"])}
+ids = encode("cab", _stoi)
+check_type(ids, torch.Tensor, "encode('cab')", hint="build a list of ids, then torch.tensor(ids, dtype=torch.long)")
+check_dtype(ids, torch.long, "encode('cab')")
+check_equal(ids, torch.tensor([2, 7, 4, 5, 3]), "encode('cab')", hint="<bos>=2, c=7, a=4, b=5, <eos>=3")
+### BEGIN HIDDEN TESTS
+from course_lib.checks import forbid_calls
+from course_lib.text import build_char_vocab
+_vocab = Vocab(["<eos>", "x", "<bos>", "y", "<unk>", "<pad>", "z"])  # specials at unusual ids
+_full = Vocab(build_char_vocab(names_list))
+_cases = [("xyz", _vocab, "specials at other ids"), ("xqz", _vocab, "unknown character becomes <unk>"),
+          ("", _vocab, "empty text")] + [(n, _full, "names with the full vocabulary") for n in ["mary", "zoe", "x"]]
+_expected = [v.encode(text) for text, v, _ in _cases]
+with forbid_calls(["course_lib.text.Vocab.encode"], "hidden check: written from scratch"):
+    for (_text, _v, _what), _want in zip(_cases, _expected):
+        check_equal(encode(_text, _v.stoi), _want, f"hidden check: {_what}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# With both pieces we can turn every name into ids, and back. `course_lib.text.Vocab` is the course's
+# reference version of exactly what you just wrote, tested against your functions; later days use it.
+
+# %%
+vocab = Vocab(build_vocab(names_list))
+print(f"vocabulary size: {len(vocab)}  first ids: {vocab.itos[:10]}")
+example = encode("emma", vocab.stoi)
+print("emma ->", example.tolist(), "->", vocab.decode(example))
+
+# %% [markdown]
+# ### Embeddings
+#
+# An id is a name, not a quantity: id 7 is not "more" than id 6. An **embedding** gives every id a
+# learned vector, a row of a matrix $E \in \mathbb{R}^{|V| \times d}$. Looking up row $i$ is the same as
+# multiplying a one-hot vector by $E$, just without building the one-hot vector. Training moves rows of
+# $E$ so that tokens used in similar ways get similar vectors.
+
+# %%
+embedding = nn.Embedding(len(vocab), 8)
+one_hot = torch.nn.functional.one_hot(example, len(vocab)).float()    # (6, |V|)
+print("embedding(ids).shape:", tuple(embedding(example).shape))        # (6, 8)
+print("lookup == one-hot @ E:", torch.allclose(embedding(example), one_hot @ embedding.weight))
+
+# %% [markdown]
+# ## 2. The recurrence
+#
+# A vanilla RNN keeps a hidden state $h_t \in \mathbb{R}^H$ and updates it with each input
+# $x_t \in \mathbb{R}^D$:
+#
+# $$h_t = \tanh\left(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}\right), \qquad h_0 \text{ given (often } 0).$$
+#
+# The **same** weights are used at every step; that is what lets one network read sequences of any
+# length. We follow PyTorch's layout exactly, so you can later copy weights from `nn.RNN`:
+# $W_{ih}$ has shape $(H, D)$, $W_{hh}$ has shape $(H, H)$, and there are two bias vectors of shape $(H,)$.
+# For a batch of $B$ sequences, $x_t$ is $(B, D)$ and $h_t$ is $(B, H)$.
+#
+# ### Exercise 3 — one RNN step in NumPy (2 points)
+
+# %% nbgrader="answer" grade_id="rnn_cell_step"
+def rnn_cell_step(x: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+                  b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
+    """One step of a tanh RNN.
+
+    x: (B, D), h_prev: (B, H), W_ih: (H, D), W_hh: (H, H), b_ih: (H,), b_hh: (H,)
+    returns h: (B, H)
+    """
+    ### BEGIN SOLUTION
+    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_rnn_cell_step" points=2
+_rng = np.random.default_rng(0)
+_x, _h = _rng.normal(size=(2, 3)), np.zeros((2, 4))
+_W_ih, _W_hh, _b_ih, _b_hh = _rng.normal(size=(4, 3)), _rng.normal(size=(4, 4)), _rng.normal(size=4), np.zeros(4)
+h = rnn_cell_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
+check_type(h, np.ndarray, "rnn_cell_step output")
+check_shape(h, (2, 4), "rnn_cell_step output (B=2, H=4)", hint="x @ W_ih.T has shape (B, H)")
+check_close(h, np.tanh(_x @ _W_ih.T + _b_ih), "rnn_cell_step output with h_prev = 0")
+check_true(np.all(np.abs(h) < 1), "rnn_cell_step output", "values outside (-1, 1): is tanh applied last?")
+### BEGIN HIDDEN TESTS
+from course_lib.rnn import rnn_cell_step_np
+from course_lib.checks import forbid_calls
+_W_hh = np.triu(_rng.normal(size=(4, 4)))  # not symmetric: a transposed W_hh shows
+_h, _b_hh = _rng.normal(size=(2, 4)), _rng.normal(size=4)
+_expected = rnn_cell_step_np(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
+with forbid_calls(["course_lib.rnn.rnn_cell_step_np"], "hidden check: written from scratch"):
+    check_close(rnn_cell_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh), _expected,
+                "hidden check: random h_prev, W_hh and both biases", atol=1e-10)
+    _cell = nn.RNNCell(5, 6).double()
+    _xt, _ht = torch.randn(1, 5, dtype=torch.float64), torch.randn(1, 6, dtype=torch.float64)
+    _p = [p.detach().numpy() for p in (_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)]
+    _got = rnn_cell_step(_xt.numpy(), _ht.numpy(), *_p)
+    check_close(_got, _cell(_xt, _ht).detach().numpy(), "hidden check: parity with nn.RNNCell, batch 1, float64",
+                atol=1e-10)
+    check_dtype(_got, np.float64, "hidden check: float64 stays float64")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4 — unroll over a whole sequence (2 points)
+#
+# Apply the step to $x_1, \dots, x_T$ in order, feeding each new state into the next step. Inputs come
+# **time-major**: `xs[t]` is the batch at step `t`, so `xs` is $(T, B, D)$. Return all hidden states
+# `hs` (shape $(T, B, H)$, `hs[t]` is $h_{t+1}$ — the state *after* reading `xs[t]`; $h_0$ is not in it)
+# and the final state $h_T$. Use your `rnn_cell_step`.
+
+# %% nbgrader="answer" grade_id="rnn_forward"
+def rnn_forward(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+                b_ih: np.ndarray, b_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run a tanh RNN over a sequence.
+
+    xs: (T, B, D), h0: (B, H); weights as in rnn_cell_step.
+    returns (hs: (T, B, H), h_T: (B, H))
+    """
+    ### BEGIN SOLUTION
+    h, hs = h0, []
+    for x in xs:
+        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)  # (B, H)
+        hs.append(h)
+    return np.stack(hs), h  # (T, B, H), (B, H)
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_rnn_forward" points=2
+_rng = np.random.default_rng(1)
+_W = [_rng.normal(size=s) * 0.5 for s in [(4, 3), (4, 4), (4,), (4,)]]
+_xs, _h0 = _rng.normal(size=(5, 2, 3)), np.zeros((2, 4))
+hs, h_T = rnn_forward(_xs, _h0, *_W)
+check_shape(hs, (5, 2, 4), "rnn_forward hs (T=5, B=2, H=4)", hint="one hidden state per time step, h0 excluded")
+check_shape(h_T, (2, 4), "rnn_forward h_T")
+check_close(h_T, hs[-1], "rnn_forward h_T", hint="h_T should be the last entry of hs")
+check_close(hs[0], rnn_cell_step(_xs[0], _h0, *_W), "rnn_forward hs[0] (the first step)")
+### BEGIN HIDDEN TESTS
+from course_lib.rnn import rnn_forward_np
+from course_lib.checks import forbid_calls
+_rnn = nn.RNN(3, 4).double()
+_p = [p.detach().numpy() for p in (_rnn.weight_ih_l0, _rnn.weight_hh_l0, _rnn.bias_ih_l0, _rnn.bias_hh_l0)]
+_xt, _h0t = torch.randn(7, 3, 3, dtype=torch.float64), torch.randn(1, 3, 4, dtype=torch.float64)
+_out, _hn = _rnn(_xt, _h0t)
+with forbid_calls(["course_lib.rnn.rnn_forward_np"], "hidden check: written from scratch"):
+    hs, h_T = rnn_forward(_xt.numpy(), _h0t[0].numpy(), *_p)
+    check_close(hs, _out.detach().numpy(), "hidden check: all states match nn.RNN (T=7, non-zero h0, float64)",
+                atol=1e-10)
+    check_close(h_T, _hn[0].detach().numpy(), "hidden check: final state matches nn.RNN", atol=1e-10)
+    hs, h_T = rnn_forward(_xt[:1, :1].numpy(), _h0t[0, :1].numpy(), *_p)
+    check_close(hs, _rnn(_xt[:1, :1], _h0t[:, :1])[0].detach().numpy(), "hidden check: T=1, batch 1", atol=1e-10)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3. The same model in PyTorch
+#
+# NumPy made every multiplication visible; PyTorch adds automatic differentiation, devices and
+# `nn.Module` bookkeeping. Now write the RNN as a module that can replace `nn.RNN(input_size,
+# hidden_size, batch_first=True)` (one layer, tanh):
+#
+# - parameters named `weight_ih` $(H, D)$, `weight_hh` $(H, H)$, `bias_ih` $(H,)$, `bias_hh` $(H,)$,
+#   each initialised like PyTorch does, from $\mathcal{U}(-1/\sqrt{H}, 1/\sqrt{H})$ (`nn.init.uniform_`);
+# - `forward(x, h0=None)` takes `x` of shape $(B, T, D)$ (batch first) and an optional `h0` of shape
+#   $(1, B, H)$ (zeros when `None`), and returns `(output, h_n)`: all states $(B, T, H)$ and the last one
+#   $(1, B, H)$ — the same shapes `nn.RNN` returns.
+#
+# Write the recurrence yourself with tensor operations: calling `nn.RNN`, `nn.RNNCell` or the course's
+# reference is not allowed (the grader checks). Do not `.detach()` the hidden state: the gradient has
+# to flow back through every step — that flow *is* backpropagation through time.
+#
+# ### Exercise 5 — an RNN module (3 points)
+
+# %% nbgrader="answer" grade_id="rnn_module"
+class RNN(nn.Module):
+    """Single-layer tanh RNN, batch first; a drop-in for nn.RNN(input_size, hidden_size, batch_first=True)."""
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        ### BEGIN SOLUTION
+        bound = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-bound, bound))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-bound, bound))
+        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
+        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, T, D), h0: (1, B, H) or None -> (output: (B, T, H), h_n: (1, B, H))"""
+        ### BEGIN SOLUTION
+        B, T, _ = x.shape
+        h = x.new_zeros(B, self.hidden_size) if h0 is None else h0[0]  # (B, H)
+        outputs = []
+        for t in range(T):
+            h = torch.tanh(x[:, t] @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h.unsqueeze(0)  # (B, T, H), (1, B, H)
+        ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_rnn_module" points=3
+model = RNN(3, 5)
+_shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
+check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "RNN parameter names")
+check_equal([_shapes[k] for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]], [(5, 3), (5, 5), (5,), (5,)],
+            "RNN parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh]")
+output, h_n = model(torch.randn(2, 4, 3))
+check_shape(output, (2, 4, 5), "RNN output (B=2, T=4, H=5)", hint="stack the states along dim=1 (batch first)")
+check_shape(h_n, (1, 2, 5), "RNN h_n", hint="h_n has a leading layer dimension of size 1, like nn.RNN")
+check_close(h_n[0], output[:, -1], "RNN h_n", hint="h_n should be the last state in output")
+with torch.no_grad():
+    for _p in model.parameters():
+        _p.zero_()
+    model.bias_ih.fill_(0.3)
+check_close(model(torch.randn(1, 2, 3))[0], torch.full((1, 2, 5), np.tanh(0.3), dtype=torch.float32),
+            "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6)
+### BEGIN HIDDEN TESTS
+from course_lib.rnn import copy_rnn_weights
+from course_lib.checks import forbid_calls
+_ref = nn.RNN(4, 6, batch_first=True).double()
+_x = torch.randn(3, 9, 4, dtype=torch.float64, requires_grad=True)
+_h0 = torch.randn(1, 3, 6, dtype=torch.float64)
+_out_ref, _hn_ref = _ref(_x, _h0)
+(_out_ref.sum() + 2 * _hn_ref.sum()).backward()
+_o1_ref = _ref(_x[:1, :1].detach())[0]
+_forbidden = ["torch.nn.RNN", "torch.nn.RNNCell", "torch._VF.rnn_tanh", "torch._VF.rnn_tanh_cell",
+              "course_lib.rnn.ElmanRNN", "course_lib.rnn.rnn_cell"]
+with forbid_calls(_forbidden, "hidden check: written from scratch"):
+    torch.manual_seed(1)
+    _m = RNN(4, 6).double()
+    _bound = 1 / 6 ** 0.5
+    check_true(all(float(p.abs().max()) <= _bound for p in _m.parameters()), "hidden check: initialisation",
+               "some parameters are outside the range PyTorch uses")
+    check_true(all(float(p.std()) > 0.15 * _bound for p in _m.parameters()), "hidden check: initialisation",
+               "some parameters are (nearly) constant")
+    copy_rnn_weights(_ref, _m)
+    _x2 = _x.detach().clone().requires_grad_(True)
+    _out, _hn = _m(_x2, _h0)
+    check_close(_out, _out_ref, "hidden check: output matches nn.RNN (random weights, non-zero h0, float64)",
+                atol=1e-10)
+    check_close(_hn, _hn_ref, "hidden check: h_n matches nn.RNN", atol=1e-10)
+    (_out.sum() + 2 * _hn.sum()).backward()
+    check_close(_x2.grad, _x.grad, "hidden check: gradient with respect to the input matches nn.RNN", atol=1e-10)
+    check_close(_m.weight_hh.grad, _ref.weight_hh_l0.grad, "hidden check: gradient of weight_hh matches nn.RNN",
+                atol=1e-10)
+    _o1, _h1 = _m(_x[:1, :1].detach())
+    check_close(_o1, _o1_ref, "hidden check: T=1, batch 1, h0=None", atol=1e-10)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 4. Backpropagation through time
+#
+# Unrolled over $T$ steps, the RNN is a $T$-layer feed-forward network whose layers share weights. The
+# gradient of the loss with respect to an early state is a product of Jacobians, one per step:
+#
+# $$\frac{\partial L}{\partial h_t} = \frac{\partial L}{\partial h_T}\,\prod_{k=t+1}^{T} \frac{\partial h_k}{\partial h_{k-1}},
+# \qquad \frac{\partial h_k}{\partial h_{k-1}} = \operatorname{diag}\!\left(1 - h_k^2\right) W_{hh}.$$
+#
+# Backpropagation through time (BPTT) is just the backward pass of that unrolled network: walk the steps
+# in reverse, and at each one add the gradient that arrives from the future to the gradient the loss
+# puts on $h_t$ directly. `course_lib.rnn.rnn_backward_np` does exactly that in NumPy; here it is
+# checked against PyTorch's autograd on a random problem.
+
+# %%
+from course_lib.rnn import rnn_forward_np, rnn_backward_np
+
+_rng = np.random.default_rng(3)
+T, B, D, H = 6, 2, 3, 4
+xs, h0 = _rng.normal(size=(T, B, D)), _rng.normal(size=(B, H))
+W_ih, W_hh, b_ih, b_hh = (_rng.normal(size=s) for s in [(H, D), (H, H), (H,), (H,)])
+hs, _ = rnn_forward_np(xs, h0, W_ih, W_hh, b_ih, b_hh)
+dhs = _rng.normal(size=(T, B, H))                 # dL/dh_t for the loss L = sum(dhs * hs)
+grads = rnn_backward_np(xs, h0, hs, dhs, W_ih, W_hh)
+
+tensors = {k: torch.tensor(v, requires_grad=True) for k, v in
+           dict(xs=xs, h0=h0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh).items()}
+h, states = tensors["h0"], []
+for t in range(T):
+    h = torch.tanh(tensors["xs"][t] @ tensors["W_ih"].T + tensors["b_ih"] + h @ tensors["W_hh"].T + tensors["b_hh"])
+    states.append(h)
+(torch.stack(states) * torch.tensor(dhs)).sum().backward()
+for k, t in tensors.items():
+    print(f"d L / d {k:5s}: max |BPTT - autograd| = {np.abs(grads[k] - t.grad.numpy()).max():.1e}")
+
+# %% [markdown]
+# ## 5. Vanishing and exploding gradients, measured
+#
+# The product above has $T - t$ factors. If $W_{hh}$ shrinks vectors (spectral radius — its largest
+# |eigenvalue| — below 1) the product shrinks geometrically and the early steps receive almost no
+# gradient: they **vanish**. If $W_{hh}$ stretches vectors, the product can grow geometrically: the
+# gradients **explode**, bounded only when $\tanh$ saturates and its derivative $1 - h^2$ goes to 0.
+#
+# Below, a random tanh RNN reads 60 steps of noise, the loss looks only at $h_{60}$, and we measure
+# $\lVert \partial L / \partial h_t \rVert$ for every $t$ with real backward passes, for recurrent
+# matrices rescaled to several spectral radii. Note the log scale.
+
+# %%
+from course_lib.gradients import hidden_gradient_norms
+
+radii = [0.5, 0.9, 1.1, 1.5, 2.5]
+distance = np.arange(60)
+grad_norms = {f"spectral radius {r}": hidden_gradient_norms(r, seq_len=60, input_scale=0.1) for r in radii}
+fig, ax = plt.subplots()
+plot_lines(ax, distance, grad_norms, xlabel="distance T - t (steps back from the loss)",
+           ylabel=r"mean $\|\partial L / \partial h_t\|$", title="Gradient reaching h_t (measured)", logy=True)
+plt.show()
+for label, g in grad_norms.items():
+    print(f"{label:20s}: |dL/dh_T| = {g[0]:.2e}   20 steps back: {g[20]:.2e}   59 steps back: {g[59]:.2e}")
+
+# %% [markdown]
+# Read the plot: for radius 0.5 the gradient is a hundred-millionth after 20 steps — an RNN with such
+# weights cannot learn that something 20 steps ago mattered. For radius 2.5 it grows by orders of
+# magnitude instead. Only a narrow band near 1 carries a usable signal far back, and training does not
+# stay in that band by itself. Gated cells (Days 02–04) were invented for the vanishing side.
+#
+# The hidden state itself behaves differently in different cells. Below: the norm of $h_t$ for a
+# randomly initialised `nn.RNN`, `nn.GRU` and `nn.LSTM` reading the same 200 steps of noise.
+
+# %%
+torch.manual_seed(0)
+noise = torch.randn(8, 200, 16)
+state_norms = {}
+for cls in (nn.RNN, nn.GRU, nn.LSTM):
+    with torch.no_grad():
+        out, _ = cls(16, 64, batch_first=True)(noise)   # (8, 200, 64)
+    state_norms[cls.__name__] = out.norm(dim=-1).mean(dim=0).numpy()
+fig, ax = plt.subplots()
+plot_lines(ax, np.arange(1, 201), state_norms, xlabel="time step t", ylabel=r"mean $\|h_t\|$",
+           title="Hidden-state norm over time (random weights)")
+plt.show()
+
+# %% [markdown]
+# The tanh RNN's state norm sits high (its units are pushed towards ±1, where $\tanh' \approx 0$); the
+# gated cells keep smaller, steadier states. We will see why on Day 02.
+#
+# ## 6. Gradient clipping
+#
+# Vanishing gradients need a better architecture; exploding gradients have a cheap fix. Before each
+# optimiser step, compute the **global norm** of all gradients together,
+# $\lVert g \rVert = \sqrt{\sum_{p} \lVert \nabla_p L \rVert^2}$, and if it exceeds a threshold $c$,
+# scale every gradient by $c / \lVert g \rVert$. The direction of the update is kept; only its length
+# is capped. Scaling each parameter's gradient separately would change the direction — don't.
+#
+# ### Exercise 6 — clip by global norm (2 points)
+#
+# Match `torch.nn.utils.clip_grad_norm_` (without calling it): modify the `.grad` of each parameter
+# **in place**, skip parameters whose `.grad` is `None`, scale by
+# $\min\left(1, \frac{c}{\lVert g \rVert + 10^{-6}}\right)$, and return the global norm **before** clipping
+# as a 0-dim tensor.
+
+# %% nbgrader="answer" grade_id="clip_grad_norm"
+def clip_grad_norm(parameters: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Scale all gradients in place so their global L2 norm is at most max_norm; return the norm before."""
+    ### BEGIN SOLUTION
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    scale = min(1.0, max_norm / (total.item() + 1e-6))
+    for g in grads:
+        g.mul_(scale)
+    return total
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_clip_grad_norm" points=2
+_p = torch.zeros(2, requires_grad=True)
+_p.grad = torch.tensor([3.0, 4.0])
+norm = clip_grad_norm([_p], max_norm=1.0)
+check_type(norm, torch.Tensor, "clip_grad_norm return value", hint="return the norm as a tensor")
+check_close(norm, torch.tensor(5.0), "clip_grad_norm return value (norm of [3, 4])",
+            hint="return the norm measured before clipping")
+check_close(_p.grad, torch.tensor([0.6, 0.8]), "gradient after clipping [3, 4] to norm 1", atol=1e-5,
+            hint="change p.grad in place, e.g. p.grad.mul_(scale)")
+### BEGIN HIDDEN TESTS
+from course_lib.checks import forbid_calls
+torch.manual_seed(2)
+_shapes = [(3, 4), (4,), (2, 2, 2)]
+for _max, _scale in [(1.0, 5.0), (100.0, 1.0)]:
+    _mine = [torch.zeros(s, requires_grad=True) for s in _shapes] + [torch.zeros(3, requires_grad=True)]
+    _theirs = [torch.zeros(s, requires_grad=True) for s in _shapes] + [torch.zeros(3, requires_grad=True)]
+    for _a, _b in zip(_mine[:-1], _theirs[:-1]):
+        _a.grad = torch.randn(_a.shape) * _scale
+        _b.grad = _a.grad.clone()
+    _want = torch.nn.utils.clip_grad_norm_(_theirs, _max)
+    with forbid_calls(["torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_",
+                       "torch.nn.utils.clip_grads_with_norm_", "course_lib.gradients.clip_grad_norm"],
+                      "hidden check: written from scratch"):
+        _got = clip_grad_norm(_mine, _max)
+    _case = "above" if _scale > 1 else "below"
+    check_close(_got, _want, f"hidden check: returned norm, several parameters, norm {_case} max_norm", atol=1e-5)
+    for _a, _b in zip(_mine[:-1], _theirs[:-1]):
+        check_close(_a.grad, _b.grad, f"hidden check: clipped gradients, several parameters, norm {_case} max_norm",
+                    atol=1e-6)
+    check_true(_mine[-1].grad is None, "hidden check: parameters without .grad", "a None gradient was replaced")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Clipping in a real training run
+#
+# A character-level language model reads names one character at a time and predicts the next
+# character. We give its RNN a recurrent matrix with spectral radius 1.5 and train with plain SGD at a
+# high learning rate (3.0), once without and once with clipping at norm 1. Same data, same initial
+# weights, same seed. (While grading, this cell runs only a few steps.)
+
+# %%
+from course_lib.rnn import ElmanRNN
+from course_lib.gradients import scale_to_spectral_radius
+from course_lib.training import train
+from course_lib.runtime import seed_everything
+
+stream = torch.cat([vocab.encode(n) for n in names_list])  # all names, each wrapped in <bos> ... <eos>
+SEQ_LEN, BATCH = 32, 64
+
+
+def windows(seed: int):
+    """Endless random batches of (input, next-character target) windows from the stream."""
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        starts = torch.randint(0, len(stream) - SEQ_LEN - 1, (BATCH,), generator=g)
+        chunk = stream[starts[:, None] + torch.arange(SEQ_LEN + 1)]   # (B, T+1)
+        yield chunk[:, :-1].to(device), chunk[:, 1:].to(device)       # (B, T), (B, T)
+
+
+class CharRNN(nn.Module):
+    """Embedding -> tanh RNN -> linear layer giving next-character logits."""
+
+    def __init__(self, vocab_size: int, hidden_size: int = 128, radius: float = 1.5):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, 16)
+        self.rnn = ElmanRNN(16, hidden_size)
+        self.head = nn.Linear(hidden_size, vocab_size)
+        with torch.no_grad():
+            W = torch.randn(hidden_size, hidden_size) / hidden_size ** 0.5
+            self.rnn.weight_hh.copy_(scale_to_spectral_radius(W, radius))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        states, _ = self.rnn(self.embed(ids))   # (B, T, H)
+        return self.head(states)                # (B, T, |V|)
+
+
+def lm_loss(model: nn.Module, batch) -> torch.Tensor:
+    inputs, targets = batch
+    logits = model(inputs)                      # (B, T, |V|)
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+steps = budget(full=300, grading=5)
+runs = {}
+for clip in (None, 1.0):
+    seed_everything(0)
+    lm = CharRNN(len(vocab)).to(device)
+    opt = torch.optim.SGD(lm.parameters(), lr=3.0)
+    runs["no clipping" if clip is None else f"clipped at {clip}"] = train(
+        lm, opt, windows(seed=1), lm_loss, steps, max_grad_norm=clip, desc=f"clip={clip}")
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+n = min(len(h["loss"]) for h in runs.values())
+plot_lines(ax1, np.arange(1, n + 1), {k: h["loss"][:n] for k, h in runs.items()},
+           xlabel="step", ylabel="cross-entropy (nats/char)", title="Training loss")
+plot_lines(ax2, np.arange(1, n + 1), {k: h["grad_norm"][:n] for k, h in runs.items()},
+           xlabel="step", ylabel="global gradient norm (before clipping)", title="Gradient norm", logy=True)
+plt.show()
+for k, h in runs.items():
+    print(f"{k:15s}: loss first {h['loss'][0]:.3f}, mean of last 20 steps {np.mean(h['loss'][-20:]):.3f}, "
+          f"largest gradient norm {max(h['grad_norm']):.1f}")
+
+# %% [markdown]
+# Without clipping, the occasional huge gradient throws the weights far away: the loss jumps up and
+# the run ends worse than it started. With clipping the same spikes become ordinary-sized steps and the
+# model learns (a uniform guess over the characters costs $\ln |V| \approx 3.4$ nats; the clipped run ends
+# well below it).
+#
+# ## Summary
+#
+# - A vocabulary maps tokens to ids; an embedding maps ids to learned vectors.
+# - A vanilla RNN applies $h_t = \tanh(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})$ with shared
+#   weights at every step; your module matches `nn.RNN` exactly.
+# - BPTT multiplies one Jacobian per step, so gradients shrink or grow geometrically with distance:
+#   you measured it.
+# - Clipping by global norm tames exploding gradients by capping the update's length, not its
+#   direction. It does nothing for vanishing gradients — that takes gates (Day 02).
+#
+# ## Reflection (2 points, graded by hand)
+#
+# In the clipping experiment both runs started from the same weights and saw the same batches. Using
+# the gradient-norm plot, explain in 3–5 sentences what went wrong in the unclipped run and how
+# clipping changed it. Then say why clipping cannot help the radius-0.5 curve of Section 5.
+
+# %% [markdown] nbgrader="manual" grade_id="reflection" points=2
+# ### BEGIN SOLUTION
+# *Model answer (for graders).* The unclipped run's gradient norm repeatedly spikes one to two orders of
+# magnitude above its typical value. Each spike multiplies a learning rate of 3 into a huge step, which
+# throws the weights into a region where the loss is higher (the loss curve jumps at the same steps) and
+# where the recurrent weights are even larger, so further spikes follow. Clipping leaves ordinary steps
+# alone and shortens only the spiking ones to norm 1, keeping their direction, so training continues
+# smoothly and the loss keeps falling. Clipping only ever *shrinks* a gradient: with radius 0.5 the
+# gradient reaching distant steps is already ~1e-8 of its size, and shrinking (or not touching) it cannot
+# restore information that the repeated multiplication by W_hh and tanh' has destroyed.
+# Full marks: names the spikes/large steps as the cause, says clipping caps the length but keeps the
+# direction, and says clipping cannot enlarge a vanishing gradient.
+# ### END SOLUTION
