@@ -1,0 +1,83 @@
+"""Every wrong answer in a day's bug bank loses points; at least one per exercise is caught only by the
+hidden tests. Runs the solution notebook once in a live kernel (grading budgets), then, for each wrong
+answer, redefines the answer, runs the public test cell (as released) and the full test cell (as graded),
+and restores the correct answer. Prints the day's grading table."""
+from __future__ import annotations
+
+import importlib
+import re
+
+import pytest
+
+from conftest import DAYS, ROOT
+from course_tools.notebooks import exercises, read, solution_answer
+from live_kernel import LiveKernel
+
+CHECK_CALL = re.compile(r"^\s*check_\w+\(", re.M)
+
+
+def count_checks(source: str) -> int:
+    """Check-helper calls in a test source (a call inside a loop counts once)."""
+    return len(CHECK_CALL.findall(source))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("day", DAYS)
+def test_bug_bank(day: str, capsys: pytest.CaptureFixture) -> None:
+    bank = importlib.import_module(f"bugbank.{day}").BUGS
+    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    release = read(ROOT / "notebooks" / day / f"{day}.ipynb")
+    graded = exercises(solution)
+    assert {e["id"] for e in graded} == set(bank), "every graded exercise needs a bug bank entry, and only those"
+    stubs = {e["id"]: e["answer"] for e in exercises(release)}
+
+    kernel = LiveKernel(ROOT / "solutions" / day, env={"NBGRADER_EXECUTION": "autograde"})
+    rows, problems = [], []
+    try:
+        for cell in solution.cells:
+            if cell.cell_type == "code":
+                result = kernel.run(cell.source)
+                assert result.ok, f"the solution notebook fails in a live kernel:\n{cell.source[:200]}\n{result.message}"
+        for ex in graded:
+            correct = solution_answer(ex["answer"])
+            # the stub scores nothing, the solution passes both test versions
+            assert kernel.run(stubs[ex["id"]]).ok
+            assert not kernel.run(ex["public_test"]).ok, f"{ex['id']}: the public test passes the untouched stub"
+            assert not kernel.run(ex["test"]).ok, f"{ex['id']}: the full test passes the untouched stub"
+            assert kernel.run(correct).ok
+            assert kernel.run(ex["public_test"]).ok and kernel.run(ex["test"]).ok, f"{ex['id']}: solution fails"
+            by_public = by_hidden = 0
+            for name, source in bank[ex["id"]]:
+                defined = kernel.run(source)
+                public = kernel.run(ex["public_test"]) if defined.ok else defined
+                full = kernel.run(ex["test"]) if defined.ok else defined
+                if full.ok:
+                    problems.append(f"{ex['id']}: wrong answer '{name}' passes every test")
+                elif not public.ok:
+                    by_public += 1
+                else:
+                    by_hidden += 1
+                restored = kernel.run(correct)
+                assert restored.ok, restored.message
+            if len(bank[ex["id"]]) < 3:
+                problems.append(f"{ex['id']}: only {len(bank[ex['id']])} wrong answers in the bank (need 3)")
+            if by_hidden == 0:
+                problems.append(f"{ex['id']}: no wrong answer is caught only by the hidden tests")
+            rows.append((ex["id"], ex["points"], count_checks(ex["public_test"]),
+                         count_checks(ex["test"]) - count_checks(ex["public_test"]), by_public, by_hidden,
+                         len(bank[ex["id"]])))
+    finally:
+        kernel.close()
+
+    with capsys.disabled():
+        head = ("exercise", "points", "public checks", "hidden checks", "bugs caught by public",
+                "bugs caught by hidden", "bugs")
+        widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+        line = lambda r: " | ".join(str(v).ljust(w) for v, w in zip(r, widths))  # noqa: E731
+        print(f"\n\nGrading table for {day}\n{line(head)}\n{'-+-'.join('-' * w for w in widths)}")
+        for r in rows:
+            print(line(r))
+        total = ("total", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows),
+                 sum(r[4] for r in rows), sum(r[5] for r in rows), sum(r[6] for r in rows))
+        print(line(total))
+    assert not problems, "\n".join(problems)
