@@ -1,0 +1,134 @@
+"""The real nbgrader pipeline, once per day, in a throw-away copy of the course:
+generate_assignment -> submissions -> autograde -> generate_feedback -> export.
+
+Students: "solution" (every answer correct) must get full autograded marks; "stub" (the release as
+handed out) must get 0; "warns" (correct answers that emit warnings, one straight to stderr) keeps full
+marks; "wrong" (a bug-bank answer per exercise) loses points on every exercise. Feedback must show no
+hidden-test code and no tracebacks. One student's autograde must fit the 20 s budget."""
+from __future__ import annotations
+
+import csv
+import importlib
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+from nbgrader.validator import Validator
+
+from conftest import DAYS, ROOT, nbgrader_env
+from course_tools.notebooks import exercises, read, solved
+
+AUTOGRADE_BUDGET_S = 20.0
+
+WARNING_ANSWER_PREFIX = '''import sys as _sys, warnings as _warnings
+_warnings.warn("a harmless warning raised by a correct answer")
+_sys.stderr.write("UserWarning: a library that writes its warning straight to stderr\\n")
+'''
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    assert "[ERROR]" not in result.stderr, f"nbgrader {' '.join(args)} logged errors:\n{result.stderr}"
+    return result
+
+
+def make_course(tmp: Path, day: str) -> Path:
+    course = tmp / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / day, course / "solutions" / day)
+    return course
+
+
+def submit(course: Path, day: str, student: str, nb: nbformat.NotebookNode) -> None:
+    target = course / "submitted" / student / day / f"{day}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
+
+
+def scores(course: Path, day: str, student: str) -> dict[str, tuple[float, float]]:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(day, day, student)
+        return {g.name: (g.score, g.max_score) for g in nb.grades if g.auto_score is not None}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("day", DAYS)
+def test_real_nbgrader_pipeline(day: str, tmp_path: Path) -> None:
+    course = make_course(tmp_path, day)
+    nbgrader(course, "generate_assignment", day, "--force")
+    release = read(course / "notebooks" / day / f"{day}.ipynb")
+    assert release == read(ROOT / "notebooks" / day / f"{day}.ipynb"), "committed release is out of date"
+    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    graded = exercises(solution)
+    bank = importlib.import_module(f"bugbank.{day}").BUGS
+
+    submit(course, day, "solution", solved(release, solution))
+    submit(course, day, "stub", release)
+    submit(course, day, "warns", solved(release, solution, {
+        ex["id"]: WARNING_ANSWER_PREFIX + solved(release, solution).cells[
+            [c.get("id") for c in release.cells].index(ex["id"])].source for ex in graded[:2]}))
+    submit(course, day, "wrong", solved(release, solution, {ex["id"]: bank[ex["id"]][0][1] for ex in graded}))
+
+    start = time.perf_counter()
+    nbgrader(course, "autograde", day, "--student", "solution")
+    one_student = time.perf_counter() - start
+    nbgrader(course, "autograde", day)
+
+    full = {ex["test_id"]: float(ex["points"]) for ex in graded}
+    got = {s: scores(course, day, s) for s in ("solution", "stub", "warns", "wrong")}
+    assert {k: v[0] for k, v in got["solution"].items()} == full, "the solution must get full autograded marks"
+    assert sum(v[0] for v in got["stub"].values()) == 0, f"the untouched release must score 0: {got['stub']}"
+    assert {k: v[0] for k, v in got["warns"].items()} == full, "a correct answer that warns must keep its marks"
+    lost = [k for k, (score, most) in got["wrong"].items() if score >= most]
+    assert not lost, f"wrong answers that kept their marks: {lost}"
+
+    # feedback: no hidden-test code, no tracebacks, but the failing check is named
+    nbgrader(course, "generate_feedback", day)
+    for student in ("wrong", "stub"):
+        html = (course / "feedback" / student / day / f"{day}.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html
+        assert "CheckFailed(message)" not in html, f"feedback for {student} shows a test cell's full traceback"
+        for ex in graded:
+            hidden = ex["test"].replace(ex["public_test"], "")
+            for line in hidden.splitlines():
+                code = line.strip()
+                if len(code) > 25 and not code.startswith("#"):
+                    assert nbformat_escape(code) not in html, f"feedback for {student} shows hidden test code: {code}"
+    wrong_html = (course / "feedback" / "wrong" / day / f"{day}.html").read_text()
+    assert "CheckFailed" in wrong_html, "feedback should say which check failed"
+
+    nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    with open(course / "grades.csv") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    assert float(rows["solution"]["raw_score"]) == sum(full.values())
+    assert float(rows["stub"]["raw_score"]) == 0
+
+    print(f"\n{day}: one student's autograde took {one_student:.1f} s (budget {AUTOGRADE_BUDGET_S:.0f} s)")
+    assert one_student <= AUTOGRADE_BUDGET_S
+
+
+def nbformat_escape(code: str) -> str:
+    """How a line of code appears in nbconvert's HTML (quotes and angle brackets escaped)."""
+    return code.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("day", DAYS)
+def test_validate_button(day: str, tmp_path: Path) -> None:
+    """What the Validate button reports: nothing for a correct notebook, failures for the stub."""
+    release = read(ROOT / "notebooks" / day / f"{day}.ipynb")
+    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    good, stub = tmp_path / "good.ipynb", tmp_path / "stub.ipynb"
+    nbformat.write(solved(release, solution), good)
+    nbformat.write(release, stub)
+    validator = Validator()
+    assert validator.validate(str(good)) == {}
+    assert validator.validate(str(stub)).get("failed"), "validating the stub should report failed cells"
