@@ -23,6 +23,11 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".course-installed"
+# Started from the course root so the Validate button and the assignment list read
+# nbgrader_config.py; the file browser is rooted at notebooks/ (the student release).
+LAB_ARGS = ["--ServerApp.root_dir=notebooks"]
+if hasattr(os, "geteuid") and os.geteuid() == 0:  # e.g. inside a container
+    LAB_ARGS.append("--allow-root")
 
 
 def _fingerprint() -> str:
@@ -61,9 +66,7 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], argv[1:]
     ensure_environment()
     if command == "lab":
-        # Started from the course root so the Validate button and the assignment list read
-        # nbgrader_config.py; the file browser is rooted at notebooks/ (the student release).
-        return run([str(PY), "-m", "jupyter", "lab", "--ServerApp.root_dir=notebooks", *extra])
+        return run([str(PY), "-m", "jupyter", "lab", *LAB_ARGS, *extra])
     if command == "test":
         return run([str(PY), "-m", "pytest", *extra])
     return run([str(PY), "-m", "course_tools.build", *extra])

@@ -23,13 +23,13 @@ c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(ROOT / ".exchange"))
 Path(c.Exchange.root).mkdir(parents=True, exist_ok=True)
 
 # --- release: identical bytes whether or not the source notebook was executed --------------
-c.ClearMetadataPreprocessor.enabled = True
-c.ClearMetadataPreprocessor.clear_cell_metadata = True
-c.ClearMetadataPreprocessor.clear_notebook_metadata = True
-c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = {"nbgrader", "deletable", "editable", "tags"}
-c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {"kernelspec", ("language_info", "name")}
+c.ClearAllMetadata.enabled = True
+c.ClearAllMetadata.clear_cell_metadata = True
+c.ClearAllMetadata.clear_notebook_metadata = True
+c.ClearAllMetadata.preserve_cell_metadata_mask = {"nbgrader", "deletable", "editable", "tags"}
+c.ClearAllMetadata.preserve_nb_metadata_mask = {"kernelspec", ("language_info", "name")}
 c.GenerateAssignment.preprocessors = [
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "course_tools.release.ClearAllMetadata",
     "nbgrader.preprocessors.IncludeHeaderFooter",
     "nbgrader.preprocessors.InstantiateTests",
     "nbgrader.preprocessors.LockCells",

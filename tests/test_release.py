@@ -1,0 +1,92 @@
+"""The student release: up to date with the sources, identical whether or not the source notebook was
+executed, and free of solutions, hidden tests and outputs."""
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import DAYS, ROOT, nbgrader_env
+from course_tools.build import check as build_check
+from course_tools.notebooks import exercises, read
+
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+
+
+def test_there_is_a_day() -> None:
+    assert DAYS, "no sources/<day>.py found"
+
+
+@pytest.mark.slow
+def test_solutions_and_release_match_a_fresh_build() -> None:
+    """sources/*.py -> solutions/ -> notebooks/ rebuilt in a temporary directory gives the same bytes."""
+    changed = build_check(ROOT)
+    assert not changed, f"out of date (run `python3 course.py build`): {changed}"
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_release_leaks_nothing(day: str) -> None:
+    raw = (ROOT / "notebooks" / day / f"{day}.ipynb").read_text()
+    release = nbformat.reads(raw, as_version=4)
+    release_lines = {line.strip() for cell in release.cells for line in cell.source.splitlines()}
+    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in raw
+    for cell in solution.cells:
+        for region in SOLUTION_REGION.findall(cell.source):
+            for line in region.splitlines():
+                if len(line.strip()) > 20:
+                    assert line.strip() not in release_lines, f"solution line leaked into the release: {line}"
+    for ex in exercises(solution):
+        hidden = ex["test"].replace(ex["public_test"], "")
+        for line in hidden.splitlines():
+            if len(line.strip()) > 20:
+                assert line.strip() not in release_lines, f"hidden-test line leaked into the release: {line}"
+    for cell in release.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        assert set(cell.metadata) <= {"nbgrader", "deletable", "editable", "tags"}
+    assert set(release.metadata) == {"kernelspec", "language_info"}
+    assert release.metadata.language_info == {"name": "python"}
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_release_stubs_and_locks(day: str) -> None:
+    release = read(ROOT / "notebooks" / day / f"{day}.ipynb")
+    for ex in exercises(read(ROOT / "solutions" / day / f"{day}.ipynb")):
+        answer = next(c for c in release.cells if c.get("id") == ex["id"])
+        assert "raise NotImplementedError()" in answer.source
+        test = next(c for c in release.cells if c.get("id") == ex["test_id"])
+        assert test.metadata.get("editable") is False and test.metadata.get("deletable") is False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("day", DAYS)
+def test_release_is_the_same_from_an_executed_source(day: str, tmp_path: Path) -> None:
+    """An instructor who ran the source notebook (outputs, execution counts, timing and widget metadata,
+    full language_info) must release exactly the committed bytes."""
+    nb = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    executed = copy.deepcopy(nb)
+    for i, cell in enumerate(executed.cells):
+        cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
+        cell.metadata["collapsed"] = False
+        if cell.cell_type == "code":
+            cell.execution_count = i + 1
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="some output\n")]
+    executed.metadata["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
+    executed.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    course = tmp_path / "course"
+    (course / "solutions" / day).mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    nbformat.write(executed, course / "solutions" / day / f"{day}.ipynb")
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", day, "--force", "--no-db"],
+                            cwd=course, env=nbgrader_env(), capture_output=True, text=True)
+    assert result.returncode == 0 and "[ERROR]" not in result.stderr, result.stderr
+    assert (course / "notebooks" / day / f"{day}.ipynb").read_bytes() == \
+        (ROOT / "notebooks" / day / f"{day}.ipynb").read_bytes()
