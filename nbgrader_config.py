@@ -60,3 +60,11 @@ c.GenerateFeedback.preprocessors = [
     "course_tools.feedback.ShortenTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# --- collecting from an LMS download (`nbgrader zip_collect <day>`) -------------------------
+# Put the LMS's zip file(s) in downloaded/<day>/archive/. File names must start with the student id
+# and an underscore and end with the notebook name; LMS ids and a resubmission suffix are skipped:
+#   alice_day01_rnn.ipynb, smithj_LATE_48213_1187_day01_rnn-1.ipynb  ->  submitted/<id>/<day>/<day>.ipynb
+c.FileNameCollectorPlugin.named_regexp = (
+    r"(?:.*/)?(?P<student_id>[^/_]+)_(?:LATE_)?(?:\d+_)*(?P<file_id>day\d\d_\w+?)(?:-\d+)?\.ipynb$"
+)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -70,8 +71,15 @@ def test_real_nbgrader_pipeline(day: str, tmp_path: Path) -> None:
     graded = exercises(solution)
     bank = importlib.import_module(f"bugbank.{day}").BUGS
 
-    submit(course, day, "solution", solved(release, solution))
-    submit(course, day, "stub", release)
+    # two students arrive as an LMS download (zip_collect), two straight into submitted/
+    archive = course / "downloaded" / day / "archive"
+    archive.mkdir(parents=True)
+    with zipfile.ZipFile(archive / "lms_download.zip", "w") as zf:
+        zf.writestr(f"solution_{day}.ipynb", nbformat.writes(solved(release, solution)))
+        zf.writestr(f"stub_LATE_48213_1187_{day}-1.ipynb", nbformat.writes(release))
+    nbgrader(course, "zip_collect", day)
+    for student in ("solution", "stub"):
+        assert (course / "submitted" / student / day / f"{day}.ipynb").exists(), f"zip_collect lost {student}"
     submit(course, day, "warns", solved(release, solution, {
         ex["id"]: WARNING_ANSWER_PREFIX + solved(release, solution).cells[
             [c.get("id") for c in release.cells].index(ex["id"])].source for ex in graded[:2]}))
