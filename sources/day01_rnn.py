@@ -571,14 +571,14 @@ def lm_loss(model: nn.Module, batch) -> torch.Tensor:
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
-steps = budget(full=300, grading=5)
-runs = {}
+steps = budget(full=600, grading=5)
+runs, models = {}, {}
 for clip in (None, 1.0):
+    name = "no clipping" if clip is None else f"clipped at {clip}"
     seed_everything(0)
-    lm = CharRNN(len(vocab)).to(device)
-    opt = torch.optim.SGD(lm.parameters(), lr=3.0)
-    runs["no clipping" if clip is None else f"clipped at {clip}"] = train(
-        lm, opt, windows(seed=1), lm_loss, steps, max_grad_norm=clip, desc=f"clip={clip}")
+    models[name] = CharRNN(len(vocab)).to(device)
+    opt = torch.optim.SGD(models[name].parameters(), lr=3.0)
+    runs[name] = train(models[name], opt, windows(seed=1), lm_loss, steps, max_grad_norm=clip, desc=name)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
 n = min(len(h["loss"]) for h in runs.values())
@@ -598,6 +598,32 @@ print(f"a uniform guess over the {len(vocab)} symbols costs ln|V| = {np.log(len(
 # become ordinary-sized steps, and the loss falls well below the cost of a uniform guess. (The printed
 # figures are from this run; on a GPU they differ slightly, the picture does not.)
 #
+# A language model can also *write*. Start from `<bos>`, turn the logits into probabilities with a
+# softmax, draw the next character, feed it back in, and stop at `<eos>`. Here are names drawn from each
+# model (Day 08 returns to sampling and temperature):
+
+# %%
+@torch.no_grad()
+def sample_name(model: CharRNN, max_len: int = 12) -> str:
+    ids, h, out = torch.tensor([[vocab.bos_id]], device=device), None, []
+    for _ in range(max_len):
+        states, h = model.rnn(model.embed(ids), h)                  # (1, 1, H), (1, 1, H)
+        probs = torch.softmax(model.head(states[:, -1]), dim=-1)    # (1, |V|)
+        ids = torch.multinomial(probs, 1)                           # (1, 1)
+        if ids.item() == vocab.eos_id:
+            break
+        out.append(ids.item())
+    return vocab.decode(out)
+
+
+known = set(names_list)
+for name, model in models.items():
+    torch.manual_seed(0)
+    samples = [sample_name(model) for _ in range(12)]
+    print(f"{name:15s}: {', '.join(samples)}")
+    print(f"{'':15s}  {sum(s in known for s in samples)} of 12 are real census names")
+
+# %% [markdown]
 # ## Summary
 #
 # - A vocabulary maps tokens to ids; an embedding maps ids to learned vectors.
