@@ -22,14 +22,21 @@ from nbgrader.api import Gradebook
 from nbgrader.validator import Validator
 
 from conftest import DAYS, ROOT, nbgrader_env
-from course_tools.notebooks import exercises, read, solved
+from course_tools.notebooks import exercises, read, solution_answer, solved
 
 AUTOGRADE_BUDGET_S = 20.0
 
-WARNING_ANSWER_PREFIX = '''import sys as _sys, warnings as _warnings
-_warnings.warn("a harmless warning raised by a correct answer")
-_sys.stderr.write("UserWarning: a library that writes its warning straight to stderr\\n")
-'''
+NOISY_WRAPPER = """
+import functools as _functools, sys as _sys, warnings as _warnings
+def _noisy(fn):
+    @_functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        _warnings.warn("a harmless warning raised by a correct answer")
+        _sys.stderr.write("UserWarning: a library writing its warning straight to stderr\\n")
+        return fn(*args, **kwargs)
+    return wrapped
+{name} = _noisy({name})
+"""
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -80,9 +87,11 @@ def test_real_nbgrader_pipeline(day: str, tmp_path: Path) -> None:
     nbgrader(course, "zip_collect", day)
     for student in ("solution", "stub"):
         assert (course / "submitted" / student / day / f"{day}.ipynb").exists(), f"zip_collect lost {student}"
+    # correct answers that warn every time the test cell calls them
+    functions = [ex for ex in graded if f"def {ex['id']}(" in ex["answer"]][:2]
+    assert functions, "need an exercise whose answer is a function named like its grade_id"
     submit(course, day, "warns", solved(release, solution, {
-        ex["id"]: WARNING_ANSWER_PREFIX + solved(release, solution).cells[
-            [c.get("id") for c in release.cells].index(ex["id"])].source for ex in graded[:2]}))
+        ex["id"]: solution_answer(ex["answer"]) + NOISY_WRAPPER.format(name=ex["id"]) for ex in functions}))
     submit(course, day, "wrong", solved(release, solution, {ex["id"]: bank[ex["id"]][0][1] for ex in graded}))
 
     start = time.perf_counter()
