@@ -73,9 +73,17 @@ def check_dtype(value: Any, expected: Any, name: str, hint: str | None = None) -
     got = getattr(value, "dtype", None)
     same = got == expected
     if isinstance(value, np.ndarray):
-        same = np.dtype(got) == np.dtype(expected)
+        try:
+            same = np.dtype(got) == np.dtype(expected)
+        except TypeError:  # e.g. a torch dtype expected: not the same
+            same = False
     if not same:
         _fail(name, f"expected dtype {expected}, got {got}", hint)
+
+
+def _plain(x: Any) -> Any:
+    """A NumPy scalar as the Python value (NumPy 2 would print np.int64(5) instead of 5)."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -105,9 +113,12 @@ def check_close(actual: Any, expected: Any, name: str, *, atol: float = 1e-6, rt
         where = tuple(int(i) for i in np.argwhere(bad_nan)[0])
         _fail(name, f"{int(bad_nan.sum())} NaN value(s), first at index {where}",
               hint or "a division by zero, log of 0, or an exploding value upstream?")
-    diff = np.asarray(np.abs(a64 - e64))
-    diff[np.isnan(a64) & np.isnan(e64)] = 0.0
-    bad = np.asarray(diff > atol + rtol * np.abs(e64))
+    with np.errstate(invalid="ignore"):  # inf - inf
+        diff = np.asarray(np.abs(a64 - e64))
+    same = (np.isnan(a64) & np.isnan(e64)) | (a64 == e64)  # matching NaNs and infinities included
+    diff[same] = 0.0
+    # a NaN or infinity expected must be matched exactly (NaN differences compare False with >)
+    bad = np.asarray(~same & (~(diff <= atol + rtol * np.abs(e64)) | np.isinf(e64)))
     if bad.any():
         flat = int(np.argmax(np.where(bad, diff, -1.0)))
         where = tuple(int(i) for i in np.unravel_index(flat, a64.shape))
@@ -121,7 +132,7 @@ def check_close(actual: Any, expected: Any, name: str, *, atol: float = 1e-6, rt
             auto = "every value has the wrong sign"
         elif not np.any(a64):
             auto = "your result is all zeros: is something not computed or not returned?"
-        elif np.allclose(a64, e64.T if e64.ndim == 2 else e64, atol=atol, rtol=rtol) and e64.ndim == 2:
+        elif e64.ndim == 2 and e64.shape[0] == e64.shape[1] and np.allclose(a64, e64.T, atol=atol, rtol=rtol):
             auto = "your result is the transpose of the expected one"
         _fail(name, problem, hint or auto)
 
@@ -135,7 +146,8 @@ def check_equal(actual: Any, expected: Any, name: str, hint: str | None = None) 
         a, e = _to_numpy(actual), _to_numpy(expected)
         if not np.array_equal(a, e):
             first = tuple(int(i) for i in np.argwhere(a != e)[0])
-            _fail(name, f"first difference at index {first}: got {a[first]!r}, expected {e[first]!r}", hint)
+            _fail(name, f"first difference at index {first}: got {_plain(a[first])!r}, "
+                        f"expected {_plain(e[first])!r}", hint)
         return
     if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
         for i, (a, e) in enumerate(zip(actual, expected)):
@@ -146,6 +158,8 @@ def check_equal(actual: Any, expected: Any, name: str, hint: str | None = None) 
         if len(actual) != len(expected):
             _fail(name, f"expected {len(expected)} items, got {len(actual)}", hint)
         return
+    if isinstance(expected, (list, tuple)):
+        _fail(name, f"expected a {type(expected).__name__}, got {_kind(actual)}", hint)
     if actual != expected:
         _fail(name, f"got {actual!r}, expected {expected!r}", hint)
 

@@ -1,0 +1,395 @@
+"""course_lib.checks: every helper passes on correct input and fails with CheckFailed and a message that
+says what was expected, what was got, where, and why it probably happened."""
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import course_lib.rnn
+import course_lib.text
+from course_lib.checks import (CheckFailed, check_close, check_dtype, check_equal, check_raises, check_shape,
+                               check_true, check_type, forbid_calls)
+
+
+def _message(fn, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailed) as info:
+        fn(*args, **kwargs)
+    return str(info.value)
+
+
+def test_check_failed_is_an_assertion_error():
+    assert issubclass(CheckFailed, AssertionError)
+
+
+# ------------------------------------------------------------------------------ check_true
+def test_check_true():
+    check_true(True, "thing", "never shown")
+    check_true(np.all(np.ones(3) > 0), "thing", "never shown")
+    assert _message(check_true, False, "rnn output", "values outside (-1, 1)") == "rnn output: values outside (-1, 1)"
+    msg = _message(check_true, 1 > 2, "rnn output", "values outside (-1, 1)", hint="is tanh applied last?")
+    assert msg == "rnn output: values outside (-1, 1)\n  hint: is tanh applied last?"
+
+
+# ------------------------------------------------------------------------------ check_type
+def test_check_type():
+    check_type(torch.zeros(2), torch.Tensor, "x")
+    check_type(np.zeros(2), (torch.Tensor, np.ndarray), "x")
+    check_type([1], list, "x")
+    msg = _message(check_type, np.zeros(2, dtype=np.float32), torch.Tensor, "encode('cab')")
+    assert msg.startswith("encode('cab'): expected a Tensor, got numpy.ndarray (dtype float32)")
+    msg = _message(check_type, [1, 2], (torch.Tensor, np.ndarray), "h", hint="return an array")
+    assert "expected a Tensor or ndarray, got list" in msg
+    assert msg.endswith("\n  hint: return an array")
+    assert "got torch.Tensor (dtype torch.int64)" in _message(check_type, torch.tensor([1]), list, "ids")
+
+
+# ------------------------------------------------------------------------------ check_shape
+def test_check_shape_passes():
+    check_shape(torch.zeros(2, 3), (2, 3), "x")
+    check_shape(np.zeros((4,)), [4], "x")
+    check_shape(torch.tensor(1.0), (), "x")
+
+
+def test_check_shape_reports_expected_and_actual():
+    msg = _message(check_shape, torch.zeros(2, 4), (2, 5), "rnn_cell_step output (B=2, H=5)")
+    assert msg.startswith("rnn_cell_step output (B=2, H=5): expected shape (2, 5), got (2, 4)")
+    assert "hint" not in msg  # no automatic hint fits
+
+
+def test_check_shape_hint_for_transposed_or_swapped_axes():
+    msg = _message(check_shape, torch.zeros(4, 2, 5), (2, 4, 5), "RNN output")
+    assert "expected shape (2, 4, 5), got (4, 2, 5)" in msg
+    assert "hint: the right sizes in the wrong order" in msg and "transposed" in msg
+
+
+def test_check_shape_hint_for_missing_dimension():
+    msg = _message(check_shape, torch.zeros(2, 5), (1, 2, 5), "h_n")
+    assert "expected shape (1, 2, 5), got (2, 5)" in msg
+    assert "hint: 2 dimensions instead of 3" in msg and "squeeze" in msg
+
+
+def test_check_shape_own_hint_wins_and_no_shape():
+    msg = _message(check_shape, torch.zeros(3, 2), (2, 3), "W", hint="W_ih is (H, D)")
+    assert msg.endswith("hint: W_ih is (H, D)") and "wrong order" not in msg
+    msg = _message(check_shape, [[1, 2]], (1, 2), "hs")
+    assert "expected an array or tensor of shape (1, 2), got list with no shape" in msg
+
+
+# ------------------------------------------------------------------------------ check_dtype
+def test_check_dtype_passes():
+    check_dtype(torch.zeros(2, dtype=torch.long), torch.long, "ids")
+    check_dtype(torch.zeros(2, dtype=torch.float64), torch.float64, "x")
+    check_dtype(np.zeros(2), np.float64, "x")
+    check_dtype(np.zeros(2, dtype=np.float32), "float32", "x")
+    check_dtype(np.zeros(2, dtype=np.int64), np.dtype("int64"), "x")
+
+
+def test_check_dtype_reports_expected_and_actual():
+    msg = _message(check_dtype, torch.zeros(2), torch.long, "encode('cab')", hint="dtype=torch.long")
+    assert msg == "encode('cab'): expected dtype torch.int64, got torch.float32\n  hint: dtype=torch.long"
+    msg = _message(check_dtype, np.zeros(2, dtype=np.float32), np.float64, "h")
+    assert "expected dtype" in msg and "float64" in msg and "got float32" in msg
+
+
+def test_check_dtype_fails_cleanly_across_libraries():
+    # a NumPy array where a torch dtype is expected (and vice versa) is a failed check, not a crash
+    msg = _message(check_dtype, np.zeros(2), torch.float64, "x")
+    assert "expected dtype torch.float64, got float64" in msg
+    msg = _message(check_dtype, torch.zeros(2, dtype=torch.float64), np.float64, "x")
+    assert "got torch.float64" in msg
+    assert "got None" in _message(check_dtype, [1.0], torch.float64, "x")
+
+
+# ------------------------------------------------------------------------------ check_close
+def test_check_close_passes_within_tolerance():
+    e = torch.randn(3, 4, dtype=torch.float64)
+    check_close(e + 1e-8, e, "x")
+    check_close(e.float(), e.float(), "x")
+    check_close(np.ones(3) * (1 + 1e-6), np.ones(3), "x")  # inside rtol
+    check_close(np.float64(2.0), np.array(2.0), "x")
+    check_close(torch.tensor(0.5), 0.5, "x")
+    check_close(torch.zeros(0, 3), torch.zeros(0, 3), "x")
+    check_close(np.array([1.0, 2.0]), np.array([1.05, 2.0]), "x", atol=0.1)
+    check_close(torch.ones(2, requires_grad=True) * 2, torch.full((2,), 2.0), "x")
+
+
+def test_check_close_reports_largest_difference_and_its_index():
+    e = np.arange(6, dtype=np.float64).reshape(2, 3)
+    a = e.copy()
+    a[0, 0] += 0.1
+    a[1, 2] -= 0.5
+    msg = _message(check_close, a, e, "rnn_forward hs")
+    assert msg.startswith("rnn_forward hs: values differ from the expected result.")
+    assert "largest |difference| = 0.5 at index (1, 2): got 4.5, expected 5" in msg
+    assert "2 of 6 entries are off (tolerance atol=1e-06, rtol=1e-05)" in msg
+    assert "hint" not in msg
+
+
+def test_check_close_on_tensors_and_scalars():
+    e = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    a = e.clone()
+    a[2, 1] = 7.25
+    msg = _message(check_close, a, e, "h_n", atol=1e-3)
+    assert "largest |difference| = 1.25 at index (2, 1): got 7.25, expected 6" in msg
+    assert "1 of 6 entries are off (tolerance atol=0.001" in msg
+    msg = _message(check_close, torch.tensor(5.5), torch.tensor(5.0), "norm")
+    assert "largest |difference| = 0.5: got 5.5, expected 5" in msg and "index" not in msg
+
+
+def test_check_close_hint_argument_is_shown():
+    msg = _message(check_close, np.array([1.0]), np.array([2.0]), "h_T", hint="h_T is the last entry of hs")
+    assert msg.endswith("\n  hint: h_T is the last entry of hs")
+
+
+def test_check_close_kind_mismatch():
+    msg = _message(check_close, np.zeros(2), torch.zeros(2), "encode")
+    assert "expected a torch.Tensor, got numpy.ndarray (dtype float64)" in msg
+    msg = _message(check_close, [0.0, 0.0], np.zeros(2), "hs")
+    assert "expected a numpy.ndarray, got list" in msg
+
+
+def test_check_close_shape_mismatch():
+    msg = _message(check_close, np.zeros((3, 2)), np.zeros((2, 3)), "W")
+    assert "expected shape (2, 3), got (3, 2)" in msg and "wrong order" in msg
+    msg = _message(check_close, torch.zeros(2, 5), torch.zeros(1, 2, 5), "h_n")
+    assert "expected shape (1, 2, 5), got (2, 5)" in msg and "2 dimensions instead of 3" in msg
+
+
+def test_check_close_automatic_hint_wrong_sign():
+    e = np.array([[0.5, -1.0], [2.0, 0.25]])
+    msg = _message(check_close, -e, e, "grad")
+    assert "hint: every value has the wrong sign" in msg
+
+
+def test_check_close_automatic_hint_all_zeros():
+    msg = _message(check_close, torch.zeros(2, 3), torch.ones(2, 3), "output")
+    assert "hint: your result is all zeros" in msg
+
+
+def test_check_close_automatic_hint_transposed():
+    e = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.5]])
+    msg = _message(check_close, e.T, e, "W_hh grad")
+    assert "hint: your result is the transpose of the expected one" in msg
+
+
+def test_check_close_own_hint_overrides_automatic_hint():
+    e = np.array([1.0, 2.0])
+    msg = _message(check_close, -e, e, "grad", hint="look at the loss")
+    assert msg.endswith("hint: look at the loss") and "wrong sign" not in msg
+
+
+def test_check_close_nan():
+    e = np.zeros((2, 3))
+    a = e.copy()
+    a[0, 1] = np.nan
+    a[1, 2] = np.nan
+    msg = _message(check_close, a, e, "loss")
+    assert "2 NaN value(s), first at index (0, 1)" in msg
+    assert "hint: a division by zero, log of 0, or an exploding value upstream?" in msg
+    check_close(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), "NaN where NaN is expected")
+
+
+def test_check_close_non_numbers():
+    msg = _message(check_close, np.array(["a", "b"]), np.array([1.0, 2.0]), "ids")
+    assert "expected numbers, got values of dtype <U1" in msg
+
+
+def test_check_close_fails_when_expected_nan_or_inf_is_missed():
+    with pytest.raises(CheckFailed):
+        check_close(np.array([1.0, 2.0]), np.array([np.nan, 2.0]), "expected NaN, got a number")
+    with pytest.raises(CheckFailed):
+        check_close(np.array([1.0]), np.array([np.inf]), "expected inf, got a number")
+    with pytest.raises(CheckFailed):
+        check_close(np.array([-np.inf]), np.array([np.inf]), "inf of the wrong sign")
+    with pytest.raises(CheckFailed):
+        check_close(torch.tensor([np.inf]), torch.tensor([1.0]), "got inf, expected a number")
+    check_close(np.array([np.inf, -np.inf]), np.array([np.inf, -np.inf]), "matching infinities")
+
+
+def test_check_close_matching_infinities_raise_no_warning():
+    # in a notebook, warnings go to stdout: a passing check must not print "invalid value in subtract"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_close(np.array([np.inf, -np.inf, 1.0]), np.array([np.inf, -np.inf, 1.0]), "infinities")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_check_close_agrees_with_numpy_isclose(seed):
+    # an independent oracle: check_close passes exactly when np.isclose(..., equal_nan=True) holds everywhere
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=(4, 5)) * 10.0 ** rng.integers(-3, 4)
+    a = e + rng.normal(size=e.shape) * 10.0 ** rng.integers(-9, -3) * np.abs(e).max()
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0])
+    for _ in range(rng.integers(0, 3)):
+        i, j = rng.integers(0, 4), rng.integers(0, 5)
+        e[i, j] = rng.choice(specials)
+        a[i, j] = e[i, j] if rng.random() < 0.5 else rng.choice(specials)
+    atol, rtol = 1e-6, 1e-5
+    ok = np.isclose(a, e, atol=atol, rtol=rtol, equal_nan=True).all()
+    if ok:
+        check_close(a, e, "random case", atol=atol, rtol=rtol)
+    else:
+        with pytest.raises(CheckFailed):
+            check_close(a, e, "random case", atol=atol, rtol=rtol)
+
+
+# ------------------------------------------------------------------------------ check_equal
+def test_check_equal_passes():
+    check_equal([1, 2, 3], [1, 2, 3], "ids")
+    check_equal((1, 2), [1, 2], "ids")
+    check_equal("cab", "cab", "decode")
+    check_equal(torch.tensor([2, 7, 3]), torch.tensor([2, 7, 3]), "encode")
+    check_equal(np.array([[1, 2]]), np.array([[1, 2]]), "arr")
+    check_equal({"a": 1}, {"a": 1}, "dict")
+
+
+def test_check_equal_lists_show_first_difference():
+    got = ["<pad>", "<unk>", "<bos>", "<eos>", "a", "n", "b", "c"]
+    want = ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"]
+    msg = _message(check_equal, got, want, "build_vocab(['banana', 'cab'])", hint="ties: alphabetical")
+    assert msg.startswith("build_vocab(['banana', 'cab']): first difference at position 5: got 'n', expected 'b'")
+    assert f"got      {got}" in msg and f"expected {want}" in msg
+    assert msg.endswith("\n  hint: ties: alphabetical")
+
+
+def test_check_equal_long_lists_are_abbreviated():
+    want = list(range(20))
+    got = want[:3] + [99] + want[4:]
+    msg = _message(check_equal, got, want, "ids")
+    assert "first difference at position 3: got 99, expected 3" in msg
+    assert f"got      {got[:12]} ..." in msg and f"expected {want[:12]} ..." in msg
+
+
+def test_check_equal_lists_of_different_length():
+    assert "expected 3 items, got 2" in _message(check_equal, [1, 2], [1, 2, 3], "ids")
+    assert "expected 2 items, got 3" in _message(check_equal, [1, 2, 3], [1, 2], "ids")
+
+
+def test_check_equal_tensors_show_first_difference():
+    want = torch.tensor([[2, 7, 4], [2, 5, 3]])
+    got = want.clone()
+    got[1, 1] = 6
+    got[1, 2] = 9
+    msg = _message(check_equal, got, want, "encode batch")
+    assert "first difference at index (1, 1): got 6, expected 5" in msg
+
+
+def test_check_equal_arrays_show_first_difference():
+    msg = _message(check_equal, np.array([1, 2, 3, 4]), np.array([1, 2, 0, 0]), "arr")
+    assert "first difference at index (2,): got 3, expected 0" in msg
+
+
+def test_check_equal_zero_dimensional():
+    check_equal(torch.tensor(3), torch.tensor(3), "n")
+    msg = _message(check_equal, torch.tensor(3), torch.tensor(4), "n")
+    assert "first difference at index (): got 3, expected 4" in msg
+
+
+def test_check_equal_tensor_type_and_shape():
+    msg = _message(check_equal, np.array([2, 7, 3]), torch.tensor([2, 7, 3]), "encode('cab')")
+    assert "expected a Tensor, got numpy.ndarray" in msg
+    msg = _message(check_equal, torch.tensor([2, 7]), torch.tensor([2, 7, 3]), "encode('cab')")
+    assert "expected shape (3,), got (2,)" in msg
+
+
+def test_check_equal_scalars_and_strings():
+    assert _message(check_equal, "cba", "cab", "decode") == "decode: got 'cba', expected 'cab'"
+    assert "got 4, expected 5" in _message(check_equal, 4, 5, "len(vocab)")
+
+
+def test_check_equal_list_expected_but_something_else_given():
+    # an array or tensor where a list is expected fails the check; it must not crash or pass
+    with pytest.raises(CheckFailed, match="expected a list"):
+        check_equal(np.array([1, 2]), [1, 3], "ids")
+    with pytest.raises(CheckFailed, match="expected a list"):
+        check_equal(np.array([1, 2]), [1, 2], "ids")
+    with pytest.raises(CheckFailed):
+        check_equal(torch.tensor([1, 2]), [1, 2], "ids")
+    with pytest.raises(CheckFailed):
+        check_equal("ab", ["a", "b"], "tokens")
+
+
+# ------------------------------------------------------------------------------ check_raises
+def test_check_raises():
+    check_raises(lambda: int("x"), ValueError, "int('x')")
+    check_raises(lambda: {}["k"], LookupError, "subclass counts")
+    msg = _message(check_raises, lambda: 1, ValueError, "Vocab with duplicates", hint="check set(itos)")
+    assert msg == "Vocab with duplicates: expected ValueError, but nothing was raised\n  hint: check set(itos)"
+
+    def wrong():
+        raise TypeError("boom")
+
+    msg = _message(check_raises, wrong, ValueError, "bad min_count")
+    assert msg == "bad min_count: expected ValueError, got TypeError: boom"
+
+
+# ------------------------------------------------------------------------------ forbid_calls
+def test_forbid_calls_blocks_constructing_nn_rnn_and_restores_it():
+    original = torch.nn.RNN
+    with forbid_calls(["torch.nn.RNN"], "hidden check: written from scratch"):
+        assert torch.nn.RNN is not original
+        with pytest.raises(CheckFailed) as info:
+            nn.RNN(3, 4)  # the same module object as torch.nn
+        assert str(info.value) == ("hidden check: written from scratch: your answer calls torch.nn.RNN; "
+                                   "this exercise asks you to write it yourself")
+        nn.Linear(3, 4)  # other things still work
+    assert torch.nn.RNN is original
+    assert isinstance(nn.RNN(3, 4), original)
+
+
+def test_forbid_calls_blocks_nn_rnn_forward_through_vf():
+    torch.manual_seed(0)
+    rnn = nn.RNN(3, 4)  # built before the block: only calling it is forbidden
+    x = torch.randn(5, 2, 3)
+    before = rnn(x)[0].detach()
+    with forbid_calls(["torch.nn.RNN", "torch._VF.rnn_tanh"], "hidden check"):
+        with pytest.raises(CheckFailed, match=r"your answer calls torch\._VF\.rnn_tanh"):
+            rnn(x)
+        with pytest.raises(CheckFailed, match=r"torch\._VF\.rnn_tanh"):
+            torch._VF.rnn_tanh(x, torch.zeros(1, 2, 4), rnn._flat_weights, True, 1, 0.0, False, False, False)
+    torch.testing.assert_close(rnn(x)[0].detach(), before, rtol=0, atol=0)  # restored and working
+
+
+def test_forbid_calls_restores_even_when_the_block_raises():
+    originals = (torch.nn.RNN, course_lib.rnn.rnn_cell_step_np, course_lib.text.Vocab.encode)
+    paths = ["torch.nn.RNN", "course_lib.rnn.rnn_cell_step_np", "course_lib.text.Vocab.encode"]
+    with pytest.raises(KeyError, match="student bug"):
+        with forbid_calls(paths, "hidden check"):
+            raise KeyError("student bug")
+    assert (torch.nn.RNN, course_lib.rnn.rnn_cell_step_np, course_lib.text.Vocab.encode) == originals
+    with pytest.raises(CheckFailed):  # also when the block fails the check itself
+        with forbid_calls(paths, "hidden check"):
+            torch.nn.RNN(2, 2)
+    assert (torch.nn.RNN, course_lib.rnn.rnn_cell_step_np, course_lib.text.Vocab.encode) == originals
+    nn.RNN(2, 2)
+
+
+def test_forbid_calls_blocks_course_lib_functions_and_methods():
+    v = course_lib.text.Vocab.from_texts(["ab"])
+    xs, h0 = np.zeros((2, 1, 3)), np.zeros((1, 4))
+    W = (np.zeros((4, 3)), np.zeros((4, 4)), np.zeros(4), np.zeros(4))
+    with forbid_calls(["course_lib.rnn.rnn_cell_step_np", "course_lib.text.Vocab.encode"], "hidden"):
+        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.rnn.rnn_cell_step_np")):
+            course_lib.rnn.rnn_cell_step_np(xs[0], h0, *W)
+        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.rnn.rnn_cell_step_np")):
+            course_lib.rnn.rnn_forward_np(xs, h0, *W)  # delegating to it is caught too
+        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.text.Vocab.encode")):
+            v.encode("ab")
+        assert v.decode([2, 4, 3]) == "a"  # the rest of the class is untouched
+    assert v.encode("ab").tolist() == [2, 4, 5, 3]
+    assert course_lib.rnn.rnn_forward_np(xs, h0, *W)[0].shape == (2, 1, 4)
+
+
+def test_forbid_calls_skips_missing_attributes_and_rejects_unknown_modules():
+    with forbid_calls(["torch.nn.NoSuchLayer"], "hidden"):
+        nn.RNN(2, 2)
+    assert not hasattr(torch.nn, "NoSuchLayer")
+    with pytest.raises((ImportError, AttributeError)):
+        with forbid_calls(["torch.nn.RNN", "no_such_package.thing.f"], "hidden"):
+            pass
+    assert torch.nn.RNN(2, 2).__class__.__name__ == "RNN"  # the first path was restored

@@ -1,0 +1,218 @@
+"""course_lib.gradients: clip_grad_norm against torch.nn.utils.clip_grad_norm_, spectral-radius scaling,
+and the measured gradient norms through time against an independent computation."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_lib.gradients import clip_grad_norm, hidden_gradient_norms, scale_to_spectral_radius
+
+SHAPES = [(3, 4), (5,), (2, 2, 3), ()]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny matrices: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _twin_params(scale: float, seed: int, dtype=torch.float32, none_at: tuple[int, ...] = ()):
+    """Two identical lists of parameters with identical gradients (None where asked)."""
+    g = torch.Generator().manual_seed(seed)
+    a, b = [], []
+    for i, shape in enumerate(SHAPES):
+        value = torch.randn(shape, generator=g, dtype=dtype)
+        grad = scale * torch.randn(shape, generator=g, dtype=dtype)
+        pa, pb = nn.Parameter(value.clone()), nn.Parameter(value.clone())
+        if i not in none_at:
+            pa.grad, pb.grad = grad.clone(), grad.clone()
+        a.append(pa)
+        b.append(pb)
+    return a, b
+
+
+def _global_norm(params) -> float:
+    return float(torch.sqrt(sum((p.grad.double() ** 2).sum() for p in params if p.grad is not None)))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("scale,max_norm", [(10.0, 1.0), (1.0, 0.5), (0.01, 1.0), (1.0, 100.0)])
+def test_clip_grad_norm_matches_torch(scale, max_norm, dtype):
+    mine, ref = _twin_params(scale, seed=int(scale * 100) + int(max_norm), dtype=dtype)
+    norm_before = _global_norm(mine)
+    got = clip_grad_norm(mine, max_norm)
+    want = torch.nn.utils.clip_grad_norm_(ref, max_norm)
+
+    assert isinstance(got, torch.Tensor) and got.dim() == 0
+    torch.testing.assert_close(got, want)
+    assert got.item() == pytest.approx(norm_before, rel=1e-5)  # the norm *before* clipping
+    for pm, pr in zip(mine, ref):
+        torch.testing.assert_close(pm.grad, pr.grad)
+    if norm_before > max_norm:
+        assert _global_norm(mine) == pytest.approx(max_norm, rel=1e-4)
+    else:
+        assert _global_norm(mine) == pytest.approx(norm_before, rel=1e-6)  # untouched
+
+
+def test_clip_grad_norm_clips_in_place_by_one_common_factor():
+    mine, _ = _twin_params(10.0, seed=3)
+    before = [p.grad.clone() for p in mine]
+    grad_objects = [p.grad for p in mine]
+    total = clip_grad_norm(mine, 2.0)
+    factor = 2.0 / (total.item() + 1e-6)
+    for p, b, obj in zip(mine, before, grad_objects):
+        assert p.grad is obj  # modified in place, not replaced
+        torch.testing.assert_close(p.grad, b * factor)
+
+
+def test_clip_grad_norm_skips_parameters_without_grad():
+    mine, ref = _twin_params(5.0, seed=4, none_at=(1, 3))
+    got = clip_grad_norm(mine, 1.0)
+    want = torch.nn.utils.clip_grad_norm_(ref, 1.0)
+    torch.testing.assert_close(got, want)
+    assert mine[1].grad is None and mine[3].grad is None
+    for pm, pr in zip(mine, ref):
+        if pr.grad is not None:
+            torch.testing.assert_close(pm.grad, pr.grad)
+    assert _global_norm(mine) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_clip_grad_norm_all_grads_none_returns_zero():
+    params = [nn.Parameter(torch.ones(3)), nn.Parameter(torch.ones(2))]
+    got = clip_grad_norm(params, 1.0)
+    assert got.item() == 0.0
+    assert all(p.grad is None for p in params)
+
+
+def test_clip_grad_norm_single_tensor_argument():
+    p = nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([3.0, 4.0])
+    q = nn.Parameter(torch.zeros(2))
+    q.grad = torch.tensor([3.0, 4.0])
+    got = clip_grad_norm(p, 1.0)
+    want = torch.nn.utils.clip_grad_norm_(q, 1.0)
+    assert got.item() == pytest.approx(5.0)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(p.grad, torch.tensor([0.6, 0.8]), atol=1e-6, rtol=0)
+    torch.testing.assert_close(p.grad, q.grad)
+
+
+def test_clip_grad_norm_accepts_a_generator_of_parameters():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    twin = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    twin.load_state_dict(model.state_dict())
+    x = torch.randn(16, 4)
+    for m in (model, twin):
+        (m(x) ** 2).sum().mul(50).backward()
+    got = clip_grad_norm(model.parameters(), 0.3)
+    want = torch.nn.utils.clip_grad_norm_(twin.parameters(), 0.3)
+    torch.testing.assert_close(got, want)
+    for pm, pt in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(pm.grad, pt.grad)
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1.0])
+def test_clip_grad_norm_rejects_non_positive_max_norm(bad):
+    p = nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([3.0, 4.0])
+    with pytest.raises(ValueError, match=re.escape(f"max_norm must be positive, got {bad}")):
+        clip_grad_norm([p], bad)
+    torch.testing.assert_close(p.grad, torch.tensor([3.0, 4.0]))  # nothing was changed
+
+
+# ------------------------------------------------------------------------------ spectral radius
+@pytest.mark.parametrize("radius", [0.5, 1.0, 2.5])
+@pytest.mark.parametrize("H", [1, 2, 7, 30])
+def test_scale_to_spectral_radius(H, radius):
+    g = torch.Generator().manual_seed(H)
+    W = torch.randn(H, H, generator=g, dtype=torch.float64)  # non-symmetric: complex eigenvalues
+    scaled = scale_to_spectral_radius(W, radius)
+    assert scaled.shape == (H, H) and scaled.dtype == torch.float64
+    got = np.abs(np.linalg.eigvals(scaled.numpy())).max()  # independent eigen-solver
+    assert got == pytest.approx(radius, rel=1e-9)
+    # a rescaling: the same matrix up to one positive factor
+    factor = radius / np.abs(np.linalg.eigvals(W.numpy())).max()
+    np.testing.assert_allclose(scaled.numpy(), factor * W.numpy(), rtol=1e-9)
+    assert torch.equal(W, torch.randn(H, H, generator=torch.Generator().manual_seed(H), dtype=torch.float64))
+
+
+def test_scale_to_spectral_radius_float32():
+    W = torch.randn(10, 10, generator=torch.Generator().manual_seed(0))
+    scaled = scale_to_spectral_radius(W, 0.9)
+    assert scaled.dtype == torch.float32
+    assert np.abs(np.linalg.eigvals(scaled.double().numpy())).max() == pytest.approx(0.9, rel=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4,), (2, 3, 3)])
+def test_scale_to_spectral_radius_rejects_non_square(shape):
+    with pytest.raises(ValueError, match=re.escape(f"W must be square (H, H), got {shape}")):
+        scale_to_spectral_radius(torch.randn(*shape), 1.0)
+
+
+# ------------------------------------------------------------------------------ gradient norms
+def test_hidden_gradient_norms_is_deterministic_and_has_the_right_length():
+    a = hidden_gradient_norms(0.9, seq_len=25, hidden_size=16, batch=8, seed=3)
+    b = hidden_gradient_norms(0.9, seq_len=25, hidden_size=16, batch=8, seed=3)
+    c = hidden_gradient_norms(0.9, seq_len=25, hidden_size=16, batch=8, seed=4)
+    assert isinstance(a, np.ndarray) and a.shape == (25,)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert np.all(np.isfinite(a)) and np.all(a > 0)
+    assert hidden_gradient_norms(0.9, seq_len=1, hidden_size=4, batch=2).shape == (1,)
+
+
+def test_hidden_gradient_norms_vanish_for_small_radius():
+    norms = hidden_gradient_norms(0.5)  # defaults: 60 steps, H = 64
+    assert norms.shape == (60,)
+    assert norms[10] < 1e-3 * norms[0]
+    assert norms[30] < 1e-9 * norms[0]
+    assert np.all(np.diff(norms[1:]) < 0)  # strictly shrinking with distance
+
+
+def test_hidden_gradient_norms_explode_for_large_radius():
+    norms = hidden_gradient_norms(2.5)
+    assert norms[-1] > 100 * norms[0]
+    assert norms[30] > 10 * norms[0]
+    assert np.mean(np.diff(norms[1:]) > 0) > 0.9  # growing almost every step
+
+
+def test_hidden_gradient_norms_at_distance_zero_is_the_readout():
+    # L = mean_b v . h_T, so dL/dh_T is v / B for every row: norm ||v|| / B, whatever the radius
+    a = hidden_gradient_norms(0.5, seq_len=10, hidden_size=8, batch=4, seed=2)
+    b = hidden_gradient_norms(2.5, seq_len=10, hidden_size=8, batch=4, seed=2)
+    assert a[0] == pytest.approx(b[0], rel=1e-12)
+
+
+def test_hidden_gradient_norms_matches_nn_rnn_and_manual_jacobians():
+    radius, T, H, B, input_scale, seed = 1.3, 8, 5, 3, 0.7, 7
+    got = hidden_gradient_norms(radius, seq_len=T, hidden_size=H, batch=B, input_scale=input_scale, seed=seed)
+
+    # the same random draws, in the documented order, then everything else done independently
+    g = torch.Generator().manual_seed(seed)
+    W_raw = (torch.randn(H, H, generator=g, dtype=torch.float64) / H ** 0.5).numpy()
+    W_ih = (torch.randn(H, H, generator=g, dtype=torch.float64) / H ** 0.5).numpy()
+    xs = input_scale * torch.randn(T, B, H, generator=g, dtype=torch.float64)
+    v = torch.randn(H, generator=g, dtype=torch.float64).numpy()
+    W_hh = W_raw * radius / np.abs(np.linalg.eigvals(W_raw)).max()
+
+    rnn = nn.RNN(H, H, bias=False).double()  # forward by torch's own RNN, h0 = 0
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(W_ih))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(W_hh))
+        hs = rnn(xs)[0].numpy()  # (T, B, H)
+
+    # backward by hand: dL/dh_T = v / B; dL/dh_{t-1} = (dL/dh_t * (1 - h_t^2)) @ W_hh
+    dh = np.tile(v / B, (B, 1))
+    want = []
+    for t in reversed(range(T)):
+        want.append(np.linalg.norm(dh, axis=1).mean())
+        dh = (dh * (1 - hs[t] ** 2)) @ W_hh
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-10)
