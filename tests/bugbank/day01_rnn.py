@@ -1,5 +1,18 @@
 """Wrong answers for Day 01 (vanilla RNN)."""
 
+# The correct constructor of the RNN exercise; most module bugs are in forward().
+_MODULE_INIT = '''
+class RNN(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+'''
+
 BUGS: dict[str, list[tuple[str, str]]] = {
     "build_vocab": [
         ("no special tokens", '''
@@ -109,17 +122,7 @@ def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
 '''),
     ],
     "rnn_module": [
-        ("hidden state detached every step (truncated BPTT by accident)", '''
-class RNN(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-
+        ("hidden state detached every step (truncated BPTT by accident)", _MODULE_INIT + '''
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -128,17 +131,7 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
-        ("h0 ignored", '''
-class RNN(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-
+        ("h0 ignored", _MODULE_INIT + '''
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outs = []
@@ -177,17 +170,7 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
-        ("outputs stacked time-first", '''
-class RNN(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-
+        ("outputs stacked time-first", _MODULE_INIT + '''
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -196,17 +179,7 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs), h.unsqueeze(0)
 '''),
-        ("W_hh not transposed", '''
-class RNN(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-
+        ("W_hh not transposed", _MODULE_INIT + '''
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
