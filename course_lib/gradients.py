@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
+from torch import nn
+
 from .rnn import rnn_cell
 
 
@@ -60,3 +62,20 @@ def hidden_gradient_norms(radius: float, seq_len: int = 60, hidden_size: int = 6
     grads = torch.autograd.grad(loss, hs)               # dL/dh_t for every t, each (B, H)
     norms = torch.stack([gr.norm(dim=1).mean() for gr in grads])  # (T,)
     return norms.flip(0).numpy()                        # index = distance T - t
+
+
+def input_gradient_norms(model: nn.Module, seq_len: int, input_size: int, batch: int = 16, seed: int = 0
+                         ) -> np.ndarray:
+    """Measure how strongly the *last* output of a batch-first recurrent model depends on each input:
+    ||dL/dx_t|| with L = mean over the batch of v . y_T, for random inputs. Works for nn.RNN, nn.GRU,
+    nn.LSTM (batch_first=True) and the course's modules. Returns an array of length `seq_len` indexed by
+    distance T - t. Real backward passes through the model as it is."""
+    g = torch.Generator().manual_seed(seed)
+    dtype = next(model.parameters()).dtype
+    device = next(model.parameters()).device
+    x = torch.randn(batch, seq_len, input_size, generator=g, dtype=dtype).to(device).requires_grad_(True)
+    output, _ = model(x)                                        # (B, T, H)
+    v = torch.randn(output.shape[-1], generator=g, dtype=dtype).to(device)
+    (output[:, -1] @ v).mean().backward()
+    norms = x.grad.norm(dim=-1).mean(dim=0)                     # (T,)
+    return norms.flip(0).detach().cpu().numpy()

@@ -338,7 +338,7 @@ with torch.no_grad():
 check_close(model(torch.randn(1, 2, 3))[0], torch.full((1, 2, 5), np.tanh(0.3), dtype=torch.float32),
             "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6)
 ### BEGIN HIDDEN TESTS
-from course_lib.rnn import copy_rnn_weights
+from course_lib.recurrent import copy_weights
 from course_lib.checks import forbid_calls
 _ref = nn.RNN(4, 6, batch_first=True).double()
 _x = torch.randn(3, 9, 4, dtype=torch.float64, requires_grad=True)
@@ -356,7 +356,7 @@ with forbid_calls(_forbidden, "hidden check: written from scratch"):
                "some parameters are outside the range PyTorch uses")
     check_true(all(float(p.detach().std()) > 0.15 * _bound for p in _m.parameters()), "hidden check: initialisation",
                "some parameters are (nearly) constant")
-    copy_rnn_weights(_ref, _m)
+    copy_weights(_ref, _m)
     _x2 = _x.detach().clone().requires_grad_(True)
     _out, _hn = _m(_x2, _h0)
     check_close(_out, _out_ref, "hidden check: output matches nn.RNN (random weights, non-zero h0, float64)",
@@ -554,11 +554,11 @@ class CharRNN(nn.Module):
     def __init__(self, vocab_size: int, hidden_size: int = 128, radius: float = 1.5):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, 16)
-        self.rnn = ElmanRNN(16, hidden_size)
+        self.rnn = ElmanRNN(16, hidden_size, batch_first=True)
         self.head = nn.Linear(hidden_size, vocab_size)
         with torch.no_grad():
             W = torch.randn(hidden_size, hidden_size) / hidden_size ** 0.5
-            self.rnn.weight_hh.copy_(scale_to_spectral_radius(W, radius))
+            self.rnn.weight_hh_l0.copy_(scale_to_spectral_radius(W, radius))
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         states, _ = self.rnn(self.embed(ids))   # (B, T, H)
