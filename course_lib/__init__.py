@@ -6,8 +6,14 @@ Modules, by topic:
     plotting   the course plot style and small plotting helpers
     text       vocabularies (token <-> id)
     data       offline data sets (data.names, ...)
-    rnn        the vanilla RNN: NumPy forward/BPTT, torch cell and module matching nn.RNN
+    recurrent  what every recurrent layer shares (layers, directions, states) and copy_weights
+    rnn        the vanilla RNN: NumPy forward/BPTT, torch cell, ElmanRNN matching nn.RNN
+    gating     gates, gated updates, forget-gate bias initialisation
+    lstm       the LSTM: NumPy cell forward/backward, torch cell, peephole cell, LSTMCell/LSTM matching nn
+    gru        the GRU (PyTorch's variant): NumPy cell forward/backward, torch cell, GRUCell/GRU matching nn
     gradients  gradient clipping and measured gradient norms through time
+    tasks      synthetic long-range tasks (copy, adding)
+    metrics    masked accuracy
     training   the training loop with clipping, progress bar and history
 """
 __version__ = "0.1.0"
