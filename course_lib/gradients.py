@@ -70,12 +70,15 @@ def input_gradient_norms(model: nn.Module, seq_len: int, input_size: int, batch:
     ||dL/dx_t|| with L = mean over the batch of v . y_T, for random inputs. Works for nn.RNN, nn.GRU,
     nn.LSTM (batch_first=True) and the course's modules. Returns an array of length `seq_len` indexed by
     distance T - t. Real backward passes through the model as it is."""
+    if not getattr(model, "batch_first", True):
+        raise ValueError("input_gradient_norms feeds (B, T, D) inputs: the model must have batch_first=True, "
+                         "got batch_first=False")
     g = torch.Generator().manual_seed(seed)
     dtype = next(model.parameters()).dtype
     device = next(model.parameters()).device
     x = torch.randn(batch, seq_len, input_size, generator=g, dtype=dtype).to(device).requires_grad_(True)
     output, _ = model(x)                                        # (B, T, H)
     v = torch.randn(output.shape[-1], generator=g, dtype=dtype).to(device)
-    (output[:, -1] @ v).mean().backward()
-    norms = x.grad.norm(dim=-1).mean(dim=0)                     # (T,)
+    (dx,) = torch.autograd.grad((output[:, -1] @ v).mean(), x)  # leaves the model's .grad untouched
+    norms = dx.norm(dim=-1).mean(dim=0)                         # (T,)
     return norms.flip(0).detach().cpu().numpy()

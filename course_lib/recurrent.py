@@ -77,7 +77,8 @@ class Recurrent(nn.Module):
         else:
             parts = state if self.has_cell_state else (state,)
             if self.has_cell_state and (not isinstance(state, tuple) or len(state) != 2):
-                raise TypeError("the initial state of an LSTM is a tuple (h0, c0)")
+                got = f"a tuple of length {len(state)}" if isinstance(state, tuple) else type(state).__name__
+                raise TypeError(f"the initial state of an LSTM is a tuple (h0, c0), got {got}")
             for name, part in zip(("h0", "c0"), parts):
                 if not isinstance(part, torch.Tensor) or tuple(part.shape) != expected:
                     got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
@@ -95,7 +96,8 @@ class Recurrent(nn.Module):
         layer's h_t; the final state has the same layout as the initial one."""
         if not isinstance(x, torch.Tensor) or x.dim() != 3:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x must be 3-D, (B, T, D) if batch_first else (T, B, D); got {got}")
+            layout = "(B, T, D)" if self.batch_first else "(T, B, D)"
+            raise ValueError(f"x must be 3-D, {layout} with D = {self.input_size}; got {got}")
         if x.shape[-1] != self.input_size:
             raise ValueError(f"x has feature size {x.shape[-1]}, expected input_size = {self.input_size} "
                              f"(x shape {tuple(x.shape)})")
@@ -144,10 +146,11 @@ def copy_weights(src: nn.Module, dst: nn.Module) -> None:
         s, d = strip(s), strip(d)
     if set(s) != set(d):
         raise ValueError(f"parameter names differ: source has {sorted(s)}, destination has {sorted(d)}")
+    for name, p in d.items():  # check every shape before copying anything: a failed copy changes nothing
+        if p.shape != s[name].shape:
+            raise ValueError(f"{name}: source shape {tuple(s[name].shape)}, destination shape {tuple(p.shape)}")
     with torch.no_grad():
         for name, p in d.items():
-            if p.shape != s[name].shape:
-                raise ValueError(f"{name}: source shape {tuple(s[name].shape)}, destination shape {tuple(p.shape)}")
             p.copy_(s[name])
 
 
@@ -169,7 +172,7 @@ def check_cell_args_np(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray | N
     if W_ih.ndim != 2 or W_ih.shape[0] % gates:
         raise ValueError(f"{name}: W_ih must have shape ({gates}*H, D), got {W_ih.shape}")
     if x.ndim != 2:
-        raise ValueError(f"{name}: x must have shape (B, D), got {x.shape}")
+        raise ValueError(f"{name}: x must have shape (B, {W_ih.shape[1]}), got {x.shape}")
     G, (GH, D), B = gates, W_ih.shape, x.shape[0]
     H = GH // G
     want = {"x": (B, D), "h_prev": (B, H), "c_prev": (B, H), "W_hh": (GH, H), "b_ih": (GH,), "b_hh": (GH,)}

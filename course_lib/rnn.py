@@ -23,10 +23,14 @@ def rnn_cell_step_np(x: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: 
 def rnn_forward_np(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
                    b_ih: np.ndarray, b_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unroll the RNN over time. xs: (T, B, D), h0: (B, H) -> (hs: (T, B, H), h_T: (B, H))."""
-    if not isinstance(xs, np.ndarray) or xs.ndim != 3 or xs.shape[0] == 0:
-        raise ValueError(f"xs must be a numpy array of shape (T, B, D) with T >= 1, got "
+    D, H = (W_ih.shape[1], W_ih.shape[0]) if isinstance(W_ih, np.ndarray) and W_ih.ndim == 2 else ("D", "H")
+    if not isinstance(xs, np.ndarray) or xs.ndim != 3 or xs.shape[0] == 0 or (
+            isinstance(D, int) and xs.shape[2] != D):
+        raise ValueError(f"xs must be a numpy array of shape (T, B, {D}) with T >= 1, got "
                          f"{getattr(xs, 'shape', type(xs).__name__)}")
     T, B, _ = xs.shape
+    if isinstance(h0, np.ndarray) and isinstance(H, int) and h0.shape != (B, H):  # h0 here, not h_prev
+        raise ValueError(f"rnn_forward_np: h0 must have shape ({B}, {H}), got {h0.shape}")
     check_cell_args_np(xs[0], h0, None, W_ih, W_hh, b_ih, b_hh, 1, "rnn_forward_np")
     hs = np.empty((T, B, W_hh.shape[0]), dtype=np.result_type(xs, W_ih))
     h = h0

@@ -9,7 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.gradients import clip_grad_norm, hidden_gradient_norms, scale_to_spectral_radius
+from course_lib.gradients import (clip_grad_norm, hidden_gradient_norms, input_gradient_norms,
+                                  scale_to_spectral_radius)
+from course_lib.gru import GRU
+from course_lib.lstm import LSTM
+from course_lib.recurrent import copy_weights
+from course_lib.rnn import ElmanRNN
 
 SHAPES = [(3, 4), (5,), (2, 2, 3), ()]
 
@@ -216,3 +221,101 @@ def test_hidden_gradient_norms_matches_nn_rnn_and_manual_jacobians():
         want.append(np.linalg.norm(dh, axis=1).mean())
         dh = (dh * (1 - hs[t] ** 2)) @ W_hh
     np.testing.assert_allclose(got, np.array(want), rtol=1e-10)
+
+
+# ------------------------------------------------------------------------------ input gradient norms
+@pytest.mark.parametrize("make", [lambda: nn.RNN(3, 5, batch_first=True), lambda: nn.GRU(3, 5, batch_first=True),
+                                  lambda: nn.LSTM(3, 5, batch_first=True),
+                                  lambda: LSTM(3, 5, num_layers=2, batch_first=True),
+                                  lambda: ElmanRNN(3, 5, batch_first=True, bidirectional=True)],
+                         ids=["nn.RNN", "nn.GRU", "nn.LSTM", "LSTM-2-layers", "ElmanRNN-bi"])
+def test_input_gradient_norms_length_and_determinism(make):
+    torch.manual_seed(0)
+    model = make()
+    a = input_gradient_norms(model, seq_len=7, input_size=3, batch=4, seed=1)
+    b = input_gradient_norms(model, seq_len=7, input_size=3, batch=4, seed=1)
+    c = input_gradient_norms(model, seq_len=7, input_size=3, batch=4, seed=2)
+    assert isinstance(a, np.ndarray) and a.shape == (7,)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert np.all(np.isfinite(a)) and np.all(a > 0)
+    assert input_gradient_norms(model, seq_len=1, input_size=3, batch=2).shape == (1,)
+    assert input_gradient_norms(model, seq_len=12, input_size=3, batch=2).shape == (12,)
+
+
+def test_input_gradient_norms_matches_nn_rnn_and_manual_backprop():
+    T, D, H, B, seed = 6, 2, 3, 4, 5
+    torch.manual_seed(3)
+    rnn = nn.RNN(D, H, batch_first=True).double()
+    with torch.no_grad():
+        rnn.weight_hh_l0.mul_(3.0)  # a bit of saturation: the tanh derivative matters
+    got = input_gradient_norms(rnn, seq_len=T, input_size=D, batch=B, seed=seed)
+    assert got.dtype == np.float64
+
+    # the same random draws (inputs, then the read-out vector), everything else by hand in NumPy
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, D, generator=g, dtype=torch.float64).numpy()
+    v = torch.randn(H, generator=g, dtype=torch.float64).numpy()
+    W_ih, W_hh, b_ih, b_hh = (getattr(rnn, n).detach().numpy()
+                              for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+    hs, h = [], np.zeros((B, H))
+    for t in range(T):
+        h = np.tanh(x[:, t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
+        hs.append(h)
+    dh = np.tile(v / B, (B, 1))  # L = mean_b v . h_T
+    want = []
+    for t in reversed(range(T)):  # distance 0, 1, ...
+        da = dh * (1 - hs[t] ** 2)
+        want.append(np.linalg.norm(da @ W_ih, axis=1).mean())
+        dh = da @ W_hh
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-10)
+    assert got[-1] < got[0]  # the earliest input matters least here
+
+
+def test_input_gradient_norms_with_lstm_tuple_states_matches_finite_differences():
+    T, D, H, B, seed = 4, 2, 3, 2, 6
+    torch.manual_seed(4)
+    ref = nn.LSTM(D, H, batch_first=True).double()
+    got = input_gradient_norms(ref, seq_len=T, input_size=D, batch=B, seed=seed)
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, D, generator=g, dtype=torch.float64)
+    v = torch.randn(H, generator=g, dtype=torch.float64)
+
+    def loss(x_):
+        with torch.no_grad():
+            return float((ref(x_)[0][:, -1] @ v).mean())
+
+    eps, grad = 1e-6, torch.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        plus, minus = x.clone(), x.clone()
+        plus[idx] += eps
+        minus[idx] -= eps
+        grad[idx] = (loss(plus) - loss(minus)) / (2 * eps)
+    want = grad.norm(dim=-1).mean(dim=0).flip(0).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-10)
+
+    # the course's LSTM and GRU (tuple and plain states) give the same as torch.nn's with the same weights
+    mine = LSTM(D, H, batch_first=True).double()
+    copy_weights(ref, mine)
+    np.testing.assert_allclose(input_gradient_norms(mine, seq_len=T, input_size=D, batch=B, seed=seed), got,
+                               rtol=1e-10)
+    gru_ref = nn.GRU(D, H, batch_first=True).double()
+    gru = GRU(D, H, batch_first=True).double()
+    copy_weights(gru_ref, gru)
+    np.testing.assert_allclose(input_gradient_norms(gru, seq_len=T, input_size=D, batch=B, seed=seed),
+                               input_gradient_norms(gru_ref, seq_len=T, input_size=D, batch=B, seed=seed),
+                               rtol=1e-10)
+
+
+def test_input_gradient_norms_float32_model():
+    torch.manual_seed(7)
+    norms = input_gradient_norms(nn.GRU(2, 4, batch_first=True), seq_len=5, input_size=2, batch=3)
+    assert norms.shape == (5,) and np.all(np.isfinite(norms)) and np.all(norms > 0)
+
+
+def test_input_gradient_norms_rejects_time_first_models():
+    # (B, T, D) inputs fed to a time-first model would silently measure the wrong thing
+    for model in (nn.RNN(2, 3), ElmanRNN(2, 3), LSTM(2, 3, batch_first=False)):
+        with pytest.raises(ValueError, match="must have batch_first=True, got batch_first=False"):
+            input_gradient_norms(model, seq_len=4, input_size=2)

@@ -10,8 +10,18 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.rnn import (ElmanRNN, copy_rnn_weights, rnn_backward_np, rnn_cell, rnn_cell_step_np,
-                            rnn_forward_np)
+from course_lib.recurrent import copy_weights
+from course_lib.rnn import ElmanRNN, rnn_backward_np, rnn_cell, rnn_cell_step_np, rnn_forward_np
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny matrices: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 SIZES = [  # (T, B, D, H): random-ish sizes, batch 1 and length 1 included
     (1, 1, 1, 1),
@@ -221,40 +231,53 @@ def test_rnn_np_rejects_non_arrays():
 
 def test_rnn_forward_np_rejects_wrong_shapes():
     xs, h0, *W = _random_problem(5, 2, 3, 4, seed=0)
-    with pytest.raises(ValueError, match=_shapes_msg("xs", (5, 3), "3")):
+    xs_msg = r"xs must be a numpy array of shape \(T, B, 3\) with T >= 1, got "
+    with pytest.raises(ValueError, match=xs_msg + re.escape("(5, 3)")):
         rnn_forward_np(xs[:, 0], h0, *W)  # batch axis dropped
-    with pytest.raises(ValueError, match=_shapes_msg("xs", (5, 2, 4), "3")):
+    with pytest.raises(ValueError, match=xs_msg + re.escape("(5, 2, 4)")):
         rnn_forward_np(np.zeros((5, 2, 4)), h0, *W)
+    with pytest.raises(ValueError, match=xs_msg + "list"):
+        rnn_forward_np(xs.tolist(), h0, *W)
     with pytest.raises(ValueError, match=_shapes_msg("h0", (1, 2, 4), "2, 4")):
         rnn_forward_np(xs, h0[None], *W)  # nn.RNN's (1, B, H) layout
     with pytest.raises(ValueError, match=_shapes_msg("h0", (3, 4), "2, 4")):
         rnn_forward_np(xs, np.zeros((3, 4)), *W)
-    with pytest.raises(ValueError, match=r"no time steps \(T = 0\)"):
+    with pytest.raises(ValueError, match=xs_msg + re.escape("(0, 2, 3)")):  # no time steps
         rnn_forward_np(xs[:0], h0, *W)
+    W_ih, W_hh, b_ih, b_hh = W  # a bad weight is named as such, not blamed on xs or h0
+    with pytest.raises(ValueError, match=_shapes_msg("W_hh", (3, 4), "4, 4")):
+        rnn_forward_np(xs, h0, W_ih, W_hh[:3], b_ih, b_hh)
+    with pytest.raises(ValueError, match=_shapes_msg("W_ih", (4, 3, 1), "")):
+        rnn_forward_np(xs, h0, W_ih[..., None], W_hh, b_ih, b_hh)
 
 
 def test_rnn_backward_np_rejects_wrong_dhs_shape():
     xs, h0, W_ih, W_hh, b_ih, b_hh = _random_problem(5, 2, 3, 4, seed=0)
     hs, _ = rnn_forward_np(xs, h0, W_ih, W_hh, b_ih, b_hh)
-    with pytest.raises(ValueError, match=_shapes_msg("dhs", (2, 4), "5, 2, 4")):
+    with pytest.raises(ValueError, match=re.escape("dhs must have the shape of hs, (5, 2, 4), got (2, 4)")):
         rnn_backward_np(xs, h0, hs, hs[-1], W_ih, W_hh)
-    with pytest.raises(ValueError, match=_shapes_msg("dhs", (5, 4, 2), "5, 2, 4")):
+    with pytest.raises(ValueError, match=re.escape("dhs must have the shape of hs, (5, 2, 4), got (5, 4, 2)")):
         rnn_backward_np(xs, h0, hs, hs.transpose(0, 2, 1).copy(), W_ih, W_hh)
 
 
 # ------------------------------------------------------------------------------ ElmanRNN vs nn.RNN
-def _pair(D: int, H: int, *, bias: bool = True, batch_first: bool = True, seed: int = 0,
-          direction: str = "from_ref") -> tuple[ElmanRNN, nn.RNN]:
+def _pair(D: int, H: int, *, bias: bool = True, batch_first: bool = False, seed: int = 0,
+          direction: str = "from_ref", num_layers: int = 1, bidirectional: bool = False
+          ) -> tuple[ElmanRNN, nn.RNN]:
+    kwargs = dict(bias=bias, batch_first=batch_first, num_layers=num_layers, bidirectional=bidirectional)
     torch.manual_seed(seed)
-    mine = ElmanRNN(D, H, bias=bias, batch_first=batch_first).double()
+    mine = ElmanRNN(D, H, **kwargs).double()
     torch.manual_seed(seed + 1000)
-    ref = nn.RNN(D, H, bias=bias, batch_first=batch_first).double()
+    ref = nn.RNN(D, H, **kwargs).double()
+    # same parameter names and shapes as nn.RNN
+    assert {n: p.shape for n, p in mine.named_parameters()} == {n: p.shape for n, p in ref.named_parameters()}
     # freshly initialised, the two really differ, so a passing parity test proves the copy worked
-    assert not torch.allclose(mine.weight_hh, ref.weight_hh_l0)
+    for name, p in ref.named_parameters():
+        assert not torch.allclose(getattr(mine, name), p), name
     if direction == "from_ref":
-        copy_rnn_weights(ref, mine)
+        copy_weights(ref, mine)
     else:
-        copy_rnn_weights(mine, ref)
+        copy_weights(mine, ref)
     return mine, ref
 
 
@@ -267,7 +290,7 @@ def test_elman_rnn_matches_nn_rnn(direction, batch_first, bias, with_h0):
     seed = 8 * ["from_ref", "to_ref"].index(direction) + 4 * batch_first + 2 * bias + with_h0
     mine, ref = _pair(D, H, bias=bias, batch_first=batch_first, seed=seed, direction=direction)
     for name, p in ref.named_parameters():  # the copy put identical values on both sides
-        assert torch.equal(getattr(mine, name[:-3]), p)
+        assert torch.equal(getattr(mine, name), p)
     g = torch.Generator().manual_seed(seed)
     shape = (B, T, D) if batch_first else (T, B, D)
     x = torch.randn(*shape, generator=g, dtype=torch.float64)
@@ -288,7 +311,43 @@ def test_elman_rnn_matches_nn_rnn(direction, batch_first, bias, with_h0):
     (out_ref.square().sum() + h_n_ref.sum()).backward()
     torch.testing.assert_close(x_mine.grad, x_ref.grad, rtol=0, atol=1e-11)
     for name, p in ref.named_parameters():
-        torch.testing.assert_close(getattr(mine, name[:-3]).grad, p.grad, rtol=0, atol=1e-11)
+        torch.testing.assert_close(getattr(mine, name).grad, p.grad, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("num_layers,bidirectional", [(2, False), (1, True), (3, True)])
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("bias", [True, False])
+def test_elman_rnn_stacked_and_bidirectional_match_nn_rnn(num_layers, bidirectional, batch_first, bias):
+    D, H, B, T = 3, 4, 2, 5
+    dirs = 2 if bidirectional else 1
+    seed = 100 * num_layers + 10 * bidirectional + 2 * batch_first + bias
+    mine, ref = _pair(D, H, bias=bias, batch_first=batch_first, seed=seed, num_layers=num_layers,
+                      bidirectional=bidirectional, direction="from_ref" if seed % 2 else "to_ref")
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(*((B, T, D) if batch_first else (T, B, D)), generator=g, dtype=torch.float64)
+    h0 = torch.randn(num_layers * dirs, B, H, generator=g, dtype=torch.float64)
+    for state in (h0, None):
+        x_mine, x_ref = x.clone().requires_grad_(), x.clone().requires_grad_()
+        h_mine = None if state is None else state.clone().requires_grad_()
+        h_ref = None if state is None else state.clone().requires_grad_()
+        mine.zero_grad()
+        ref.zero_grad()
+        out, h_n = mine(x_mine, h_mine)
+        out_ref, h_n_ref = ref(x_ref, h_ref)
+        assert out.shape == out_ref.shape == ((B, T, dirs * H) if batch_first else (T, B, dirs * H))
+        assert h_n.shape == h_n_ref.shape == (num_layers * dirs, B, H)
+        torch.testing.assert_close(out, out_ref, rtol=0, atol=1e-12)
+        torch.testing.assert_close(h_n, h_n_ref, rtol=0, atol=1e-12)
+
+        w = torch.randn(out.shape, generator=g, dtype=torch.float64)
+        ((out * w).sum() + h_n.square().sum()).backward()
+        ((out_ref * w).sum() + h_n_ref.square().sum()).backward()
+        torch.testing.assert_close(x_mine.grad, x_ref.grad, rtol=0, atol=1e-11)
+        if state is not None:
+            torch.testing.assert_close(h_mine.grad, h_ref.grad, rtol=0, atol=1e-11)
+        for name, p in ref.named_parameters():
+            assert getattr(mine, name).grad.abs().max() > 0, name
+            torch.testing.assert_close(getattr(mine, name).grad, p.grad, rtol=0, atol=1e-11, msg=name)
 
 
 @pytest.mark.parametrize("batch_first", [True, False])
@@ -303,35 +362,45 @@ def test_elman_rnn_batch_one_length_one(batch_first):
         torch.testing.assert_close(h_n, h_n_ref, rtol=0, atol=1e-12)
 
 
-def test_elman_rnn_h0_none_means_zeros():
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_elman_rnn_h0_none_means_zeros(batch_first):
     torch.manual_seed(0)
-    mine = ElmanRNN(3, 4).double()
+    mine = ElmanRNN(3, 4, batch_first=batch_first).double()
     x = torch.randn(2, 5, 3, dtype=torch.float64)
+    B = 2 if batch_first else 5
     out_none, hn_none = mine(x)
-    out_zero, hn_zero = mine(x, torch.zeros(1, 2, 4, dtype=torch.float64))
+    out_zero, hn_zero = mine(x, torch.zeros(1, B, 4, dtype=torch.float64))
     torch.testing.assert_close(out_none, out_zero, rtol=0, atol=0)
     torch.testing.assert_close(hn_none, hn_zero, rtol=0, atol=0)
-    torch.testing.assert_close(hn_none[0], out_none[:, -1], rtol=0, atol=0)
+    last = out_none[:, -1] if batch_first else out_none[-1]
+    torch.testing.assert_close(hn_none[0], last, rtol=0, atol=0)
 
 
 def test_elman_rnn_float32_default_matches_nn_rnn():
     torch.manual_seed(0)
     mine = ElmanRNN(4, 6)
-    ref = nn.RNN(4, 6, batch_first=True)
-    copy_rnn_weights(ref, mine)
-    x = torch.randn(3, 5, 4)
+    ref = nn.RNN(4, 6)
+    copy_weights(ref, mine)
+    x = torch.randn(5, 3, 4)  # (T, B, D): both default to batch_first=False
     assert mine(x)[0].dtype == torch.float32
     torch.testing.assert_close(mine(x)[0], ref(x)[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(mine(x)[1], ref(x)[1], rtol=1e-5, atol=1e-6)
 
 
-def test_elman_rnn_default_layout_and_parameters():
-    mine = ElmanRNN(3, 5)
-    assert mine.batch_first is True
+def test_elman_rnn_defaults_and_parameter_names_are_nn_rnns():
+    mine, ref = ElmanRNN(3, 5), nn.RNN(3, 5)
+    for attr in ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"):
+        assert getattr(mine, attr) == getattr(ref, attr), attr
+    assert mine.batch_first is False
     shapes = {n: tuple(p.shape) for n, p in mine.named_parameters()}
-    assert shapes == {"weight_ih": (5, 3), "weight_hh": (5, 5), "bias_ih": (5,), "bias_hh": (5,)}
+    assert shapes == {"weight_ih_l0": (5, 3), "weight_hh_l0": (5, 5), "bias_ih_l0": (5,), "bias_hh_l0": (5,)}
+    assert list(shapes) == [n for n, _ in ref.named_parameters()]  # same order too
     no_bias = ElmanRNN(3, 5, bias=False)
-    assert {n for n, _ in no_bias.named_parameters()} == {"weight_ih", "weight_hh"}
-    assert no_bias.bias_ih is None and no_bias.bias_hh is None
+    assert {n for n, _ in no_bias.named_parameters()} == {"weight_ih_l0", "weight_hh_l0"}
+    assert not hasattr(no_bias, "bias_ih_l0") and not hasattr(no_bias, "bias_hh_l0")
+    deep = ElmanRNN(3, 5, num_layers=2, bidirectional=True)
+    ref_deep = nn.RNN(3, 5, num_layers=2, bidirectional=True)
+    assert [(n, p.shape) for n, p in deep.named_parameters()] == [(n, p.shape) for n, p in ref_deep.named_parameters()]
 
 
 # ------------------------------------------------------------------------------ gradcheck
@@ -382,7 +451,7 @@ def test_gradcheck_would_catch_a_broken_cell_gradient(monkeypatch):
 def test_elman_rnn_initialisation_stays_in_pytorch_range(H):
     torch.manual_seed(H)
     bound = 1.0 / math.sqrt(H)
-    model = ElmanRNN(30, H)
+    model = ElmanRNN(30, H, num_layers=2, bidirectional=True)
     for name, p in model.named_parameters():
         values = p.detach()
         assert values.abs().max() <= bound, name
@@ -415,45 +484,61 @@ def test_elman_rnn_initialisation_same_distribution_as_nn_rnn():
 
 def test_elman_rnn_reset_parameters_redraws():
     torch.manual_seed(0)
-    model = ElmanRNN(3, 4)
-    before = model.weight_hh.detach().clone()
+    model = ElmanRNN(3, 4, num_layers=2)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
     model.reset_parameters()
-    assert not torch.equal(before, model.weight_hh)
+    for name, p in model.named_parameters():
+        assert not torch.equal(before[name], p), name
 
 
 # ------------------------------------------------------------------------------ ElmanRNN errors
 def test_elman_rnn_rejects_bad_sizes():
-    with pytest.raises(ValueError, match="input_size and hidden_size must be >= 1, got 0, 3"):
+    with pytest.raises(ValueError, match=re.escape("input_size, hidden_size and num_layers must be >= 1, got 0, 3, 1")):
         ElmanRNN(0, 3)
-    with pytest.raises(ValueError, match="got 3, 0"):
+    with pytest.raises(ValueError, match=re.escape("got 3, 0, 1")):
         ElmanRNN(3, 0)
+    with pytest.raises(ValueError, match=re.escape("got 3, 4, 0")):
+        ElmanRNN(3, 4, num_layers=0)
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match=re.escape(f"dropout must be in [0, 1), got {bad}")):
+            ElmanRNN(3, 4, num_layers=2, dropout=bad)
 
 
 def test_elman_rnn_rejects_wrong_feature_size():
     model = ElmanRNN(3, 4, batch_first=True)
-    with pytest.raises(ValueError, match=re.escape("x must have shape (B, T, D) with D = 3, got (2, 5, 4)")):
+    with pytest.raises(ValueError, match=re.escape("x has feature size 4, expected input_size = 3 "
+                                                   "(x shape (2, 5, 4))")):
         model(torch.randn(2, 5, 4))
     model_tf = ElmanRNN(3, 4, batch_first=False)
-    with pytest.raises(ValueError, match=re.escape("x must have shape (T, B, D) with D = 3, got (5, 2, 2)")):
+    with pytest.raises(ValueError, match=re.escape("x has feature size 2, expected input_size = 3 "
+                                                   "(x shape (5, 2, 2))")):
         model_tf(torch.randn(5, 2, 2))
 
 
+@pytest.mark.parametrize("batch_first", [True, False])
 @pytest.mark.parametrize("shape", [(5, 3), (3,), (1, 2, 5, 3)])
-def test_elman_rnn_rejects_non_3d_input(shape):
-    model = ElmanRNN(3, 4)
-    with pytest.raises(ValueError, match=re.escape(f"with D = 3, got {shape}")):
+def test_elman_rnn_rejects_non_3d_input(shape, batch_first):
+    model = ElmanRNN(3, 4, batch_first=batch_first)
+    layout = "(B, T, D)" if batch_first else "(T, B, D)"
+    with pytest.raises(ValueError, match=re.escape(f"x must be 3-D, {layout} with D = 3; got {shape}")):
         model(torch.randn(*shape))
 
 
 def test_elman_rnn_rejects_wrong_h0_shape():
-    model = ElmanRNN(3, 4)
+    model = ElmanRNN(3, 4, batch_first=True)
     x = torch.randn(2, 5, 3)
     for bad in [(2, 4), (1, 3, 4), (1, 2, 5), (2, 2, 4)]:
-        with pytest.raises(ValueError, match=re.escape(f"h0 must have shape (1, 2, 4), got {bad}")):
+        with pytest.raises(ValueError, match=re.escape(f"h0 must have shape (num_layers * num_directions, B, H) = "
+                                                       f"(1, 2, 4), got {bad}")):
             model(x, torch.zeros(*bad))
-    model_tf = ElmanRNN(3, 4, batch_first=False)  # batch is the second axis here
-    with pytest.raises(ValueError, match=re.escape("h0 must have shape (1, 5, 4), got (1, 2, 4)")):
+    model_tf = ElmanRNN(3, 4)  # batch_first=False: batch is the second axis here
+    with pytest.raises(ValueError, match=re.escape("= (1, 5, 4), got (1, 2, 4)")):
         model_tf(x, torch.zeros(1, 2, 4))
+    deep = ElmanRNN(3, 4, num_layers=2, bidirectional=True)  # (layers * directions, B, H)
+    with pytest.raises(ValueError, match=re.escape("= (4, 5, 4), got (2, 5, 4)")):
+        deep(x, torch.zeros(2, 5, 4))
+    with pytest.raises(ValueError, match=re.escape("= (1, 5, 4), got list")):
+        model_tf(x, [torch.zeros(1, 5, 4)])
 
 
 def test_elman_rnn_rejects_wrong_dtype():
@@ -462,34 +547,46 @@ def test_elman_rnn_rejects_wrong_dtype():
         model(torch.randn(2, 5, 3))
     with pytest.raises(TypeError, match="x has dtype torch.int64 but the weights are torch.float64"):
         model(torch.zeros(2, 5, 3, dtype=torch.long))
-    with pytest.raises((TypeError, RuntimeError), match="dtype|Double|Float|double|float"):
-        model(torch.randn(2, 5, 3, dtype=torch.float64), torch.zeros(1, 2, 4, dtype=torch.float32))
+    with pytest.raises(TypeError, match="h0 has dtype torch.float32 but the input is torch.float64"):
+        model(torch.randn(2, 5, 3, dtype=torch.float64), torch.zeros(1, 5, 4, dtype=torch.float32))
 
 
-# ------------------------------------------------------------------------------ copy_rnn_weights
-def test_copy_rnn_weights_rejects_mismatched_parameter_names():
+# ------------------------------------------------------------------------------ copy_weights
+def test_copy_weights_rejects_mismatched_parameter_names():
     with pytest.raises(ValueError, match=re.escape(
             "parameter names differ: source has ['weight_hh', 'weight_ih'], destination has "
             "['bias_hh', 'bias_ih', 'weight_hh', 'weight_ih']")):
-        copy_rnn_weights(nn.RNN(3, 4, bias=False), ElmanRNN(3, 4, bias=True))
+        copy_weights(nn.RNN(3, 4, bias=False), ElmanRNN(3, 4, bias=True))
     with pytest.raises(ValueError, match=r"parameter names differ: .*weight_ih_l1"):
-        copy_rnn_weights(nn.RNN(3, 4, num_layers=2), ElmanRNN(3, 4))
+        copy_weights(nn.RNN(3, 4, num_layers=2), ElmanRNN(3, 4))
     with pytest.raises(ValueError, match=r"parameter names differ: .*_reverse"):
-        copy_rnn_weights(ElmanRNN(3, 4), nn.RNN(3, 4, bidirectional=True))
+        copy_weights(ElmanRNN(3, 4), nn.RNN(3, 4, bidirectional=True))
+    with pytest.raises(ValueError, match=r"parameter names differ: .*_reverse"):
+        copy_weights(nn.RNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2))
 
 
-def test_copy_rnn_weights_rejects_mismatched_shapes():
-    with pytest.raises(ValueError, match=re.escape("weight_ih: source shape (4, 3), destination shape (4, 2)")):
-        copy_rnn_weights(nn.RNN(3, 4), ElmanRNN(2, 4))
+def test_copy_weights_rejects_mismatched_shapes_and_changes_nothing():
+    with pytest.raises(ValueError, match=re.escape("weight_ih_l0: source shape (4, 3), destination shape (4, 2)")):
+        copy_weights(nn.RNN(3, 4), ElmanRNN(2, 4))
     with pytest.raises(ValueError, match=r"source shape \(5, \d\), destination shape \(4, \d\)"):
-        copy_rnn_weights(ElmanRNN(3, 5), nn.RNN(3, 4))
+        copy_weights(ElmanRNN(3, 5), nn.RNN(3, 4))
+    # layer 0 fits, layer 1 does not (input 2H vs H): the error comes before anything is copied
+    src, dst = nn.RNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2, bidirectional=True)
+    with torch.no_grad():
+        src.weight_ih_l1 = nn.Parameter(torch.zeros(4, 4))  # a wrong shape in a later parameter
+    before = {n: p.detach().clone() for n, p in dst.named_parameters()}
+    with pytest.raises(ValueError, match=re.escape("weight_ih_l1: source shape (4, 4), destination shape (4, 8)")):
+        copy_weights(src, dst)
+    for name, p in dst.named_parameters():
+        assert torch.equal(p, before[name]), name
 
 
-def test_copy_rnn_weights_between_two_elman_rnns_and_across_dtypes():
+def test_copy_weights_between_two_elman_rnns_and_across_dtypes():
     torch.manual_seed(0)
-    a, b = ElmanRNN(3, 4), ElmanRNN(3, 4).double()
-    copy_rnn_weights(a, b)
+    a, b = ElmanRNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2, bidirectional=True).double()
+    copy_weights(a, b)
     for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
         assert pb.dtype == torch.float64
         torch.testing.assert_close(pb, pa.double(), rtol=0, atol=0, msg=name)
     assert all(p.requires_grad for p in b.parameters())
+    assert all(isinstance(p, nn.Parameter) for p in b.parameters())
