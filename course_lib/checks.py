@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -188,20 +189,26 @@ def _resolve(path: str) -> tuple[Any, str]:
 
 @contextlib.contextmanager
 def forbid_calls(paths: Sequence[str], name: str) -> Iterator[None]:
-    """Within the block, calling any of `paths` (e.g. "torch.nn.RNN", "torch.nn.functional.rnn_tanh")
-    fails the check: a from-scratch answer must not delegate to the built-in it re-implements."""
+    """Within the block, calling any of `paths` (e.g. "torch.nn.RNN", "torch._VF.rnn_tanh") fails the
+    check: a from-scratch answer must not delegate to the built-in it re-implements. The notebook's own
+    names for the same objects (`from torch.nn import RNN as R`) are blocked too. Block the low-level
+    function as well (torch._VF.*), which every instance of a built-in module calls however it was made."""
     saved = []
+    notebook = sys.modules["__main__"]  # names a student imported under another name count too
     try:
         for path in paths:
             owner, attr = _resolve(path)
             if not hasattr(owner, attr):
                 continue
-            saved.append((owner, attr, getattr(owner, attr)))
+            original = getattr(owner, attr)
 
             def blocked(*args: Any, _path: str = path, **kwargs: Any) -> Any:
                 _fail(name, f"your answer calls {_path}; this exercise asks you to write it yourself")
 
-            setattr(owner, attr, blocked)
+            aliases = [(notebook, n) for n, v in list(vars(notebook).items()) if v is original]
+            for target, target_attr in [(owner, attr), *aliases]:
+                saved.append((target, target_attr, original))
+                setattr(target, target_attr, blocked)
         yield
     finally:
         for owner, attr, original in reversed(saved):

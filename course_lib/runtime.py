@@ -11,6 +11,7 @@ import torch
 
 DEVICE_ENV = "COURSE_DEVICE"
 GRADING_ENV = "NBGRADER_EXECUTION"
+THREADS_ENV = "COURSE_THREADS"
 
 
 def get_device() -> torch.device:
@@ -55,11 +56,15 @@ def _warning_to_stdout(message, category, filename, lineno, file=None, line=None
 
 
 def setup_notebook(seed: int = 0, quiet: bool = False) -> torch.device:
-    """First cell of every day: seed everything, apply the course plot style, send Python warnings to
-    stdout (nbgrader scores a test cell that writes to stderr as failed), and return the device."""
+    """First cell of every day: seed everything, use one CPU thread ($COURSE_THREADS to change), apply the
+    course plot style, send Python warnings to stdout (nbgrader scores a test cell that writes to stderr
+    as failed), and return the device."""
     from .plotting import use_course_style
 
     seed_everything(seed)
+    # The course's models are small: one thread avoids thread start-up and oversubscription costs that
+    # make tiny matmuls slower, not faster (COURSE_THREADS=N to change).
+    torch.set_num_threads(int(os.environ.get(THREADS_ENV, "1")))
     use_course_style()
     warnings.showwarning = _warning_to_stdout
     device = get_device()

@@ -393,3 +393,17 @@ def test_forbid_calls_skips_missing_attributes_and_rejects_unknown_modules():
         with forbid_calls(["torch.nn.RNN", "no_such_package.thing.f"], "hidden"):
             pass
     assert torch.nn.RNN(2, 2).__class__.__name__ == "RNN"  # the first path was restored
+
+
+def test_forbid_calls_blocks_names_the_notebook_gave_the_same_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    import __main__
+
+    import torch.nn.functional as F
+
+    from course_lib.checks import CheckFailed, forbid_calls
+
+    monkeypatch.setattr(__main__, "my_relu", F.relu, raising=False)
+    with forbid_calls(["torch.nn.functional.relu"], "hidden check: written from scratch"):
+        with pytest.raises(CheckFailed, match="torch.nn.functional.relu"):
+            __main__.my_relu(torch.zeros(1))
+    assert __main__.my_relu is F.relu and torch.nn.functional.relu is F.relu

@@ -411,3 +411,21 @@ def test_plot_history(clean_mpl):
 def test_plot_history_missing_key_names_the_available_ones(clean_mpl):
     with pytest.raises(KeyError, match=re.escape("history has no 'accuracy'; it has ['grad_norm', 'loss']")):
         plot_history({"loss": [1.0], "grad_norm": [2.0]}, keys=("loss", "accuracy"))
+
+
+def test_setup_notebook_uses_one_thread_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from course_lib.runtime import setup_notebook
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
+    try:
+        monkeypatch.delenv("COURSE_THREADS", raising=False)
+        setup_notebook(quiet=True)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("COURSE_THREADS", "2")
+        setup_notebook(quiet=True)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
