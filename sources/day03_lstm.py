@@ -43,7 +43,6 @@ from course_lib.plotting import PALETTE
 from course_lib.recurrent import copy_weights
 
 device = setup_notebook(seed=0)
-torch.set_num_threads(1)  # today's models are tiny: extra CPU threads only add overhead
 
 # %% [markdown]
 # ## 1. The cell
