@@ -60,7 +60,7 @@ def gru_cell(x: torch.Tensor, h_prev: torch.Tensor, W_ih: torch.Tensor, W_hh: to
 
 
 class GRUCell(nn.Module):
-    """Drop-in for nn.GRUCell(input_size, hidden_size, bias): forward(x (B, D), h or None) -> h (B, H)."""
+    """Drop-in for nn.GRUCell(input_size, hidden_size, bias): forward(x (B, D) or (D,), h or None) -> h."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__()
@@ -74,8 +74,10 @@ class GRUCell(nn.Module):
             nn.init.uniform_(p, -bound, bound)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
-        if x.dim() != 2 or x.shape[1] != self.input_size:
-            raise ValueError(f"x must have shape (B, {self.input_size}), got {tuple(x.shape)}")
+        if x.dim() not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(f"x must have shape (B, {self.input_size}) or ({self.input_size},), got {tuple(x.shape)}")
+        if x.dim() == 1:  # unbatched, as nn.GRUCell allows
+            return self.forward(x.unsqueeze(0), None if h is None else h.unsqueeze(0)).squeeze(0)
         if h is None:
             h = x.new_zeros(x.shape[0], self.hidden_size)
         if tuple(h.shape) != (x.shape[0], self.hidden_size):

@@ -75,7 +75,7 @@ def peephole_lstm_cell(x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
 
 
 class LSTMCell(nn.Module):
-    """Drop-in for nn.LSTMCell(input_size, hidden_size, bias): forward(x (B, D), (h, c) or None) -> (h, c)."""
+    """Drop-in for nn.LSTMCell(input_size, hidden_size, bias): forward(x (B, D) or (D,), (h, c) or None) -> (h, c)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__()
@@ -90,8 +90,12 @@ class LSTMCell(nn.Module):
 
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        if x.dim() != 2 or x.shape[1] != self.input_size:
-            raise ValueError(f"x must have shape (B, {self.input_size}), got {tuple(x.shape)}")
+        if x.dim() not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(f"x must have shape (B, {self.input_size}) or ({self.input_size},), got {tuple(x.shape)}")
+        if x.dim() == 1:  # unbatched, as nn.LSTMCell allows
+            state = None if state is None else tuple(s.unsqueeze(0) for s in state)
+            h, c = self.forward(x.unsqueeze(0), state)
+            return h.squeeze(0), c.squeeze(0)
         if state is None:
             zeros = x.new_zeros(x.shape[0], self.hidden_size)
             state = (zeros, zeros)

@@ -91,18 +91,26 @@ class Recurrent(nn.Module):
         return [parts[0][i] for i in range(n)]
 
     def forward(self, x: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
-        """x: (T, B, D), or (B, T, D) if batch_first. state: h0 (L*dirs, B, H), for an LSTM (h0, c0); None = zeros.
-        Returns (output, final state): output (T, B, dirs*H) [(B, T, dirs*H) if batch_first] holds the last
-        layer's h_t; the final state has the same layout as the initial one."""
-        if not isinstance(x, torch.Tensor) or x.dim() != 3:
+        """x: (T, B, D), or (B, T, D) if batch_first, or unbatched (T, D). state: h0 (L*dirs, B, H) — (L*dirs, H)
+        for unbatched input —, for an LSTM the tuple (h0, c0); None = zeros.
+        Returns (output, final state): output (T, B, dirs*H) [(B, T, dirs*H) if batch_first, (T, dirs*H)
+        unbatched] holds the last layer's h_t; the final state has the same layout as the initial one."""
+        if not isinstance(x, torch.Tensor) or x.dim() not in (2, 3):
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             layout = "(B, T, D)" if self.batch_first else "(T, B, D)"
-            raise ValueError(f"x must be 3-D, {layout} with D = {self.input_size}; got {got}")
+            raise ValueError(f"x must be 3-D, {layout} with D = {self.input_size}, or unbatched (T, D); got {got}")
         if x.shape[-1] != self.input_size:
             raise ValueError(f"x has feature size {x.shape[-1]}, expected input_size = {self.input_size} "
                              f"(x shape {tuple(x.shape)})")
         if x.dtype != self.weight_ih_l0.dtype:
             raise TypeError(f"x has dtype {x.dtype} but the weights are {self.weight_ih_l0.dtype}")
+        if x.dim() == 2:  # unbatched, as nn.RNN/LSTM/GRU allow: run as a batch of one
+            if state is not None:
+                state = tuple(s.unsqueeze(1) for s in state) if self.has_cell_state else state.unsqueeze(1)
+            output, final = Recurrent.forward(self, x.unsqueeze(1 if not self.batch_first else 0), state)
+            output = output.squeeze(1 if not self.batch_first else 0)
+            final = tuple(f.squeeze(1) for f in final) if self.has_cell_state else final.squeeze(1)
+            return output, final
         layer_input = x.transpose(0, 1) if self.batch_first else x      # (T, B, D)
         T, B, _ = layer_input.shape
         states = self._initial_state(state, B, layer_input)

@@ -373,10 +373,14 @@ def test_rejects_wrong_feature_size_and_non_3d_input(kind, batch_first):
                                                    "(x shape (2, 6, 5))")):
         model(torch.randn(2, 6, 5))
     layout = "(B, T, D)" if batch_first else "(T, B, D)"
-    for shape in [(6, 3), (3,), (1, 2, 6, 3)]:
-        with pytest.raises(ValueError, match=re.escape(f"x must be 3-D, {layout} with D = 3; got {shape}")):
+    for shape in [(3,), (1, 2, 6, 3)]:  # (T, D) is valid: unbatched input, as in torch.nn
+        with pytest.raises(ValueError, match=re.escape(f"x must be 3-D, {layout} with D = 3, or unbatched (T, D); "
+                                                       f"got {shape}")):
             model(torch.randn(*shape))
-    with pytest.raises(ValueError, match=re.escape(f"x must be 3-D, {layout} with D = 3; got ndarray")):
+    with pytest.raises(ValueError, match=re.escape("x has feature size 5, expected input_size = 3 (x shape (6, 5))")):
+        model(torch.randn(6, 5))
+    with pytest.raises(ValueError, match=re.escape(f"x must be 3-D, {layout} with D = 3, or unbatched (T, D); "
+                                                   f"got ndarray")):
         model(np.zeros((2, 6, 3), dtype=np.float32))
 
 
@@ -531,10 +535,9 @@ def test_copy_weights_rejects_mismatches_and_changes_nothing():
 @pytest.mark.parametrize("kind", list(CELLS))
 def test_cells_reject_wrong_shapes(kind):
     cell = CELLS[kind][0](3, 4)
-    with pytest.raises(ValueError, match=re.escape("x must have shape (B, 3), got (2, 5)")):
-        cell(torch.randn(2, 5))
-    with pytest.raises(ValueError, match=re.escape("x must have shape (B, 3), got (1, 2, 3)")):
-        cell(torch.randn(1, 2, 3))
+    for shape in [(2, 5), (1, 2, 3), (5,)]:
+        with pytest.raises(ValueError, match=re.escape(f"x must have shape (B, 3) or (3,), got {shape}")):
+            cell(torch.randn(*shape))
     x, good, bad = torch.randn(2, 3), torch.zeros(2, 4), torch.zeros(3, 4)
     if kind == "lstm":
         with pytest.raises(ValueError, match=re.escape("h must have shape (2, 4), got (3, 4)")):
@@ -883,3 +886,43 @@ def test_peephole_gradcheck():
         return _peephole(d)
 
     assert torch.autograd.gradcheck(f, tuple(t[k] for k in keys), eps=1e-6, atol=1e-7, rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------ unbatched input, as torch.nn
+@pytest.mark.parametrize("ours_cls, ref_cls", [(LSTM, nn.LSTM), (GRU, nn.GRU), (ElmanRNN, nn.RNN)])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_unbatched_input_matches_torch_nn(ours_cls, ref_cls, batch_first: bool, with_state: bool) -> None:
+    torch.manual_seed(7)
+    ref = ref_cls(3, 4, num_layers=2, bidirectional=True, batch_first=batch_first).double()
+    ours = ours_cls(3, 4, num_layers=2, bidirectional=True, batch_first=batch_first).double()
+    copy_weights(ref, ours)
+    x = torch.randn(5, 3, dtype=torch.float64)              # (T, D), no batch dimension
+    state = None
+    if with_state:
+        h0 = torch.randn(4, 4, dtype=torch.float64)           # (L * dirs, H)
+        state = (h0, torch.randn(4, 4, dtype=torch.float64)) if ours_cls is LSTM else h0
+    out_ref, st_ref = ref(x, state)
+    out, st = ours(x, state)
+    assert out.shape == out_ref.shape == (5, 8)
+    torch.testing.assert_close(out, out_ref, atol=1e-10, rtol=0)
+    for a, b in zip(st if ours_cls is LSTM else (st,), st_ref if ours_cls is LSTM else (st_ref,)):
+        assert a.shape == b.shape == (4, 4)
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("ours_cls, ref_cls", [(LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_unbatched_cells_match_torch_nn(ours_cls, ref_cls, with_state: bool) -> None:
+    torch.manual_seed(8)
+    ref, ours = ref_cls(3, 4).double(), ours_cls(3, 4).double()
+    copy_weights(ref, ours)
+    x = torch.randn(3, dtype=torch.float64)
+    state = None
+    if with_state:
+        h = torch.randn(4, dtype=torch.float64)
+        state = (h, torch.randn(4, dtype=torch.float64)) if ours_cls is LSTMCell else h
+    got, want = ours(x, state), ref(x, state)
+    for a, b in zip(got if ours_cls is LSTMCell else (got,), want if ours_cls is LSTMCell else (want,)):
+        assert a.shape == b.shape == (4,)
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)

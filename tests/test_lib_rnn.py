@@ -516,11 +516,12 @@ def test_elman_rnn_rejects_wrong_feature_size():
 
 
 @pytest.mark.parametrize("batch_first", [True, False])
-@pytest.mark.parametrize("shape", [(5, 3), (3,), (1, 2, 5, 3)])
+@pytest.mark.parametrize("shape", [(3,), (1, 2, 5, 3)])  # (T, D) is valid: unbatched, as in nn.RNN
 def test_elman_rnn_rejects_non_3d_input(shape, batch_first):
     model = ElmanRNN(3, 4, batch_first=batch_first)
     layout = "(B, T, D)" if batch_first else "(T, B, D)"
-    with pytest.raises(ValueError, match=re.escape(f"x must be 3-D, {layout} with D = 3; got {shape}")):
+    with pytest.raises(ValueError, match=re.escape(f"x must be 3-D, {layout} with D = 3, or unbatched (T, D); "
+                                                   f"got {shape}")):
         model(torch.randn(*shape))
 
 
