@@ -14,10 +14,11 @@ def pad_sequences(seqs: Sequence[torch.Tensor], pad_value: float = 0, batch_firs
     Returns (B, L_max, ...) if batch_first else (L_max, B, ...)."""
     if len(seqs) == 0:
         raise ValueError("pad_sequences needs at least one sequence")
+    for i, s in enumerate(seqs):
+        if not isinstance(s, torch.Tensor) or s.dim() == 0:
+            raise TypeError(f"sequence {i} is a {type(s).__name__}, not a tensor of shape (L_i, ...)")
     trailing = seqs[0].shape[1:]
     for i, s in enumerate(seqs):
-        if not isinstance(s, torch.Tensor):
-            raise TypeError(f"sequence {i} is a {type(s).__name__}, not a tensor")
         if s.shape[1:] != trailing or s.dtype != seqs[0].dtype:
             raise ValueError(f"sequence {i} has shape {tuple(s.shape)} and dtype {s.dtype}; all must be "
                              f"(L_i, {', '.join(map(str, trailing))}) with dtype {seqs[0].dtype}")

@@ -1,0 +1,87 @@
+"""course_lib.batching: padding, masks, packing and the masked loss, against torch.nn.utils.rnn and a
+per-sequence computation."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pad_sequence
+
+from course_lib.batching import lengths_to_mask, masked_cross_entropy, pack, pad_sequences, unpack
+
+
+def _seqs(lengths: list[int], feat: int | None = None) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return [torch.randn(n, feat, generator=g) if feat else torch.randint(1, 9, (n,), generator=g) for n in lengths]
+
+
+@pytest.mark.parametrize("lengths", [[3, 1, 2], [1], [4, 4], [2, 0, 5]])
+@pytest.mark.parametrize("feat", [None, 3])
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_pad_sequences_matches_torch(lengths, feat, batch_first) -> None:
+    seqs = _seqs(lengths, feat)
+    got = pad_sequences(seqs, pad_value=-1, batch_first=batch_first)
+    assert torch.equal(got, pad_sequence(seqs, batch_first=batch_first, padding_value=-1))
+
+
+def test_pad_sequences_errors() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        pad_sequences([])
+    with pytest.raises(ValueError, match=r"sequence 1 has shape \(2, 4\)"):
+        pad_sequences([torch.zeros(3, 3), torch.zeros(2, 4)])
+    with pytest.raises(TypeError, match="sequence 0 is a list"):
+        pad_sequences([[1, 2]])
+
+
+def test_lengths_to_mask() -> None:
+    mask = lengths_to_mask(torch.tensor([3, 0, 1]), max_len=4)
+    assert mask.dtype == torch.bool
+    assert mask.tolist() == [[True, True, True, False], [False] * 4, [True, False, False, False]]
+    assert lengths_to_mask(torch.tensor([2, 1])).shape == (2, 2)
+    with pytest.raises(ValueError, match="exceeds max_len"):
+        lengths_to_mask(torch.tensor([5]), max_len=3)
+    with pytest.raises(ValueError, match="1-D integer"):
+        lengths_to_mask(torch.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match=">= 0"):
+        lengths_to_mask(torch.tensor([-1, 2]))
+
+
+def test_pack_runs_an_lstm_on_real_steps_only_and_keeps_the_order() -> None:
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 5, batch_first=True).double()
+    lengths = torch.tensor([2, 5, 1])  # unsorted on purpose
+    seqs = [torch.randn(n, 3, dtype=torch.float64) for n in lengths.tolist()]
+    out, lens = unpack(lstm(pack(pad_sequences(seqs), lengths))[0], total_length=5)
+    assert lens.tolist() == [2, 5, 1] and out.shape == (3, 5, 5)
+    for b, seq in enumerate(seqs):  # each row equals the LSTM run on that sequence alone
+        alone, _ = lstm(seq[None])
+        torch.testing.assert_close(out[b, : len(seq)], alone[0], atol=1e-12, rtol=0)
+        assert torch.all(out[b, len(seq):] == 0)
+
+
+def test_masked_cross_entropy_counts_only_real_tokens() -> None:
+    torch.manual_seed(1)
+    logits, targets = torch.randn(3, 4, 6, dtype=torch.float64), torch.randint(0, 6, (3, 4))
+    lengths = torch.tensor([4, 1, 2])
+    mask = lengths_to_mask(lengths)
+    per_sequence = [nn.functional.cross_entropy(logits[b, :n], targets[b, :n], reduction="sum")
+                    for b, n in enumerate(lengths.tolist())]
+    want = torch.stack(per_sequence).sum() / lengths.sum()
+    got = masked_cross_entropy(logits, targets, mask)
+    torch.testing.assert_close(got, want)
+    # padded positions can hold anything: the loss does not move
+    logits2 = logits.clone()
+    logits2[~mask] = 1e3
+    torch.testing.assert_close(masked_cross_entropy(logits2, targets, mask), want)
+    # and the mean over all B * L positions is a different number (the bug this guards against)
+    assert not torch.isclose(nn.functional.cross_entropy(logits.reshape(-1, 6), targets.reshape(-1)), want)
+
+
+def test_masked_cross_entropy_errors() -> None:
+    logits, targets = torch.randn(2, 3, 4), torch.zeros(2, 3, dtype=torch.long)
+    with pytest.raises(ValueError, match="must agree"):
+        masked_cross_entropy(logits, targets, torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(TypeError, match="bool"):
+        masked_cross_entropy(logits, targets, torch.ones(2, 3))
+    with pytest.raises(ValueError, match="no tokens"):
+        masked_cross_entropy(logits, targets, torch.zeros(2, 3, dtype=torch.bool))
