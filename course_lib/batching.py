@@ -1,5 +1,5 @@
 """Batching sequences of different lengths: padding, length -> mask, packing, and a loss that counts
-only real tokens."""
+only real tokens; collate functions and a length-bucketed batch sampler."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -69,3 +69,80 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     per_token = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                             reduction="none").reshape(targets.shape)   # (B, L)
     return (per_token * mask).sum() / n
+
+
+def collate_padded(seqs: Sequence[torch.Tensor], pad_value: float = 0
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch of 1-D (or (L_i, ...)) tensors as (padded (B, L_max, ...), lengths (B,) long, mask (B, L_max) bool),
+    the three things every variable-length batch needs. mask is True at real positions."""
+    padded = pad_sequences(seqs, pad_value=pad_value)                        # (B, L_max, ...)
+    lengths = torch.tensor([s.shape[0] for s in seqs], dtype=torch.long)    # (B,)
+    return padded, lengths, lengths_to_mask(lengths, padded.shape[1])       # mask (B, L_max)
+
+
+def collate_tagged(pairs: Sequence[tuple[torch.Tensor, torch.Tensor]], pad_id: int = 0, tag_pad_id: int = 0
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch of (word ids (L_i,), tag ids (L_i,)) pairs as (ids (B, L), tags (B, L), lengths (B,), mask (B, L)).
+    Padding gets `pad_id` in ids and `tag_pad_id` in tags; the mask, not the padding tag, says what counts."""
+    if len(pairs) == 0:
+        raise ValueError("collate_tagged needs at least one pair")
+    for i, (ids, tags) in enumerate(pairs):
+        if ids.shape != tags.shape or ids.dim() != 1:
+            raise ValueError(f"pair {i}: ids {tuple(ids.shape)} and tags {tuple(tags.shape)} must be equally long 1-D")
+    ids, lengths, mask = collate_padded([p[0] for p in pairs], pad_value=pad_id)
+    tags = pad_sequences([p[1] for p in pairs], pad_value=tag_pad_id)      # (B, L)
+    return ids, tags, lengths, mask
+
+
+class BucketBatchSampler:
+    """Batches of indices whose sequences have similar lengths, so little padding is needed.
+
+    Each epoch (each `iter()`): shuffle all indices, cut them into pools of `pool_batches * batch_size`,
+    sort each pool by length, cut the pools into batches, shuffle the order of the batches. With
+    `bucketed=False` it is plain random batching (no sorting), for comparison. Deterministic: epoch k of a
+    sampler made with `seed` is the same every run. Usable as `batch_sampler=` of a torch DataLoader."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, *, pool_batches: int = 50, bucketed: bool = True,
+                 shuffle: bool = True, drop_last: bool = False, seed: int = 0):
+        if batch_size < 1 or pool_batches < 1:
+            raise ValueError(f"batch_size and pool_batches must be >= 1, got {batch_size}, {pool_batches}")
+        self.lengths = [int(n) for n in lengths]
+        self.batch_size, self.pool_batches = batch_size, pool_batches
+        self.bucketed, self.shuffle, self.drop_last, self.seed = bucketed, shuffle, drop_last, seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        n = len(self.lengths)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def batches(self, epoch: int) -> list[list[int]]:
+        """The batches of epoch `epoch` (without advancing the sampler's own epoch counter)."""
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        order = torch.randperm(len(self.lengths), generator=g).tolist() if self.shuffle else list(range(len(self.lengths)))
+        if self.bucketed:
+            pool = self.pool_batches * self.batch_size
+            order = [i for s in range(0, len(order), pool)
+                     for i in sorted(order[s:s + pool], key=lambda i: self.lengths[i])]
+        batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        if self.drop_last and batches and len(batches[-1]) < self.batch_size:
+            batches.pop()
+        if self.shuffle:
+            batches = [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
+        return batches
+
+    def __iter__(self):
+        batches = self.batches(self.epoch)
+        self.epoch += 1
+        return iter(batches)
+
+
+def padding_fraction(batches: Sequence[Sequence[int]], lengths: Sequence[int]) -> float:
+    """The share of positions in padded batches that are padding: 1 - real tokens / sum(B_k * L_max,k)."""
+    real = total = 0
+    for batch in batches:
+        ls = [int(lengths[i]) for i in batch]
+        real += sum(ls)
+        total += len(ls) * max(ls, default=0)
+    if total == 0:
+        raise ValueError("no positions in these batches")
+    return 1.0 - real / total

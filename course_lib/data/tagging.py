@@ -1,0 +1,194 @@
+"""A GENERATED named-entity tagging set, for Day 05 (batching variable lengths; a BiLSTM tagger).
+
+Why generated: no clean English named-entity corpus ships as an installable package that works offline
+(the CoNLL and OntoNotes corpora are licensed and downloaded; the one treebank package we tried ships no
+data). So the sentences here are *made up*: entities drawn from Faker (https://github.com/joke2k/faker,
+MIT licence) -- person names, cities, US states, countries, company names and dates -- are placed into
+hand-written sentence templates, and one to eight clauses are joined into a sentence, so lengths range
+from 3 to about 90 words. Every word gets a BIO tag (B-X begins an entity of type X, I-X continues it,
+O is outside any entity), with the four types PER, LOC, ORG and DATE.
+
+What makes it a fair exercise for a tagger although it is generated: Faker's cities are often built from
+first names ("New Thomas", "Vanessaside"), company names are surnames joined by commas and "and"
+("Patrick, Barrera and Collins"), many names in the test split are rare in training, and some templates
+("we visited ___ last year") take a person, a place or a company alike -- so neither the words alone
+nor the context alone gives every tag away. What it is not: real text. Its
+vocabulary is small, its grammar repetitive, and scores on it say nothing about news or web text.
+
+Determinism: the same `seed` gives the same sentences and the same splits (with the pinned Faker
+version; another Faker release may draw different entities). Sentences are de-duplicated before they
+are split, so no sentence occurs in two splits.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import torch
+
+from ..text import SPECIALS, Vocab
+
+ENTITY_TYPES: tuple[str, ...] = ("PER", "LOC", "ORG", "DATE")
+TAGS: tuple[str, ...] = ("O",) + tuple(f"{bio}-{t}" for t in ENTITY_TYPES for bio in ("B", "I"))
+
+Example = tuple[list[str], list[str]]   # (words, tags), equally long
+
+# One clause each; {PER}, {LOC}, {ORG}, {DATE} are entity slots, {LAST} a surname tagged PER, {ANY} a
+# person, place or company (the context cannot tell which: only the words can), {NUM} a number (tag O).
+_CLAUSES: tuple[str, ...] = (
+    "{PER} joined {ORG} in {LOC} on {DATE}",
+    "{PER} was born in {LOC}",
+    "the board of {ORG} met on {DATE}",
+    "{ORG} opened an office in {LOC}",
+    "{PER} met {PER} at the {ORG} headquarters",
+    "shares of {ORG} fell sharply",
+    "on {DATE} , {PER} flew from {LOC} to {LOC}",
+    "{PER} said the deal would close by {DATE}",
+    "the weather in {LOC} was mild",
+    "nobody expected that",
+    "according to {PER} , {ORG} will hire more staff",
+    "{LOC} hosted the conference on {DATE}",
+    "a spokesperson for {ORG} declined to comment",
+    "{PER} moved to {LOC} after leaving {ORG}",
+    "Mr {LAST} visited {LOC}",
+    "Ms {LAST} spoke to reporters in {LOC}",
+    "{PER} and {PER} founded {ORG} in {LOC}",
+    "the report was published on {DATE}",
+    "sales were flat",
+    "{ORG} signed a contract with {ORG}",
+    "{PER} works for {ORG}",
+    "it rained in {LOC} for most of {DATE}",
+    "prices rose again",
+    "{PER} , who lives in {LOC} , disagreed",
+    "the team from {LOC} won",
+    "{PER} called",
+    "{ORG} bought a factory near {LOC}",
+    "{PER} will visit {LOC} on {DATE}",
+    "the meeting ended early",
+    "investors in {LOC} sold {ORG} stock",
+    "{PER} thanked {PER}",
+    "{ORG} reported record profits for {DATE}",
+    "we visited {ANY} last year",
+    "{ANY} is growing fast",
+    "everyone talked about {ANY}",
+    "{ANY} was in the news again",
+    "the story about {ANY} spread quickly",
+    "sales rose {NUM} percent",
+    "{NUM} people attended",
+)
+_JOINERS: tuple[str, ...] = (", and", ", but", "; meanwhile ,", ", while", "because", ". Later ,", "and")
+_CLAUSE_COUNTS, _CLAUSE_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8), (40, 22, 13, 9, 6, 4, 3, 3)
+_DATE_FORMATS: tuple[str, ...] = ("{B} {d} , {Y}", "{d} {B} {Y}", "{iso}", "{B} {Y}", "{A}", "{A} , {B} {d}")
+
+
+def _faker(seed: int):
+    try:
+        from faker import Faker
+    except ModuleNotFoundError as err:
+        raise ModuleNotFoundError("course_lib.data.load_tagging needs the 'Faker' package: "
+                                  "pip install Faker==40.54.0 (it is in requirements.txt)") from err
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return fake
+
+
+def _tokens(text: str) -> list[str]:
+    """Words of `text`: split on spaces, with commas split off as words of their own."""
+    return text.replace(",", " , ").split()
+
+
+def _entity(kind: str, fake, rng: random.Random) -> list[str]:
+    if kind == "PER":
+        return _tokens(f"{fake.first_name()} {fake.last_name()}" if rng.random() < 0.8 else fake.last_name())
+    if kind == "LAST":
+        return [fake.last_name()]
+    if kind == "LOC":
+        r = rng.random()
+        return _tokens(fake.city() if r < 0.6 else fake.state() if r < 0.8 else fake.country())
+    if kind == "ORG":
+        return _tokens(fake.company())
+    if kind == "DATE":
+        d = fake.date_object()
+        return rng.choice(_DATE_FORMATS).format(B=d.strftime("%B"), d=d.day, Y=d.year, iso=d.isoformat(),
+                                                A=d.strftime("%A")).split()
+    raise ValueError(f"unknown entity kind {kind!r}")
+
+
+def _sentence(fake, rng: random.Random) -> Example:
+    n = rng.choices(_CLAUSE_COUNTS, weights=_CLAUSE_WEIGHTS)[0]
+    words: list[str] = []
+    tags: list[str] = []
+    for k in range(n):
+        if k:
+            joiner = rng.choice(_JOINERS).split()
+            words += joiner
+            tags += ["O"] * len(joiner)
+        for piece in rng.choice(_CLAUSES).split():
+            if piece == "{NUM}":
+                words.append(str(rng.choice([rng.randint(2, 99), rng.randint(100, 5000)])))
+                tags.append("O")
+            elif piece.startswith("{"):
+                kind = piece[1:-1]
+                if kind == "ANY":
+                    kind = rng.choice(("PER", "LOC", "ORG"))
+                entity = _entity(kind, fake, rng)
+                label = "PER" if kind == "LAST" else kind
+                words += entity
+                tags += [f"B-{label}"] + [f"I-{label}"] * (len(entity) - 1)
+            else:
+                words.append(piece)
+                tags.append("O")
+    words[0] = words[0][:1].upper() + words[0][1:]
+    return words + ["."], tags + ["O"]
+
+
+def load_tagging(n_train: int = 4000, n_valid: int = 500, n_test: int = 500, seed: int = 0
+                 ) -> dict[str, list[Example]]:
+    """The generated named-entity set (see the module docstring): {"train": [...], "valid": [...],
+    "test": [...]}, each a list of (words, tags) pairs of equal length, tags from `TAGS` (BIO scheme).
+
+    Deterministic for a given `seed`; all sentences are distinct, so the splits never overlap."""
+    for name, n in (("n_train", n_train), ("n_valid", n_valid), ("n_test", n_test)):
+        if not isinstance(n, int) or n < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {n!r}")
+    total = n_train + n_valid + n_test
+    fake, rng = _faker(seed), random.Random(seed)
+    seen: set[tuple[str, ...]] = set()
+    examples: list[Example] = []
+    attempts = 0
+    while len(examples) < total:
+        attempts += 1
+        if attempts > 20 * total + 100:
+            raise RuntimeError(f"could not generate {total} distinct sentences")
+        words, tags = _sentence(fake, rng)
+        if tuple(words) not in seen:
+            seen.add(tuple(words))
+            examples.append((words, tags))
+    rng.shuffle(examples)
+    return {"train": examples[:n_train], "valid": examples[n_train:n_train + n_valid],
+            "test": examples[n_train + n_valid:]}
+
+
+def word_vocab(examples: Iterable[Example], min_count: int = 2) -> Vocab:
+    """A word vocabulary: the special tokens, then every word seen at least `min_count` times in
+    `examples`, most frequent first (ties alphabetical). Rarer words will read as <unk>."""
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
+    counts = Counter(w for words, _ in examples for w in words)
+    kept = sorted((w for w, n in counts.items() if n >= min_count and w not in SPECIALS),
+                  key=lambda w: (-counts[w], w))
+    return Vocab(list(SPECIALS) + kept, tokenize=str.split)
+
+
+def encode_examples(examples: Sequence[Example], vocab: Vocab, tags: Sequence[str] = TAGS
+                    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Each (words, tags) pair as (word ids (L,), tag ids (L,)), both torch.long; unknown words -> <unk>."""
+    tag_id = {t: i for i, t in enumerate(tags)}
+    out = []
+    for words, labels in examples:
+        if len(words) != len(labels):
+            raise ValueError(f"{len(words)} words but {len(labels)} tags in {' '.join(words)!r}")
+        ids = torch.tensor([vocab.stoi.get(w, vocab.unk_id) for w in words], dtype=torch.long)
+        out.append((ids, torch.tensor([tag_id[t] for t in labels], dtype=torch.long)))
+    return out
