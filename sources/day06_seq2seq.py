@@ -1,0 +1,806 @@
+# %% [markdown]
+# # Day 06 — Sequence to sequence: teacher forcing, greedy decoding, beam search
+#
+# Until now every model produced one output per input step. Translation, summarisation and date
+# normalisation break that: the output has its own length and its own order. The encoder-decoder
+# ("seq2seq", Sutskever et al. 2014; Cho et al. 2014) answers with two RNNs: one *reads* the source into
+# a vector, the other *writes* the target from that vector, one token at a time, each token fed back in.
+#
+# **By the end of today you can**
+# 1. encode a padded batch of sources with packing, and say what the decoder gets to see of them;
+# 2. write one decoder step, and the teacher-forced training loss with the target shifted correctly;
+# 3. explain exposure bias, and schedule a decaying teacher-forcing ratio;
+# 4. decode greedily, and with batched beam search and length normalisation;
+# 5. measure exact-match accuracy against input length, and read the single-vector bottleneck in it.
+#
+# **How this notebook works.** Each exercise is one function. Replace `raise NotImplementedError()` with
+# your code, then run the test cell right below it: it tells you what is wrong if something is. Those
+# visible tests are a first check; when your notebook is graded, more tests (batch 1, length 1, `<eos>`
+# handling, parity with the course's reference on random weights) are run too. Before submitting,
+# restart the kernel and run everything, then press **Validate**.
+#
+# Points: 12 autograded (seven exercises), 2 for the reflection at the end.
+
+# %%
+import math
+import time
+
+import numpy as np
+import torch
+import matplotlib.pyplot as plt
+from torch import nn
+
+from course_lib.runtime import setup_notebook, budget, seed_everything
+from course_lib.checks import check_close, check_equal, check_shape, check_type, check_true
+from course_lib.plotting import plot_lines, PALETTE
+from course_lib.batching import masked_cross_entropy, pack, unpack, lengths_to_mask
+from course_lib.training import train
+from course_lib.data.parallel import date_pairs, build_vocabs, encode_pairs, bucket_batches, endless_batches
+from course_lib import seq2seq as ref
+from course_lib.seq2seq import EncoderOutput
+
+device = setup_notebook(seed=0)
+
+# %% [markdown]
+# ## 1. The data: dates, written many ways
+#
+# **This data is generated, not downloaded.** No parallel corpus ships with an offline installation,
+# so we make one: every day from 1950 to 2049 is written by Babel — which carries the Unicode CLDR's
+# date formats for hundreds of locales — in one of six languages (English, German, French, Spanish,
+# Italian, Dutch) and one of seven formats, and paired with its ISO form `YYYY-MM-DD`. (One combination
+# is left out: the US short form "3/9/17" is month-first, the Spanish "9/3/17" day-first; side by side
+# the input would be ambiguous.) The task is small, but it is real normalisation: month names in six languages, weekdays to ignore, day-month
+# order that depends on the locale, two-digit years to expand. It also has a property we need on
+# Day 07: every output character comes from a few input characters (the year, the month name, the day),
+# so an attention map can be checked by eye.
+#
+# The splits are made by **date**: a day in the test set never appears in training, in any language or
+# format. Everything is character-level.
+
+# %%
+pairs = date_pairs()
+src_vocab, tgt_vocab = build_vocabs(pairs["train"])
+PAD, BOS, EOS = tgt_vocab.pad_id, tgt_vocab.bos_id, tgt_vocab.eos_id
+print({name: len(p) for name, p in pairs.items()}, "pairs")
+shared = {t for _, t in pairs["train"]} & {t for _, t in pairs["test"]}
+print("dates shared by train and test:", len(shared))
+print(f"source vocabulary {len(src_vocab)} characters, target vocabulary {len(tgt_vocab)}: {tgt_vocab.itos}")
+for src, tgt in pairs["train"][::4000]:
+    print(f"  {src!r:38} -> {tgt}")
+train_set = encode_pairs(pairs["train"], src_vocab, tgt_vocab)
+test_set = encode_pairs(pairs["test"], src_vocab, tgt_vocab)
+src_len = np.array([len(s) for s, _ in train_set])
+print(f"source length: min {src_len.min()}, median {np.median(src_len):.0f}, max {src_len.max()}; "
+      f"every target is 10 characters + <bos>, <eos>")
+
+# %% [markdown]
+# **Length-bucketed batches.** Sources run from a few characters to a few dozen. A random batch is
+# padded to its longest member; `bucket_batches` sorts pools of examples by length before cutting them
+# into batches, so the members of a batch have similar lengths. How much of each batch is padding:
+
+# %%
+def padding_fraction(batches):
+    real = total = 0
+    for b in batches:
+        real += b.src_lengths.sum().item()
+        total += b.src.numel()
+    return 1 - real / total
+
+
+g = torch.Generator().manual_seed(0)
+random_batches = [bucket_batches([train_set[i] for i in idx], 64, shuffle=False)
+                  for idx in torch.randperm(len(train_set), generator=g)[:64 * 100].reshape(100, 64).tolist()]
+print(f"padding in random batches of 64:   {padding_fraction(next(b) for b in random_batches):.1%}")
+sample = train_set[: budget(full=len(train_set), grading=3000)]
+print(f"padding in bucketed batches of 64: {padding_fraction(bucket_batches(sample, 64, generator=g)):.1%}")
+
+# %% [markdown]
+# ## 2. The encoder, and the bottleneck
+#
+# The encoder embeds the source characters $x_1 \dots x_S$ and runs an RNN over them:
+# $h_s = \mathrm{RNN}(e(x_s), h_{s-1})$. In a padded batch the RNN must stop at each sequence's *own*
+# last character, or the "final" state of a short sequence is the state after reading a run of `<pad>`.
+# Packing (Day 05) does exactly that, and `nn.GRU` then returns, for every sequence, the state at its
+# last real step.
+#
+# The plain seq2seq decoder starts from that final state $h_S$ **and sees nothing else of the source.**
+# Whatever the decoder needs — a weekday to skip, the month, the day, four digits of year — has to fit
+# in one vector of $H$ numbers, written before the decoder starts. That is the *bottleneck* this day
+# measures and Day 07's attention removes. The encoder therefore returns more than the decoder uses
+# today: every state $(B, S, H)$ and the source mask $(B, S)$, so that an attention decoder can plug in
+# unchanged.
+#
+# ### Exercise 1 — encode a padded batch (2 points)
+#
+# Write `encode_source`: embed `src`, pack with `course_lib.batching.pack` (it uses
+# `enforce_sorted=False`, so the batch may stay in its order), run the RNN, unpack back to the
+# **full** source width $S$ (`unpack(..., total_length=S)`), and build the mask with `lengths_to_mask`.
+# Return `EncoderOutput(states, final, mask)`. It must work for `nn.GRU` and `nn.LSTM` (whose final state
+# is a pair `(h, c)`). Calling the course's `encode` or `Encoder` is not allowed (the grader checks).
+
+# %% nbgrader="answer" grade_id="encode_source"
+def encode_source(embedding: nn.Embedding, rnn: nn.RNNBase, src: torch.Tensor, lengths: torch.Tensor) -> EncoderOutput:
+    """Run a batch-first RNN over padded sources without reading the padding.
+
+    embedding: nn.Embedding(V_src, E); rnn: batch-first nn.GRU / nn.LSTM (E -> H)
+    src: (B, S) ids, padded at the end; lengths: (B,) true lengths, >= 1, any order
+    returns EncoderOutput(states (B, S, H) zeros at padding, final (layers, B, H) or (h, c), mask (B, S) bool)
+    """
+    ### BEGIN SOLUTION
+    S = src.shape[1]
+    packed, final = rnn(pack(embedding(src), lengths))          # final: last real state of every sequence
+    states, _ = unpack(packed, total_length=S)                  # (B, S, H)
+    return EncoderOutput(states, final, lengths_to_mask(lengths, S))
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_encode_source" points=2
+seed_everything(1)
+_emb, _gru = nn.Embedding(9, 4), nn.GRU(4, 5, batch_first=True)
+_src = torch.tensor([[4, 5, 6, 7], [8, 4, 0, 0], [5, 0, 0, 0]])
+_len = torch.tensor([4, 2, 1])
+_out = encode_source(_emb, _gru, _src, _len)
+check_type(_out, tuple, "encode_source output", hint="return EncoderOutput(states, final, mask)")
+check_shape(_out[0], (3, 4, 5), "states (B=3, S=4, H=5)", hint="unpack with total_length=S")
+check_equal(_out[2], torch.tensor([[True] * 4, [True, True, False, False], [True, False, False, False]]),
+            "mask", hint="mask[b, s] is True where s < lengths[b]; use lengths_to_mask")
+with torch.no_grad():
+    _alone, _h_alone = _gru(_emb(_src[1:2, :2]))
+check_close(_out[1][:, 1], _h_alone[:, 0], "final state of the second sequence (length 2)",
+            hint="the final state must be the state after the last *real* character: pack the batch")
+check_close(_out[0][1, 2:], torch.zeros(2, 5), "states at padding positions", hint="unpack fills padding with 0")
+### BEGIN HIDDEN TESTS
+from course_lib.checks import forbid_calls
+seed_everything(2)
+_emb2, _lstm = nn.Embedding(9, 3).double(), nn.LSTM(3, 4, num_layers=2, batch_first=True).double()
+_src2 = torch.randint(1, 9, (4, 6))
+_len2 = torch.tensor([3, 1, 5, 2])
+_src2[torch.arange(6)[None] >= _len2[:, None]] = 0
+_want = ref.encode(_emb2, _lstm, _src2, _len2)
+_want1 = ref.encode(_emb, _gru, _src[2:], _len[2:])
+_src3 = _src2.clone()
+_src3[~_want.mask] = 7
+with forbid_calls(["course_lib.seq2seq.encode", "course_lib.seq2seq.Encoder.forward"], "hidden check: written by you"):
+    _got = encode_source(_emb2, _lstm, _src2, _len2)
+    check_close(_got[0], _want.states, "hidden check: LSTM, 2 layers, float64: states", atol=1e-10)
+    check_close(_got[1][0], _want.final[0], "hidden check: LSTM final h", atol=1e-10)
+    check_close(_got[1][1], _want.final[1], "hidden check: LSTM final c", atol=1e-10)
+    check_shape(_got[0], (4, 6, 4), "hidden check: states keep the full width S when no sequence fills it")
+    check_close(encode_source(_emb2, _lstm, _src3, _len2)[0], _want.states,
+                "hidden check: the content of padding positions does not matter", atol=1e-10)
+    _got1 = encode_source(_emb, _gru, _src[2:], _len[2:])
+    check_close(_got1[0], _want1.states, "hidden check: batch 1, length 1")
+    check_equal(_got1[2], _want1.mask, "hidden check: batch 1 mask")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3. The decoder: one step at a time
+#
+# The decoder is a second RNN with its own embedding and an output layer. At step $t$ it reads the
+# previous target token $y_{t-1}$ (at $t = 1$, the start token `<bos>`), updates its state, and scores
+# every token of the target vocabulary:
+#
+# $$s_t = \mathrm{RNN}\big(e'(y_{t-1}),\, s_{t-1}\big), \qquad s_0 = h_S, \qquad
+# p(y_t \mid y_{<t}, x) = \operatorname{softmax}(W s_t + b).$$
+#
+# Writing it as one step (rather than a call over the whole target) is what lets us feed it its *own*
+# predictions at test time. For that reason every decoder in this course has the interface
+# `step(prev_tokens (B,), state, enc) -> (logits (B, V), new state)`.
+#
+# ### Exercise 2 — one decoder step (2 points)
+#
+# Embed the previous tokens, give the RNN a time axis of length 1, advance it from `state`, drop the
+# time axis, and apply `out`. Return **logits** (no softmax: the loss and the decoders apply their own)
+# and the new state. Do not use the course's `decoder_step` or `Decoder`.
+
+# %% nbgrader="answer" grade_id="decoder_step"
+def decoder_step(embedding: nn.Embedding, rnn: nn.RNNBase, out: nn.Linear, prev_tokens: torch.Tensor, state):
+    """One decoder step.
+
+    embedding: nn.Embedding(V, E); rnn: batch-first nn.GRU / nn.LSTM (E -> H); out: nn.Linear(H, V)
+    prev_tokens: (B,) ids; state: (layers, B, H), or (h, c) for an LSTM
+    returns (logits (B, V), new state of the same form as `state`)
+    """
+    ### BEGIN SOLUTION
+    emb = embedding(prev_tokens).unsqueeze(1)          # (B, 1, E)
+    output, state = rnn(emb, state)                    # (B, 1, H)
+    return out(output.squeeze(1)), state               # (B, V)
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_decoder_step" points=2
+seed_everything(3)
+_emb, _gru, _lin = nn.Embedding(7, 4), nn.GRU(4, 5, batch_first=True), nn.Linear(5, 7)
+_prev, _state = torch.tensor([2, 5, 6]), torch.randn(1, 3, 5)
+_logits, _new = decoder_step(_emb, _gru, _lin, _prev, _state)
+check_shape(_logits, (3, 7), "logits (B=3, V=7)", hint="squeeze the time axis of the RNN output before `out`")
+check_shape(_new, (1, 3, 5), "new state (layers=1, B=3, H=5)")
+with torch.no_grad():
+    _o, _h = _gru(_emb(_prev)[:, None], _state)
+check_close(_new, _h, "new state", hint="run the RNN from `state` on the embedded previous tokens, with a time axis of 1")
+check_close(_logits, _lin(_o[:, 0]), "logits", hint="logits = out(top state); no softmax")
+### BEGIN HIDDEN TESTS
+from course_lib.checks import forbid_calls
+seed_everything(4)
+_emb2, _lstm, _lin2 = nn.Embedding(6, 3).double(), nn.LSTM(3, 4, num_layers=2, batch_first=True).double(), nn.Linear(4, 6).double()
+_st2 = (torch.randn(2, 3, 4, dtype=torch.float64), torch.randn(2, 3, 4, dtype=torch.float64))
+_p2 = torch.tensor([1, 0, 5])
+_want = ref.decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
+_want1 = ref.decoder_step(_emb, _gru, _lin, _prev[:1], _state[:, :1])
+with forbid_calls(["course_lib.seq2seq.decoder_step", "course_lib.seq2seq.Decoder.step",
+                   "course_lib.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
+    _got = decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
+    check_close(_got[0], _want[0], "hidden check: 2-layer LSTM, float64: logits", atol=1e-10)
+    check_close(_got[1][0], _want[1][0], "hidden check: 2-layer LSTM: new h", atol=1e-10)
+    check_close(_got[1][1], _want[1][1], "hidden check: 2-layer LSTM: new c", atol=1e-10)
+    _got1 = decoder_step(_emb, _gru, _lin, _prev[:1], _state[:, :1])
+    check_shape(_got1[0], (1, 7), "hidden check: batch 1 logits keep their batch axis")
+    check_close(_got1[0], _want1[0], "hidden check: batch 1 logits")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 4. Teacher forcing, and the shift by one
+#
+# Training maximises $\log p(y \mid x) = \sum_t \log p(y_t \mid y_{<t}, x)$. The cheap way to compute every
+# term is **teacher forcing**: feed the decoder the *true* previous token at every step, whatever it
+# predicted. With the target stored as `tgt = <bos> y_1 ... y_n <eos> <pad>...` of width $T$:
+#
+# | step $t$ | 1 | 2 | … | $n+1$ |
+# |---|---|---|---|---|
+# | decoder reads `tgt[:, t-1]` | `<bos>` | $y_1$ | … | $y_n$ |
+# | and must predict `tgt[:, t]` | $y_1$ | $y_2$ | … | `<eos>` |
+#
+# so the inputs are `tgt[:, :-1]` and the targets `tgt[:, 1:]`, both of width $T - 1$. Feed it `tgt[:, 1:]`
+# instead (a common slip — the seq2seq skeleton in the notes this course grew from passes the same
+# `tgt` as input and as target) and the decoder reads the very token it must predict: the loss drops
+# to nearly zero and the model has learned to copy. The loss is averaged over **real** target tokens:
+# padding after `<eos>` is masked out (`masked_cross_entropy`, Day 05).
+#
+# **Exposure bias.** A teacher-forced decoder only ever sees correct prefixes. At test time it reads its
+# own outputs, and after its first mistake it is somewhere it has never been. *Scheduled sampling*
+# (Bengio et al. 2015) closes the gap gradually: at each step and for each sequence, feed the true token
+# with probability $r$ (the **teacher-forcing ratio**) and the model's own arg-max prediction otherwise,
+# and lower $r$ as training goes on.
+#
+# ### Exercise 3 — the teacher-forcing loss (2 points)
+#
+# Use `model.encoder(src, src_lengths)` (it returns an `EncoderOutput`), `model.decoder.init_state(enc)`
+# and `model.decoder.step(prev, state, enc)`. Step $t$ reads `tgt[:, 0]` (`<bos>`) first; afterwards, per
+# sequence, the true token `tgt[:, t]` where `torch.rand(B) < ratio`, else the arg-max of the previous
+# step's logits. Return the masked mean cross-entropy against `tgt[:, 1:]` (padding id `model.pad_id`).
+# Do not call the model itself or the course's `teacher_forcing_loss`.
+
+# %% nbgrader="answer" grade_id="teacher_forcing_loss"
+def teacher_forcing_loss(model, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor,
+                         ratio: float = 1.0) -> torch.Tensor:
+    """Mean cross-entropy per real target token, with teacher forcing at `ratio`.
+
+    src: (B, S) ids, src_lengths: (B,), tgt: (B, T) = <bos> y_1 ... <eos> <pad> ...
+    The decoder reads T - 1 tokens and is scored on tgt[:, 1:]; padding (model.pad_id) does not count.
+    returns a 0-dim tensor
+    """
+    ### BEGIN SOLUTION
+    enc = model.encoder(src, src_lengths)
+    state = model.decoder.init_state(enc)
+    prev, steps = tgt[:, 0], []
+    for t in range(1, tgt.shape[1]):
+        logits, state = model.decoder.step(prev, state, enc)                   # (B, V)
+        steps.append(logits)
+        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio
+        prev = torch.where(use_truth, tgt[:, t], logits.argmax(dim=-1))
+    targets = tgt[:, 1:]                                                       # (B, T-1)
+    return masked_cross_entropy(torch.stack(steps, dim=1), targets, targets != model.pad_id)
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_teacher_forcing_loss" points=2
+def _toy_model(seed, cell="GRU"):
+    seed_everything(seed)
+    return ref.Seq2Seq(ref.Encoder(12, 6, 8, cell), ref.Decoder(9, 5, 8, cell), bos_id=2, eos_id=3, pad_id=0)
+
+
+_m = _toy_model(5)
+_src = torch.tensor([[4, 5, 6, 7, 8], [9, 10, 0, 0, 0]])
+_len = torch.tensor([5, 2])
+_tgt = torch.tensor([[2, 4, 5, 6, 3], [2, 7, 3, 0, 0]])
+_loss = teacher_forcing_loss(_m, _src, _len, _tgt)
+check_shape(_loss, (), "loss (a 0-dim tensor)")
+with torch.no_grad():
+    _logits = _m(_src, _len, _tgt)              # the reference forward pass: (B, T-1, V)
+_per = nn.functional.cross_entropy(_logits.reshape(-1, 9), _tgt[:, 1:].reshape(-1), reduction="none").reshape(2, 4)
+check_close(_loss, _per[_tgt[:, 1:] != 0].mean(), "loss with full teacher forcing", atol=1e-5,
+            hint="inputs tgt[:, :-1], targets tgt[:, 1:], mean over the real (non-<pad>) targets only")
+check_true(_loss.requires_grad, "loss is differentiable", "the loss does not require grad")
+### BEGIN HIDDEN TESTS
+from course_lib.checks import forbid_calls
+_m2 = _toy_model(6, "LSTM")
+_src2 = torch.randint(4, 12, (3, 6))
+_len2 = torch.tensor([6, 1, 3])
+_src2[torch.arange(6)[None] >= _len2[:, None]] = 0
+_tgt2 = torch.tensor([[2, 5, 3, 0, 0, 0], [2, 4, 6, 8, 7, 3], [2, 3, 0, 0, 0, 0]])
+with torch.no_grad():
+    _want_free = ref.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0)
+    _want_forced = ref.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0)
+    _want1 = ref.teacher_forcing_loss(_m, _src[1:], _len[1:], _tgt[1:, :3], ratio=1.0)
+with forbid_calls(["course_lib.seq2seq.teacher_forcing_loss", "course_lib.seq2seq.Seq2Seq.forward",
+                   "course_lib.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
+    check_close(teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0), _want_forced,
+                "hidden check: LSTM, full teacher forcing, different padding per row", atol=1e-5)
+    check_close(teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0), _want_free,
+                "hidden check: ratio 0 feeds the model's own arg-max predictions", atol=1e-5)
+    check_close(teacher_forcing_loss(_m, _src[1:], _len[1:], _tgt[1:, :3], ratio=1.0), _want1,
+                "hidden check: batch 1", atol=1e-5)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4 — a decaying teacher-forcing ratio (1 point)
+#
+# A linear schedule: $r = $ `start` at step 0, falling linearly to `end` at step `decay_steps`, and
+# staying at `end` afterwards (it must never go past `end`, and never rise).
+
+# %% nbgrader="answer" grade_id="teacher_forcing_ratio"
+def teacher_forcing_ratio(step: int, decay_steps: int, start: float = 1.0, end: float = 0.0) -> float:
+    """The teacher-forcing ratio at training step `step` (0, 1, 2, ...): a float."""
+    ### BEGIN SOLUTION
+    return start + (end - start) * min(step / decay_steps, 1.0)
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_teacher_forcing_ratio" points=1
+check_close(teacher_forcing_ratio(0, 100), 1.0, "ratio at step 0", hint="the schedule starts at `start`")
+check_close(teacher_forcing_ratio(50, 100), 0.5, "ratio half-way", hint="(1 - step / decay_steps) for start=1, end=0")
+check_close(teacher_forcing_ratio(100, 100, 1.0, 0.25), 0.25, "ratio at decay_steps with end=0.25")
+### BEGIN HIDDEN TESTS
+_r = [teacher_forcing_ratio(s, 10, 0.9, 0.3) for s in range(20)]
+check_true(all(a >= b - 1e-12 for a, b in zip(_r, _r[1:])), "hidden check: the ratio never rises",
+           f"got {[round(x, 3) for x in _r]}")
+check_close(_r[15], 0.3, "hidden check: constant at `end` after decay_steps", hint=None)
+check_close(teacher_forcing_ratio(3, 7, 0.8, 0.1), 0.8 - 0.7 * 3 / 7, "hidden check: start=0.8, end=0.1, step 3 of 7")
+check_close(teacher_forcing_ratio(1, 1), 0.0, "hidden check: decay_steps = 1")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 5. Training on dates
+#
+# The model: character embeddings, a one-layer GRU encoder of 128 units, a GRU decoder of the same size
+# that starts from the encoder's final state, and a linear output layer (the course's `Encoder`,
+# `Decoder` and `Seq2Seq`, which compute what your functions above compute). Adam, gradients clipped at
+# norm 1, batches of 64 from the length buckets, a one-cycle learning-rate schedule. The teacher-forcing
+# ratio decays linearly from 1 to 0.5 over training — your schedule. (While grading, this cell trains for
+# a few steps only.)
+
+# %%
+HIDDEN, STEPS, BATCH = 128, budget(full=1500, grading=8), 64
+seed_everything(0)
+model = ref.Seq2Seq(ref.Encoder(len(src_vocab), 32, HIDDEN), ref.Decoder(len(tgt_vocab), 16, HIDDEN),
+                    BOS, EOS, PAD).to(device)
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=STEPS)
+ratios = []
+
+
+def date_loss(model, batch):
+    step = len(ratios)
+    ratio = teacher_forcing_ratio(step, STEPS, 1.0, 0.5)
+    ratios.append(ratio)
+    if step:
+        scheduler.step()
+    return ref.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio)
+
+
+start = time.perf_counter()
+history = train(model, optimizer, endless_batches(train_set, BATCH, seed=0, device=device), date_loss, STEPS,
+                max_grad_norm=1.0)
+print(f"trained {STEPS} steps in {time.perf_counter() - start:.0f} s; "
+      f"mean loss over the last 50 steps {np.mean(history['loss'][-50:]):.3f}")
+fig, ax = plt.subplots(figsize=(8, 3.5))
+ax.plot(history["loss"], color=PALETTE[0], alpha=0.8, label="training loss (per token)")
+ax.set(yscale="log", xlabel="step", ylabel="loss", title="Training, teacher-forcing ratio on the right axis")
+ax2 = ax.twinx()
+ax2.plot(ratios, color=PALETTE[1], linestyle="--", label="teacher-forcing ratio")
+ax2.set(ylim=(0, 1.05), ylabel="ratio")
+_ = fig.legend(loc="upper right", bbox_to_anchor=(0.88, 0.88))
+plt.show()
+
+# %% [markdown]
+# As the ratio falls, the model is more and more often scored on prefixes it produced itself — a harder
+# task than continuing a perfect prefix — so the training loss late in training is not comparable with
+# the loss early on: it measures a different, changing task, closer to what the model faces at test time.
+#
+# ## 6. Greedy decoding
+#
+# At test time there is no target to force. **Greedy decoding** feeds back the arg-max token each step
+# and stops a sequence at `<eos>`. In a batch, sequences end at different steps: a finished row keeps
+# getting `<pad>` (and its later outputs are ignored), and decoding stops when every row has finished or
+# `max_len` tokens have been produced.
+#
+# For the tests here, and below, a decoder we control: `ScriptedDecoder` reads its logits from a table
+# keyed by the tokens generated so far, so we know exactly what every decoding strategy should return.
+
+# %%
+class ScriptedDecoder:
+    """A decoder with the usual interface whose logits come from `table`: {tuple of tokens generated so
+    far: list of V logits}; prefixes not in the table get `default`. Its state (1, B, max_len + 1) holds
+    the tokens read so far (-1 = none), batch in dimension 1 like an RNN state. Counts its steps."""
+
+    def __init__(self, table, V, max_len=8, default=None):
+        self.table, self.V, self.max_len, self.steps = table, V, max_len, 0
+        self.default = [0.0] * V if default is None else default
+
+    def init_state(self, enc):
+        return torch.full((1, enc.mask.shape[0], self.max_len + 1), -1, dtype=torch.long)
+
+    def step(self, prev_tokens, state, enc):
+        self.steps += 1
+        state, logits = state.clone(), []
+        for b in range(prev_tokens.shape[0]):
+            n = int((state[0, b] >= 0).sum())
+            state[0, b, n] = prev_tokens[b]
+            prefix = tuple(state[0, b, 1: n + 1].tolist())         # the tokens generated so far
+            logits.append(torch.tensor(self.table.get(prefix, self.default), dtype=torch.float32))
+        return torch.stack(logits), state
+
+
+def dummy_encoding(B):
+    """An EncoderOutput for B examples, for decoders that ignore the source."""
+    return EncoderOutput(torch.zeros(B, 1, 1), torch.zeros(1, B, 1), torch.ones(B, 1, dtype=torch.bool))
+
+
+# %% [markdown]
+# ### Exercise 5 — greedy decoding (2 points)
+#
+# Start every row from `<bos>` and `decoder.init_state(enc)` (the batch size is `enc.mask.shape[0]`).
+# Each step, take the arg-max, replace it by `pad_id` in rows that have already finished, record it, and
+# feed it back. Return the recorded tokens `(B, L)`: each row up to and including its `<eos>`, then
+# `pad_id`; `L` is the number of steps run — stop as soon as every row has produced `<eos>`, and after at
+# most `max_len` steps. No gradients are needed (`torch.no_grad()`).
+
+# %% nbgrader="answer" grade_id="greedy_decode"
+def greedy_decode(decoder, enc: EncoderOutput, bos_id: int, eos_id: int, max_len: int, pad_id: int = 0) -> torch.Tensor:
+    """Greedy decoding for a batch.
+
+    decoder: has init_state(enc) and step(prev_tokens (B,), state, enc) -> (logits (B, V), state)
+    returns (B, L) long, L <= max_len: tokens up to and including <eos>, then pad_id
+    """
+    ### BEGIN SOLUTION
+    B = enc.mask.shape[0]
+    with torch.no_grad():
+        state = decoder.init_state(enc)
+        prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)
+        finished = torch.zeros(B, dtype=torch.bool, device=enc.mask.device)
+        out = []
+        for _ in range(max_len):
+            logits, state = decoder.step(prev, state, enc)
+            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)
+            out.append(token)
+            finished = finished | (token == eos_id)
+            prev = token
+            if finished.all():
+                break
+    return torch.stack(out, dim=1)
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_greedy_decode" points=2
+# tokens: 0 <pad>, 1 <unk>, 2 <bos>, 3 <eos>, 4 "a", 5 "b"
+_table = {(): [0, 0, 0, 0, 2, 1], (4,): [0, 0, 0, 3, 0, 1], (5,): [0, 0, 0, 0, 0, 2], (5, 5): [0, 0, 0, 2, 1, 0]}
+_dec = ScriptedDecoder(_table, 6)
+_out = greedy_decode(_dec, dummy_encoding(2), 2, 3, max_len=6)
+check_equal(_out, torch.tensor([[4, 3], [4, 3]]), "greedy output for two identical rows: 'a' then <eos>",
+            hint="arg-max each step, feed it back, stop when every row has <eos>")
+check_equal(_dec.steps, 2, "number of decoder steps", hint="stop as soon as every row has produced <eos>")
+_first = {(): [0, 0, 0, 0, 1, 2], (5,): [0, 0, 0, 0, 0, 2], (5, 5): [0, 0, 0, 3, 0, 0]}
+check_equal(greedy_decode(ScriptedDecoder(_first, 6), dummy_encoding(1), 2, 3, max_len=6), torch.tensor([[5, 5, 3]]),
+            "greedy output 'b b <eos>'")
+### BEGIN HIDDEN TESTS
+from course_lib.checks import forbid_calls
+
+
+class _PerRow(ScriptedDecoder):
+    """Row b reads table b: rows finish at different steps."""
+
+    def __init__(self, tables, V, max_len=8):
+        super().__init__({}, V, max_len)
+        self.tables = tables
+
+    def step(self, prev_tokens, state, enc):
+        self.steps += 1
+        state, logits = state.clone(), []
+        for b in range(prev_tokens.shape[0]):
+            n = int((state[0, b] >= 0).sum())
+            state[0, b, n] = prev_tokens[b]
+            _row = self.tables[b].get(tuple(state[0, b, 1: n + 1].tolist()), [0, 0, 0, 0, 0, 5])   # after the script: "b"
+            logits.append(torch.tensor(_row, dtype=torch.float32))
+        return torch.stack(logits), state
+
+
+_eos_now = {(): [0, 0, 0, 5, 0, 0]}
+_long = {(): [0, 0, 0, 0, 5, 0], (4,): [0, 0, 0, 0, 0, 5], (4, 5): [0, 0, 0, 0, 5, 0], (4, 5, 4): [0, 0, 0, 5, 0, 0]}
+_never = {}
+_never_default = [0, 0, 0, 0, 0, 5]
+_want_mixed = ref.greedy_decode(_PerRow([_long, _eos_now, _long], 6), dummy_encoding(3), 2, 3, 6)
+seed_everything(7)
+_m = ref.Seq2Seq(ref.Encoder(10, 4, 6), ref.Decoder(8, 4, 6), 2, 3, 0)
+_s = torch.randint(4, 10, (5, 4))
+_l = torch.tensor([4, 2, 3, 1, 4])
+_s[torch.arange(4)[None] >= _l[:, None]] = 0
+with torch.no_grad():
+    _enc = _m.encoder(_s, _l)
+_want_model = ref.greedy_decode(_m.decoder, _enc, 2, 3, 7, 0)
+with forbid_calls(["course_lib.seq2seq.greedy_decode", "course_lib.seq2seq.beam_search",
+                   "course_lib.seq2seq.Seq2Seq.greedy"], "hidden check: written by you"):
+    _d = ScriptedDecoder(_eos_now, 6)
+    check_equal(greedy_decode(_d, dummy_encoding(1), 2, 3, 5), torch.tensor([[3]]), "hidden check: <eos> at step 1, batch 1")
+    check_equal(_d.steps, 1, "hidden check: <eos> at step 1 stops after one step")
+    _d = ScriptedDecoder(_never, 6, default=_never_default)
+    check_equal(greedy_decode(_d, dummy_encoding(2), 2, 3, 4), torch.tensor([[5] * 4] * 2),
+                "hidden check: no <eos>: stops after max_len tokens")
+    check_equal(greedy_decode(_PerRow([_long, _eos_now, _long], 6), dummy_encoding(3), 2, 3, 6), _want_mixed,
+                "hidden check: rows finishing at different steps: <pad> after <eos>")
+    check_equal(greedy_decode(_m.decoder, _enc, 2, 3, 7, 0), _want_model, "hidden check: parity with the reference on a GRU seq2seq")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 7. Beam search, and why it needs length normalisation
+#
+# Greedy decoding commits to the best *token* at each step, which need not give the best *sequence*:
+# a token that looks slightly worse now can lead to a much more likely continuation. **Beam search**
+# keeps the $K$ best partial hypotheses (the *beams*) by summed log-probability. Each step, every live
+# beam is extended by every token ($K \times V$ candidates per example) and the best $K$ survive. A beam
+# that has produced `<eos>` is finished: it may only be "extended" by `<pad>` at no cost, so it keeps its
+# score and length and stays in the running. With $K = 1$ this is greedy decoding.
+#
+# Summed log-probabilities are negative, and every extra token adds a negative term, so raw scores
+# favour **short** outputs. The usual fix ranks finished hypotheses by a **length-normalised** score
+#
+# $$\text{score}(y) = \frac{\log p(y \mid x)}{|y|^{\alpha}},$$
+#
+# with $|y|$ the number of generated tokens (`<eos>` included); $\alpha = 0$ is the raw sum, $\alpha = 1$
+# the mean log-probability per token (Wu et al. 2016 use a smoothed variant of the same idea).
+#
+# ### Exercise 6 — one step of beam search (2 points)
+#
+# For `B` examples with `K` beams each: add each beam's score to its `log_probs`; for **finished** beams
+# allow only `pad_id`, at cost 0 (every other token $-\infty$); take the best `K` of the `K * V`
+# candidates of each example (`topk` over the flattened last two axes); recover each survivor's `parent`
+# beam and `token` from the flat index; the survivor's length is its parent's, plus one if the parent
+# had not finished; it is finished if its parent was, or if its token is `eos_id`.
+
+# %% nbgrader="answer" grade_id="beam_search_step"
+def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
+    """One step of batched beam search.
+
+    scores: (B, K) summed log-probabilities; lengths: (B, K) long, tokens generated (<eos> included)
+    finished: (B, K) bool; log_probs: (B, K, V) this step's log-probabilities
+    returns (scores (B, K), lengths (B, K), finished (B, K), parent (B, K) long, token (B, K) long)
+    """
+    ### BEGIN SOLUTION
+    B, K, V = log_probs.shape
+    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype, device=log_probs.device)
+    only_pad[pad_id] = 0.0
+    step = torch.where(finished.unsqueeze(-1), only_pad, log_probs)            # (B, K, V)
+    new_scores, index = (scores.unsqueeze(-1) + step).reshape(B, K * V).topk(K, dim=1)
+    parent, token = index // V, index % V
+    was_finished = finished.gather(1, parent)
+    new_lengths = lengths.gather(1, parent) + (~was_finished).long()
+    return new_scores, new_lengths, was_finished | (token == eos_id), parent, token
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_beam_search_step" points=2
+_scores = torch.tensor([[-0.5, -1.0]])
+_lengths = torch.tensor([[2, 2]])
+_finished = torch.tensor([[False, False]])
+_lp = torch.log(torch.tensor([[[0.0, 0.0, 0.0, 0.1, 0.5, 0.4], [0.0, 0.0, 0.0, 0.9, 0.05, 0.05]]]))
+_got = beam_search_step(_scores, _lengths, _finished, _lp, 3, 0)
+check_type(_got, tuple, "beam_search_step output", hint="return (scores, lengths, finished, parent, token)")
+check_equal(_got[3], torch.tensor([[1, 0]]), "parents: best beam 1 + <eos>, then beam 0 + 'a'",
+            hint="rank all K * V candidates of an example together; parent = index // V")
+check_equal(_got[4], torch.tensor([[3, 4]]), "tokens", hint="token = index % V")
+check_close(_got[0], torch.tensor([[-1.0 + math.log(0.9), -0.5 + math.log(0.5)]]), "new scores, best first")
+check_equal(_got[1], torch.tensor([[3, 3]]), "new lengths")
+check_equal(_got[2], torch.tensor([[True, False]]), "finished", hint="a beam that just produced <eos> is finished")
+### BEGIN HIDDEN TESTS
+from course_lib.checks import forbid_calls
+_fin = torch.tensor([[True, False, False]])
+_sc = torch.tensor([[-0.2, -0.3, -4.0]])
+_le = torch.tensor([[1, 2, 2]])
+_lp2 = torch.log_softmax(torch.tensor([[[0.0, 0, 0, 0, 9, 0], [0, 0, 0, 0, 0, 3], [0, 0, 0, 2, 0, 0]]]), -1)
+_want_f = ref.beam_search_step(_sc, _le, _fin, _lp2, 3, 0)
+seed_everything(8)
+_lp3 = torch.log_softmax(torch.randn(4, 3, 7, dtype=torch.float64), -1)
+_sc3 = -torch.rand(4, 3, dtype=torch.float64) * 3
+_le3 = torch.randint(1, 5, (4, 3))
+_fi3 = torch.rand(4, 3) < 0.4
+_want3 = ref.beam_search_step(_sc3, _le3, _fi3, _lp3, 3, 0)
+_lp1 = torch.log_softmax(torch.randn(1, 1, 7), -1)
+_want1 = ref.beam_search_step(torch.zeros(1, 1), torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.bool), _lp1, 3, 0)
+with forbid_calls(["course_lib.seq2seq.beam_search_step", "course_lib.seq2seq.beam_search"], "hidden check: written by you"):
+    _g = beam_search_step(_sc, _le, _fin, _lp2, 3, 0)
+    for _i, _what in enumerate(["scores", "lengths", "finished", "parent", "token"]):
+        check_close(_g[_i], _want_f[_i], f"hidden check: a finished beam keeps its score and length: {_what}")
+    _g = beam_search_step(_sc3, _le3, _fi3, _lp3, 3, 0)
+    for _i, _what in enumerate(["scores", "lengths", "finished", "parent", "token"]):
+        check_close(_g[_i], _want3[_i], f"hidden check: parity with the reference, B=4, K=3, V=7: {_what}", atol=1e-10)
+    _g = beam_search_step(torch.zeros(1, 1), torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.bool), _lp1, 3, 0)
+    check_equal(_g[4], _want1[4], "hidden check: batch 1, one beam (greedy)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 7 — length normalisation (1 point)
+#
+# Return `scores / lengths ** alpha` as a float tensor of the shape of `scores` (treat a length of 0 as 1).
+
+# %% nbgrader="answer" grade_id="length_normalised"
+def length_normalised(scores: torch.Tensor, lengths: torch.Tensor, alpha: float) -> torch.Tensor:
+    """scores: (...) summed log-probabilities; lengths: (...) long, tokens generated; returns (...) float."""
+    ### BEGIN SOLUTION
+    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_length_normalised" points=1
+_s = torch.tensor([[-2.0, -3.0]])
+_l = torch.tensor([[2, 6]])
+check_close(length_normalised(_s, _l, 1.0), torch.tensor([[-1.0, -0.5]]), "alpha = 1: mean log-probability per token")
+check_close(length_normalised(_s, _l, 0.0), _s, "alpha = 0: the raw sum")
+### BEGIN HIDDEN TESTS
+check_close(length_normalised(_s, _l, 0.5), torch.tensor([[-2.0 / 2 ** 0.5, -3.0 / 6 ** 0.5]]), "hidden check: alpha = 0.5")
+check_close(length_normalised(torch.tensor([-1.5]), torch.tensor([0]), 1.0), torch.tensor([-1.5]),
+            "hidden check: a length of 0 counts as 1")
+check_close(length_normalised(_s.double(), _l, 0.7), ref.length_normalised(_s.double(), _l, 0.7),
+            "hidden check: float64", atol=1e-12)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The course's `beam_search` is these two functions in a loop: it starts each example with one live beam
+# (the others at $-\infty$), reorders the decoder states by `parent` after every step, stops once no live
+# beam can still beat the best finished one, and returns the finished hypothesis with the best
+# normalised score. On the first scripted decoder below, "b" (0.55) beats "a" (0.45) as a first token,
+# but after "b" the decoder is unsure and after "a" it is sure: compare what greedy decoding and a beam of 2
+# return. The second one offers a short answer (`<eos>` at once, probability 0.4) and a long one whose
+# tokens are each likely but whose product is smaller: compare $\alpha = 0$ with $\alpha = 1$.
+
+# %%
+_t = lambda **p: [math.log(p.get(k, 1e-9)) for k in ("pad", "unk", "bos", "eos", "a", "b")]  # noqa: E731
+demo = {(): _t(a=0.45, b=0.55), (4,): _t(a=0.95, eos=0.05), (4, 4): _t(eos=0.99, a=0.01),
+        (5,): _t(a=0.6, b=0.4), (5, 4): _t(eos=1.0), (5, 5): _t(eos=1.0)}
+names = ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b"]
+show = lambda row: " ".join(names[t] for t in row if t != 0)  # noqa: E731
+print("greedy            :", show(greedy_decode(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, 6)[0].tolist()))
+for K, alpha in [(1, 1.0), (2, 0.0), (2, 1.0)]:
+    tokens, score = ref.beam_search(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, K, 6, alpha=alpha)
+    print(f"beam K={K}, alpha={alpha}:", show(tokens[0].tolist()), f"  (normalised score {score.item():.3f})")
+short = {(): _t(eos=0.4, a=0.6), (4,): _t(a=0.8, eos=0.2), (4, 4): _t(a=0.8, eos=0.2), (4, 4, 4): _t(eos=0.95, a=0.05)}
+for alpha in (0.0, 1.0):
+    tokens, score = ref.beam_search(ScriptedDecoder(short, 6), dummy_encoding(1), 2, 3, 4, 6, alpha=alpha)
+    print(f"short vs long, beam K=4, alpha={alpha}:", show(tokens[0].tolist()), f"  (normalised score {score.item():.3f})")
+
+# %% [markdown]
+# ## 8. How good is it, and where does it fail?
+#
+# On the held-out dates (never seen in training, in any form) we decode greedily and with a beam of 5
+# ($\alpha = 1$), and count **exact matches**: the whole ISO date right, `<eos>` included. Then the same
+# by source length. (While grading: a small sample of the test set.)
+
+# %%
+model.eval()
+N_TEST = budget(full=len(test_set), grading=256)
+evaluation = test_set[:N_TEST]
+lengths, order, right = [], [], {"greedy": [], "beam 5": []}
+start = time.perf_counter()
+with torch.no_grad():
+    for batch in bucket_batches(evaluation, 256, shuffle=False):
+        batch = batch.to(device)
+        lengths += batch.src_lengths.tolist()
+        order += batch.index.tolist()                   # positions in the test set (batches are length-sorted)
+        right["greedy"] += ref.exact_match(model.greedy(batch.src, batch.src_lengths, 12), batch.tgt, EOS).tolist()
+        right["beam 5"] += ref.exact_match(model.beam(batch.src, batch.src_lengths, 12, beam_width=5, alpha=1.0),
+                                           batch.tgt, EOS).tolist()
+lengths = np.array(lengths)
+right = {k: np.array(v) for k, v in right.items()}
+print(f"decoded {len(lengths)} test dates twice in {time.perf_counter() - start:.1f} s")
+for k, v in right.items():
+    print(f"exact match, {k:7s}: {v.mean():.1%}")
+print(f"beam right where greedy was wrong: {(right['beam 5'] & ~right['greedy']).sum()}, "
+      f"the reverse: {(right['greedy'] & ~right['beam 5']).sum()}")
+long_src = lengths > 25
+print(f"greedy exact match, sources of at most 25 characters: {right['greedy'][~long_src].mean():.1%}; "
+      f"longer: {right['greedy'][long_src].mean():.1%} ({long_src.sum()} dates)")
+
+EDGES = [0, 10, 15, 20, 25, 30, 100]
+bins = np.digitize(lengths, EDGES[1:-1], right=True)
+labels = [f"{EDGES[i] + 1}-{EDGES[i + 1]}" if EDGES[i + 1] < 100 else f">{EDGES[i]}" for i in range(len(EDGES) - 1)]
+present = [i for i in range(len(labels)) if (bins == i).any()]
+print(f"\n{'source length':>14}{'dates':>7}" + "".join(f"{k:>9}" for k in right))
+for i in present:
+    sel = bins == i
+    print(f"{labels[i]:>14}{sel.sum():7d}" + "".join(f"{v[sel].mean():9.1%}" for v in right.values()))
+fig, ax = plt.subplots(figsize=(7, 3.8))
+plot_lines(ax, np.arange(len(present)), {k: [v[bins == i].mean() for i in present] for k, v in right.items()},
+           xlabel="source length (characters)", ylabel="exact match", title="Seq2seq without attention: accuracy vs input length")
+ax.set_xticks(np.arange(len(present)), [labels[i] for i in present])
+ax.set_ylim(0, 1.02)
+plt.show()
+
+# %%
+fields = {"year": slice(0, 4), "month": slice(5, 7), "day": slice(8, 10)}
+errors = {f: 0 for f in fields}
+with torch.no_grad():
+    for batch in bucket_batches(evaluation, 256, shuffle=False):
+        batch = batch.to(device)
+        guesses = model.greedy(batch.src, batch.src_lengths, 12)
+        for row, i in zip(guesses.tolist(), batch.index.tolist()):
+            guess, truth = tgt_vocab.decode(row), pairs["test"][i][1]
+            for f, where in fields.items():
+                errors[f] += guess[where] != truth[where]
+print("greedy outputs with a wrong field:", {f: f"{n / len(evaluation):.1%}" for f, n in errors.items()})
+print("\nsome test dates the model got wrong (greedy):")
+wrong = np.flatnonzero(~right["greedy"])[:: max(1, (~right["greedy"]).sum() // 8)][:8]
+with torch.no_grad():
+    for i in wrong:
+        src_text, tgt_text = pairs["test"][order[i]]
+        s, _ = evaluation[order[i]]
+        enc = model.encoder(s[None].to(device), torch.tensor([len(s)]))
+        guess = ref.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD)[0]
+        print(f"  {src_text!r:38} -> {tgt_vocab.decode(guess.tolist())}   (right: {tgt_text})")
+
+# %% [markdown]
+# Read the table and the plot:
+#
+# - The field counts say *what* is lost. Year and day are digits the source mostly spells out as digits,
+#   so copying them through the final state is learned first; the month is where the model fails: it
+#   comes as a number, or as a name in one of six languages, full or abbreviated, and the decoder must
+#   recover it from one vector written after the whole source was read. Within this training budget the
+#   bottleneck holds the digits, not yet the month.
+# - Compare the rows of the table and the two figures printed for short and long sources: how much the
+#   longest sources (weekday + spelled-out month) lose against the rest in this run. With a better-trained
+#   model the month is learned and the length effect becomes the main one — Day 07 measures it again.
+# - The outputs are well-formed dates (look at the examples): the decoder has learned *how* to write a
+#   date; what it loses is *which* date it was.
+# - Beam search changes few answers here: the counts above say how many it fixed and how many it broke.
+#   Dates have one right answer and the model is usually confident, so the best first token is nearly
+#   always on the best path. Beam search pays off where many outputs are plausible and an early choice
+#   constrains later ones (translation, summarisation), not where the model simply does not know.
+#
+# Day 07 gives the decoder the encoder's *every* state through attention, and measures the same plot again.
+#
+# ## Summary
+#
+# - An encoder reads the padded source with packing; the plain decoder starts from its final state and
+#   sees nothing else of the source: one vector of $H$ numbers carries the whole input.
+# - A decoder step maps (previous token, state) to (logits, new state). Training with teacher forcing
+#   reads `tgt[:, :-1]` and predicts `tgt[:, 1:]`, with padding masked out of the loss.
+# - Teacher forcing trains on perfect prefixes; scheduled sampling lowers the teacher-forcing ratio during
+#   training so the model also learns from its own predictions.
+# - Greedy decoding takes the arg-max each step; beam search keeps $K$ hypotheses, freezes those that end,
+#   and ranks them by length-normalised log-probability, since raw sums favour short outputs.
+# - Exact match on held-out dates, measured by input length and by field, shows what one vector of
+#   $H$ numbers does not carry reliably: the bottleneck that Day 07 removes.
+#
+# ## Reflection (2 points, graded by hand)
+#
+# (a) Using the field counts and the length table of Section 8, explain in 2–3 sentences what the single
+# context vector fails to carry for this model and why, and name one change *other than attention* that
+# should help, with the reason.
+# (b) In Section 5 the teacher-forcing ratio falls while the model trains. What does that do to the task
+# the training loss measures, and why is the training loss then a poor guide to test-time quality?
+
+# %% [markdown] nbgrader="manual" grade_id="reflection" points=2
+# ### BEGIN SOLUTION
+# *Model answer (for graders).* (a) The decoder sees the source only through the encoder's last state.
+# Year and day digits can be copied almost directly and are right; the month arrives in many surface
+# forms (numbers, names and abbreviations in six languages) that must all be mapped to the same value
+# and kept in one vector to the end of the source, so it is the field that goes wrong; the longest
+# sources (weekday + month name) lose a little more, since more must be kept across more steps. Helpful changes:
+# a larger hidden state (more capacity in the bottleneck), reversing the source (Sutskever et al. 2014:
+# the first characters end up close to the decoder's start) or a bidirectional encoder whose final states
+# summarise both ends, feeding the context vector to every decoder step (Cho et al. 2014), or simply more
+# training. (b) Below ratio 1 some inputs are the model's own predictions, so after a mistake it is
+# scored on a prefix that is already wrong — a harder, changing task — so the loss stops falling or rises
+# although the model improves at what it faces at test time (exposure bias). The training loss mixes
+# forced and free-running steps in a proportion that changes with the schedule; only a free-running
+# metric (exact match on held-out data with greedy or beam decoding) measures test-time quality.
+# Full marks: (a) bottleneck argument tied to the printed counts + one sound non-attention remedy with a reason;
+# (b) own-prediction inputs make the task harder / exposure bias, and loss ≠ decoding accuracy.
+# ### END SOLUTION

@@ -1,0 +1,305 @@
+"""Wrong answers for Day 06 (seq2seq: encoder, decoder step, teacher forcing, decoding, beam search)."""
+
+BUGS: dict[str, list[tuple[str, str]]] = {
+    "encode_source": [
+        ("no packing: the final state is read after the padding", '''
+def encode_source(embedding, rnn, src, lengths):
+    states, final = rnn(embedding(src))
+    return EncoderOutput(states, final, lengths_to_mask(lengths, src.shape[1]))
+'''),
+        ("mask inverted (True at padding)", '''
+def encode_source(embedding, rnn, src, lengths):
+    S = src.shape[1]
+    packed, final = rnn(pack(embedding(src), lengths))
+    states, _ = unpack(packed, total_length=S)
+    return EncoderOutput(states, final, ~lengths_to_mask(lengths, S))
+'''),
+        ("final state taken from states[:, -1] (the last column, padding for short rows)", '''
+def encode_source(embedding, rnn, src, lengths):
+    S = src.shape[1]
+    packed, final = rnn(pack(embedding(src), lengths))
+    states, _ = unpack(packed, total_length=S)
+    return EncoderOutput(states, states[:, -1].unsqueeze(0), lengths_to_mask(lengths, S))
+'''),
+        ("unpacked without total_length: states only as wide as the longest sequence", '''
+def encode_source(embedding, rnn, src, lengths):
+    packed, final = rnn(pack(embedding(src), lengths))
+    states, _ = unpack(packed)
+    return EncoderOutput(states, final, lengths_to_mask(lengths))
+'''),
+        ("final state of the top layer only (wrong for stacked RNNs and LSTMs)", '''
+def encode_source(embedding, rnn, src, lengths):
+    S = src.shape[1]
+    packed, final = rnn(pack(embedding(src), lengths))
+    states, _ = unpack(packed, total_length=S)
+    if isinstance(final, tuple):
+        final = final[0]
+    return EncoderOutput(states, final[-1:], lengths_to_mask(lengths, S))
+'''),
+    ],
+    "decoder_step": [
+        ("softmax applied: probabilities instead of logits", '''
+def decoder_step(embedding, rnn, out, prev_tokens, state):
+    output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
+    return torch.softmax(out(output.squeeze(1)), dim=-1), state
+'''),
+        ("returns the old state", '''
+def decoder_step(embedding, rnn, out, prev_tokens, state):
+    output, new_state = rnn(embedding(prev_tokens).unsqueeze(1), state)
+    return out(output.squeeze(1)), state
+'''),
+        ("state not passed: the RNN restarts from zeros every step", '''
+def decoder_step(embedding, rnn, out, prev_tokens, state):
+    output, state = rnn(embedding(prev_tokens).unsqueeze(1))
+    return out(output.squeeze(1)), state
+'''),
+        (".squeeze() without an axis: batch 1 loses its batch axis", '''
+def decoder_step(embedding, rnn, out, prev_tokens, state):
+    output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
+    return out(output.squeeze()), state
+'''),
+        ("logits from the GRU-style state[-1] (breaks for LSTM's (h, c))", '''
+def decoder_step(embedding, rnn, out, prev_tokens, state):
+    output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
+    return out(state[-1]), state
+'''),
+    ],
+    "teacher_forcing_loss": [
+        ("decoder fed the target it must predict (no shift)", '''
+def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
+    enc = model.encoder(src, src_lengths)
+    state = model.decoder.init_state(enc)
+    steps = []
+    for t in range(1, tgt.shape[1]):
+        logits, state = model.decoder.step(tgt[:, t], state, enc)
+        steps.append(logits)
+    targets = tgt[:, 1:]
+    return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
+'''),
+        ("padding counted in the loss", '''
+def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
+    enc = model.encoder(src, src_lengths)
+    state = model.decoder.init_state(enc)
+    prev, steps = tgt[:, 0], []
+    for t in range(1, tgt.shape[1]):
+        logits, state = model.decoder.step(prev, state, enc)
+        steps.append(logits)
+        use = torch.rand(tgt.shape[0]) < ratio
+        prev = torch.where(use, tgt[:, t], logits.argmax(-1))
+    logits = torch.stack(steps, 1)
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
+'''),
+        ("targets shifted by one too many (predicts two steps ahead)", '''
+def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
+    enc = model.encoder(src, src_lengths)
+    state = model.decoder.init_state(enc)
+    prev, steps = tgt[:, 0], []
+    for t in range(1, tgt.shape[1] - 1):
+        logits, state = model.decoder.step(prev, state, enc)
+        steps.append(logits)
+        use = torch.rand(tgt.shape[0]) < ratio
+        prev = torch.where(use, tgt[:, t], logits.argmax(-1))
+    targets = tgt[:, 2:]
+    return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
+'''),
+        ("ratio ignored: always teacher forcing", '''
+def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
+    enc = model.encoder(src, src_lengths)
+    state = model.decoder.init_state(enc)
+    steps = []
+    for t in range(tgt.shape[1] - 1):
+        logits, state = model.decoder.step(tgt[:, t], state, enc)
+        steps.append(logits)
+    targets = tgt[:, 1:]
+    return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
+'''),
+        ("sum over tokens divided by the batch size", '''
+def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
+    enc = model.encoder(src, src_lengths)
+    state = model.decoder.init_state(enc)
+    prev, steps = tgt[:, 0], []
+    for t in range(1, tgt.shape[1]):
+        logits, state = model.decoder.step(prev, state, enc)
+        steps.append(logits)
+        use = torch.rand(tgt.shape[0]) < ratio
+        prev = torch.where(use, tgt[:, t], logits.argmax(-1))
+    logits, targets = torch.stack(steps, 1), tgt[:, 1:]
+    per = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
+    return (per * (targets.reshape(-1) != model.pad_id)).sum() / tgt.shape[0]
+'''),
+    ],
+    "teacher_forcing_ratio": [
+        ("increasing: start and end swapped", '''
+def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
+    return end + (start - end) * min(step / decay_steps, 1.0)
+'''),
+        ("not clamped: keeps falling past `end`", '''
+def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
+    return start + (end - start) * step / decay_steps
+'''),
+        ("assumes end = 0", '''
+def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
+    return start * max(1.0 - step / decay_steps, 0.0)
+'''),
+        ("off by one: reaches `end` one step late", '''
+def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
+    return start + (end - start) * min(step / (decay_steps + 1), 1.0)
+'''),
+    ],
+    "greedy_decode": [
+        ("<eos> does not stop: rows keep generating after <eos>", '''
+def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
+    B = enc.mask.shape[0]
+    with torch.no_grad():
+        state = decoder.init_state(enc)
+        prev = torch.full((B,), bos_id, dtype=torch.long)
+        out = []
+        for _ in range(max_len):
+            logits, state = decoder.step(prev, state, enc)
+            prev = logits.argmax(-1)
+            out.append(prev)
+    return torch.stack(out, 1)
+'''),
+        ("feeds <bos> at every step instead of its own output", '''
+def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
+    B = enc.mask.shape[0]
+    with torch.no_grad():
+        state = decoder.init_state(enc)
+        prev = torch.full((B,), bos_id, dtype=torch.long)
+        finished = torch.zeros(B, dtype=torch.bool)
+        out = []
+        for _ in range(max_len):
+            logits, state = decoder.step(prev, state, enc)
+            token = logits.argmax(-1).masked_fill(finished, pad_id)
+            out.append(token)
+            finished = finished | (token == eos_id)
+            if finished.all():
+                break
+    return torch.stack(out, 1)
+'''),
+        ("stops when the first row finishes", '''
+def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
+    B = enc.mask.shape[0]
+    with torch.no_grad():
+        state = decoder.init_state(enc)
+        prev = torch.full((B,), bos_id, dtype=torch.long)
+        finished = torch.zeros(B, dtype=torch.bool)
+        out = []
+        for _ in range(max_len):
+            logits, state = decoder.step(prev, state, enc)
+            token = logits.argmax(-1).masked_fill(finished, pad_id)
+            out.append(token)
+            finished = finished | (token == eos_id)
+            prev = token
+            if finished.any():
+                break
+    return torch.stack(out, 1)
+'''),
+        ("tokens after <eos> not replaced by <pad>", '''
+def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
+    B = enc.mask.shape[0]
+    with torch.no_grad():
+        state = decoder.init_state(enc)
+        prev = torch.full((B,), bos_id, dtype=torch.long)
+        finished = torch.zeros(B, dtype=torch.bool)
+        out = []
+        for _ in range(max_len):
+            logits, state = decoder.step(prev, state, enc)
+            token = logits.argmax(-1)
+            out.append(token)
+            finished = finished | (token == eos_id)
+            prev = token
+            if finished.all():
+                break
+    return torch.stack(out, 1)
+'''),
+        ("one step too many: max_len + 1 tokens without <eos>", '''
+def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
+    B = enc.mask.shape[0]
+    with torch.no_grad():
+        state = decoder.init_state(enc)
+        prev = torch.full((B,), bos_id, dtype=torch.long)
+        finished = torch.zeros(B, dtype=torch.bool)
+        out = []
+        for _ in range(max_len + 1):
+            logits, state = decoder.step(prev, state, enc)
+            token = logits.argmax(-1).masked_fill(finished, pad_id)
+            out.append(token)
+            finished = finished | (token == eos_id)
+            prev = token
+            if finished.all():
+                break
+    return torch.stack(out, 1)
+'''),
+    ],
+    "beam_search_step": [
+        ("finished beams keep growing (no <pad>-only continuation)", '''
+def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
+    B, K, V = log_probs.shape
+    new_scores, index = (scores.unsqueeze(-1) + log_probs).reshape(B, K * V).topk(K, dim=1)
+    parent, token = index // V, index % V
+    was = finished.gather(1, parent)
+    return new_scores, lengths.gather(1, parent) + 1, was | (token == eos_id), parent, token
+'''),
+        ("top-K per beam instead of over all K * V candidates", '''
+def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
+    B, K, V = log_probs.shape
+    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
+    only_pad[pad_id] = 0.0
+    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
+    best, token = cand.max(dim=-1)
+    parent = torch.arange(K).expand(B, K)
+    return best, lengths + (~finished).long(), finished | (token == eos_id), parent, token
+'''),
+        ("parent and token decoded with K instead of V", '''
+def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
+    B, K, V = log_probs.shape
+    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
+    only_pad[pad_id] = 0.0
+    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
+    new_scores, index = cand.reshape(B, K * V).topk(K, dim=1)
+    parent, token = index % K, index // K
+    was = finished.gather(1, parent)
+    return new_scores, lengths.gather(1, parent) + (~was).long(), was | (token == eos_id), parent, token
+'''),
+        ("lengths and finished not reordered by parent", '''
+def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
+    B, K, V = log_probs.shape
+    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
+    only_pad[pad_id] = 0.0
+    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
+    new_scores, index = cand.reshape(B, K * V).topk(K, dim=1)
+    parent, token = index // V, index % V
+    return new_scores, lengths + (~finished).long(), finished | (token == eos_id), parent, token
+'''),
+        ("a finished beam's length still grows", '''
+def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
+    B, K, V = log_probs.shape
+    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
+    only_pad[pad_id] = 0.0
+    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
+    new_scores, index = cand.reshape(B, K * V).topk(K, dim=1)
+    parent, token = index // V, index % V
+    was = finished.gather(1, parent)
+    return new_scores, lengths.gather(1, parent) + 1, was | (token == eos_id), parent, token
+'''),
+    ],
+    "length_normalised": [
+        ("not normalised: raw scores", '''
+def length_normalised(scores, lengths, alpha):
+    return scores.clone()
+'''),
+        ("alpha ignored: always divides by the length", '''
+def length_normalised(scores, lengths, alpha):
+    return scores / lengths.clamp(min=1)
+'''),
+        ("multiplies by length ** alpha", '''
+def length_normalised(scores, lengths, alpha):
+    return scores * lengths.clamp(min=1) ** alpha
+'''),
+        ("length 0 not guarded (division by zero)", '''
+def length_normalised(scores, lengths, alpha):
+    return scores / lengths.to(scores.dtype) ** alpha
+'''),
+    ],
+}
