@@ -22,21 +22,11 @@ from nbgrader.api import Gradebook
 from nbgrader.validator import Validator
 
 from conftest import DAYS, ROOT, nbgrader_env
+from graderclass.day01 import NOISY as NOISY_WRAPPER
 from course_tools.notebooks import exercises, read, solution_answer, solved
 
 AUTOGRADE_BUDGET_S = 20.0
 
-NOISY_WRAPPER = """
-import functools as _functools, sys as _sys, warnings as _warnings
-def _noisy(fn):
-    @_functools.wraps(fn)
-    def wrapped(*args, **kwargs):
-        _warnings.warn("a harmless warning raised by a correct answer")
-        _sys.stderr.write("UserWarning: a library writing its warning straight to stderr\\n")
-        return fn(*args, **kwargs)
-    return wrapped
-{name} = _noisy({name})
-"""
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:

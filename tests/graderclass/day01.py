@@ -36,6 +36,7 @@ def _insert_after(nb, grade_id: str, *cells) -> None:
     nb.cells[index + 1:index + 1] = list(cells)
 
 
+# A correct answer wrapped so that it warns, and writes a warning to stderr, each time a test calls it.
 NOISY = """
 import functools as _functools, sys as _sys, warnings as _warnings
 def _noisy(fn):
