@@ -62,3 +62,23 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[str] = (
     ax.set(xlabel="step")
     ax.legend()
     return ax
+
+
+def plot_attention(ax: plt.Axes, weights: np.ndarray, source: Sequence[str], target: Sequence[str], *,
+                   title: str = "") -> plt.Axes:
+    """An attention map: one row per target token, one column per source token, darker = more weight.
+
+    weights: (len(target), len(source)), e.g. one example's (L, S) from greedy decoding, cut to its real
+    length. Spaces in the labels are shown as '␣'."""
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (len(target), len(source)):
+        raise ValueError(f"weights have shape {w.shape}, expected (len(target), len(source)) = "
+                         f"({len(target)}, {len(source)})")
+    ax.imshow(w, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
+    show = lambda tokens: [t.replace(" ", "␣") if t.strip() else "␣" for t in tokens]  # noqa: E731
+    ax.set_xticks(np.arange(len(source)), show(source))
+    ax.set_yticks(np.arange(len(target)), show(target))
+    ax.tick_params(length=0)
+    ax.grid(False)
+    ax.set(xlabel="source", ylabel="output", title=title)
+    return ax

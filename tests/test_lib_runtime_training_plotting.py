@@ -429,3 +429,16 @@ def test_setup_notebook_uses_one_thread_unless_told_otherwise(monkeypatch: pytes
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_plot_attention_labels_and_shape_check():
+    from course_lib.plotting import plot_attention
+    fig, ax = plt.subplots()
+    w = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
+    plot_attention(ax, w, list("a b"), ["x", "y"], title="map")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "␣", "b"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
+    assert np.array_equal(ax.images[0].get_array(), w) and ax.get_title() == "map"
+    with pytest.raises(ValueError, match=r"expected \(len\(target\), len\(source\)\) = \(3, 3\)"):
+        plot_attention(ax, w, list("abc"), list("xyz"))
+    plt.close(fig)
