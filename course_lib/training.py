@@ -16,12 +16,13 @@ from .runtime import is_grading
 
 def train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterator[Any],
           loss_fn: Callable[[nn.Module, Any], torch.Tensor], steps: int, *,
-          max_grad_norm: float | None = None, desc: str = "training",
+          max_grad_norm: float | None = None, scheduler: Any = None, desc: str = "training",
           progress: bool | None = None) -> dict[str, list[float]]:
     """Run `steps` optimisation steps on batches drawn from `batches`.
 
     loss_fn(model, batch) returns a scalar loss. With `max_grad_norm`, gradients are clipped to that
-    global norm before each step. Returns {"loss": [...], "grad_norm": [...]} per step, grad_norm measured
+    global norm before each step. A learning-rate `scheduler` (torch.optim.lr_scheduler) is stepped after
+    every optimiser step. Returns {"loss": [...], "grad_norm": [...]} per step, grad_norm measured
     before clipping. Stops early (and says so) if the loss becomes NaN or infinite.
     """
     if steps < 1:
@@ -48,5 +49,7 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterator[
             print(f"{desc}: loss became {loss.item()} at step {len(history['loss'])}; stopped.")
             break
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
     return history

@@ -247,6 +247,16 @@ def test_train_history_matches_an_independent_first_step(one_torch_thread):
     assert history["loss"][1] != history["loss"][0]  # the optimizer stepped
 
 
+def test_train_steps_the_scheduler_once_per_optimizer_step(one_torch_thread):
+    torch.manual_seed(3)
+    X, y = _regression(seed=3)
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    train(model, opt, _batches(X, y), _mse, 4, scheduler=scheduler, progress=False)
+    assert scheduler.last_epoch == 4 and opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** 4)
+
+
 def test_train_clips_gradients_before_the_optimizer_step(one_torch_thread):
     torch.manual_seed(2)
     X, y = _regression(seed=2, scale=20.0)  # large targets: large gradients
