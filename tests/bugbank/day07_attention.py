@@ -1,0 +1,433 @@
+"""Wrong answers for Day 07 (attention: scores, masked softmax, an attention decoder step, BLEU)."""
+
+_DOT = '''
+def dot_scores(query, keys):
+    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)
+'''
+
+_GENERAL = '''
+def general_scores(query, keys, weight):
+    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
+'''
+
+_PRECISION_NGRAMS = '''
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+'''
+
+BUGS: dict[str, list[tuple[str, str]]] = {
+    "multiplicative_scores": [
+        ("general: W transposed (query @ W.T), right only for a symmetric W", _DOT + '''
+def general_scores(query, keys, weight):
+    return torch.bmm(keys, (query @ weight.T).unsqueeze(-1)).squeeze(-1)
+'''),
+        ("dot scores divided by sqrt(H) (the transformer's scaled dot product)", _GENERAL + '''
+def dot_scores(query, keys):
+    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1) / math.sqrt(query.shape[-1])
+'''),
+        ("softmax applied inside the score function: weights instead of scores", _GENERAL + '''
+def dot_scores(query, keys):
+    return torch.softmax(torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1), dim=-1)
+'''),
+        (".squeeze() without an axis: batch 1 with one source position collapses to a scalar", _GENERAL + '''
+def dot_scores(query, keys):
+    return torch.bmm(keys, query.unsqueeze(-1)).squeeze()
+'''),
+        ("query @ keys.transpose(1, 2) on a 2-D query broadcasts over the batch: (B, B, S)", _GENERAL + '''
+def dot_scores(query, keys):
+    return query @ keys.transpose(1, 2)
+'''),
+        ("general: einsum reuses the query's index for the key (W summed over its rows)", _DOT + '''
+def general_scores(query, keys, weight):
+    return torch.einsum("bi,ij,bsi->bs", query, weight, keys)
+'''),
+    ],
+    "additive_scores": [
+        ("tanh missing: a linear score", '''
+def additive_scores(query, keys, w_query, w_keys, v):
+    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
+    return projected @ v
+'''),
+        ("v applied before the tanh", '''
+def additive_scores(query, keys, w_query, w_keys, v):
+    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
+    return torch.tanh(projected @ v)
+'''),
+        ("sigmoid instead of tanh", '''
+def additive_scores(query, keys, w_query, w_keys, v):
+    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
+    return torch.sigmoid(projected) @ v
+'''),
+        ("w_query not transposed (query @ w_query): right only for a square, symmetric W_q", '''
+def additive_scores(query, keys, w_query, w_keys, v):
+    projected = (query @ w_query).unsqueeze(1) + keys @ w_keys.T
+    return torch.tanh(projected) @ v
+'''),
+        ("projected query unsqueezed on the batch axis: (1, B, A) only broadcasts for batch 1", '''
+def additive_scores(query, keys, w_query, w_keys, v):
+    projected = (query @ w_query.T).unsqueeze(0) + keys @ w_keys.T
+    return torch.tanh(projected) @ v
+'''),
+        ("v times the hidden layer summed over the source positions instead of the attention units", '''
+def additive_scores(query, keys, w_query, w_keys, v):
+    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
+    return (torch.tanh(projected) * v).sum(dim=1)
+'''),
+    ],
+    "masked_softmax": [
+        ("a small finite fill (-100): padding gets weight once the real scores are very negative", '''
+def masked_softmax(scores, mask):
+    return torch.softmax(scores.masked_fill(~mask, -100.0), dim=-1) * mask.any(dim=-1, keepdim=True)
+'''),
+        ("mask inverted: the padding gets the weight", '''
+def masked_softmax(scores, mask):
+    lowest = torch.finfo(scores.dtype).min
+    return torch.softmax(scores.masked_fill(mask, lowest), dim=-1) * ~mask
+'''),
+        ("padding filled with -inf: a row that is all padding is NaN", '''
+def masked_softmax(scores, mask):
+    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+'''),
+        ("padding filled with 0 instead of a very negative number", '''
+def masked_softmax(scores, mask):
+    return torch.softmax(scores.masked_fill(~mask, 0.0), dim=-1) * mask
+'''),
+        ("softmax over all positions, then multiplied by the mask: rows no longer sum to 1", '''
+def masked_softmax(scores, mask):
+    return torch.softmax(scores, dim=-1) * mask
+'''),
+        ("lowest-float fill but no zeroing: a row that is all padding comes out uniform", '''
+def masked_softmax(scores, mask):
+    lowest = torch.finfo(scores.dtype).min
+    return torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)
+'''),
+        ("softmax over the batch axis (dim=0)", '''
+def masked_softmax(scores, mask):
+    lowest = torch.finfo(scores.dtype).min
+    return torch.softmax(scores.masked_fill(~mask, lowest), dim=0) * mask
+'''),
+        ("hand-written softmax without subtracting the row max: exp overflows for large scores", '''
+def masked_softmax(scores, mask):
+    e = torch.exp(scores) * mask
+    return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+'''),
+        ("hand-written softmax shifted by the max over the whole row, padding included: underflows to 0",
+         '''
+def masked_softmax(scores, mask):
+    e = torch.exp(scores - scores.max(dim=-1, keepdim=True).values) * mask
+    return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+'''),
+        ("masked_fill_ in place: overwrites the caller's scores (an error on a leaf that requires grad)", '''
+def masked_softmax(scores, mask):
+    scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
+    return torch.softmax(scores, dim=-1) * mask
+'''),
+        ("row-by-row loop into torch.zeros(scores.shape): float32 whatever the scores' dtype", '''
+def masked_softmax(scores, mask):
+    weights = torch.zeros(scores.shape)
+    for b in range(scores.shape[0]):
+        if mask[b].any():
+            weights[b, mask[b]] = torch.softmax(scores[b, mask[b]], dim=0)
+    return weights
+'''),
+        ("log-mask trick (scores + log(mask)) with NaN rows zeroed afterwards: the gradient is NaN", '''
+def masked_softmax(scores, mask):
+    weights = torch.softmax(scores + torch.log(mask.to(scores.dtype)), dim=-1)
+    return torch.where(mask.any(dim=-1, keepdim=True), weights, torch.zeros_like(weights))
+'''),
+    ],
+    "attention_step": [
+        ("ignores the state it is given: the RNN restarts from the encoder's final state every step", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), decoder.init_state(enc))
+    query = output.squeeze(1)
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        ("query is the old state (before the RNN step)", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    query = state[0][-1] if isinstance(state, tuple) else state[-1]
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        ("no mask: plain softmax, padded positions get weight", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    query = output.squeeze(1)
+    weights = torch.softmax(decoder.attention(query, enc.states), dim=-1)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        ("concatenation order [context; query]", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    query = output.squeeze(1)
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([context, query], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        ("tanh missing after combine", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    query = output.squeeze(1)
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = decoder.combine(torch.cat([query, context], dim=-1))
+    return decoder.out(mixed), state, weights
+'''),
+        ("context is the plain mean of the encoder states (weights not used)", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    query = output.squeeze(1)
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = enc.states.mean(dim=1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        (".squeeze() without an axis: batch 1 loses its batch axis", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    query = output.squeeze()
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        ("query = new_state[-1]: the top layer's h for a GRU, but the cell state c for an LSTM", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    query = state[-1]
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        ("query from the bottom layer's state, not the top layer's (wrong for stacked RNNs)", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    h = state[0] if isinstance(state, tuple) else state
+    query = h[0]
+    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+        ("padding guessed from all-zero encoder states instead of enc.mask", '''
+def attention_step(decoder, prev_tokens, state, enc):
+    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
+    query = output.squeeze(1)
+    mask = enc.states.abs().sum(dim=-1) > 0
+    weights = masked_softmax(decoder.attention(query, enc.states), mask)
+    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
+    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
+    return decoder.out(mixed), state, weights
+'''),
+    ],
+    "modified_precision": [
+        ("n-grams joined into strings: ('ab', 'c') and ('a', 'bc') collide", '''
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter("".join(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+    hyp, most = ngrams(hypothesis), Counter()
+    for reference in references:
+        most |= ngrams(reference)
+    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())
+'''),
+        ("no clipping: every matching n-gram counts", _PRECISION_NGRAMS + '''
+    hyp, refs = ngrams(hypothesis), [ngrams(r) for r in references]
+    matches = sum(count for g, count in hyp.items() if any(g in r for r in refs))
+    return matches, sum(hyp.values())
+'''),
+        ("clipped by the sum over the references instead of the max", _PRECISION_NGRAMS + '''
+    hyp, total = ngrams(hypothesis), Counter()
+    for reference in references:
+        total += ngrams(reference)
+    return sum(min(count, total[g]) for g, count in hyp.items()), sum(hyp.values())
+'''),
+        ("clipped by the min over the references (Counter & instead of |)", _PRECISION_NGRAMS + '''
+    hyp, common = ngrams(hypothesis), ngrams(references[0])
+    for reference in references[1:]:
+        common &= ngrams(reference)
+    return sum(min(count, common[g]) for g, count in hyp.items()), sum(hyp.values())
+'''),
+        ("clipped against the first reference only", _PRECISION_NGRAMS + '''
+    hyp, ref = ngrams(hypothesis), ngrams(references[0])
+    return sum(min(count, ref[g]) for g, count in hyp.items()), sum(hyp.values())
+'''),
+        ("total is len(hypothesis) for every n", _PRECISION_NGRAMS + '''
+    hyp, most = ngrams(hypothesis), Counter()
+    for reference in references:
+        most |= ngrams(reference)
+    return sum(min(count, most[g]) for g, count in hyp.items()), len(hypothesis)
+'''),
+        ("off by one: range(len(tokens) - n) drops the last n-gram", '''
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n))
+
+    hyp, most = ngrams(hypothesis), Counter()
+    for reference in references:
+        most |= ngrams(reference)
+    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())
+'''),
+        ("the hypothesis count is not a bound: matches = the reference's max count per distinct n-gram",
+         _PRECISION_NGRAMS + '''
+    hyp, most = ngrams(hypothesis), Counter()
+    for reference in references:
+        most |= ngrams(reference)
+    return sum(most[g] for g in hyp), sum(hyp.values())
+'''),
+    ],
+    "corpus_bleu": [
+        ("mean of sentence-level BLEUs instead of corpus sums", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    scores = []
+    for hyp, refs in zip(hypotheses, references):
+        precisions = [modified_precision(hyp, refs, n) for n in range(1, max_n + 1)]
+        if min(m for m, t in precisions) == 0:
+            scores.append(0.0)
+            continue
+        r = min((len(x) for x in refs), key=lambda r: (abs(len(hyp) - r), r))
+        brevity = 1.0 if len(hyp) >= r else math.exp(1 - r / len(hyp))
+        scores.append(100 * brevity * math.exp(sum(math.log(m / t) for m, t in precisions) / max_n))
+    return sum(scores) / len(scores)
+'''),
+        ("arithmetic mean of the precisions instead of the geometric mean", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        hyp_len += len(hyp)
+        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+    if min(matches) == 0:
+        return 0.0
+    precision = sum(m / t for m, t in zip(matches, totals)) / max_n
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+    return 100 * brevity * precision
+'''),
+        ("no brevity penalty", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+    if min(matches) == 0:
+        return 0.0
+    return 100 * math.exp(sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n)
+'''),
+        ("brevity penalty with the ratio inverted: exp(1 - c / r)", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        hyp_len += len(hyp)
+        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+    if min(matches) == 0:
+        return 0.0
+    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - hyp_len / ref_len)
+    return 100 * brevity * math.exp(log_precision)
+'''),
+        ("shortest reference length instead of the closest", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        hyp_len += len(hyp)
+        ref_len += min(len(r) for r in refs)
+    if min(matches) == 0:
+        return 0.0
+    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+    return 100 * brevity * math.exp(log_precision)
+'''),
+        ("closest reference by |difference| only: min() keeps the first listed on a tie, not the shorter", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        hyp_len += len(hyp)
+        ref_len += len(min(refs, key=lambda r: abs(len(r) - len(hyp))))
+    if min(matches) == 0:
+        return 0.0
+    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+    return 100 * brevity * math.exp(log_precision)
+'''),
+        ("returns a fraction in [0, 1] instead of [0, 100]", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        hyp_len += len(hyp)
+        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+    if min(matches) == 0:
+        return 0.0
+    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+    return brevity * math.exp(log_precision)
+'''),
+        ("no zero-match check: log(0) raises a math domain error", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        hyp_len += len(hyp)
+        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+    return 100 * brevity * math.exp(log_precision)
+'''),
+        ("max_n ignored: always n = 1..4", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * 4, [0] * 4
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, 5):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        hyp_len += len(hyp)
+        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+    if min(matches) == 0:
+        return 0.0
+    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / 4
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+    return 100 * brevity * math.exp(log_precision)
+'''),
+    ],
+}
