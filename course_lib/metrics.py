@@ -1,6 +1,9 @@
-"""Metrics that respect masks: only real (unmasked) positions count."""
+"""Metrics: accuracy that respects masks (only real positions count), and accuracy by length bucket."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 import torch
 
 
@@ -20,3 +23,29 @@ def masked_accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Ten
         raise ValueError("the mask selects no positions")
     correct = (logits.argmax(dim=-1) == targets) & mask
     return correct.sum() / n
+
+
+def accuracy_by_length(lengths: Sequence[int] | np.ndarray, correct: Mapping[str, Sequence[bool] | np.ndarray],
+                       edges: Sequence[int]) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """Accuracy per length bucket, for several systems scored on the same examples.
+
+    lengths: (N,) one length per example; correct: name -> (N,) bools; edges: increasing e_0 < e_1 < ...
+    Bucket k holds lengths in (e_k, e_k+1] (the first also the lengths <= e_0), the last one lengths > e_-1.
+    Returns (labels like "11-15" and ">30", examples per bucket, name -> accuracy per bucket), empty buckets
+    left out."""
+    lengths = np.asarray(lengths)
+    edges = list(edges)
+    if lengths.ndim != 1:
+        raise ValueError(f"lengths must be one number per example (N,), got shape {lengths.shape}")
+    if not edges or any(a >= b for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"edges must be a non-empty increasing sequence, got {edges}")
+    flags = {name: np.asarray(c, dtype=bool) for name, c in correct.items()}
+    for name, c in flags.items():
+        if c.shape != lengths.shape:
+            raise ValueError(f"correct[{name!r}] has shape {c.shape}, expected {lengths.shape} like lengths")
+    bucket = np.digitize(lengths, edges[1:], right=True)                   # (N,) in 0 .. len(edges) - 1
+    names = [f"{edges[k] + 1}-{edges[k + 1]}" for k in range(len(edges) - 1)] + [f">{edges[-1]}"]
+    present = [k for k in range(len(names)) if (bucket == k).any()]
+    counts = np.array([(bucket == k).sum() for k in present])
+    rates = {name: np.array([c[bucket == k].mean() for k in present]) for name, c in flags.items()}
+    return [names[k] for k in present], counts, rates

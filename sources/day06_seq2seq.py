@@ -32,6 +32,7 @@ from torch import nn
 
 from course_lib.runtime import setup_notebook, budget, seed_everything
 from course_lib.checks import check_close, check_equal, check_shape, check_type, check_true
+from course_lib.metrics import accuracy_by_length
 from course_lib.plotting import plot_lines, PALETTE
 from course_lib.batching import masked_cross_entropy, pack, unpack, lengths_to_mask
 from course_lib.training import train
@@ -710,18 +711,14 @@ long_src = lengths > 25
 print(f"greedy exact match, sources of at most 25 characters: {right['greedy'][~long_src].mean():.1%}; "
       f"longer: {right['greedy'][long_src].mean():.1%} ({long_src.sum()} dates)")
 
-EDGES = [0, 10, 15, 20, 25, 30, 100]
-bins = np.digitize(lengths, EDGES[1:-1], right=True)
-labels = [f"{EDGES[i] + 1}-{EDGES[i + 1]}" if EDGES[i + 1] < 100 else f">{EDGES[i]}" for i in range(len(EDGES) - 1)]
-present = [i for i in range(len(labels)) if (bins == i).any()]
-print(f"\n{'source length':>14}{'dates':>7}" + "".join(f"{k:>9}" for k in right))
-for i in present:
-    sel = bins == i
-    print(f"{labels[i]:>14}{sel.sum():7d}" + "".join(f"{v[sel].mean():9.1%}" for v in right.values()))
+labels, counts, rates = accuracy_by_length(lengths, right, edges=[0, 10, 15, 20, 25, 30])
+print(f"\n{'source length':>14}{'dates':>7}" + "".join(f"{k:>9}" for k in rates))
+for j, label in enumerate(labels):
+    print(f"{label:>14}{counts[j]:7d}" + "".join(f"{r[j]:9.1%}" for r in rates.values()))
 fig, ax = plt.subplots(figsize=(7, 3.8))
-plot_lines(ax, np.arange(len(present)), {k: [v[bins == i].mean() for i in present] for k, v in right.items()},
-           xlabel="source length (characters)", ylabel="exact match", title="Seq2seq without attention: accuracy vs input length")
-ax.set_xticks(np.arange(len(present)), [labels[i] for i in present])
+plot_lines(ax, np.arange(len(labels)), rates, xlabel="source length (characters)", ylabel="exact match",
+           title="Seq2seq without attention: accuracy vs input length")
+ax.set_xticks(np.arange(len(labels)), labels)
 ax.set_ylim(0, 1.02)
 plt.show()
 

@@ -363,3 +363,19 @@ def test_masked_accuracy_rejects_bad_input():
             masked_accuracy(logits, targets, mask.to(dtype))
     with pytest.raises(ValueError, match="the mask selects no positions"):
         masked_accuracy(logits, targets, torch.zeros(2, 4, dtype=torch.bool))
+
+
+def test_accuracy_by_length_buckets_counts_and_rates():
+    from course_lib.metrics import accuracy_by_length
+    lengths = [3, 10, 11, 15, 31, 40, 12]
+    correct = {"a": [1, 0, 1, 1, 0, 0, 0], "b": [True] * 7}
+    labels, counts, rates = accuracy_by_length(lengths, correct, [0, 10, 15, 20, 25, 30])
+    assert labels == ["1-10", "11-15", ">30"]                   # empty buckets left out
+    assert counts.tolist() == [2, 3, 2]
+    assert np.allclose(rates["a"], [0.5, 2 / 3, 0.0]) and np.allclose(rates["b"], [1, 1, 1])
+    with pytest.raises(ValueError, match="increasing"):
+        accuracy_by_length(lengths, correct, [0, 10, 10])
+    with pytest.raises(ValueError, match=r"correct\['a'\] has shape \(2,\)"):
+        accuracy_by_length(lengths, {"a": [1, 0]}, [0, 10])
+    with pytest.raises(ValueError, match="one number per example"):
+        accuracy_by_length([[1, 2]], {}, [0, 10])
