@@ -386,14 +386,12 @@ def date_loss(model, batch):
     step = len(ratios)
     ratio = teacher_forcing_ratio(max(0, step - HOLD), max(1, STEPS - HOLD), 1.0, 0.5)
     ratios.append(ratio)
-    if step:
-        scheduler.step()
     return ref.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio)
 
 
 start = time.perf_counter()
 history = train(model, optimizer, endless_batches(train_set, BATCH, seed=0, device=device), date_loss, STEPS,
-                max_grad_norm=1.0)
+                max_grad_norm=1.0, scheduler=scheduler)
 print(f"trained {STEPS} steps in {time.perf_counter() - start:.0f} s; "
       f"mean loss over the last 50 steps {np.mean(history['loss'][-50:]):.3f}")
 fig, ax = plt.subplots(figsize=(8, 3.5))
