@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .seq2seq import EncoderOutput, State
+from .seq2seq import EncoderOutput, State, greedy_decode
 
 SCORES = ("dot", "general", "additive")
 
@@ -197,25 +197,8 @@ class AttentionDecoder(nn.Module):
         return (logits, weights) if return_weights else logits
 
 
-@torch.no_grad()
 def greedy_with_attention(decoder: AttentionDecoder, enc: EncoderOutput, bos_id: int, eos_id: int,
                           max_len: int, pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Greedy decoding that also records where the decoder looked: returns tokens (B, L) as
-    `seq2seq.greedy_decode` does and attention weights (B, L, S), one row per generated token."""
-    if max_len < 1:
-        raise ValueError(f"max_len must be >= 1, got {max_len}")
-    B = enc.mask.shape[0]
-    state = decoder.init_state(enc)
-    prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)
-    finished = torch.zeros(B, dtype=torch.bool, device=enc.mask.device)
-    tokens, maps = [], []
-    for _ in range(max_len):
-        logits, state, weights = decoder.step_with_weights(prev, state, enc)   # (B, V), _, (B, S)
-        token = logits.argmax(dim=-1).masked_fill(finished, pad_id)
-        tokens.append(token)
-        maps.append(weights.masked_fill(finished.unsqueeze(1), 0.0))
-        finished = finished | (token == eos_id)
-        prev = token
-        if finished.all():
-            break
-    return torch.stack(tokens, dim=1), torch.stack(maps, dim=1)
+    """Greedy decoding that also records where the decoder looked: tokens (B, L) as
+    `seq2seq.greedy_decode` returns them, and attention weights (B, L, S), one row per generated token."""
+    return greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id, with_weights=True)

@@ -185,25 +185,33 @@ def _batch_size(enc: EncoderOutput) -> int:
 
 @torch.no_grad()
 def greedy_decode(decoder: Any, enc: EncoderOutput, bos_id: int, eos_id: int, max_len: int,
-                  pad_id: int = 0) -> torch.Tensor:
+                  pad_id: int = 0, with_weights: bool = False):
     """Feed back the arg-max token each step. Returns (B, L) with L <= max_len: each row is the
-    generated tokens up to and including <eos>, then <pad>; decoding stops once every row has <eos>."""
+    generated tokens up to and including <eos>, then <pad>; decoding stops once every row has <eos>.
+
+    with_weights=True (for a decoder with `step_with_weights`, e.g. an attention decoder) also returns
+    where it looked: (tokens (B, L), weights (B, L, S)), zero rows after a row's <eos>."""
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
     B = _batch_size(enc)
     state = decoder.init_state(enc)
     prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)
     finished = torch.zeros(B, dtype=torch.bool, device=enc.mask.device)
-    out = []
+    out, maps = [], []
     for _ in range(max_len):
-        logits, state = decoder.step(prev, state, enc)                      # (B, V)
+        if with_weights:
+            logits, state, weights = decoder.step_with_weights(prev, state, enc)    # weights (B, S)
+            maps.append(weights.masked_fill(finished.unsqueeze(1), 0.0))
+        else:
+            logits, state = decoder.step(prev, state, enc)                      # (B, V)
         token = logits.argmax(dim=-1).masked_fill(finished, pad_id)         # (B,)
         out.append(token)
         finished = finished | (token == eos_id)
         prev = token
         if finished.all():
             break
-    return torch.stack(out, dim=1)
+    tokens = torch.stack(out, dim=1)
+    return (tokens, torch.stack(maps, dim=1)) if with_weights else tokens
 
 
 def beam_search_step(scores: torch.Tensor, lengths: torch.Tensor, finished: torch.Tensor,
