@@ -207,9 +207,14 @@ def forbid_calls(paths: Sequence[str], name: str) -> Iterator[None]:
 
             aliases = [(notebook, n) for n, v in list(vars(notebook).items()) if v is original]
             for target, target_attr in [(owner, attr), *aliases]:
-                saved.append((target, target_attr, original))
+                # keep the raw attribute (a staticmethod stays one), or None where it is inherited
+                own = vars(target).get(target_attr) if isinstance(target, type) else getattr(target, target_attr)
+                saved.append((target, target_attr, own))
                 setattr(target, target_attr, blocked)
         yield
     finally:
-        for owner, attr, original in reversed(saved):
-            setattr(owner, attr, original)
+        for owner, attr, own in reversed(saved):
+            if own is None:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, own)

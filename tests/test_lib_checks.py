@@ -3,6 +3,8 @@ says what was expected, what was got, where, and why it probably happened."""
 from __future__ import annotations
 
 import re
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -407,3 +409,30 @@ def test_forbid_calls_blocks_names_the_notebook_gave_the_same_object(monkeypatch
         with pytest.raises(CheckFailed, match="torch.nn.functional.relu"):
             __main__.my_relu(torch.zeros(1))
     assert __main__.my_relu is F.relu and torch.nn.functional.relu is F.relu
+
+
+class _Base:
+    def inherited(self) -> str:
+        return "base"
+
+
+class _Scorer(_Base):
+    @staticmethod
+    def compute(x: int) -> int:
+        return 2 * x
+
+    def score(self, x: int) -> int:
+        return self.compute(x)
+
+
+def test_forbid_calls_restores_staticmethods_and_inherited_methods_as_they_were(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("fake_scorer_module")
+    module.Scorer = _Scorer
+    monkeypatch.setitem(sys.modules, "fake_scorer_module", module)
+    with forbid_calls(["fake_scorer_module.Scorer.compute", "fake_scorer_module.Scorer.inherited"], "check"):
+        with pytest.raises(CheckFailed, match="calls fake_scorer_module.Scorer.compute"):
+            _Scorer().score(3)
+        with pytest.raises(CheckFailed):
+            _Scorer().inherited()
+    assert isinstance(vars(_Scorer)["compute"], staticmethod) and _Scorer().score(3) == 6
+    assert "inherited" not in vars(_Scorer) and _Scorer().inherited() == "base"

@@ -287,6 +287,13 @@ def modified_precision(hypothesis, references, n):
 '''),
     ],
     "corpus_bleu": [
+        ("delegates to sacrebleu instead of computing BLEU", '''
+def corpus_bleu(hypotheses, references, max_n=4):
+    k = max(len(r) for r in references)
+    streams = [[" ".join(r[i]) if i < len(r) else None for r in references] for i in range(k)]
+    bleu = sacrebleu.BLEU(tokenize="none", smooth_method="none", max_ngram_order=max_n)
+    return bleu.corpus_score([" ".join(h) for h in hypotheses], streams).score
+'''),
         ("mean of sentence-level BLEUs instead of corpus sums", '''
 def corpus_bleu(hypotheses, references, max_n=4):
     scores = []
