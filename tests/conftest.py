@@ -22,6 +22,16 @@ def _no_grading_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def nbgrader_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("NBGRADER_EXECUTION", "COURSE_GRADEBOOK", "COURSE_EXCHANGE")}

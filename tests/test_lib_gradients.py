@@ -19,13 +19,7 @@ from course_lib.rnn import ElmanRNN
 SHAPES = [(3, 4), (5,), (2, 2, 3), ()]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny matrices: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _twin_params(scale: float, seed: int, dtype=torch.float32, none_at: tuple[int, ...] = ()):

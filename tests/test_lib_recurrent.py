@@ -27,13 +27,7 @@ KINDS = {  # name: (ours, torch.nn's, gate blocks)
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny matrices: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _pair(kind: str, D: int, H: int, *, seed: int, direction: str = "from_ref", **kwargs):

@@ -14,13 +14,7 @@ from course_lib.recurrent import copy_weights
 from course_lib.rnn import ElmanRNN, rnn_backward_np, rnn_cell, rnn_cell_step_np, rnn_forward_np
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny matrices: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 SIZES = [  # (T, B, D, H): random-ish sizes, batch 1 and length 1 included

@@ -37,13 +37,6 @@ def clean_mpl():
     plt.close("all")
 
 
-@pytest.fixture
-def one_torch_thread():
-    """Tiny models: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # ------------------------------------------------------------------------------ get_device

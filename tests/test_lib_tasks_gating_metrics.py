@@ -16,13 +16,7 @@ from course_lib.metrics import masked_accuracy
 from course_lib.tasks import IGNORE, adding_task, copy_task
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny matrices: on a busy 2-core machine torch's thread pool makes each op take milliseconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _gen(seed: int) -> torch.Generator:
