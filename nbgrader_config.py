@@ -8,6 +8,9 @@ next to this file and are ignored by git.
 import os
 from pathlib import Path
 
+import course_tools
+import nbgrader
+
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 ROOT = Path(__file__).resolve().parent
 
@@ -21,6 +24,11 @@ c.CourseDirectory.db_url = os.environ.get("COURSE_GRADEBOOK", f"sqlite:///{ROOT 
 # shared server point COURSE_EXCHANGE at e.g. /srv/nbgrader/exchange.
 c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(ROOT / ".exchange"))
 Path(c.Exchange.root).mkdir(parents=True, exist_ok=True)
+# Where the Assignments tab (and `nbgrader fetch_assignment` / `submit`) keeps a student's copies: the
+# student's working folder, work/<day>/ (COURSE_WORK moves it), which is what `python3 course.py lab`
+# shows in the file browser. nbgrader's default is the server's working directory, the course folder:
+# fetched notebooks then sat outside the file browser and Submit sent a copy the student never edited.
+c.Exchange.assignment_dir = str((ROOT / os.environ.get("COURSE_WORK", "work")).resolve())
 
 # --- release: identical bytes whether or not the source notebook was executed --------------
 c.ClearAllMetadata.enabled = True
@@ -29,7 +37,7 @@ c.ClearAllMetadata.clear_notebook_metadata = True
 c.ClearAllMetadata.preserve_cell_metadata_mask = {"nbgrader", "deletable", "editable", "tags"}
 c.ClearAllMetadata.preserve_nb_metadata_mask = {"kernelspec", ("language_info", "name")}
 c.GenerateAssignment.preprocessors = [
-    "course_tools.release.ClearAllMetadata",
+    "course_tools.preprocessors.ClearAllMetadata",
     "nbgrader.preprocessors.IncludeHeaderFooter",
     "nbgrader.preprocessors.InstantiateTests",
     "nbgrader.preprocessors.LockCells",
@@ -45,7 +53,7 @@ c.GenerateAssignment.preprocessors = [
 ]
 
 # --- execution (validate, autograde) -------------------------------------------------------
-# Training cells shorten themselves when NBGRADER_EXECUTION is set (course_lib.runtime.budget),
+# Training cells shorten themselves when NBGRADER_EXECUTION is set (course_lib.notebook.runtime.budget),
 # so no single cell of a correct notebook needs more than a few seconds here.
 c.Execute.timeout = 60
 c.ExecutePreprocessor.timeout = 60
@@ -57,9 +65,20 @@ c.IgnorePattern.pattern = r"\w*Warning: "
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "course_tools.feedback.ShortenTestTracebacks",
+    "course_tools.preprocessors.ShortenTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# --- MathJax without a network --------------------------------------------------------------
+# nbgrader's feedback and formgrader templates load MathJax from a CDN; offline, equations stay raw
+# LaTeX. course_tools/templates/ overrides the `mathjax` macro: feedback HTML carries MathJax 3 inline
+# (it must render wherever the file is opened: from disk, an LMS download, the Assignments tab), and
+# the formgrader loads the MathJax 2 that the jupyter-server-mathjax extension serves from the server.
+c.HTMLExporter.extra_template_basedirs = [
+    str(Path(course_tools.__file__).parent / "templates"),
+    str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+]
+c.HTMLExporter.filters = {"inline_mathjax": "course_tools.mathjax.inline_mathjax"}
 
 # --- collecting from an LMS download (`nbgrader zip_collect <day>`) -------------------------
 # Put the LMS's zip file(s) in downloaded/<day>/archive/. File names must start with the student id
