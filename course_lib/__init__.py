@@ -1,24 +1,20 @@
 """course_lib: the reference code, data, training loop, plots and test helpers the notebooks import.
 
-Modules, by topic:
-    runtime    device, seeding, grading budgets, notebook set-up
-    checks     helpers for the tests under each exercise (clear failure messages)
-    plotting   the course plot style and small plotting helpers
-    text       vocabularies (token <-> id)
-    data       offline data sets: data.names (census names), data.tagging (generated NER),
-               data.parallel (generated date and number pairs for seq2seq)
-    recurrent  what every recurrent layer shares (layers, directions, states) and copy_weights
-    rnn        the vanilla RNN: NumPy forward/BPTT, torch cell, ElmanRNN matching nn.RNN
-    gating     gates, gated updates, forget-gate bias initialisation
-    lstm       the LSTM: NumPy cell forward/backward, torch cell, peephole cell, LSTMCell/LSTM matching nn
-    gru        the GRU (PyTorch's variant): NumPy cell forward/backward, torch cell, GRUCell/GRU matching nn
-    gradients  gradient clipping and measured gradient norms through time
-    tasks      synthetic long-range tasks (copy, adding)
-    metrics    masked accuracy
-    batching   padding, length masks, packing, masked cross-entropy, bucketed batches
-    seq2seq    encoder, decoder, teacher forcing, greedy decoding, beam search
-    attention  dot/general/additive scores, masked softmax, the attention decoder
-    bleu       BLEU from scratch, and sacrebleu's BLEU and chrF for reporting
-    training   the training loop with clipping, progress bar and history
+Organised by role, then by topic (`docs/DAYS.md` maps each day's exercises to the pieces they use):
+
+    notebook/   runtime (device, seeds, grading budgets, set-up), checks (test-cell helpers),
+                plotting (course style, attention maps), timing (best-of-N timer)
+    text/       vocab (one vocabulary builder, the Vocab token <-> id map)
+    data/       splits (the Splits type every split loader returns), names (census first names),
+                tagging (generated NER), dates (generated multilingual dates -> ISO), tasks (copy, adding)
+    batching/   padding (pad, masks, pack/unpack, collate), buckets (length-bucketed batch order)
+    layers/     recurrent (shared base, copy_weights, parameter counts), rnn, gating, lstm, gru,
+                attention (dot/general/additive scores, masked softmax)
+    models/     seq2seq (encoder, decoder, the seq2seq model), attention_decoder (Luong decoder)
+    decoding/   greedy, beam (batched beam search with length normalisation)
+    losses/     cross_entropy (masked cross-entropy, teacher-forced sequence loss)
+    metrics/    accuracy (masked accuracy, exact match, accuracy by length), bleu (BLEU, sacrebleu, chrF)
+    training/   loop (the one training loop), schedules (teacher-forcing ratio)
+    gradients/  clipping (global-norm clipping), flow (measured gradient norms through time)
 """
 __version__ = "0.1.0"

@@ -27,11 +27,11 @@ import torch
 import matplotlib.pyplot as plt
 from torch import nn
 
-from course_lib.runtime import setup_notebook, budget
-from course_lib.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
-from course_lib.plotting import plot_lines
-from course_lib.text import PAD, UNK, BOS, EOS, SPECIALS, Vocab
-from course_lib.data import load_names
+from course_lib.notebook.runtime import setup_notebook, budget
+from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.plotting import plot_lines
+from course_lib.text.vocab import PAD, UNK, BOS, EOS, SPECIALS, Vocab
+from course_lib.data.names import load_names
 
 device = setup_notebook(seed=0)
 
@@ -94,11 +94,11 @@ check_equal(itos[:4], list(SPECIALS), "the first four entries (special tokens)",
 check_equal(itos, ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"], "build_vocab(['banana', 'cab'])",
             hint="a appears 4 times, b and n twice (alphabetical tie-break), c once")
 ### BEGIN HIDDEN TESTS
-from course_lib.text import build_char_vocab
-from course_lib.checks import forbid_calls
+import course_lib.text.vocab as _ref_vocab
+from course_lib.notebook.checks import forbid_calls
 _texts = names_list[:300]
-_want, _want40 = build_char_vocab(_texts), build_char_vocab(_texts, min_count=40)
-with forbid_calls(["course_lib.text.build_char_vocab"], "hidden check: written from scratch"):
+_want, _want40 = _ref_vocab.build_vocab(_texts), _ref_vocab.build_vocab(_texts, min_count=40)
+with forbid_calls(["course_lib.text.vocab.build_vocab"], "hidden check: written from scratch"):
     check_equal(build_vocab(_texts), _want, "hidden check: vocabulary of 300 names")
     check_equal(build_vocab(_texts, min_count=40), _want40, "hidden check: min_count=40 drops rare characters")
     check_equal(build_vocab(["zzyyx", "xy"]), list(SPECIALS) + ["y", "x", "z"],
@@ -133,20 +133,20 @@ check_type(ids, torch.Tensor, "encode('cab')", hint="build a list of ids, then t
 check_dtype(ids, torch.long, "encode('cab')")
 check_equal(ids, torch.tensor([2, 7, 4, 5, 3]), "encode('cab')", hint="<bos>=2, c=7, a=4, b=5, <eos>=3")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
-from course_lib.text import build_char_vocab
+from course_lib.notebook.checks import forbid_calls
+import course_lib.text.vocab as _ref_vocab
 _vocab = Vocab(["<eos>", "x", "<bos>", "y", "<unk>", "<pad>", "z"])  # specials at unusual ids
-_full = Vocab(build_char_vocab(names_list))
+_full = Vocab(_ref_vocab.build_vocab(names_list))
 _cases = [("xyz", _vocab, "specials at other ids"), ("xqz", _vocab, "unknown character becomes <unk>"),
           ("", _vocab, "empty text")] + [(n, _full, "names with the full vocabulary") for n in ["mary", "zoe", "x"]]
 _expected = [v.encode(text) for text, v, _ in _cases]
-with forbid_calls(["course_lib.text.Vocab.encode"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.text.vocab.Vocab.encode"], "hidden check: written from scratch"):
     for (_text, _v, _what), _want in zip(_cases, _expected):
         check_equal(encode(_text, _v.stoi), _want, f"hidden check: {_what}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# With both pieces we can turn every name into ids, and back. `course_lib.text.Vocab` is the course's
+# With both pieces we can turn every name into ids, and back. `course_lib.text.vocab.Vocab` is the course's
 # reference version of exactly what you just wrote, tested against your functions; later days use it.
 
 # %%
@@ -207,12 +207,12 @@ check_shape(h, (2, 4), "rnn_cell_step output (B=2, H=4)", hint="x @ W_ih.T has s
 check_close(h, np.tanh(_x @ _W_ih.T + _b_ih), "rnn_cell_step output with h_prev = 0")
 check_true(np.all(np.abs(h) < 1), "rnn_cell_step output", "values outside (-1, 1): is tanh applied last?")
 ### BEGIN HIDDEN TESTS
-from course_lib.rnn import rnn_cell_step_np
-from course_lib.checks import forbid_calls
+import course_lib.layers.rnn as _ref_rnn
+from course_lib.notebook.checks import forbid_calls
 _W_hh = np.triu(_rng.normal(size=(4, 4)))  # not symmetric: a transposed W_hh shows
 _h, _b_hh = _rng.normal(size=(2, 4)), _rng.normal(size=4)
-_expected = rnn_cell_step_np(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
-with forbid_calls(["course_lib.rnn.rnn_cell_step_np"], "hidden check: written from scratch"):
+_expected = _ref_rnn.rnn_cell_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
+with forbid_calls(["course_lib.layers.rnn.rnn_cell_step"], "hidden check: written from scratch"):
     check_close(rnn_cell_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh), _expected,
                 "hidden check: random h_prev, W_hh and both biases", atol=1e-10)
     _cell = nn.RNNCell(5, 6).double()
@@ -259,13 +259,12 @@ check_shape(h_T, (2, 4), "rnn_forward h_T")
 check_close(h_T, hs[-1], "rnn_forward h_T", hint="h_T should be the last entry of hs")
 check_close(hs[0], rnn_cell_step(_xs[0], _h0, *_W), "rnn_forward hs[0] (the first step)")
 ### BEGIN HIDDEN TESTS
-from course_lib.rnn import rnn_forward_np
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _rnn = nn.RNN(3, 4).double()
 _p = [p.detach().numpy() for p in (_rnn.weight_ih_l0, _rnn.weight_hh_l0, _rnn.bias_ih_l0, _rnn.bias_hh_l0)]
 _xt, _h0t = torch.randn(7, 3, 3, dtype=torch.float64), torch.randn(1, 3, 4, dtype=torch.float64)
 _out, _hn = _rnn(_xt, _h0t)
-with forbid_calls(["course_lib.rnn.rnn_forward_np"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.layers.rnn.rnn_forward"], "hidden check: written from scratch"):
     hs, h_T = rnn_forward(_xt.numpy(), _h0t[0].numpy(), *_p)
     check_close(hs, _out.detach().numpy(), "hidden check: all states match nn.RNN (T=7, non-zero h0, float64)",
                 atol=1e-10)
@@ -338,8 +337,8 @@ with torch.no_grad():
 check_close(model(torch.randn(1, 2, 3))[0], torch.full((1, 2, 5), np.tanh(0.3), dtype=torch.float32),
             "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6)
 ### BEGIN HIDDEN TESTS
-from course_lib.recurrent import copy_weights
-from course_lib.checks import forbid_calls
+from course_lib.layers.recurrent import copy_weights
+from course_lib.notebook.checks import forbid_calls
 _ref = nn.RNN(4, 6, batch_first=True).double()
 _x = torch.randn(3, 9, 4, dtype=torch.float64, requires_grad=True)
 _h0 = torch.randn(1, 3, 6, dtype=torch.float64)
@@ -347,7 +346,7 @@ _out_ref, _hn_ref = _ref(_x, _h0)
 (_out_ref.sum() + 2 * _hn_ref.sum()).backward()
 _o1_ref = _ref(_x[:1, :1].detach())[0]
 _forbidden = ["torch.nn.RNN", "torch.nn.RNNCell", "torch._VF.rnn_tanh", "torch._VF.rnn_tanh_cell",
-              "course_lib.rnn.ElmanRNN", "course_lib.rnn.rnn_cell"]
+              "course_lib.layers.rnn.ElmanRNN", "course_lib.layers.rnn.rnn_cell"]
 with forbid_calls(_forbidden, "hidden check: written from scratch"):
     torch.manual_seed(1)
     _m = RNN(4, 6).double()
@@ -381,19 +380,19 @@ with forbid_calls(_forbidden, "hidden check: written from scratch"):
 #
 # Backpropagation through time (BPTT) is just the backward pass of that unrolled network: walk the steps
 # in reverse, and at each one add the gradient that arrives from the future to the gradient the loss
-# puts on $h_t$ directly. `course_lib.rnn.rnn_backward_np` does exactly that in NumPy; here it is
-# checked against PyTorch's autograd on a random problem.
+# puts on $h_t$ directly. `course_lib.layers.rnn.rnn_backward` does exactly that in NumPy; here it runs
+# on the states of your `rnn_forward` and is checked against PyTorch's autograd on a random problem.
 
 # %%
-from course_lib.rnn import rnn_forward_np, rnn_backward_np
+from course_lib.layers.rnn import rnn_backward
 
 _rng = np.random.default_rng(3)
 T, B, D, H = 6, 2, 3, 4
 xs, h0 = _rng.normal(size=(T, B, D)), _rng.normal(size=(B, H))
 W_ih, W_hh, b_ih, b_hh = (_rng.normal(size=s) for s in [(H, D), (H, H), (H,), (H,)])
-hs, _ = rnn_forward_np(xs, h0, W_ih, W_hh, b_ih, b_hh)
+hs, _ = rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh)
 dhs = _rng.normal(size=(T, B, H))                 # dL/dh_t for the loss L = sum(dhs * hs)
-grads = rnn_backward_np(xs, h0, hs, dhs, W_ih, W_hh)
+grads = rnn_backward(xs, h0, hs, dhs, W_ih, W_hh)
 
 tensors = {k: torch.tensor(v, requires_grad=True) for k, v in
            dict(xs=xs, h0=h0, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh).items()}
@@ -418,7 +417,7 @@ for k, t in tensors.items():
 # matrices rescaled to several spectral radii. Note the log scale.
 
 # %%
-from course_lib.gradients import hidden_gradient_norms
+from course_lib.gradients.flow import hidden_gradient_norms
 
 radii = [0.5, 0.9, 1.1, 1.5, 2.5]
 distance = np.arange(60)
@@ -499,7 +498,7 @@ check_close(norm, torch.tensor(5.0), "clip_grad_norm return value (norm of [3, 4
 check_close(_p.grad, torch.tensor([0.6, 0.8]), "gradient after clipping [3, 4] to norm 1", atol=1e-5,
             hint="change p.grad in place, e.g. p.grad.mul_(scale)")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(2)
 _shapes = [(3, 4), (4,), (2, 2, 2)]
 for _max, _scale in [(1.0, 5.0), (100.0, 1.0)]:
@@ -510,7 +509,7 @@ for _max, _scale in [(1.0, 5.0), (100.0, 1.0)]:
         _b.grad = _a.grad.clone()
     _want = torch.nn.utils.clip_grad_norm_(_theirs, _max)
     with forbid_calls(["torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_",
-                       "torch.nn.utils.clip_grads_with_norm_", "course_lib.gradients.clip_grad_norm"],
+                       "torch.nn.utils.clip_grads_with_norm_", "course_lib.gradients.clipping.clip_grad_norm"],
                       "hidden check: written from scratch"):
         _got = clip_grad_norm(_mine, _max)
     _case = "above" if _scale > 1 else "below"
@@ -530,10 +529,10 @@ for _max, _scale in [(1.0, 5.0), (100.0, 1.0)]:
 # weights, same seed. (While grading, this cell runs only a few steps.)
 
 # %%
-from course_lib.rnn import ElmanRNN
-from course_lib.gradients import scale_to_spectral_radius
-from course_lib.training import train
-from course_lib.runtime import seed_everything
+from course_lib.layers.rnn import ElmanRNN
+from course_lib.gradients.flow import scale_to_spectral_radius
+from course_lib.training.loop import train
+from course_lib.notebook.runtime import seed_everything
 
 stream = torch.cat([vocab.encode(n) for n in names_list])  # all names, each wrapped in <bos> ... <eos>
 SEQ_LEN, BATCH = 32, 64

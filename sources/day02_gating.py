@@ -32,9 +32,9 @@ import torch
 import matplotlib.pyplot as plt
 from torch import nn
 
-from course_lib.runtime import setup_notebook, budget, seed_everything
-from course_lib.checks import check_close, check_shape, check_dtype, check_type, check_true
-from course_lib.plotting import plot_lines
+from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
+from course_lib.notebook.checks import check_close, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.plotting import plot_lines
 
 device = setup_notebook(seed=0)
 
@@ -107,7 +107,7 @@ print(f"entries with the gate almost closed (< 0.05): {(gate_values < 0.05).floa
 # only decides which columns of $W$ read which input, but for a given $W$ it matters.
 #
 # Write `gate(x, h, W, b)` with tensor operations (`torch.cat`, `@`, `torch.sigmoid`). The course's reference
-# versions of today's functions live in `course_lib.gating`; your answers must not call them (the grader
+# versions of today's functions live in `course_lib.layers.gating`; your answers must not call them (the grader
 # checks).
 
 # %% nbgrader="answer" grade_id="gate"
@@ -140,8 +140,8 @@ _W_x = torch.cat([torch.eye(3), torch.zeros(3, 4)], dim=1)  # (3, 7): reads the 
 check_close(gate(_x, _h, _W_x, torch.zeros(3)), torch.sigmoid(_x), "gate with W = [I | 0] (it reads only x)",
             hint="concatenate x first, then h: torch.cat([x, h], dim=1)")
 ### BEGIN HIDDEN TESTS
-import course_lib.gating as _gating
-from course_lib.checks import forbid_calls
+import course_lib.layers.gating as _gating
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(10)
 _x, _h = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 6, dtype=torch.float64)
 _W, _b = torch.randn(5, 10, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
@@ -152,7 +152,7 @@ _want = _gating.gate(*_ref_in)
 _want1 = _gating.gate(_x[:1], _h[:1], _W, _b)
 _sat_b = torch.tensor([-1000.0, 1000.0, -40.0, 40.0], dtype=torch.float64)
 _want_sat = torch.sigmoid(_sat_b).expand(2, 4)
-with forbid_calls(["course_lib.gating.gate"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.layers.gating.gate"], "hidden check: written from scratch"):
     _in = [t.clone().requires_grad_(True) for t in (_x, _h, _W, _b)]
     _got = gate(*_in)
     check_close(_got, _want, "hidden check: random x, h, W and b (float64)", atol=1e-12)
@@ -208,8 +208,8 @@ check_close(gated_update(_hp.clone(), _cd.clone(), torch.zeros(2, 3)), _cd, "gat
 check_close(gated_update(_hp.clone(), _cd.clone(), torch.full((2, 3), 0.25)), 0.25 * _hp + 0.75 * _cd,
             "gated_update with z = 0.25", hint="a blend: z * h_prev + (1 - z) * candidate")
 ### BEGIN HIDDEN TESTS
-import course_lib.gating as _gating
-from course_lib.checks import forbid_calls
+import course_lib.layers.gating as _gating
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(11)
 _hp, _cd = torch.randn(3, 5, dtype=torch.float64), torch.randn(3, 5, dtype=torch.float64)
 _z = torch.rand(3, 5, dtype=torch.float64)
@@ -219,7 +219,7 @@ _ref_in = [t.clone().requires_grad_(True) for t in (_hp, _cd, _z)]
 (_gating.gated_update(*_ref_in) * _v).sum().backward()
 _want1 = _gating.gated_update(_hp[:1], _cd[:1], _z[:1])
 _copies = [t.clone() for t in (_hp, _cd, _z)]
-with forbid_calls(["course_lib.gating.gated_update", "torch.lerp", "torch.Tensor.lerp", "torch.Tensor.lerp_"],
+with forbid_calls(["course_lib.layers.gating.gated_update", "torch.lerp", "torch.Tensor.lerp", "torch.Tensor.lerp_"],
                   "hidden check: written from scratch"):
     _got = gated_update(*_copies)
     check_close(_got, _want, "hidden check: a different gate value for every unit (random z, float64)", atol=1e-12)
@@ -385,7 +385,7 @@ check_close(multiplicative_jacobian(torch.zeros(4), 0.5 * torch.eye(4), torch.ze
             "multiplicative_jacobian with W = 0.5 I, h_0 = 0 and zero inputs (T = 3)",
             hint="h stays 0, so 1 - h^2 = 1 and every step multiplies by W: 0.5^3 = 0.125")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(12)
 _W = 0.6 * torch.randn(6, 6, dtype=torch.float64)
 _h0, _xs = torch.randn(6, dtype=torch.float64), 0.5 * torch.randn(12, 6, dtype=torch.float64)
@@ -471,7 +471,7 @@ check_close(additive_jacobian(_c0, _W, _xs[:1], _f[:1], _i[:1]), torch.autograd.
             "additive_jacobian for one step (T = 1), against autograd", atol=1e-5,
             hint="diag(f_1) + diag(i_1 * (1 - g_1^2)) W, with g_1 = tanh(W c_0 + x_1)")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(13)
 _W = 0.6 * torch.randn(6, 6, dtype=torch.float64)
 _c0, _xs = torch.randn(6, dtype=torch.float64), 0.5 * torch.randn(10, 6, dtype=torch.float64)
@@ -511,7 +511,7 @@ with forbid_calls(_no_autograd, "hidden check: written from scratch (no autograd
 # your functions shows up in the printed comparison with autograd.)
 
 # %%
-from course_lib.gradients import scale_to_spectral_radius
+from course_lib.gradients.flow import scale_to_spectral_radius
 
 H_J, T_J = 32, 60
 g_J = torch.Generator().manual_seed(3)
@@ -637,8 +637,8 @@ check_close((_lstm.bias_ih_l0 + _lstm.bias_hh_l0)[5:10], torch.full((5,), 2.5),
             "forget-gate part of bias_ih_l0 + bias_hh_l0 after init_forget_bias(lstm, value=2.5)")
 ### BEGIN HIDDEN TESTS
 import copy
-import course_lib.gating as _gating
-from course_lib.checks import forbid_calls
+import course_lib.layers.gating as _gating
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(14)
 _lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True).double()
 _before = {k: p.detach().clone() for k, p in _lstm.named_parameters()}
@@ -647,7 +647,7 @@ _xin = torch.randn(2, 5, 4, dtype=torch.float64)
 _want_out = _gating.init_forget_bias_(copy.deepcopy(_lstm), 2.0)(_xin)[0].detach()
 _cell = nn.LSTMCell(3, 4).double()
 _cell_before = {k: p.detach().clone() for k, p in _cell.named_parameters()}
-with forbid_calls(["course_lib.gating.init_forget_bias_"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.layers.gating.init_forget_bias_"], "hidden check: written from scratch"):
     _result = init_forget_bias(_lstm, 2.0)
     for _sfx in ["l0", "l0_reverse", "l1", "l1_reverse"]:
         check_close((_params[f"bias_ih_{_sfx}"] + _params[f"bias_hh_{_sfx}"])[6:12], torch.full((6,), 2.0),
@@ -674,12 +674,12 @@ with forbid_calls(["course_lib.gating.init_forget_bias_"], "hidden check: writte
 # Now the real modules, with the gates computed from the data. Each model reads 100 steps of random
 # input; the loss looks only at the last output, and one backward pass gives
 # $\lVert \partial L / \partial x_t \rVert$ for every step: how strongly the loss can still "feel" an input
-# that came $T - t$ steps earlier (`course_lib.gradients.input_gradient_norms`). Curves are averaged over
+# that came $T - t$ steps earlier (`course_lib.gradients.flow.input_gradient_norms`). Curves are averaged over
 # five random initialisations, in float64 so that tiny values do not round to 0. The LSTM appears three
 # times: with PyTorch's initialisation, and with your `init_forget_bias` at 1 and at 2.
 
 # %%
-from course_lib.gradients import input_gradient_norms
+from course_lib.gradients.flow import input_gradient_norms
 
 SEQ, D_IN, HIDDEN, INITS = 100, 16, 64, 5
 cells = {"nn.RNN": (nn.RNN, None), "nn.GRU": (nn.GRU, None), "nn.LSTM": (nn.LSTM, None),

@@ -29,18 +29,18 @@
 # Points: 14 autograded (six exercises), 2 for the reflection at the end.
 
 # %%
-import time
 
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
 from torch import nn
 
-import course_lib.lstm as ref_lstm  # the course's reference LSTM: used below only to compare with yours
-from course_lib.runtime import setup_notebook, budget, seed_everything
-from course_lib.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
-from course_lib.plotting import PALETTE
-from course_lib.recurrent import copy_weights
+import course_lib.layers.lstm as ref_lstm  # the course's reference LSTM: used below only to compare with yours
+from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
+from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.plotting import PALETTE
+from course_lib.notebook.timing import best_time
+from course_lib.layers.recurrent import copy_weights
 
 device = setup_notebook(seed=0)
 
@@ -198,7 +198,7 @@ check_close(h, _want_h.numpy(), "h against nn.LSTMCell (h_prev = 0, b_hh = 0)", 
 check_close(cache["tanh_c"], np.tanh(c), "cache['tanh_c']")
 check_close(cache["o"] * cache["tanh_c"], h, "cache['o'] * cache['tanh_c']", hint="h = o * tanh(c)")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _cell = nn.LSTMCell(5, 3).double()
 _P = [p.detach().numpy().copy() for p in (_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)]
 _P[1] = _P[1] * 3  # a strong recurrent term: a missing or misplaced h_prev shows
@@ -208,7 +208,7 @@ with torch.no_grad():  # the same strong recurrent term in nn.LSTMCell
     _cell.weight_hh.mul_(3)
     _want_h, _want_c = (t.numpy() for t in _cell(torch.from_numpy(_x), (torch.from_numpy(_h), torch.from_numpy(_c))))
 _, _, _want_cache = ref_lstm.lstm_cell_forward_np(_x, _h, _c, *_P)
-_forbidden = ["course_lib.lstm.lstm_cell_forward_np", "torch.nn.LSTMCell", "torch._VF.lstm_cell", "torch.lstm_cell"]
+_forbidden = ["course_lib.layers.lstm.lstm_cell_forward_np", "torch.nn.LSTMCell", "torch._VF.lstm_cell", "torch.lstm_cell"]
 with forbid_calls(_forbidden, "hidden check: written from scratch"):
     _got_h, _got_c, _got_cache = lstm_cell_forward_np(_x, _h, _c, *_P)
     _what = "random h_prev, both biases, float64"
@@ -318,7 +318,7 @@ for _k in _args:
                 f"dL/d{_k} against finite differences (dL/dc_t = 0 here)", atol=1e-6,
                 hint="all of dL/dh_t also reaches c_t: through h_t = o * tanh(c_t)")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 
 
 def _autograd_reference(args, dh, dc):
@@ -337,7 +337,7 @@ for _B, _D, _H in [(3, 5, 2), (1, 2, 3)]:
     _dh, _dc = _rng.normal(size=(_B, _H)), _rng.normal(size=(_B, _H))
     _cases.append((_a, _dh, _dc, ref_lstm.lstm_cell_forward_np(**_a)[2], _autograd_reference(_a, _dh, _dc),
                    "batch 1" if _B == 1 else "batch 3, D != H"))
-_forbidden = ["course_lib.lstm.lstm_cell_backward_np", "torch.autograd.grad", "torch.autograd.backward",
+_forbidden = ["course_lib.layers.lstm.lstm_cell_backward_np", "torch.autograd.grad", "torch.autograd.backward",
               "torch.Tensor.backward"]
 for _a, _dh, _dc, _cache, _want, _what in _cases:
     with forbid_calls(_forbidden, "hidden check: written from scratch"):
@@ -466,7 +466,7 @@ check_close(c, _want_c, "c against nn.LSTMCell", hint="gate order i, f, g, o; bo
 check_close(h, _want_h, "h against nn.LSTMCell", hint="h = o * tanh(c)")
 ### BEGIN HIDDEN TESTS
 from torch.overrides import TorchFunctionMode
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 
 _MATMULS = {torch.matmul, torch.Tensor.__matmul__, torch.Tensor.__rmatmul__, torch.Tensor.matmul, torch.mm,
             torch.Tensor.mm, torch.nn.functional.linear, torch.addmm, torch.Tensor.addmm, torch.einsum, torch.bmm,
@@ -484,7 +484,7 @@ class _CountMatmuls(TorchFunctionMode):
 
 
 _forbidden = ["torch.nn.LSTMCell", "torch.nn.LSTM", "torch._VF.lstm_cell", "torch._VF.lstm", "torch.lstm_cell",
-              "torch.lstm", "course_lib.lstm.lstm_cell", "course_lib.lstm.LSTMCell", "course_lib.lstm.LSTM"]
+              "torch.lstm", "course_lib.layers.lstm.lstm_cell", "course_lib.layers.lstm.LSTMCell", "course_lib.layers.lstm.LSTM"]
 torch.manual_seed(3)
 _ref = nn.LSTMCell(5, 3).double()
 with torch.no_grad():  # a strong recurrent term
@@ -528,24 +528,14 @@ for _name, _g, _w in zip(["x", "h_prev", "c_prev", "W_ih", "W_hh", "b_hh"], _got
 # — one sequence, $H = 32$ — and a large one — a batch of 64, $H = 256$ (the best of 200 runs each):
 
 # %%
-def best_time(fn, repeat: int = budget(full=200, grading=3)) -> float:
-    """The fastest of `repeat` runs of fn(), in seconds (the run least disturbed by other programs).
-    While grading, only a few runs: the timings are not graded."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
+REPEAT = budget(full=200, grading=3)  # while grading, only a few runs: the timings are not graded
 torch.manual_seed(0)
 for B, H in [(1, 32), (64, 256)]:
     xb, hb, W_ih_b, W_hh_b = torch.randn(B, H), torch.randn(B, H), torch.randn(4 * H, H), torch.randn(4 * H, H)
     per_gate = [(W_ih_b[k * H:(k + 1) * H], W_hh_b[k * H:(k + 1) * H]) for k in range(4)]
     with torch.no_grad():
-        fused = best_time(lambda: xb @ W_ih_b.T + hb @ W_hh_b.T)
-        separate = best_time(lambda: [xb @ Wi.T + hb @ Wh.T for Wi, Wh in per_gate])
+        fused = best_time(lambda: xb @ W_ih_b.T + hb @ W_hh_b.T, REPEAT)
+        separate = best_time(lambda: [xb @ Wi.T + hb @ Wh.T for Wi, Wh in per_gate], REPEAT)
         same = torch.allclose(xb @ W_ih_b.T + hb @ W_hh_b.T,
                               torch.cat([xb @ Wi.T + hb @ Wh.T for Wi, Wh in per_gate], dim=1), atol=1e-4)
     print(f"B={B:2d}, D=H={H:3d}: fused {fused * 1e6:6.1f} µs, per gate {separate * 1e6:6.1f} µs "
@@ -638,9 +628,9 @@ check_close(c_n, torch.full((1, 1, 5), float(_c_t[-1])), "LSTM c_n with zero wei
 check_close(output, (0.5 * torch.tanh(_c_t))[None, :, None].expand(1, 3, 5),
             "LSTM output with zero weights and bias_ih[2H:3H] = 1")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _forbidden = ["torch.nn.LSTM", "torch.nn.LSTMCell", "torch._VF.lstm", "torch._VF.lstm_cell", "torch.lstm",
-              "torch.lstm_cell", "course_lib.lstm.LSTM", "course_lib.lstm.LSTMCell", "course_lib.lstm.lstm_cell"]
+              "torch.lstm_cell", "course_lib.layers.lstm.LSTM", "course_lib.layers.lstm.LSTMCell", "course_lib.layers.lstm.lstm_cell"]
 torch.manual_seed(5)
 _cases = {}
 for _bf in (True, False):
@@ -758,13 +748,13 @@ check_equal(_n, sum(p.numel() for p in nn.LSTM(10, 20).parameters()), "lstm_para
 check_equal(lstm_param_count(10, 20, bias=False), sum(p.numel() for p in nn.LSTM(10, 20, bias=False).parameters()),
             "lstm_param_count(10, 20, bias=False) vs nn.LSTM(10, 20, bias=False)")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _configs = [(1, 1, 1, False, True), (7, 3, 3, False, True), (5, 8, 2, True, True), (4, 6, 3, True, False),
             (16, 32, 1, True, True), (300, 2, 2, False, True)]
 _want = [sum(p.numel() for p in nn.LSTM(D, H, num_layers=L, bidirectional=bi, bias=b).parameters())
          for D, H, L, bi, b in _configs]
-_forbidden = ["torch.nn.LSTM", "torch.nn.LSTMCell", "course_lib.lstm.lstm_param_count", "course_lib.lstm.param_count",
-              "course_lib.recurrent.param_count", "course_lib.lstm.LSTM", "course_lib.lstm.LSTMCell"]
+_forbidden = ["torch.nn.LSTM", "torch.nn.LSTMCell", "course_lib.layers.lstm.lstm_param_count", "course_lib.layers.lstm.param_count",
+              "course_lib.layers.recurrent.param_count", "course_lib.layers.lstm.LSTM", "course_lib.layers.lstm.LSTMCell"]
 with forbid_calls(_forbidden, "hidden check: written from the formula"):
     for (D, H, L, bi, b), _w in zip(_configs, _want):
         _got = lstm_param_count(D, H, num_layers=L, bidirectional=bi, bias=b)
@@ -812,7 +802,7 @@ print("D = H = 128, one layer:", ", ".join(f"{k} {v:,d} ({v / counts['RNN']:.0f}
 #
 # Write `peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o)` in torch: arguments as in
 # `lstm_cell` (biases not `None` here), plus the three peephole vectors, each $(H,)$. Return `(h, c)`.
-# The course's reference is `course_lib.lstm.peephole_lstm_cell`; yours is compared with it.
+# The course's reference is `course_lib.layers.lstm.peephole_lstm_cell`; yours is compared with it.
 
 # %% nbgrader="answer" grade_id="peephole_lstm_cell"
 def peephole_lstm_cell(x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], W_ih: torch.Tensor,
@@ -857,7 +847,7 @@ check_close(c, _want_c, "c with zero weights, c_prev = 1 and every peephole weig
 check_close(h, _want_h, "h with zero weights, c_prev = 1 and every peephole weight 0.5",
             hint="the output gate looks at the new c_t")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(6)
 _D, _H = 5, 3
 _args = [torch.randn(4, _D, dtype=torch.float64), (torch.randn(4, _H, dtype=torch.float64),
@@ -868,7 +858,7 @@ _p = [torch.randn(_H, dtype=torch.float64) for _ in range(3)]
 _want = ref_lstm.peephole_lstm_cell(*_args, *_p)
 _args1 = [_args[0][:1], (_args[1][0][:1], _args[1][1][:1]), *_args[2:]]
 _want1 = ref_lstm.peephole_lstm_cell(*_args1, *_p)
-with forbid_calls(["course_lib.lstm.peephole_lstm_cell"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.layers.lstm.peephole_lstm_cell"], "hidden check: written from scratch"):
     _got = peephole_lstm_cell(*_args, *_p)
     check_close(_got[1], _want[1], "hidden check: c matches the reference (random weights, three different "
                                    "peephole vectors, float64)", atol=1e-10)
@@ -893,7 +883,7 @@ peepholes = [torch.randn(Hp, dtype=torch.float64) for _ in range(3)]
 h_yours, c_yours = peephole_lstm_cell(*step_args, *peepholes)
 h_ref, c_ref = ref_lstm.peephole_lstm_cell(*step_args, *peepholes)
 h_plain, _ = lstm_cell(*step_args)
-print(f"max |yours - course_lib.lstm.peephole_lstm_cell|: h {(h_yours - h_ref).abs().max():.1e}, "
+print(f"max |yours - course_lib.layers.lstm.peephole_lstm_cell|: h {(h_yours - h_ref).abs().max():.1e}, "
       f"c {(c_yours - c_ref).abs().max():.1e}")
 print(f"max |peephole h - plain LSTM h| with the same weights: {(h_yours - h_plain).abs().max():.2f}")
 
@@ -912,8 +902,8 @@ print(f"max |peephole h - plain LSTM h| with the same weights: {(h_yours - h_pla
 # 60. (While grading, this cell runs only a few steps.)
 
 # %%
-from course_lib.gating import init_forget_bias_
-from course_lib.training import train
+from course_lib.layers.gating import init_forget_bias_
+from course_lib.training.loop import train
 
 OPEN, CLOSE, FILL = 0, 1, 2
 SYMBOLS = "()-"

@@ -31,14 +31,15 @@ import torch
 import matplotlib.pyplot as plt
 from torch import nn
 
-from course_lib.runtime import setup_notebook, budget, seed_everything
-from course_lib.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
-from course_lib.plotting import plot_lines, PALETTE
-from course_lib.recurrent import copy_weights
-from course_lib.tasks import IGNORE
-from course_lib.metrics import masked_accuracy
-from course_lib.training import train
-from course_lib import tasks
+from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
+from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.plotting import plot_lines, PALETTE
+from course_lib.notebook.timing import best_time
+from course_lib.layers.recurrent import copy_weights
+from course_lib.data.tasks import IGNORE
+from course_lib.metrics.accuracy import masked_accuracy
+from course_lib.training.loop import train
+from course_lib.data import tasks
 
 device = setup_notebook(seed=0)
 
@@ -133,7 +134,7 @@ check_close(_h_kept, _h, "gru_cell output when the update gate is fully open (z 
             hint="z = 1 must keep h_prev: h = (1 - z) * n + z * h_prev, and z is the second of the blocks r, z, n")
 ### BEGIN HIDDEN TESTS
 from torch.overrides import TorchFunctionMode
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 
 _PRODUCTS = {torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.Tensor.__rmatmul__, torch.mm,
              torch.Tensor.mm, torch.addmm, torch.Tensor.addmm, torch.nn.functional.linear, torch.einsum, torch.bmm,
@@ -164,8 +165,8 @@ _want1 = _ref(_xd[:1].detach(), _hd[:1].detach()).detach()
 _mine = [p.detach().clone().requires_grad_(True) for p in _ref.parameters()]
 _x2, _h2 = _xd.detach().clone().requires_grad_(True), _hd.detach().clone().requires_grad_(True)
 _forbidden = ["torch.nn.GRUCell", "torch.nn.GRU", "torch._VF.gru_cell", "torch._VF.gru", "torch.gru_cell",
-              "course_lib.gru.gru_cell", "course_lib.gru.GRUCell", "course_lib.gru.GRU",
-              "course_lib.gru.gru_cell_forward_np"]
+              "course_lib.layers.gru.gru_cell", "course_lib.layers.gru.GRUCell", "course_lib.layers.gru.GRU",
+              "course_lib.layers.gru.gru_cell_forward_np"]
 with forbid_calls(_forbidden, "hidden check: written from scratch"):
     _got = gru_cell(_x2, _h2, *_mine)
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
@@ -278,7 +279,7 @@ check_close(_out0, _h0[0][:, None, :] * 0.5 ** torch.arange(1, 5)[None, :, None]
             "GRU output when every weight is 0 (each step halves the state, starting from h0)",
             hint="start from h0[0] and carry the state from step to step")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _ref = nn.GRU(4, 6, batch_first=True).double()
 _x = torch.randn(3, 9, 4, dtype=torch.float64, requires_grad=True)
 _h0 = torch.randn(1, 3, 6, dtype=torch.float64)
@@ -286,7 +287,7 @@ _out_ref, _hn_ref = _ref(_x, _h0)
 (_out_ref.sum() + 2 * _hn_ref.sum()).backward()
 _o1_ref, _h1_ref = _ref(_x[:1, :1].detach())
 _forbidden = ["torch.nn.GRU", "torch.nn.GRUCell", "torch._VF.gru", "torch._VF.gru_cell", "torch.gru", "torch.gru_cell",
-              "course_lib.gru.gru_cell", "course_lib.gru.GRU", "course_lib.gru.GRUCell"]
+              "course_lib.layers.gru.gru_cell", "course_lib.layers.gru.GRU", "course_lib.layers.gru.GRUCell"]
 with forbid_calls(_forbidden, "hidden check: written from scratch"):
     torch.manual_seed(1)
     _m = GRU(4, 6).double()
@@ -327,14 +328,9 @@ print(f"float64: max |output difference| = {(out_a - out_b).abs().max():.1e}, "
       f"max |h_n difference| = {(hn_a - hn_b).abs().max():.1e}")
 
 
-def time_forward_backward(module: nn.Module, x: torch.Tensor, repeats: int = 5) -> float:
-    """Median seconds of one forward + backward pass."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        module(x)[0].sum().backward()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def time_forward_backward(module: nn.Module, x: torch.Tensor) -> float:
+    """Seconds of one forward + backward pass (best of 5)."""
+    return best_time(lambda: module(x)[0].sum().backward(), repeat=5)
 
 
 builtin, mine = builtin.float(), mine.float()
@@ -392,15 +388,15 @@ for _cell, _D, _H in [("RNN", 5, 8), ("GRU", 10, 20), ("LSTM", 5, 8)]:
                 f"param_count('{_cell}', {_D}, {_H}) (one layer)",
                 hint="weight_ih (G*H, D), weight_hh (G*H, H) and two bias vectors of G*H each")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls, check_raises
+from course_lib.notebook.checks import forbid_calls, check_raises
 _configs = [(7, 16, 2, False, True, "two stacked layers"), (7, 16, 3, True, True, "bidirectional, three layers"),
             (3, 5, 1, True, True, "bidirectional, one layer"), (12, 4, 2, True, False, "bias=False, bidirectional"),
             (6, 9, 1, False, False, "bias=False"), (1, 1, 4, False, True, "input_size = hidden_size = 1")]
 _expected = {(c, cfg): sum(p.numel() for p in getattr(nn, c)(cfg[0], cfg[1], num_layers=cfg[2], bidirectional=cfg[3],
                                                            bias=cfg[4]).parameters())
              for c in ("RNN", "GRU", "LSTM") for cfg in _configs}
-with forbid_calls(["torch.nn.RNN", "torch.nn.GRU", "torch.nn.LSTM", "course_lib.recurrent.param_count",
-                   "course_lib.gru.gru_param_count", "course_lib.lstm.lstm_param_count"],
+with forbid_calls(["torch.nn.RNN", "torch.nn.GRU", "torch.nn.LSTM", "course_lib.layers.recurrent.param_count",
+                   "course_lib.layers.gru.gru_param_count", "course_lib.layers.lstm.lstm_param_count"],
                   "hidden check: computed from the shapes"):
     for (_c, _cfg), _want in _expected.items():
         check_equal(param_count(_c, _cfg[0], _cfg[1], num_layers=_cfg[2], bidirectional=_cfg[3], bias=_cfg[4]),
@@ -485,12 +481,12 @@ check_equal(targets, torch.tensor([[IGNORE] * 5 + [5, 8], [IGNORE] * 5 + [6, 1]]
             "make_copy_task(2, 2, 3) targets with torch.Generator().manual_seed(0)",
             hint="IGNORE before the go marker; the symbols from the go marker's position on")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _cases = [(16, 3, 10, 8, "three symbols, distance 10"), (5, 1, 0, 8, "n_copy=1, distance 0"),
           (1, 4, 7, 5, "batch 1, n_symbols=5"), (64, 2, 20, 3, "n_symbols=3"), (8, 2, 5, 12, "n_symbols=12")]
 _expected = [tasks.copy_task(b, k, d, n, generator=torch.Generator().manual_seed(i))
              for i, (b, k, d, n, _) in enumerate(_cases)]
-with forbid_calls(["course_lib.tasks.copy_task"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.data.tasks.copy_task"], "hidden check: written from scratch"):
     for _i, ((_b, _k, _d, _ns, _what), (_ei, _et)) in enumerate(zip(_cases, _expected)):
         _inp, _tgt = make_copy_task(_b, _k, _d, _ns, generator=torch.Generator().manual_seed(_i))
         check_equal(_inp, _ei, f"hidden check: inputs, {_what}")
@@ -564,10 +560,10 @@ check_equal(_marks[:, :5].sum(dim=1), torch.ones(200), "number of marks in the f
             hint="one mark in [0, length // 2), the other in [length // 2, length)")
 check_close(target, (_values * _marks).sum(dim=1), "make_adding_task target (the sum of the two marked values)")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _cases = [(32, 10, "length 10"), (16, 7, "odd length 7"), (1, 2, "batch 1, length 2"), (8, 101, "odd length 101")]
 _expected = [tasks.adding_task(b, T, generator=torch.Generator().manual_seed(10 + i)) for i, (b, T, _) in enumerate(_cases)]
-with forbid_calls(["course_lib.tasks.adding_task"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.data.tasks.adding_task"], "hidden check: written from scratch"):
     for _i, ((_b, _T, _what), (_ei, _et)) in enumerate(zip(_cases, _expected)):
         _inp, _tgt = make_adding_task(_b, _T, generator=torch.Generator().manual_seed(10 + _i))
         check_equal(_inp, _ei, f"hidden check: inputs with a seeded generator (documented draw order), {_what}")
@@ -603,7 +599,7 @@ print("one sequence's marked positions:", torch.nonzero(inputs[0, :, 1]).flatten
 # 256 validation sequences is measured, and training stops once it reaches 99%. Reported: **recall
 # accuracy** on 1,000 new sequences — the fraction of the symbols written back correctly (guessing gives
 # 1/8) — for two seeds.
-# The batches come from `course_lib.tasks.copy_task`, the reference version of your `make_copy_task`.
+# The batches come from `course_lib.data.tasks.copy_task`, the reference version of your `make_copy_task`.
 #
 # **The LSTM, twice.** With PyTorch's default initialisation all biases are small, so an LSTM's forget
 # gate starts near $\sigma(0) = 0.5$: the cell state roughly halves every step (measured in the table at

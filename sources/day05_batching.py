@@ -34,12 +34,14 @@ import matplotlib.pyplot as plt
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from course_lib.runtime import setup_notebook, budget, seed_everything
-from course_lib.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
-from course_lib.plotting import PALETTE, plot_lines
-from course_lib.batching import (BucketBatchSampler, collate_tagged, masked_cross_entropy, pack, unpack,
-                                 padding_fraction)
-from course_lib.metrics import masked_accuracy
+from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
+from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.plotting import PALETTE, plot_lines
+from course_lib.notebook.timing import best_time
+from course_lib.batching.buckets import BucketBatchSampler, padding_fraction
+from course_lib.batching.padding import collate_tagged, pack, unpack
+from course_lib.losses.cross_entropy import masked_cross_entropy
+from course_lib.metrics.accuracy import masked_accuracy
 from course_lib.data.tagging import TAGS, ENTITY_TYPES, load_tagging, word_vocab, encode_examples
 
 device = setup_notebook(seed=0)
@@ -63,25 +65,25 @@ device = setup_notebook(seed=0)
 
 # %%
 held_out = budget(full=500, grading=150)          # while grading, a smaller set is generated
-data = load_tagging(n_train=budget(full=4000, grading=600), n_valid=held_out, n_test=held_out, seed=0)
+data = load_tagging(n_train=budget(full=4000, grading=600), n_validation=held_out, n_test=held_out, seed=0)
 for split, examples in data.items():
     lengths = [len(words) for words, _ in examples]
     print(f"{split:5s}: {len(examples):4d} sentences, length {min(lengths)}-{max(lengths)} words, "
           f"median {int(np.median(lengths))}")
 split_sets = {k: {tuple(w) for w, _ in v} for k, v in data.items()}
 print("sentences shared by two splits:", sum(len(split_sets[a] & split_sets[b])
-                                             for a, b in [("train", "valid"), ("train", "test"), ("valid", "test")]))
-for words, tags in data["train"][:3]:
+                                             for a, b in [("train", "validation"), ("train", "test"), ("validation", "test")]))
+for words, tags in data.train[:3]:
     print(" ".join(w if t == "O" else f"[{w}|{t}]" for w, t in zip(words, tags)))
 
-vocab = word_vocab(data["train"], min_count=2)
-encoded = {k: encode_examples(v, vocab) for k, v in data.items()}
+vocab = word_vocab(data.train, min_count=2)
+encoded = data.map(lambda part: encode_examples(part, vocab))
 unk_rate = {k: float(np.mean([(ids == vocab.unk_id).float().mean().item() for ids, _ in v])) for k, v in encoded.items()}
 print(f"word vocabulary: {len(vocab)} (specials included); tags: {TAGS}")
 print("share of <unk> words per sentence (mean):", {k: f"{r:.1%}" for k, r in unk_rate.items()})
 
 # %%
-train_lengths = [len(ids) for ids, _ in encoded["train"]]
+train_lengths = [len(ids) for ids, _ in encoded.train]
 _ = plt.hist(train_lengths, bins=range(0, max(train_lengths) + 3, 2), color=PALETTE[0])
 plt.gca().set(xlabel="sentence length (words)", ylabel="sentences", title="Lengths in the training split")
 plt.show()
@@ -131,14 +133,14 @@ check_type(lengths, torch.Tensor, "pad_batch lengths", hint="torch.tensor([...],
 check_dtype(lengths, torch.long, "pad_batch lengths")
 check_equal(lengths, torch.tensor([2, 3, 1]), "pad_batch lengths", hint="the length of each sequence, in batch order")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _g = torch.Generator().manual_seed(5)
 _lens = [4, 9, 1, 6, 9, 2]
 _long = [torch.randint(1, 50, (n,), generator=_g) for n in _lens]
 _vec = [torch.randn(n, 3, generator=_g, dtype=torch.float64) for n in _lens]
 _want_long = nn.utils.rnn.pad_sequence(_long, batch_first=True, padding_value=7)
 _want_vec = nn.utils.rnn.pad_sequence(_vec, batch_first=True, padding_value=-1.5)
-_forbidden = ["torch.nn.utils.rnn.pad_sequence", "course_lib.batching.pad_sequences", "course_lib.batching.collate_padded"]
+_forbidden = ["torch.nn.utils.rnn.pad_sequence", "course_lib.batching.padding.pad_sequences", "course_lib.batching.padding.collate_padded"]
 with forbid_calls(_forbidden, "hidden check: written from scratch"):
     _p, _l = pad_batch(_long, pad_value=7)
     check_equal(_p, _want_long, "hidden check: 6 sequences, pad_value=7, longest not first")
@@ -177,12 +179,12 @@ check_shape(mask, (3, 3), "length_mask([3, 1, 2])")
 check_equal(mask, torch.tensor([[True, True, True], [True, False, False], [True, True, False]]),
             "length_mask([3, 1, 2])", hint="True at real positions: t < lengths[b] (not <=, and not inverted)")
 ### BEGIN HIDDEN TESTS
-from course_lib.batching import lengths_to_mask
-from course_lib.checks import forbid_calls
+from course_lib.batching.padding import lengths_to_mask
+from course_lib.notebook.checks import forbid_calls
 _lens = torch.tensor([4, 0, 7, 1, 7])
 _want = lengths_to_mask(_lens)
 _want9 = lengths_to_mask(_lens, 9)
-with forbid_calls(["course_lib.batching.lengths_to_mask"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.batching.padding.lengths_to_mask"], "hidden check: written from scratch"):
     check_equal(length_mask(_lens), _want, "hidden check: a length-0 row is all False")
     check_equal(length_mask(_lens, max_len=9), _want9, "hidden check: max_len=9, longer than every length")
     check_equal(length_mask(torch.tensor([1])), torch.tensor([[True]]), "hidden check: batch 1, length 1")
@@ -191,11 +193,11 @@ with forbid_calls(["course_lib.batching.lengths_to_mask"], "hidden check: writte
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# `course_lib.batching.collate_tagged` does both for a batch of (word ids, tag ids) pairs — the course's
+# `course_lib.batching.padding.collate_tagged` does both for a batch of (word ids, tag ids) pairs — the course's
 # reference version of what you just wrote — and returns `(ids, tags, lengths, mask)`:
 
 # %%
-ids, tags, lengths, mask = collate_tagged(encoded["train"][:4], pad_id=vocab.pad_id, tag_pad_id=0)
+ids, tags, lengths, mask = collate_tagged(encoded.train[:4], pad_id=vocab.pad_id, tag_pad_id=0)
 print("ids", tuple(ids.shape), "lengths", lengths.tolist())
 print("mask (1 = real):\n", mask.int())
 print(f"padding in this batch: {1 - mask.float().mean().item():.0%} of the positions")
@@ -255,7 +257,7 @@ _want = nn.functional.cross_entropy(_logits[:, :2].reshape(-1, 5), _targets[:, :
 check_close(masked_ce(_logits, _targets, _half), _want, "masked_ce with half of the positions padded",
             hint="divide by the number of real tokens (4), not by all positions (8)")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _g = torch.Generator().manual_seed(3)
 _lens = torch.tensor([9, 1, 4, 9, 2])
 _lg = torch.randn(5, 9, 7, generator=_g, dtype=torch.float64, requires_grad=True)
@@ -266,7 +268,7 @@ _lg1, _tg1 = torch.randn(1, 6, 3, generator=_g), torch.randint(0, 3, (1, 6), gen
 _m1 = torch.zeros(1, 6, dtype=torch.bool)
 _m1[0, 0] = True
 _want1 = masked_cross_entropy(_lg1, _tg1, _m1)
-with forbid_calls(["course_lib.batching.masked_cross_entropy"], "hidden check: written from scratch"):
+with forbid_calls(["course_lib.losses.cross_entropy.masked_cross_entropy"], "hidden check: written from scratch"):
     _got = masked_ce(_lg, _tg, _m)
     check_close(_got, _want, "hidden check: uneven lengths (9, 1, 4, 9, 2), float64: mean over the 25 real tokens",
                 atol=1e-10)
@@ -284,7 +286,7 @@ with forbid_calls(["course_lib.batching.masked_cross_entropy"], "hidden check: w
 
 # %%
 members = BucketBatchSampler(train_lengths, 16, bucketed=False, seed=1).batches(0)[0]
-_, tg, lens, m = collate_tagged([encoded["train"][k] for k in members])
+_, tg, lens, m = collate_tagged([encoded.train[k] for k in members])
 shortest, longest = int(lens.argmin()), int(lens.argmax())
 print(f"batch of {len(members)} sentences, lengths {lens.min().item()}-{lens.max().item()}, "
       f"{1 - m.float().mean().item():.0%} padding")
@@ -308,7 +310,7 @@ print(f"accuracy of always predicting O: masked {masked_accuracy(always_o, tg, m
 # happens to be mostly padding trains with a much smaller step. The mean of sentence means gives a token
 # of the shortest sentence many times the weight of a token of the longest. And the metric needs the
 # mask as much as the loss does: padded with the id of `O`, the padding makes a do-nothing tagger look
-# better than it is. `course_lib.metrics.masked_accuracy` divides correct predictions at real positions
+# better than it is. `course_lib.metrics.accuracy.masked_accuracy` divides correct predictions at real positions
 # by the number of real positions.
 #
 # ## 4. Packing: an RNN that never reads padding
@@ -369,7 +371,7 @@ with torch.no_grad():
     _alone, _ = _lstm(_x[2:3, :3])                         # sentence 2 (length 3) on its own
 check_close(out[2, :3], _alone[0], "run_packed out of sentence 2 against running it alone")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 torch.manual_seed(1)
 _bi = nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True).double()
 _lens = torch.tensor([3, 7, 1, 5, 7, 2])
@@ -381,7 +383,7 @@ with torch.no_grad():
         _o, (_h, _c) = _bi(_x[_b:_b + 1, :_n])
         _want_out[_b, :_n], _want_h[:, _b], _want_c[:, _b] = _o[0], _h[:, 0], _c[:, 0]
     _want_one = _bi(_x[:1, :1])
-with forbid_calls(["course_lib.batching.pack", "course_lib.batching.unpack"], "hidden check: written with torch.nn.utils.rnn"):
+with forbid_calls(["course_lib.batching.padding.pack", "course_lib.batching.padding.unpack"], "hidden check: written with torch.nn.utils.rnn"):
     with torch.no_grad():
         _out, (_h, _c) = run_packed(_bi, _x, _lens)
         check_shape(_out, (6, 9, 8), "hidden check: out keeps T=9 when every sentence is shorter (total_length)")
@@ -420,7 +422,7 @@ for name, out in [("padded, not packed", plain), ("packed", packed_out)]:
 #
 # Packing skips padded steps, so it should save the padded share of the work. Does it, in seconds? And
 # there is a second way to waste less: **bucketing** — batch sentences of similar length together
-# (`course_lib.batching.BucketBatchSampler`: shuffle, sort pools of 50 batches by length, cut into
+# (`course_lib.batching.buckets.BucketBatchSampler`: shuffle, sort pools of 50 batches by length, cut into
 # batches, shuffle the batches). Below, one bidirectional LSTM layer ($H = 128$) runs forward and
 # backward over the same sentences in batches of 64, four ways, timed on this machine.
 
@@ -430,38 +432,30 @@ time_embed = nn.Embedding(len(vocab), 64, padding_idx=vocab.pad_id).to(device)
 n_batches, repeats = budget(full=6, grading=1), budget(full=3, grading=1)
 
 
-def sync() -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+def epoch(batches: list[list[int]], packed: bool) -> None:
+    """Forward + backward over `batches`."""
+    for batch in batches:
+        ids, _, lens, _ = collate_tagged([encoded.train[i] for i in batch], pad_id=vocab.pad_id)
+        x = time_embed(ids.to(device))                              # (B, T, 64)
+        out = run_packed(time_lstm, x, lens)[0] if packed else time_lstm(x)[0]
+        out.sum().backward()
 
 
-def time_epoch(batches: list[list[int]], packed: bool) -> float:
-    """Seconds for forward + backward over `batches` (best of `repeats`)."""
-    best = float("inf")
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        for batch in batches:
-            ids, _, lens, _ = collate_tagged([encoded["train"][i] for i in batch], pad_id=vocab.pad_id)
-            x = time_embed(ids.to(device))                              # (B, T, 64)
-            out = run_packed(time_lstm, x, lens)[0] if packed else time_lstm(x)[0]
-            out.sum().backward()
-        sync()
-        best = min(best, time.perf_counter() - start)
-    return best
+def batch_lengths(batches: list[list[int]]) -> list[list[int]]:
+    return [[train_lengths[i] for i in batch] for batch in batches]
 
 
 timings, pad_share = {}, {}
 for kind, bucketed in [("random batches", False), ("bucketed batches", True)]:
     sampler = BucketBatchSampler(train_lengths, 64, bucketed=bucketed, seed=0)
     batches = sampler.batches(0)[:n_batches]
-    pad_share[kind] = padding_fraction(batches, train_lengths)
+    pad_share[kind] = padding_fraction(batch_lengths(batches))
     for packed in (False, True):
-        timings[(kind, packed)] = time_epoch(batches, packed)
+        timings[(kind, packed)] = best_time(lambda: epoch(batches, packed), repeats, device)
 print(f"device: {device}, {torch.get_num_threads()} thread(s); {n_batches} batches of 64")
 print("padding share over a full epoch: random "
-      f"{padding_fraction(BucketBatchSampler(train_lengths, 64, bucketed=False).batches(0), train_lengths):.0%}, "
-      f"bucketed {padding_fraction(BucketBatchSampler(train_lengths, 64).batches(0), train_lengths):.0%}")
+      f"{padding_fraction(batch_lengths(BucketBatchSampler(train_lengths, 64, bucketed=False).batches(0))):.0%}, "
+      f"bucketed {padding_fraction(batch_lengths(BucketBatchSampler(train_lengths, 64).batches(0))):.0%}")
 for (kind, packed), seconds in timings.items():
     print(f"{kind:16s} ({pad_share[kind]:4.0%} padding)  {'packed' if packed else 'padded':6s}: {seconds:6.3f} s")
 base = timings[("random batches", False)]
@@ -703,11 +697,11 @@ check_close(_tagger.embed.weight.grad[3], torch.zeros(5, dtype=torch.float64),
 #
 # Two layers, 64-dimensional embeddings and states, variational dropout 0.3 on embeddings and outputs and
 # 0.3 between the layers; Adam, batches of 32 from the bucketing sampler, the masked loss
-# `course_lib.batching.masked_cross_entropy`. After each epoch, masked accuracy on the validation split.
+# `course_lib.losses.cross_entropy.masked_cross_entropy`. After each epoch, masked accuracy on the validation split.
 # (While grading, this cell trains only a few steps.)
 
 # %%
-from course_lib.training import train
+from course_lib.training.loop import train
 
 
 @torch.no_grad()
@@ -734,7 +728,7 @@ def predict(model: nn.Module, pairs) -> tuple[float, list[list[str]], list[list[
 def tag_batches(sampler: BucketBatchSampler):
     while True:
         for batch in sampler:
-            ids, tg, lens, m = collate_tagged([encoded["train"][i] for i in batch], pad_id=vocab.pad_id)
+            ids, tg, lens, m = collate_tagged([encoded.train[i] for i in batch], pad_id=vocab.pad_id)
             yield ids.to(device), tg.to(device), lens, m.to(device)
 
 
@@ -754,7 +748,7 @@ losses, val_acc = [], []
 start = time.perf_counter()
 for epoch in range(epochs):
     losses += train(tagger, optimizer, stream, tagger_loss, steps_per_epoch, max_grad_norm=5.0, progress=False)["loss"]
-    val_acc.append(predict(tagger, encoded["valid"])[0])
+    val_acc.append(predict(tagger, encoded.validation)[0])
     print(f"epoch {epoch + 1}: mean training loss {np.mean(losses[-steps_per_epoch:]):.3f}, "
           f"validation masked accuracy {val_acc[-1]:.2%}")
 print(f"trained {len(losses)} steps in {time.perf_counter() - start:.1f} s")
@@ -781,8 +775,8 @@ plt.show()
 # %%
 from seqeval.metrics import classification_report, f1_score
 
-test_acc, test_pred, test_true = predict(tagger, encoded["test"])
-valid_acc, valid_pred, valid_true = predict(tagger, encoded["valid"])
+test_acc, test_pred, test_true = predict(tagger, encoded.test)
+valid_acc, valid_pred, valid_true = predict(tagger, encoded.validation)
 o_share = float(np.mean([t == "O" for tags in test_true for t in tags]))
 print(f"validation: masked accuracy {valid_acc:.2%}, entity F1 {f1_score(valid_true, valid_pred):.3f}")
 print(f"test:       masked accuracy {test_acc:.2%}, entity F1 {f1_score(test_true, test_pred):.3f}")
@@ -795,15 +789,15 @@ print(classification_report(test_true, test_pred, digits=3))
 
 # %%
 shown = 0
-order = sorted(range(len(data["test"])), key=lambda i: len(data["test"][i][0]))
+order = sorted(range(len(data.test)), key=lambda i: len(data.test[i][0]))
 pred_by_index = dict(zip(order, test_pred))
-for i, (words, tags) in enumerate(data["test"]):
+for i, (words, tags) in enumerate(data.test):
     pred = pred_by_index[i]
     if pred != tags and len(words) < 25 and shown < 4:
         print(" ".join(w if p == t else f"{w} [{p}|{t}]" for w, p, t in zip(words, pred, tags)))
         shown += 1
 unk_right = unk_total = known_right = known_total = 0
-for i, (ids, tg) in enumerate(encoded["test"]):
+for i, (ids, tg) in enumerate(encoded.test):
     pred_ids = torch.tensor([TAGS.index(p) for p in pred_by_index[i]])
     unk = ids == vocab.unk_id
     unk_right += int((pred_ids == tg)[unk].sum())

@@ -30,15 +30,21 @@ import torch
 import matplotlib.pyplot as plt
 from torch import nn
 
-from course_lib.runtime import setup_notebook, budget, seed_everything
-from course_lib.checks import check_close, check_equal, check_shape, check_type, check_true
-from course_lib.metrics import accuracy_by_length
-from course_lib.plotting import plot_lines, PALETTE
-from course_lib.batching import masked_cross_entropy, pack, unpack, lengths_to_mask
-from course_lib.training import train
-from course_lib.data.parallel import date_pairs, build_vocabs, encode_pairs, bucket_batches, endless_batches
-from course_lib import seq2seq as ref
-from course_lib.seq2seq import EncoderOutput
+from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
+from course_lib.notebook.checks import check_close, check_equal, check_shape, check_type, check_true
+from course_lib.metrics.accuracy import accuracy_by_length
+from course_lib.notebook.plotting import plot_lines, PALETTE
+from course_lib.losses.cross_entropy import masked_cross_entropy
+from course_lib.batching.padding import pack, unpack, lengths_to_mask
+from course_lib.training.loop import train
+from course_lib.data.dates import date_pairs, build_vocabs, encode_pairs
+from course_lib.batching.buckets import bucket_batches, endless_batches, padding_fraction
+import course_lib.models.seq2seq as ref_s2s
+import course_lib.decoding.greedy as ref_greedy
+import course_lib.decoding.beam as ref_beam
+import course_lib.losses.cross_entropy as ref_loss
+import course_lib.metrics.accuracy as ref_acc
+from course_lib.models.seq2seq import EncoderOutput
 
 device = setup_notebook(seed=0)
 
@@ -60,16 +66,16 @@ device = setup_notebook(seed=0)
 
 # %%
 pairs = date_pairs()
-src_vocab, tgt_vocab = build_vocabs(pairs["train"])
+src_vocab, tgt_vocab = build_vocabs(pairs.train)
 PAD, BOS, EOS = tgt_vocab.pad_id, tgt_vocab.bos_id, tgt_vocab.eos_id
 print({name: len(p) for name, p in pairs.items()}, "pairs")
-shared = {t for _, t in pairs["train"]} & {t for _, t in pairs["test"]}
+shared = {t for _, t in pairs.train} & {t for _, t in pairs.test}
 print("dates shared by train and test:", len(shared))
 print(f"source vocabulary {len(src_vocab)} characters, target vocabulary {len(tgt_vocab)}: {tgt_vocab.itos}")
-for src, tgt in pairs["train"][::4000]:
+for src, tgt in pairs.train[::4000]:
     print(f"  {src!r:38} -> {tgt}")
-train_set = encode_pairs(pairs["train"], src_vocab, tgt_vocab)
-test_set = encode_pairs(pairs["test"], src_vocab, tgt_vocab)
+train_set = encode_pairs(pairs.train, src_vocab, tgt_vocab)
+test_set = encode_pairs(pairs.test, src_vocab, tgt_vocab)
 src_len = np.array([len(s) for s, _ in train_set])
 print(f"source length: min {src_len.min()}, median {np.median(src_len):.0f}, max {src_len.max()}; "
       f"every target is 10 characters + <bos>, <eos>")
@@ -80,20 +86,12 @@ print(f"source length: min {src_len.min()}, median {np.median(src_len):.0f}, max
 # into batches, so the members of a batch have similar lengths. How much of each batch is padding:
 
 # %%
-def padding_fraction(batches):
-    real = total = 0
-    for b in batches:
-        real += b.src_lengths.sum().item()
-        total += b.src.numel()
-    return 1 - real / total
-
-
 g = torch.Generator().manual_seed(0)
 random_batches = [bucket_batches([train_set[i] for i in idx], 64, shuffle=False)
                   for idx in torch.randperm(len(train_set), generator=g)[:64 * 100].reshape(100, 64).tolist()]
-print(f"padding in random batches of 64:   {padding_fraction(next(b) for b in random_batches):.1%}")
+print(f"padding in random batches of 64:   {padding_fraction(next(b).src_lengths.tolist() for b in random_batches):.1%}")
 sample = train_set[: budget(full=len(train_set), grading=3000)]
-print(f"padding in bucketed batches of 64: {padding_fraction(bucket_batches(sample, 64, generator=g)):.1%}")
+print(f"padding in bucketed batches of 64: {padding_fraction(b.src_lengths.tolist() for b in bucket_batches(sample, 64, generator=g)):.1%}")
 
 # %% [markdown]
 # ## 2. The encoder, and the bottleneck
@@ -113,7 +111,7 @@ print(f"padding in bucketed batches of 64: {padding_fraction(bucket_batches(samp
 #
 # ### Exercise 1 — encode a padded batch (2 points)
 #
-# Write `encode_source`: embed `src`, pack with `course_lib.batching.pack` (it uses
+# Write `encode_source`: embed `src`, pack with `course_lib.batching.padding.pack` (it uses
 # `enforce_sorted=False`, so the batch may stay in its order), run the RNN, unpack back to the
 # **full** source width $S$ (`unpack(..., total_length=S)`), and build the mask with `lengths_to_mask`.
 # Return `EncoderOutput(states, final, mask)`. It must work for `nn.GRU` and `nn.LSTM` (whose final state
@@ -151,17 +149,17 @@ check_close(_out[1][:, 1], _h_alone[:, 0], "final state of the second sequence (
             hint="the final state must be the state after the last *real* character: pack the batch")
 check_close(_out[0][1, 2:], torch.zeros(2, 5), "states at padding positions", hint="unpack fills padding with 0")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 seed_everything(2)
 _emb2, _lstm = nn.Embedding(9, 3).double(), nn.LSTM(3, 4, num_layers=2, batch_first=True).double()
 _src2 = torch.randint(1, 9, (4, 6))
 _len2 = torch.tensor([3, 1, 5, 2])
 _src2[torch.arange(6)[None] >= _len2[:, None]] = 0
-_want = ref.encode(_emb2, _lstm, _src2, _len2)
-_want1 = ref.encode(_emb, _gru, _src[2:], _len[2:])
+_want = ref_s2s.encode(_emb2, _lstm, _src2, _len2)
+_want1 = ref_s2s.encode(_emb, _gru, _src[2:], _len[2:])
 _src3 = _src2.clone()
 _src3[~_want.mask] = 7
-with forbid_calls(["course_lib.seq2seq.encode", "course_lib.seq2seq.Encoder.forward"], "hidden check: written by you"):
+with forbid_calls(["course_lib.models.seq2seq.encode", "course_lib.models.seq2seq.Encoder.forward"], "hidden check: written by you"):
     _got = encode_source(_emb2, _lstm, _src2, _len2)
     check_close(_got[0], _want.states, "hidden check: LSTM, 2 layers, float64: states", atol=1e-10)
     check_close(_got[1][0], _want.final[0], "hidden check: LSTM final h", atol=1e-10)
@@ -221,15 +219,15 @@ with torch.no_grad():
 check_close(_new, _h, "new state", hint="run the RNN from `state` on the embedded previous tokens, with a time axis of 1")
 check_close(_logits, _lin(_o[:, 0]), "logits", hint="logits = out(top state); no softmax")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 seed_everything(4)
 _emb2, _lstm, _lin2 = nn.Embedding(6, 3).double(), nn.LSTM(3, 4, num_layers=2, batch_first=True).double(), nn.Linear(4, 6).double()
 _st2 = (torch.randn(2, 3, 4, dtype=torch.float64), torch.randn(2, 3, 4, dtype=torch.float64))
 _p2 = torch.tensor([1, 0, 5])
-_want = ref.decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
-_want1 = ref.decoder_step(_emb, _gru, _lin, _prev[:1], _state[:, :1])
-with forbid_calls(["course_lib.seq2seq.decoder_step", "course_lib.seq2seq.Decoder.step",
-                   "course_lib.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
+_want = ref_s2s.decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
+_want1 = ref_s2s.decoder_step(_emb, _gru, _lin, _prev[:1], _state[:, :1])
+with forbid_calls(["course_lib.models.seq2seq.decoder_step", "course_lib.models.seq2seq.Decoder.step",
+                   "course_lib.models.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
     _got = decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
     check_close(_got[0], _want[0], "hidden check: 2-layer LSTM, float64: logits", atol=1e-10)
     check_close(_got[1][0], _want[1][0], "hidden check: 2-layer LSTM: new h", atol=1e-10)
@@ -297,7 +295,7 @@ def teacher_forcing_loss(model, src: torch.Tensor, src_lengths: torch.Tensor, tg
 # %% nbgrader="tests" grade_id="test_teacher_forcing_loss" points=2
 def _toy_model(seed, cell="GRU"):
     seed_everything(seed)
-    return ref.Seq2Seq(ref.Encoder(12, 6, 8, cell), ref.Decoder(9, 5, 8, cell), bos_id=2, eos_id=3, pad_id=0)
+    return ref_s2s.Seq2Seq(ref_s2s.Encoder(12, 6, 8, cell), ref_s2s.Decoder(9, 5, 8, cell), bos_id=2, eos_id=3, pad_id=0)
 
 
 _m = _toy_model(5)
@@ -313,18 +311,18 @@ check_close(_loss, _per[_tgt[:, 1:] != 0].mean(), "loss with full teacher forcin
             hint="inputs tgt[:, :-1], targets tgt[:, 1:], mean over the real (non-<pad>) targets only")
 check_true(_loss.requires_grad, "loss is differentiable", "the loss does not require grad")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _m2 = _toy_model(6, "LSTM")
 _src2 = torch.randint(4, 12, (3, 6))
 _len2 = torch.tensor([6, 1, 3])
 _src2[torch.arange(6)[None] >= _len2[:, None]] = 0
 _tgt2 = torch.tensor([[2, 5, 3, 0, 0, 0], [2, 4, 6, 8, 7, 3], [2, 3, 0, 0, 0, 0]])
 with torch.no_grad():
-    _want_free = ref.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0)
-    _want_forced = ref.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0)
-    _want1 = ref.teacher_forcing_loss(_m, _src[1:], _len[1:], _tgt[1:, :3], ratio=1.0)
-with forbid_calls(["course_lib.seq2seq.teacher_forcing_loss", "course_lib.seq2seq.Seq2Seq.forward",
-                   "course_lib.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
+    _want_free = ref_loss.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0)
+    _want_forced = ref_loss.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0)
+    _want1 = ref_loss.teacher_forcing_loss(_m, _src[1:], _len[1:], _tgt[1:, :3], ratio=1.0)
+with forbid_calls(["course_lib.losses.cross_entropy.teacher_forcing_loss", "course_lib.models.seq2seq.Seq2Seq.forward",
+                   "course_lib.models.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
     check_close(teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0), _want_forced,
                 "hidden check: LSTM, full teacher forcing, different padding per row", atol=1e-5)
     check_close(teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0), _want_free,
@@ -375,7 +373,7 @@ check_close(teacher_forcing_ratio(1, 1), 0.0, "hidden check: decay_steps = 1")
 HIDDEN, STEPS, BATCH = 128, budget(full=3000, grading=8), 64
 HOLD = int(0.8 * STEPS)  # steps at ratio 1 before the decay starts
 seed_everything(0)
-model = ref.Seq2Seq(ref.Encoder(len(src_vocab), 32, HIDDEN), ref.Decoder(len(tgt_vocab), 16, HIDDEN),
+model = ref_s2s.Seq2Seq(ref_s2s.Encoder(len(src_vocab), 32, HIDDEN), ref_s2s.Decoder(len(tgt_vocab), 16, HIDDEN),
                     BOS, EOS, PAD).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=STEPS)
@@ -386,7 +384,7 @@ def date_loss(model, batch):
     step = len(ratios)
     ratio = teacher_forcing_ratio(max(0, step - HOLD), max(1, STEPS - HOLD), 1.0, 0.5)
     ratios.append(ratio)
-    return ref.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio)
+    return ref_loss.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio)
 
 
 start = time.perf_counter()
@@ -494,7 +492,7 @@ _first = {(): [0, 0, 0, 0, 1, 2], (5,): [0, 0, 0, 0, 0, 2], (5, 5): [0, 0, 0, 3,
 check_equal(greedy_decode(ScriptedDecoder(_first, 6), dummy_encoding(1), 2, 3, max_len=6), torch.tensor([[5, 5, 3]]),
             "greedy output 'b b <eos>'")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 
 
 class _PerRow(ScriptedDecoder):
@@ -519,17 +517,17 @@ _eos_now = {(): [0, 0, 0, 5, 0, 0]}
 _long = {(): [0, 0, 0, 0, 5, 0], (4,): [0, 0, 0, 0, 0, 5], (4, 5): [0, 0, 0, 0, 5, 0], (4, 5, 4): [0, 0, 0, 5, 0, 0]}
 _never = {}
 _never_default = [0, 0, 0, 0, 0, 5]
-_want_mixed = ref.greedy_decode(_PerRow([_long, _eos_now, _long], 6), dummy_encoding(3), 2, 3, 6)
+_want_mixed = ref_greedy.greedy_decode(_PerRow([_long, _eos_now, _long], 6), dummy_encoding(3), 2, 3, 6)
 seed_everything(7)
-_m = ref.Seq2Seq(ref.Encoder(10, 4, 6), ref.Decoder(8, 4, 6), 2, 3, 0)
+_m = ref_s2s.Seq2Seq(ref_s2s.Encoder(10, 4, 6), ref_s2s.Decoder(8, 4, 6), 2, 3, 0)
 _s = torch.randint(4, 10, (5, 4))
 _l = torch.tensor([4, 2, 3, 1, 4])
 _s[torch.arange(4)[None] >= _l[:, None]] = 0
 with torch.no_grad():
     _enc = _m.encoder(_s, _l)
-_want_model = ref.greedy_decode(_m.decoder, _enc, 2, 3, 7, 0)
-with forbid_calls(["course_lib.seq2seq.greedy_decode", "course_lib.seq2seq.beam_search",
-                   "course_lib.seq2seq.Seq2Seq.greedy"], "hidden check: written by you"):
+_want_model = ref_greedy.greedy_decode(_m.decoder, _enc, 2, 3, 7, 0)
+with forbid_calls(["course_lib.decoding.greedy.greedy_decode", "course_lib.decoding.beam.beam_search",
+                   "course_lib.models.seq2seq.Seq2Seq.greedy"], "hidden check: written by you"):
     _d = ScriptedDecoder(_eos_now, 6)
     check_equal(greedy_decode(_d, dummy_encoding(1), 2, 3, 5), torch.tensor([[3]]), "hidden check: <eos> at step 1, batch 1")
     check_equal(_d.steps, 1, "hidden check: <eos> at step 1 stops after one step")
@@ -602,21 +600,21 @@ check_close(_got[0], torch.tensor([[-1.0 + math.log(0.9), -0.5 + math.log(0.5)]]
 check_equal(_got[1], torch.tensor([[3, 3]]), "new lengths")
 check_equal(_got[2], torch.tensor([[True, False]]), "finished", hint="a beam that just produced <eos> is finished")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _fin = torch.tensor([[True, False, False]])
 _sc = torch.tensor([[-0.2, -0.3, -4.0]])
 _le = torch.tensor([[1, 2, 2]])
 _lp2 = torch.log_softmax(torch.tensor([[[0.0, 0, 0, 0, 9, 0], [0, 0, 0, 0, 0, 3], [0, 0, 0, 2, 0, 0]]]), -1)
-_want_f = ref.beam_search_step(_sc, _le, _fin, _lp2, 3, 0)
+_want_f = ref_beam.beam_search_step(_sc, _le, _fin, _lp2, 3, 0)
 seed_everything(8)
 _lp3 = torch.log_softmax(torch.randn(4, 3, 7, dtype=torch.float64), -1)
 _sc3 = -torch.rand(4, 3, dtype=torch.float64) * 3
 _le3 = torch.randint(1, 5, (4, 3))
 _fi3 = torch.rand(4, 3) < 0.4
-_want3 = ref.beam_search_step(_sc3, _le3, _fi3, _lp3, 3, 0)
+_want3 = ref_beam.beam_search_step(_sc3, _le3, _fi3, _lp3, 3, 0)
 _lp1 = torch.log_softmax(torch.randn(1, 1, 7), -1)
-_want1 = ref.beam_search_step(torch.zeros(1, 1), torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.bool), _lp1, 3, 0)
-with forbid_calls(["course_lib.seq2seq.beam_search_step", "course_lib.seq2seq.beam_search"], "hidden check: written by you"):
+_want1 = ref_beam.beam_search_step(torch.zeros(1, 1), torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.bool), _lp1, 3, 0)
+with forbid_calls(["course_lib.decoding.beam.beam_search_step", "course_lib.decoding.beam.beam_search"], "hidden check: written by you"):
     _g = beam_search_step(_sc, _le, _fin, _lp2, 3, 0)
     for _i, _what in enumerate(["scores", "lengths", "finished", "parent", "token"]):
         check_close(_g[_i], _want_f[_i], f"hidden check: a finished beam keeps its score and length: {_what}")
@@ -649,7 +647,7 @@ check_close(length_normalised(_s, _l, 0.0), _s, "alpha = 0: the raw sum")
 check_close(length_normalised(_s, _l, 0.5), torch.tensor([[-2.0 / 2 ** 0.5, -3.0 / 6 ** 0.5]]), "hidden check: alpha = 0.5")
 check_close(length_normalised(torch.tensor([-1.5]), torch.tensor([0]), 1.0), torch.tensor([-1.5]),
             "hidden check: a length of 0 counts as 1")
-check_close(length_normalised(_s.double(), _l, 0.7), ref.length_normalised(_s.double(), _l, 0.7),
+check_close(length_normalised(_s.double(), _l, 0.7), ref_beam.length_normalised(_s.double(), _l, 0.7),
             "hidden check: float64", atol=1e-12)
 ### END HIDDEN TESTS
 
@@ -670,11 +668,11 @@ names = ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b"]
 show = lambda row: " ".join(names[t] for t in row if t != 0)  # noqa: E731
 print("greedy            :", show(greedy_decode(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, 6)[0].tolist()))
 for K, alpha in [(1, 1.0), (2, 0.0), (2, 1.0)]:
-    tokens, score = ref.beam_search(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, K, 6, alpha=alpha)
+    tokens, score = ref_beam.beam_search(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, K, 6, alpha=alpha)
     print(f"beam K={K}, alpha={alpha}:", show(tokens[0].tolist()), f"  (normalised score {score.item():.3f})")
 short = {(): _t(eos=0.4, a=0.6), (4,): _t(a=0.8, eos=0.2), (4, 4): _t(a=0.8, eos=0.2), (4, 4, 4): _t(eos=0.95, a=0.05)}
 for alpha in (0.0, 1.0):
-    tokens, score = ref.beam_search(ScriptedDecoder(short, 6), dummy_encoding(1), 2, 3, 4, 6, alpha=alpha)
+    tokens, score = ref_beam.beam_search(ScriptedDecoder(short, 6), dummy_encoding(1), 2, 3, 4, 6, alpha=alpha)
     print(f"short vs long, beam K=4, alpha={alpha}:", show(tokens[0].tolist()), f"  (normalised score {score.item():.3f})")
 
 # %% [markdown]
@@ -695,8 +693,8 @@ with torch.no_grad():
         batch = batch.to(device)
         lengths += batch.src_lengths.tolist()
         order += batch.index.tolist()                   # positions in the test set (batches are length-sorted)
-        right["greedy"] += ref.exact_match(model.greedy(batch.src, batch.src_lengths, 12), batch.tgt, EOS).tolist()
-        right["beam 5"] += ref.exact_match(model.beam(batch.src, batch.src_lengths, 12, beam_width=5, alpha=1.0),
+        right["greedy"] += ref_acc.exact_match(model.greedy(batch.src, batch.src_lengths, 12), batch.tgt, EOS).tolist()
+        right["beam 5"] += ref_acc.exact_match(model.beam(batch.src, batch.src_lengths, 12, beam_width=5, alpha=1.0),
                                            batch.tgt, EOS).tolist()
 lengths = np.array(lengths)
 right = {k: np.array(v) for k, v in right.items()}
@@ -728,7 +726,7 @@ with torch.no_grad():
         batch = batch.to(device)
         guesses = model.greedy(batch.src, batch.src_lengths, 12)
         for row, i in zip(guesses.tolist(), batch.index.tolist()):
-            guess, truth = tgt_vocab.decode(row), pairs["test"][i][1]
+            guess, truth = tgt_vocab.decode(row), pairs.test[i][1]
             for f, where in fields.items():
                 errors[f] += guess[where] != truth[where]
 print("greedy outputs with a wrong field:", {f: f"{n / len(evaluation):.1%}" for f, n in errors.items()})
@@ -736,10 +734,10 @@ print("\nsome test dates the model got wrong (greedy):")
 wrong = np.flatnonzero(~right["greedy"])[:: max(1, (~right["greedy"]).sum() // 8)][:8]
 with torch.no_grad():
     for i in wrong:
-        src_text, tgt_text = pairs["test"][order[i]]
+        src_text, tgt_text = pairs.test[order[i]]
         s, _ = evaluation[order[i]]
         enc = model.encoder(s[None].to(device), torch.tensor([len(s)]))
-        guess = ref.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD)[0]
+        guess = ref_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD)[0]
         print(f"  {src_text!r:38} -> {tgt_vocab.decode(guess.tolist())}   (right: {tgt_text})")
 
 # %% [markdown]

@@ -32,16 +32,21 @@ import torch
 import matplotlib.pyplot as plt
 from torch import nn
 
-from course_lib.runtime import setup_notebook, budget, seed_everything
-from course_lib.checks import check_close, check_equal, check_shape, check_type, check_true
-from course_lib.metrics import accuracy_by_length
-from course_lib.plotting import plot_lines, plot_attention, PALETTE
-from course_lib.training import train
-from course_lib.data.parallel import date_pairs, build_vocabs, encode_pairs, bucket_batches, endless_batches
-from course_lib import seq2seq as ref
-from course_lib import attention as ref_att
-from course_lib import bleu as ref_bleu
-from course_lib.seq2seq import EncoderOutput
+from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
+from course_lib.notebook.checks import check_close, check_equal, check_shape, check_type, check_true
+from course_lib.metrics.accuracy import accuracy_by_length
+from course_lib.notebook.plotting import plot_lines, plot_attention, PALETTE
+from course_lib.training.loop import train
+from course_lib.data.dates import date_pairs, build_vocabs, encode_pairs
+from course_lib.batching.buckets import bucket_batches, endless_batches
+import course_lib.models.seq2seq as ref_s2s
+import course_lib.decoding.greedy as ref_greedy
+import course_lib.losses.cross_entropy as ref_loss
+import course_lib.metrics.accuracy as ref_acc
+import course_lib.layers.attention as ref_att
+import course_lib.models.attention_decoder as ref_attdec
+import course_lib.metrics.bleu as ref_bleu
+from course_lib.models.seq2seq import EncoderOutput
 
 device = setup_notebook(seed=0)
 
@@ -56,12 +61,12 @@ device = setup_notebook(seed=0)
 
 # %%
 pairs = date_pairs()
-src_vocab, tgt_vocab = build_vocabs(pairs["train"])
+src_vocab, tgt_vocab = build_vocabs(pairs.train)
 PAD, BOS, EOS = tgt_vocab.pad_id, tgt_vocab.bos_id, tgt_vocab.eos_id
-train_set = encode_pairs(pairs["train"], src_vocab, tgt_vocab)
-test_set = encode_pairs(pairs["test"], src_vocab, tgt_vocab)
+train_set = encode_pairs(pairs.train, src_vocab, tgt_vocab)
+test_set = encode_pairs(pairs.test, src_vocab, tgt_vocab)
 print({name: len(p) for name, p in pairs.items()}, "pairs;", f"source vocabulary {len(src_vocab)} characters")
-for src, tgt in pairs["test"][:: len(pairs["test"]) // 5]:
+for src, tgt in pairs.test[:: len(pairs.test) // 5]:
     print(f"  {src!r:38} -> {tgt}")
 
 # %% [markdown]
@@ -113,7 +118,7 @@ check_close(general_scores(_q, _k, torch.eye(2)), _d, "general scores with W = I
 check_close(general_scores(_q, _k, _W), torch.tensor([[2.0, 4.0, 6.0], [2.0, 0.0, 4.0]]), "general scores, W swaps the coordinates",
             hint="scores[b, j] = query[b] @ W @ keys[b, j]")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 seed_everything(11)
 _q2, _k2 = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 6, 5, dtype=torch.float64)
 _W2 = torch.randn(3, 5, dtype=torch.float64)
@@ -123,7 +128,7 @@ _want_d = ref_att.dot_scores(_q3, _k3)
 _want_g = ref_att.general_scores(_q2, _k2, _W2)
 _want_g3 = ref_att.general_scores(_q3, _k3, _W3)
 _want_1 = ref_att.dot_scores(_q3[:1], _k3[:1, :1])
-with forbid_calls(["course_lib.attention.dot_scores", "course_lib.attention.general_scores"], "hidden check: written by you"):
+with forbid_calls(["course_lib.layers.attention.dot_scores", "course_lib.layers.attention.general_scores"], "hidden check: written by you"):
     check_close(dot_scores(_q3, _k3), _want_d, "hidden check: dot scores, float64, B=4, S=6", atol=1e-10)
     check_close(general_scores(_q2, _k2, _W2), _want_g, "hidden check: general scores with H_q = 3, H_k = 5", atol=1e-10)
     check_close(general_scores(_q3, _k3, _W3), _want_g3, "hidden check: general scores with a square, non-symmetric W", atol=1e-10)
@@ -157,13 +162,13 @@ check_shape(_e, (1, 2), "additive scores (B=1, S=2)")
 check_close(_e, torch.tensor([[2 * math.tanh(1.5) + math.tanh(0.0), 2 * math.tanh(1.0) + math.tanh(-2.0)]]),
             "additive scores", hint="tanh(W_q q + W_k k_j), then the dot product with v")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 seed_everything(12)
 _q2, _k2 = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 5, 6, dtype=torch.float64)
 _Wq2, _Wk2, _v2 = torch.randn(7, 4, dtype=torch.float64), torch.randn(7, 6, dtype=torch.float64), torch.randn(7, dtype=torch.float64)
 _want = ref_att.additive_scores(_q2, _k2, _Wq2, _Wk2, _v2)
 _want1 = ref_att.additive_scores(_q2[:1], _k2[:1, :1], _Wq2, _Wk2, _v2)
-with forbid_calls(["course_lib.attention.additive_scores"], "hidden check: written by you"):
+with forbid_calls(["course_lib.layers.attention.additive_scores"], "hidden check: written by you"):
     check_close(additive_scores(_q2, _k2, _Wq2, _Wk2, _v2), _want, "hidden check: float64, H_q=4, H_k=6, A=7", atol=1e-10)
     check_close(additive_scores(_q2[:1], _k2[:1, :1], _Wq2, _Wk2, _v2), _want1, "hidden check: batch 1, one source position")
 ### END HIDDEN TESTS
@@ -220,7 +225,7 @@ check_true(bool(torch.isfinite(_w0).all()), "a row that is all padding gives no 
            f"got {_w0[0].tolist()}", hint="softmax over a row of -inf is 0/0; return zeros for such a row")
 check_close(_w0[0], torch.zeros(4), "a row that is all padding is all zeros")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 seed_everything(13)
 _s2 = torch.randn(5, 7, dtype=torch.float64) * 5
 _m2 = torch.rand(5, 7) < 0.6
@@ -233,7 +238,7 @@ _want_low = ref_att.masked_softmax(_s2 - 1000, _m2)
 _sg = _s2.clone().requires_grad_()
 _big = torch.tensor([[50.0, 100.0, -20.0]], dtype=torch.float32)
 _want_big = ref_att.masked_softmax(_big, torch.tensor([[True, False, True]]))
-with forbid_calls(["course_lib.attention.masked_softmax"], "hidden check: written by you"):
+with forbid_calls(["course_lib.layers.attention.masked_softmax"], "hidden check: written by you"):
     check_close(masked_softmax(_s2, _m2), _want, "hidden check: float64, random masks incl. an all-padding row, a full row, only the last position real", atol=1e-12)
     _g = torch.autograd.grad((masked_softmax(_sg, _m2) * torch.arange(7.0, dtype=torch.float64)).sum(), _sg)[0]
     check_true(bool(torch.isfinite(_g).all()), "hidden check: gradients are finite, also for an all-padding row", "found NaN or inf in the gradient")
@@ -266,7 +271,7 @@ with forbid_calls(["course_lib.attention.masked_softmax"], "hidden check: writte
 #
 # ### Exercise 4 — one attention decoder step (3 points)
 #
-# `decoder` is a `course_lib.attention.AttentionDecoder`; use its parts: `decoder.embedding`,
+# `decoder` is a `course_lib.models.attention_decoder.AttentionDecoder`; use its parts: `decoder.embedding`,
 # `decoder.rnn` (batch-first GRU or LSTM; for the LSTM the state is `(h, c)`), `decoder.attention` (a
 # score module: `decoder.attention(query (B, H), keys (B, S, H_k)) -> (B, S)`), `decoder.combine`
 # (`nn.Linear(H + H_k, H)`) and `decoder.out`. The query is the **top layer's new output** for this step.
@@ -295,8 +300,8 @@ def attention_step(decoder, prev_tokens: torch.Tensor, state, enc: EncoderOutput
 # %% nbgrader="tests" grade_id="test_attention_step" points=3
 def _toy(seed, score="general", cell="GRU", dtype=torch.float32):
     seed_everything(seed)
-    encoder = ref.Encoder(12, 4, 6, cell)
-    decoder = ref_att.AttentionDecoder(9, 3, 6, cell, score=score, attention_size=5)
+    encoder = ref_s2s.Encoder(12, 4, 6, cell)
+    decoder = ref_attdec.AttentionDecoder(9, 3, 6, cell, score=score, attention_size=5)
     return encoder.to(dtype), decoder.to(dtype)
 
 
@@ -314,7 +319,7 @@ check_close(_got[1], _want[1], "new state", hint="run decoder.rnn on the embedde
 check_close(_got[2], _want[2], "attention weights", hint="the query is the RNN's new output for this step, not the old state")
 check_close(_got[0], _want[0], "logits", hint="logits = out(tanh(combine([query; context]))), query first")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _encoder2, _decoder2 = _toy(22, "additive", "LSTM", torch.float64)
 _decoder2.rnn = nn.LSTM(3, 6, num_layers=2, batch_first=True).double()
 _encoder2.rnn = nn.LSTM(4, 6, num_layers=2, batch_first=True).double()
@@ -328,8 +333,8 @@ with torch.no_grad():
     _enc3 = _encoder3(_src[1:], _len[1:] - 1)
     _want3 = _decoder3.step_with_weights(torch.tensor([5]), _enc3.final, _enc3)
     _want4 = _decoder2.step_with_weights(torch.tensor([1, 3, 5]), _want2[1], _enc2)
-with forbid_calls(["course_lib.attention.AttentionDecoder.step", "course_lib.attention.AttentionDecoder.step_with_weights",
-                   "course_lib.attention.AttentionDecoder.forward_sequence", "course_lib.attention.attend"],
+with forbid_calls(["course_lib.models.attention_decoder.AttentionDecoder.step", "course_lib.models.attention_decoder.AttentionDecoder.step_with_weights",
+                   "course_lib.models.attention_decoder.AttentionDecoder.forward_sequence", "course_lib.layers.attention.attend"],
                   "hidden check: written by you"), torch.no_grad():
     _got2 = attention_step(_decoder2, torch.tensor([2, 7, 4]), _enc2.final, _enc2)
     check_close(_got2[0], _want2[0], "hidden check: 2-layer LSTM, additive scores, float64: logits", atol=1e-10)
@@ -361,12 +366,12 @@ HIDDEN, STEPS, BATCH = 128, budget(full=600, grading=6), 64
 
 def make_model(attention):
     seed_everything(0)
-    encoder = ref.Encoder(len(src_vocab), 32, HIDDEN)
+    encoder = ref_s2s.Encoder(len(src_vocab), 32, HIDDEN)
     if attention is None:
-        decoder = ref.Decoder(len(tgt_vocab), 16, HIDDEN)
+        decoder = ref_s2s.Decoder(len(tgt_vocab), 16, HIDDEN)
     else:
-        decoder = ref_att.AttentionDecoder(len(tgt_vocab), 16, HIDDEN, score=attention)
-    return ref.Seq2Seq(encoder, decoder, BOS, EOS, PAD).to(device)
+        decoder = ref_attdec.AttentionDecoder(len(tgt_vocab), 16, HIDDEN, score=attention)
+    return ref_s2s.Seq2Seq(encoder, decoder, BOS, EOS, PAD).to(device)
 
 
 def fit(model):
@@ -374,7 +379,7 @@ def fit(model):
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=STEPS)
 
     def loss_fn(model, batch):
-        return ref.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio=1.0)
+        return ref_loss.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio=1.0)
 
     return train(model, optimizer, endless_batches(train_set, BATCH, seed=0, device=device), loss_fn, STEPS,
                  max_grad_norm=1.0, scheduler=scheduler)
@@ -411,7 +416,7 @@ for name, model in models.items():
         for batch in bucket_batches(evaluation, 256, shuffle=False):
             batch = batch.to(device)
             tokens = model.greedy(batch.src, batch.src_lengths, 12)
-            got += ref.exact_match(tokens, batch.tgt, EOS).tolist()
+            got += ref_acc.exact_match(tokens, batch.tgt, EOS).tolist()
             lens += batch.src_lengths.tolist()
             for row, i in zip(tokens.tolist(), batch.index.tolist()):
                 outputs[name][i] = tgt_vocab.decode(row)
@@ -441,7 +446,7 @@ plt.show()
 #
 # ## 7. Where does the decoder look?
 #
-# `ref_att.greedy_with_attention` decodes greedily and returns, next to the tokens, the weights $(L, S)$ of
+# `greedy_decode(..., with_weights=True)` decodes greedily and returns, next to the tokens, the weights $(L, S)$ of
 # every step. Six held-out dates, from the shortest source to the longest, for the additive model:
 
 # %%
@@ -450,17 +455,17 @@ def attention_map(model, index):
     src_ids, _ = test_set[index]
     with torch.no_grad():
         enc = model.encoder(src_ids[None].to(device), torch.tensor([len(src_ids)]))
-        tokens, weights = ref_att.greedy_with_attention(model.decoder, enc, BOS, EOS, 12, PAD)
+        tokens, weights = ref_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD, with_weights=True)
     out = [tgt_vocab.itos[t] for t in tokens[0].tolist()]
     return out, weights[0, : len(out)].cpu().numpy()
 
 
-by_length = sorted(range(N_TEST), key=lambda i: (len(pairs["test"][i][0]), i))
+by_length = sorted(range(N_TEST), key=lambda i: (len(pairs.test[i][0]), i))
 shown = [by_length[int(q * (N_TEST - 1))] for q in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]
 fig, axes = plt.subplots(2, 3, figsize=(16, 7))
 for ax, i in zip(axes.flat, shown):
     out, weights = attention_map(models["additive attention"], i)
-    plot_attention(ax, weights, list(pairs["test"][i][0]), out, title=f"{pairs['test'][i][0]} -> {''.join(out[:-1])}")
+    plot_attention(ax, weights, list(pairs.test[i][0]), out, title=f"{pairs.test[i][0]} -> {''.join(out[:-1])}")
 fig.tight_layout()
 plt.show()
 
@@ -477,9 +482,9 @@ def year_focus(model):
         for batch in bucket_batches(evaluation, 256, shuffle=False):
             batch = batch.to(device)
             enc = model.encoder(batch.src, batch.src_lengths)
-            _, weights = ref_att.greedy_with_attention(model.decoder, enc, BOS, EOS, 12, PAD)   # (B, L, S)
+            _, weights = ref_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD, with_weights=True)   # (B, L, S)
             for row, i in enumerate(batch.index.tolist()):
-                text, iso = pairs["test"][i]
+                text, iso = pairs.test[i]
                 where = text.find(iso[:4])
                 if where >= 0 and weights.shape[1] >= 4:
                     mass.append(weights[row, :4, where: where + 4].sum(dim=1).mean().item())
@@ -550,14 +555,14 @@ check_equal(modified_precision(_hyp, _refs, 1), (2, 7), "unigrams of 'the' x 7 (
 check_equal(modified_precision("the cat the cat on the mat".split(), _refs, 2), (4, 6), "bigrams")
 check_equal(modified_precision("the mat".split(), _refs, 3), (0, 0), "a hypothesis shorter than n has no n-grams")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _cases = [("a b a b a b".split(), ["a b a".split(), "b a b b".split()], 1),
           ("a b a b a b".split(), ["a b a".split(), "b a b b".split()], 2),
           ("x y z x y z".split(), ["x y z".split()], 3),
           ("a a a b".split(), ["a b".split(), "a a c".split(), "b b".split()], 1),
           (["a"], [["a"]], 1), (["a"], [["b", "a"]], 2), (["ab", "c"], [["a", "bc"]], 2)]
 _wants = [ref_bleu.modified_precision(h, r, n) for h, r, n in _cases]
-with forbid_calls(["course_lib.bleu.modified_precision", "course_lib.bleu.ngram_counts"], "hidden check: written by you"):
+with forbid_calls(["course_lib.metrics.bleu.modified_precision", "course_lib.metrics.bleu.ngram_counts"], "hidden check: written by you"):
     for (_h, _r, _n), _want in zip(_cases, _wants):
         check_equal(tuple(modified_precision(_h, _r, _n)), _want,
                     f"hidden check: {len(_r)} reference(s), n={_n}, clipped by the reference with the most copies")
@@ -606,7 +611,7 @@ check_close(corpus_bleu(_hyps, _refs), _sacre, "BLEU of a two-sentence corpus (=
 check_close(corpus_bleu([["a", "b", "c", "d"]], [[["a", "b", "c", "d"]]]), 100.0, "a perfect output scores 100")
 check_close(corpus_bleu([["a", "b", "c", "d"]], [[["a", "b", "c", "e"]]]), 0.0, "no 4-gram match: 0 without smoothing")
 ### BEGIN HIDDEN TESTS
-from course_lib.checks import forbid_calls
+from course_lib.notebook.checks import forbid_calls
 _rng = np.random.default_rng(7)
 _corpora = []
 for _ in range(6):
@@ -621,7 +626,7 @@ _want_short, _want_tie = ref_bleu.corpus_bleu(*_short), ref_bleu.corpus_bleu(*_t
 _want_2 = ref_bleu.corpus_bleu(*_corpora[0], max_n=2)
 _sentences = ([list("abcd"), list("abab")], [[list("abcd")], [list("abba")]])
 _want_sent = ref_bleu.corpus_bleu(*_sentences, max_n=2)
-with forbid_calls(["course_lib.bleu.corpus_bleu", "sacrebleu.metrics.bleu.BLEU.corpus_score",
+with forbid_calls(["course_lib.metrics.bleu.corpus_bleu", "sacrebleu.metrics.bleu.BLEU.corpus_score",
                    "sacrebleu.metrics.bleu.BLEU.sentence_score", "sacrebleu.metrics.bleu.BLEU.compute_bleu"],
                   "hidden check: written by you"):
     for _i, ((_h, _r), _want) in enumerate(zip(_corpora, _wants)):
@@ -645,7 +650,7 @@ metrics = {}
 for name in models:
     index = sorted(outputs[name])
     hyps = [outputs[name][i] for i in index]
-    refs = [pairs["test"][i][1] for i in index]
+    refs = [pairs.test[i][1] for i in index]
     mine = corpus_bleu([h.replace("-", " - ").split() for h in hyps], [[r.replace("-", " - ").split()] for r in refs])
     metrics[name] = (right[name].mean() * 100, ref_bleu.sacrebleu_bleu(hyps, refs), mine,
                      ref_bleu.sacrebleu_chrf(hyps, refs))

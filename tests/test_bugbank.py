@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import DAYS, ROOT
+from support import DAYS, ROOT
 from course_tools.notebooks import exercises, read, solution_answer
 from live_kernel import LiveKernel
 

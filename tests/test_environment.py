@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import yaml
 
-from conftest import ROOT
+from support import ROOT
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+\-]+)$")
 

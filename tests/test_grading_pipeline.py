@@ -21,7 +21,7 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.validator import Validator
 
-from conftest import DAYS, ROOT, nbgrader_env
+from support import DAYS, ROOT, nbgrader_env
 from graderclass.day01 import NOISY as NOISY_WRAPPER
 from course_tools.notebooks import exercises, read, solution_answer, solved
 

@@ -7,9 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import attention as att
-from course_lib import seq2seq as s2s
-from course_lib.seq2seq import EncoderOutput
+import course_lib.models.seq2seq as s2s
+import course_lib.decoding.greedy as greedy_mod
+import course_lib.decoding.beam as beam_mod
+import course_lib.losses.cross_entropy as losses
+import course_lib.layers.attention as att
+import course_lib.models.attention_decoder as attdec
+from course_lib.models.seq2seq import EncoderOutput
 
 PAD, BOS, EOS = 0, 2, 3
 f64 = torch.float64
@@ -153,7 +157,7 @@ def test_attend_ignores_what_padded_positions_hold_and_handles_batch_one():
 def _model(score="general", cell="GRU", seed=0):
     torch.manual_seed(seed)
     enc = s2s.Encoder(11, 4, 6, cell)
-    dec = att.AttentionDecoder(9, 3, 6, cell, score=score, attention_size=5)
+    dec = attdec.AttentionDecoder(9, 3, 6, cell, score=score, attention_size=5)
     return s2s.Seq2Seq(enc, dec, BOS, EOS, PAD).double()
 
 
@@ -200,7 +204,7 @@ def test_attention_decoder_step_gradcheck():
 def test_attention_decoder_trains_decodes_and_beam_one_is_greedy():
     m = _model("dot")
     src, lengths, tgt = _batch()
-    loss = s2s.teacher_forcing_loss(m, src, lengths, tgt, ratio=1.0)
+    loss = losses.teacher_forcing_loss(m, src, lengths, tgt, ratio=1.0)
     loss.backward()
     assert all(p.grad is not None for p in m.decoder.parameters() if p.requires_grad and p.dim() > 0)
     with torch.no_grad():
@@ -208,15 +212,15 @@ def test_attention_decoder_trains_decodes_and_beam_one_is_greedy():
         stepped = m(src, lengths, tgt, teacher_forcing=1.0 - 1e-12, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(forced, stepped, atol=1e-12)
     enc = m.encoder(src, lengths)
-    greedy = s2s.greedy_decode(m.decoder, enc, BOS, EOS, 7, PAD)
-    tokens, weights = att.greedy_with_attention(m.decoder, enc, BOS, EOS, 7, PAD)
+    greedy = greedy_mod.greedy_decode(m.decoder, enc, BOS, EOS, 7, PAD)
+    tokens, weights = greedy_mod.greedy_decode(m.decoder, enc, BOS, EOS, 7, PAD, with_weights=True)
     assert torch.equal(greedy, tokens) and weights.shape == (*tokens.shape, 5)
-    beam1, _ = s2s.beam_search(m.decoder, enc, BOS, EOS, 1, 7, 1.0, PAD)
+    beam1, _ = beam_mod.beam_search(m.decoder, enc, BOS, EOS, 1, 7, 1.0, PAD)
     assert torch.equal(beam1, greedy)
-    s2s.beam_search(m.decoder, enc, BOS, EOS, 4, 7, 1.0, PAD)   # states reorder along dimension 1
+    beam_mod.beam_search(m.decoder, enc, BOS, EOS, 4, 7, 1.0, PAD)   # states reorder along dimension 1
 
 
-class _Scripted(att.AttentionDecoder):
+class _Scripted(attdec.AttentionDecoder):
     """Row b emits <eos> at step finish[b] (and token 4 before); the weights are the real attention's."""
     finish = (0, 2, 99)
 
@@ -229,14 +233,14 @@ class _Scripted(att.AttentionDecoder):
         return logits, state, weights
 
 
-def test_greedy_with_attention_zeroes_maps_after_eos():
+def test_greedy_decode_with_weights_zeroes_maps_after_eos():
     torch.manual_seed(0)
     enc_model = s2s.Encoder(11, 4, 6).double()
     dec = _Scripted(9, 3, 6, score="dot").double()
     src, lengths, _ = _batch()
     enc = enc_model(src, lengths)
-    tokens, weights = att.greedy_with_attention(dec, enc, BOS, EOS, 5, PAD)
+    tokens, weights = greedy_mod.greedy_decode(dec, enc, BOS, EOS, 5, PAD, with_weights=True)
     assert tokens.tolist() == [[EOS, PAD, PAD, PAD, PAD], [4, 4, EOS, PAD, PAD], [4, 4, 4, 4, 4]]
     assert torch.allclose(weights.sum(-1), torch.tensor([[1.0, 0, 0, 0, 0], [1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=f64))
     with pytest.raises(ValueError, match="max_len"):
-        att.greedy_with_attention(dec, enc, BOS, EOS, 0, PAD)
+        greedy_mod.greedy_decode(dec, enc, BOS, EOS, 0, PAD, with_weights=True)

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
-from course_lib.batching import lengths_to_mask, masked_cross_entropy, pack, pad_sequences, unpack
+from course_lib.batching.padding import lengths_to_mask, pack, pad_sequences, unpack
+from course_lib.losses.cross_entropy import masked_cross_entropy
 
 
 def _seqs(lengths: list[int], feat: int | None = None) -> list[torch.Tensor]:

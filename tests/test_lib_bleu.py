@@ -12,9 +12,8 @@ import pytest
 import sacrebleu
 from sacrebleu.metrics import BLEU
 
-from course_lib import bleu
-from course_lib.bleu import (brevity_penalty, closest_ref_length, corpus_bleu, modified_precision, ngram_counts,
-                             sacrebleu_bleu, sacrebleu_chrf)
+from course_lib.metrics import bleu
+from course_lib.metrics.bleu import brevity_penalty, closest_ref_length, corpus_bleu, modified_precision, ngram_counts, sacrebleu_bleu, sacrebleu_chrf
 
 TOL = 1e-9
 

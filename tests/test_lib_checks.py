@@ -12,10 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-import course_lib.rnn
-import course_lib.text
-from course_lib.checks import (CheckFailed, check_close, check_dtype, check_equal, check_raises, check_shape,
-                               check_true, check_type, forbid_calls)
+import course_lib.layers.rnn
+import course_lib.text.vocab
+from course_lib.text.vocab import build_vocab
+from course_lib.notebook.checks import CheckFailed, check_close, check_dtype, check_equal, check_raises, check_shape, check_true, check_type, forbid_calls
 
 
 def _message(fn, *args, **kwargs) -> str:
@@ -358,33 +358,33 @@ def test_forbid_calls_blocks_nn_rnn_forward_through_vf():
 
 
 def test_forbid_calls_restores_even_when_the_block_raises():
-    originals = (torch.nn.RNN, course_lib.rnn.rnn_cell_step_np, course_lib.text.Vocab.encode)
-    paths = ["torch.nn.RNN", "course_lib.rnn.rnn_cell_step_np", "course_lib.text.Vocab.encode"]
+    originals = (torch.nn.RNN, course_lib.layers.rnn.rnn_cell_step, course_lib.text.vocab.Vocab.encode)
+    paths = ["torch.nn.RNN", "course_lib.layers.rnn.rnn_cell_step", "course_lib.text.vocab.Vocab.encode"]
     with pytest.raises(KeyError, match="student bug"):
         with forbid_calls(paths, "hidden check"):
             raise KeyError("student bug")
-    assert (torch.nn.RNN, course_lib.rnn.rnn_cell_step_np, course_lib.text.Vocab.encode) == originals
+    assert (torch.nn.RNN, course_lib.layers.rnn.rnn_cell_step, course_lib.text.vocab.Vocab.encode) == originals
     with pytest.raises(CheckFailed):  # also when the block fails the check itself
         with forbid_calls(paths, "hidden check"):
             torch.nn.RNN(2, 2)
-    assert (torch.nn.RNN, course_lib.rnn.rnn_cell_step_np, course_lib.text.Vocab.encode) == originals
+    assert (torch.nn.RNN, course_lib.layers.rnn.rnn_cell_step, course_lib.text.vocab.Vocab.encode) == originals
     nn.RNN(2, 2)
 
 
 def test_forbid_calls_blocks_course_lib_functions_and_methods():
-    v = course_lib.text.Vocab.from_texts(["ab"])
+    v = course_lib.text.vocab.Vocab(build_vocab(["ab"]))
     xs, h0 = np.zeros((2, 1, 3)), np.zeros((1, 4))
     W = (np.zeros((4, 3)), np.zeros((4, 4)), np.zeros(4), np.zeros(4))
-    with forbid_calls(["course_lib.rnn.rnn_cell_step_np", "course_lib.text.Vocab.encode"], "hidden"):
-        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.rnn.rnn_cell_step_np")):
-            course_lib.rnn.rnn_cell_step_np(xs[0], h0, *W)
-        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.rnn.rnn_cell_step_np")):
-            course_lib.rnn.rnn_forward_np(xs, h0, *W)  # delegating to it is caught too
-        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.text.Vocab.encode")):
+    with forbid_calls(["course_lib.layers.rnn.rnn_cell_step", "course_lib.text.vocab.Vocab.encode"], "hidden"):
+        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.layers.rnn.rnn_cell_step")):
+            course_lib.layers.rnn.rnn_cell_step(xs[0], h0, *W)
+        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.layers.rnn.rnn_cell_step")):
+            course_lib.layers.rnn.rnn_forward(xs, h0, *W)  # delegating to it is caught too
+        with pytest.raises(CheckFailed, match=re.escape("calls course_lib.text.vocab.Vocab.encode")):
             v.encode("ab")
         assert v.decode([2, 4, 3]) == "a"  # the rest of the class is untouched
     assert v.encode("ab").tolist() == [2, 4, 5, 3]
-    assert course_lib.rnn.rnn_forward_np(xs, h0, *W)[0].shape == (2, 1, 4)
+    assert course_lib.layers.rnn.rnn_forward(xs, h0, *W)[0].shape == (2, 1, 4)
 
 
 def test_forbid_calls_skips_missing_attributes_and_rejects_unknown_modules():
@@ -402,7 +402,7 @@ def test_forbid_calls_blocks_names_the_notebook_gave_the_same_object(monkeypatch
 
     import torch.nn.functional as F
 
-    from course_lib.checks import CheckFailed, forbid_calls
+    from course_lib.notebook.checks import CheckFailed, forbid_calls
 
     monkeypatch.setattr(__main__, "my_relu", F.relu, raising=False)
     with forbid_calls(["torch.nn.functional.relu"], "hidden check: written from scratch"):
@@ -436,3 +436,18 @@ def test_forbid_calls_restores_staticmethods_and_inherited_methods_as_they_were(
             _Scorer().inherited()
     assert isinstance(vars(_Scorer)["compute"], staticmethod) and _Scorer().score(3) == 6
     assert "inherited" not in vars(_Scorer) and _Scorer().inherited() == "base"
+
+
+def test_check_failed_carries_the_check_name_problem_and_hint_as_data():
+    with pytest.raises(CheckFailed) as info:
+        check_equal([1, 2], [1, 3], "hidden check: two items", hint="look at the second")
+    err = info.value
+    assert err.check == "hidden check: two items"
+    assert err.problem.startswith("first difference at position 1") and err.hint == "look at the second"
+    assert str(err).startswith("hidden check: two items: first difference") and str(err).endswith("hint: look at the second")
+
+
+def test_check_failed_survives_pickling():
+    import pickle
+    err = pickle.loads(pickle.dumps(CheckFailed("a check", "went wrong", None)))
+    assert (err.check, err.problem, err.hint, str(err)) == ("a check", "went wrong", None, "a check: went wrong")

@@ -9,12 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.gradients import (clip_grad_norm, hidden_gradient_norms, input_gradient_norms,
-                                  scale_to_spectral_radius)
-from course_lib.gru import GRU
-from course_lib.lstm import LSTM
-from course_lib.recurrent import copy_weights
-from course_lib.rnn import ElmanRNN
+from course_lib.gradients.clipping import clip_grad_norm
+from course_lib.gradients.flow import hidden_gradient_norms, input_gradient_norms, scale_to_spectral_radius
+from course_lib.layers.gru import GRU
+from course_lib.layers.lstm import LSTM
+from course_lib.layers.recurrent import copy_weights
+from course_lib.layers.rnn import ElmanRNN
 
 SHAPES = [(3, 4), (5,), (2, 2, 3), ()]
 

@@ -12,12 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.gru import (GRU, GRUCell, gru_cell, gru_cell_backward_np, gru_cell_forward_np,
-                            gru_param_count)
-from course_lib.lstm import (LSTM, LSTMCell, lstm_cell, lstm_cell_backward_np, lstm_cell_forward_np,
-                             lstm_param_count, peephole_lstm_cell)
-from course_lib.recurrent import check_cell_args_np, copy_weights, param_count, sigmoid_np
-from course_lib.rnn import ElmanRNN
+from course_lib.layers.gru import GRU, GRUCell, gru_cell, gru_cell_backward_np, gru_cell_forward_np, gru_param_count
+from course_lib.layers.lstm import LSTM, LSTMCell, lstm_cell, lstm_cell_backward_np, lstm_cell_forward_np, lstm_param_count, peephole_lstm_cell
+from course_lib.layers.recurrent import check_cell_args_np, copy_weights, param_count, sigmoid_np
+from course_lib.layers.rnn import ElmanRNN
 
 KINDS = {  # name: (ours, torch.nn's, gate blocks)
     "lstm": (LSTM, nn.LSTM, 4),

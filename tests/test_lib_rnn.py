@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.recurrent import copy_weights
-from course_lib.rnn import ElmanRNN, rnn_backward_np, rnn_cell, rnn_cell_step_np, rnn_forward_np
+from course_lib.layers.recurrent import copy_weights
+from course_lib.layers.rnn import ElmanRNN, rnn_backward, rnn_cell, rnn_cell_step, rnn_forward
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -58,7 +58,7 @@ def test_rnn_forward_np_matches_nn_rnn_float64(T, B, D, H):
     h0 = rng.normal(size=(B, H))
     assert np.abs(h0).min() > 0  # the initial state really is non-zero
 
-    hs, h_T = rnn_forward_np(xs, h0, W_ih, W_hh, b_ih, b_hh)
+    hs, h_T = rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh)
 
     with torch.no_grad():
         out, h_n = rnn(torch.from_numpy(xs), torch.from_numpy(h0)[None])
@@ -71,8 +71,8 @@ def test_rnn_forward_np_matches_nn_rnn_float64(T, B, D, H):
 
 def test_rnn_forward_np_depends_on_h0():
     xs, h0, *W = _random_problem(3, 2, 3, 4, seed=1)
-    hs_a, _ = rnn_forward_np(xs, h0, *W)
-    hs_b, _ = rnn_forward_np(xs, np.zeros_like(h0), *W)
+    hs_a, _ = rnn_forward(xs, h0, *W)
+    hs_b, _ = rnn_forward(xs, np.zeros_like(h0), *W)
     assert np.abs(hs_a[0] - hs_b[0]).max() > 1e-3
 
 
@@ -84,7 +84,7 @@ def test_rnn_cell_step_np_matches_nn_rnn_one_step(B, D, H):
     x = rng.normal(size=(B, D))
     h_prev = rng.normal(size=(B, H))
 
-    h = rnn_cell_step_np(x, h_prev, W_ih, W_hh, b_ih, b_hh)
+    h = rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh)
 
     with torch.no_grad():
         _, h_ref = rnn(torch.from_numpy(x)[None], torch.from_numpy(h_prev)[None])
@@ -100,14 +100,14 @@ def test_rnn_cell_step_np_matches_nn_rnncell():
     x, h_prev = rng.normal(size=(2, 4)), rng.normal(size=(2, 3))
     with torch.no_grad():
         want = cell(torch.from_numpy(x), torch.from_numpy(h_prev)).numpy()
-    np.testing.assert_allclose(rnn_cell_step_np(x, h_prev, *W), want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(rnn_cell_step(x, h_prev, *W), want, rtol=0, atol=1e-12)
 
 
 def test_rnn_cell_torch_matches_numpy_and_handles_no_bias():
     xs, h0, W_ih, W_hh, b_ih, b_hh = _random_problem(1, 3, 4, 5, seed=2)
     t = torch.from_numpy
     got = rnn_cell(t(xs[0]), t(h0), t(W_ih), t(W_hh), t(b_ih), t(b_hh))
-    np.testing.assert_allclose(got.numpy(), rnn_cell_step_np(xs[0], h0, W_ih, W_hh, b_ih, b_hh), atol=1e-12)
+    np.testing.assert_allclose(got.numpy(), rnn_cell_step(xs[0], h0, W_ih, W_hh, b_ih, b_hh), atol=1e-12)
     got_nb = rnn_cell(t(xs[0]), t(h0), t(W_ih), t(W_hh), None, None)
     np.testing.assert_allclose(got_nb.numpy(), np.tanh(xs[0] @ W_ih.T + h0 @ W_hh.T), atol=1e-12)
 
@@ -135,9 +135,9 @@ def _torch_loss_grads(xs, h0, W_ih, W_hh, b_ih, b_hh, R):
 def test_rnn_backward_np_matches_autograd(T, B, D, H):
     xs, h0, W_ih, W_hh, b_ih, b_hh = _random_problem(T, B, D, H, seed=T + 7 * H)
     R = np.random.default_rng(99).normal(size=(T, B, H))
-    hs, _ = rnn_forward_np(xs, h0, W_ih, W_hh, b_ih, b_hh)
+    hs, _ = rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh)
 
-    grads = rnn_backward_np(xs, h0, hs, R, W_ih, W_hh)
+    grads = rnn_backward(xs, h0, hs, R, W_ih, W_hh)
     want = _torch_loss_grads(xs, h0, W_ih, W_hh, b_ih, b_hh, R)
 
     assert set(grads) == {"xs", "h0", "W_ih", "W_hh", "b_ih", "b_hh"}
@@ -152,12 +152,12 @@ def test_rnn_backward_np_matches_central_finite_differences():
     R = np.random.default_rng(12).normal(size=(T, B, H))
 
     def loss(p):
-        hs, _ = rnn_forward_np(p["xs"], p["h0"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+        hs, _ = rnn_forward(p["xs"], p["h0"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
         return float((hs * R).sum())
 
-    hs, _ = rnn_forward_np(params["xs"], params["h0"], params["W_ih"], params["W_hh"],
+    hs, _ = rnn_forward(params["xs"], params["h0"], params["W_ih"], params["W_hh"],
                            params["b_ih"], params["b_hh"])
-    grads = rnn_backward_np(params["xs"], params["h0"], hs, R, params["W_ih"], params["W_hh"])
+    grads = rnn_backward(params["xs"], params["h0"], hs, R, params["W_ih"], params["W_hh"])
 
     eps = 1e-6
     for key, value in params.items():
@@ -175,10 +175,10 @@ def test_rnn_backward_np_matches_central_finite_differences():
 def test_rnn_backward_np_only_last_step_loss_reaches_every_step():
     # dL/dh_t only at the last step: the gradient still reaches x_0 and h0 through the recurrence.
     xs, h0, W_ih, W_hh, b_ih, b_hh = _random_problem(6, 2, 3, 4, seed=5)
-    hs, _ = rnn_forward_np(xs, h0, W_ih, W_hh, b_ih, b_hh)
+    hs, _ = rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh)
     dhs = np.zeros_like(hs)
     dhs[-1] = 1.0
-    grads = rnn_backward_np(xs, h0, hs, dhs, W_ih, W_hh)
+    grads = rnn_backward(xs, h0, hs, dhs, W_ih, W_hh)
     want = _torch_loss_grads(xs, h0, W_ih, W_hh, b_ih, b_hh, dhs)
     assert np.abs(grads["xs"][0]).max() > 0 and np.abs(grads["h0"]).max() > 0
     for key, ref in want.items():
@@ -196,62 +196,62 @@ def test_rnn_cell_step_np_rejects_wrong_shapes():
     _, _, W_ih, W_hh, b_ih, b_hh = _random_problem(1, 2, 3, 4, seed=0)
     x, h = np.zeros((2, 3)), np.zeros((2, 4))
     with pytest.raises(ValueError, match=_shapes_msg("x", (2, 5), "3")):
-        rnn_cell_step_np(np.zeros((2, 5)), h, W_ih, W_hh, b_ih, b_hh)
+        rnn_cell_step(np.zeros((2, 5)), h, W_ih, W_hh, b_ih, b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("x", (3,), "3")):
-        rnn_cell_step_np(np.zeros(3), h, W_ih, W_hh, b_ih, b_hh)
+        rnn_cell_step(np.zeros(3), h, W_ih, W_hh, b_ih, b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("h_prev", (1, 4), "2, 4")):
-        rnn_cell_step_np(x, np.zeros((1, 4)), W_ih, W_hh, b_ih, b_hh)
+        rnn_cell_step(x, np.zeros((1, 4)), W_ih, W_hh, b_ih, b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("h_prev", (2, 3), "2, 4")):
-        rnn_cell_step_np(x, np.zeros((2, 3)), W_ih, W_hh, b_ih, b_hh)
+        rnn_cell_step(x, np.zeros((2, 3)), W_ih, W_hh, b_ih, b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("W_hh", (4, 3), "4, 4")):
-        rnn_cell_step_np(x, h, W_ih, W_hh[:, :3], b_ih, b_hh)
+        rnn_cell_step(x, h, W_ih, W_hh[:, :3], b_ih, b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("W_hh", (3, 4), "4, 4")):  # a transposed weight
-        rnn_cell_step_np(x, h, W_ih, np.zeros((3, 4)), b_ih, b_hh)
+        rnn_cell_step(x, h, W_ih, np.zeros((3, 4)), b_ih, b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("b_ih", (3,), "4")):
-        rnn_cell_step_np(x, h, W_ih, W_hh, b_ih[:3], b_hh)
+        rnn_cell_step(x, h, W_ih, W_hh, b_ih[:3], b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("b_hh", (1, 4), "4")):
-        rnn_cell_step_np(x, h, W_ih, W_hh, b_ih, b_hh[None])
+        rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh[None])
     with pytest.raises(ValueError, match=_shapes_msg("W_ih", (4, 3, 1), "")):
-        rnn_cell_step_np(x, h, W_ih[..., None], W_hh, b_ih, b_hh)
+        rnn_cell_step(x, h, W_ih[..., None], W_hh, b_ih, b_hh)
 
 
 def test_rnn_np_rejects_non_arrays():
     _, _, W_ih, W_hh, b_ih, b_hh = _random_problem(1, 2, 3, 4, seed=0)
     with pytest.raises(TypeError, match="x must be a numpy array, got list"):
-        rnn_cell_step_np([[0.0, 0.0, 0.0]], np.zeros((1, 4)), W_ih, W_hh, b_ih, b_hh)
+        rnn_cell_step([[0.0, 0.0, 0.0]], np.zeros((1, 4)), W_ih, W_hh, b_ih, b_hh)
     with pytest.raises(TypeError, match="W_ih must be a numpy array, got Tensor"):
-        rnn_cell_step_np(np.zeros((1, 3)), np.zeros((1, 4)), torch.zeros(4, 3), W_hh, b_ih, b_hh)
+        rnn_cell_step(np.zeros((1, 3)), np.zeros((1, 4)), torch.zeros(4, 3), W_hh, b_ih, b_hh)
 
 
 def test_rnn_forward_np_rejects_wrong_shapes():
     xs, h0, *W = _random_problem(5, 2, 3, 4, seed=0)
     xs_msg = r"xs must be a numpy array of shape \(T, B, 3\) with T >= 1, got "
     with pytest.raises(ValueError, match=xs_msg + re.escape("(5, 3)")):
-        rnn_forward_np(xs[:, 0], h0, *W)  # batch axis dropped
+        rnn_forward(xs[:, 0], h0, *W)  # batch axis dropped
     with pytest.raises(ValueError, match=xs_msg + re.escape("(5, 2, 4)")):
-        rnn_forward_np(np.zeros((5, 2, 4)), h0, *W)
+        rnn_forward(np.zeros((5, 2, 4)), h0, *W)
     with pytest.raises(ValueError, match=xs_msg + "list"):
-        rnn_forward_np(xs.tolist(), h0, *W)
+        rnn_forward(xs.tolist(), h0, *W)
     with pytest.raises(ValueError, match=_shapes_msg("h0", (1, 2, 4), "2, 4")):
-        rnn_forward_np(xs, h0[None], *W)  # nn.RNN's (1, B, H) layout
+        rnn_forward(xs, h0[None], *W)  # nn.RNN's (1, B, H) layout
     with pytest.raises(ValueError, match=_shapes_msg("h0", (3, 4), "2, 4")):
-        rnn_forward_np(xs, np.zeros((3, 4)), *W)
+        rnn_forward(xs, np.zeros((3, 4)), *W)
     with pytest.raises(ValueError, match=xs_msg + re.escape("(0, 2, 3)")):  # no time steps
-        rnn_forward_np(xs[:0], h0, *W)
+        rnn_forward(xs[:0], h0, *W)
     W_ih, W_hh, b_ih, b_hh = W  # a bad weight is named as such, not blamed on xs or h0
     with pytest.raises(ValueError, match=_shapes_msg("W_hh", (3, 4), "4, 4")):
-        rnn_forward_np(xs, h0, W_ih, W_hh[:3], b_ih, b_hh)
+        rnn_forward(xs, h0, W_ih, W_hh[:3], b_ih, b_hh)
     with pytest.raises(ValueError, match=_shapes_msg("W_ih", (4, 3, 1), "")):
-        rnn_forward_np(xs, h0, W_ih[..., None], W_hh, b_ih, b_hh)
+        rnn_forward(xs, h0, W_ih[..., None], W_hh, b_ih, b_hh)
 
 
 def test_rnn_backward_np_rejects_wrong_dhs_shape():
     xs, h0, W_ih, W_hh, b_ih, b_hh = _random_problem(5, 2, 3, 4, seed=0)
-    hs, _ = rnn_forward_np(xs, h0, W_ih, W_hh, b_ih, b_hh)
+    hs, _ = rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh)
     with pytest.raises(ValueError, match=re.escape("dhs must have the shape of hs, (5, 2, 4), got (2, 4)")):
-        rnn_backward_np(xs, h0, hs, hs[-1], W_ih, W_hh)
+        rnn_backward(xs, h0, hs, hs[-1], W_ih, W_hh)
     with pytest.raises(ValueError, match=re.escape("dhs must have the shape of hs, (5, 2, 4), got (5, 4, 2)")):
-        rnn_backward_np(xs, h0, hs, hs.transpose(0, 2, 1).copy(), W_ih, W_hh)
+        rnn_backward(xs, h0, hs, hs.transpose(0, 2, 1).copy(), W_ih, W_hh)
 
 
 # ------------------------------------------------------------------------------ ElmanRNN vs nn.RNN
@@ -431,7 +431,7 @@ def test_gradcheck_would_catch_a_broken_cell_gradient(monkeypatch):
     def wrong_cell(x, h_prev, W_ih, W_hh, b_ih, b_hh):
         return WrongTanh.apply(x @ W_ih.T + h_prev @ W_hh.T + b_ih + b_hh)
 
-    import course_lib.rnn as rnn_module
+    import course_lib.layers.rnn as rnn_module
     monkeypatch.setattr(rnn_module, "rnn_cell", wrong_cell)
     torch.manual_seed(1)
     model = ElmanRNN(2, 3).double()

@@ -1,11 +1,10 @@
-"""course_lib.runtime (device, seeding, grading budgets, notebook set-up), course_lib.training.train and
+"""course_lib.runtime (device, seeding, grading budgets, notebook set-up), course_lib.training.loop.train and
 course_lib.plotting."""
 from __future__ import annotations
 
 import itertools
 import random
 import re
-import sys
 import warnings
 
 import matplotlib
@@ -20,10 +19,10 @@ import torch  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course_lib import runtime  # noqa: E402
-from course_lib.plotting import PALETTE, plot_history, plot_lines, use_course_style  # noqa: E402
-from course_lib.runtime import budget, get_device, is_grading, seed_everything, setup_notebook  # noqa: E402
-from course_lib.training import train  # noqa: E402
+from course_lib.notebook import runtime  # noqa: E402
+from course_lib.notebook.plotting import PALETTE, plot_lines, use_course_style  # noqa: E402
+from course_lib.notebook.runtime import budget, get_device, is_grading, seed_everything, setup_notebook  # noqa: E402
+from course_lib.training.loop import train  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design", written out independently of course_lib
 OKABE_ITO = {"#000000", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7"}
@@ -398,28 +397,14 @@ def test_plot_lines_rejects_length_mismatch(clean_mpl):
         plot_lines(ax, [0, 1, 2, 3], {"ok": [1, 2, 3, 4], "short": [1, 2, 3]})
 
 
-def test_plot_history(clean_mpl):
-    history = {"loss": [3.0, 2.0, 1.5, 1.2], "grad_norm": [5.0, 4.0, 3.0, 2.0]}
-    ax = plot_history(history, keys=("loss", "grad_norm"), label="clipped", logy=True)
-    lines = ax.get_lines()
-    assert [line.get_label() for line in lines] == ["clipped loss", "clipped grad_norm"]
-    np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3, 4])  # steps count from 1
-    np.testing.assert_allclose(lines[1].get_ydata(), history["grad_norm"])
-    assert ax.get_yscale() == "log" and ax.get_xlabel() == "step"
-    fig, ax2 = plt.subplots()
-    assert plot_history(history, ax=ax2) is ax2
-    assert [line.get_label() for line in ax2.get_lines()] == ["loss"]
 
 
-def test_plot_history_missing_key_names_the_available_ones(clean_mpl):
-    with pytest.raises(KeyError, match=re.escape("history has no 'accuracy'; it has ['grad_norm', 'loss']")):
-        plot_history({"loss": [1.0], "grad_norm": [2.0]}, keys=("loss", "accuracy"))
 
 
 def test_setup_notebook_uses_one_thread_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     import warnings
 
-    from course_lib.runtime import setup_notebook
+    from course_lib.notebook.runtime import setup_notebook
 
     before = torch.get_num_threads()
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
@@ -435,7 +420,7 @@ def test_setup_notebook_uses_one_thread_unless_told_otherwise(monkeypatch: pytes
 
 
 def test_plot_attention_labels_and_shape_check():
-    from course_lib.plotting import plot_attention
+    from course_lib.notebook.plotting import plot_attention
     fig, ax = plt.subplots()
     w = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
     plot_attention(ax, w, list("a b"), ["x", "y"], title="map")

@@ -10,10 +10,10 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.gating import gate, gated_update, init_forget_bias_
-from course_lib.lstm import LSTM, LSTMCell
-from course_lib.metrics import masked_accuracy
-from course_lib.tasks import IGNORE, adding_task, copy_task
+from course_lib.layers.gating import gate, gated_update, init_forget_bias_
+from course_lib.layers.lstm import LSTM, LSTMCell
+from course_lib.metrics.accuracy import masked_accuracy
+from course_lib.data.tasks import IGNORE, adding_task, copy_task
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -360,7 +360,7 @@ def test_masked_accuracy_rejects_bad_input():
 
 
 def test_accuracy_by_length_buckets_counts_and_rates():
-    from course_lib.metrics import accuracy_by_length
+    from course_lib.metrics.accuracy import accuracy_by_length
     lengths = [3, 10, 11, 15, 31, 40, 12]
     correct = {"a": [1, 0, 1, 1, 0, 0, 0], "b": [True] * 7}
     labels, counts, rates = accuracy_by_length(lengths, correct, [0, 10, 15, 20, 25, 30])

@@ -1,4 +1,4 @@
-"""course_lib.text (character vocabularies, Vocab) and course_lib.data.load_names."""
+"""course_lib.text (character vocabularies, Vocab) and course_lib.data.names.load_names."""
 from __future__ import annotations
 
 import re
@@ -7,46 +7,46 @@ from collections import Counter
 import pytest
 import torch
 
-from course_lib.data import load_names
-from course_lib.text import BOS, EOS, PAD, SPECIALS, UNK, Vocab, build_char_vocab
+from course_lib.data.names import load_names
+from course_lib.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab, build_vocab
 
 
-# ------------------------------------------------------------------------------ build_char_vocab
+# ------------------------------------------------------------------------------ build_vocab
 def test_specials_are_the_four_course_tokens_in_order():
     assert SPECIALS == (PAD, UNK, BOS, EOS) == ("<pad>", "<unk>", "<bos>", "<eos>")
 
 
-def test_build_char_vocab_orders_by_frequency():
+def test_build_vocab_orders_by_frequency():
     # a: 3, n: 2, b: 2, c: 1 -> a, then b before n (tie, alphabetical), then c
-    assert build_char_vocab(["banana", "cab"]) == list(SPECIALS) + ["a", "b", "n", "c"]
+    assert build_vocab(["banana", "cab"]) == list(SPECIALS) + ["a", "b", "n", "c"]
 
 
-def test_build_char_vocab_breaks_ties_alphabetically():
-    assert build_char_vocab(["zyx", "xyz"]) == list(SPECIALS) + ["x", "y", "z"]
-    assert build_char_vocab(["zzyyx", "xy"]) == list(SPECIALS) + ["y", "x", "z"]
+def test_build_vocab_breaks_ties_alphabetically():
+    assert build_vocab(["zyx", "xyz"]) == list(SPECIALS) + ["x", "y", "z"]
+    assert build_vocab(["zzyyx", "xy"]) == list(SPECIALS) + ["y", "x", "z"]
     # code point order: upper case and punctuation before lower case
-    assert build_char_vocab(["b", "a", "B", "-"]) == list(SPECIALS) + ["-", "B", "a", "b"]
+    assert build_vocab(["b", "a", "B", "-"]) == list(SPECIALS) + ["-", "B", "a", "b"]
 
 
-def test_build_char_vocab_counts_across_all_texts_not_per_text():
+def test_build_vocab_counts_across_all_texts_not_per_text():
     # "q" is in only one text but 4 times; "e" is in three texts, once each
-    assert build_char_vocab(["qqqq", "e", "e", "e"])[4:] == ["q", "e"]
+    assert build_vocab(["qqqq", "e", "e", "e"])[4:] == ["q", "e"]
 
 
-def test_build_char_vocab_min_count():
+def test_build_vocab_min_count():
     texts = ["aaa", "bb", "c"]
-    assert build_char_vocab(texts, min_count=1)[4:] == ["a", "b", "c"]
-    assert build_char_vocab(texts, min_count=2)[4:] == ["a", "b"]
-    assert build_char_vocab(texts, min_count=3)[4:] == ["a"]
-    assert build_char_vocab(texts, min_count=4) == list(SPECIALS)
+    assert build_vocab(texts, min_count=1)[4:] == ["a", "b", "c"]
+    assert build_vocab(texts, min_count=2)[4:] == ["a", "b"]
+    assert build_vocab(texts, min_count=3)[4:] == ["a"]
+    assert build_vocab(texts, min_count=4) == list(SPECIALS)
     with pytest.raises(ValueError, match="min_count must be >= 1, got 0"):
-        build_char_vocab(texts, min_count=0)
+        build_vocab(texts, min_count=0)
 
 
-def test_build_char_vocab_matches_a_counter_on_real_names():
+def test_build_vocab_matches_a_counter_on_real_names():
     names = load_names()[:300]
     counts = Counter("".join(names))
-    vocab = build_char_vocab(names)
+    vocab = build_vocab(names)
     chars = vocab[len(SPECIALS):]
     assert sorted(chars) == sorted(counts)
     assert len(chars) == len(set(chars))
@@ -54,38 +54,38 @@ def test_build_char_vocab_matches_a_counter_on_real_names():
         assert (-counts[earlier], earlier) < (-counts[later], later)
 
 
-def test_build_char_vocab_empty_input():
-    assert build_char_vocab([]) == list(SPECIALS)
-    assert build_char_vocab(["", ""]) == list(SPECIALS)
+def test_build_vocab_empty_input():
+    assert build_vocab([]) == list(SPECIALS)
+    assert build_vocab(["", ""]) == list(SPECIALS)
 
 
-def test_build_char_vocab_custom_specials_come_first_and_are_not_counted_twice():
-    vocab = build_char_vocab(["a#b#", "##"], specials=("#", "<pad>"))
+def test_build_vocab_custom_specials_come_first_and_are_not_counted_twice():
+    vocab = build_vocab(["a#b#", "##"], specials=("#", "<pad>"))
     assert vocab == ["#", "<pad>", "a", "b"]
     assert vocab.count("#") == 1
-    assert build_char_vocab(["ab"], specials=()) == ["a", "b"]
+    assert build_vocab(["ab"], specials=()) == ["a", "b"]
 
 
-def test_build_char_vocab_accepts_any_iterable_of_strings():
-    assert build_char_vocab(t for t in ["ba", "a"]) == list(SPECIALS) + ["a", "b"]
-    assert build_char_vocab(("ba", "a")) == list(SPECIALS) + ["a", "b"]
+def test_build_vocab_accepts_any_iterable_of_strings():
+    assert build_vocab(t for t in ["ba", "a"]) == list(SPECIALS) + ["a", "b"]
+    assert build_vocab(("ba", "a")) == list(SPECIALS) + ["a", "b"]
 
 
-def test_build_char_vocab_rejects_a_single_string():
-    with pytest.raises(TypeError, match="texts must be a list of strings, not one string"):
-        build_char_vocab("banana")
+def test_build_vocab_rejects_a_single_string():
+    with pytest.raises(TypeError, match="not one string"):
+        build_vocab("banana")
 
 
-def test_build_char_vocab_returns_a_new_list_each_time():
-    a = build_char_vocab(["ab"])
+def test_build_vocab_returns_a_new_list_each_time():
+    a = build_vocab(["ab"])
     a.append("zzz")
-    assert build_char_vocab(["ab"]) == list(SPECIALS) + ["a", "b"]
+    assert build_vocab(["ab"]) == list(SPECIALS) + ["a", "b"]
 
 
 # ------------------------------------------------------------------------------ Vocab
 @pytest.fixture
 def vocab() -> Vocab:
-    return Vocab.from_texts(["banana", "cab"])  # <pad> <unk> <bos> <eos> a b n c
+    return Vocab(build_vocab(["banana", "cab"]))  # <pad> <unk> <bos> <eos> a b n c
 
 
 def test_vocab_basics(vocab):
@@ -152,15 +152,15 @@ def test_vocab_decode_accepts_tensors(vocab):
 
 def test_vocab_round_trip_on_names():
     names = load_names()
-    v = Vocab.from_texts(names)
+    v = Vocab(build_vocab(names))
     for name in names[::7]:
         assert v.decode(v.encode(name)) == name
         assert v.decode(v.encode(name, add_bos_eos=False)) == name
     assert v.unk_id not in torch.cat([v.encode(n) for n in names]).tolist()
 
 
-def test_vocab_from_texts_min_count():
-    v = Vocab.from_texts(["aaa", "b"], min_count=2)
+def test_vocab_of_build_vocab_min_count():
+    v = Vocab(build_vocab(["aaa", "b"], min_count=2))
     assert v.itos == list(SPECIALS) + ["a"]
     assert v.encode("ab", add_bos_eos=False).tolist() == [4, v.unk_id]
 

@@ -3,7 +3,6 @@ executed, and free of solutions, hidden tests and outputs."""
 from __future__ import annotations
 
 import copy
-import re
 import shutil
 import subprocess
 import sys
@@ -12,11 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import DAYS, ROOT, nbgrader_env
+from support import DAYS, ROOT, nbgrader_env
 from course_tools.build import check as build_check
-from course_tools.notebooks import exercises, read
-
-SECRET_REGION = re.compile(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n.*?### END (?:SOLUTION|HIDDEN TESTS)", re.S)
+from course_tools.notebooks import exercises, read, secret_lines
 
 
 def test_there_is_a_day() -> None:
@@ -28,19 +25,6 @@ def test_solutions_and_release_match_a_fresh_build() -> None:
     """sources/*.py -> solutions/ -> notebooks/ rebuilt in a temporary directory gives the same bytes."""
     changed = build_check(ROOT)
     assert not changed, f"out of date (run `python3 course.py build`): {changed}"
-
-
-def secret_lines(solution: nbformat.NotebookNode) -> set[str]:
-    """Lines (over 20 characters) that occur only inside solution or hidden-test regions of the source:
-    a line like `with torch.no_grad():` that the release also shows elsewhere is no secret."""
-    secret, public = set(), set()
-    for cell in solution.cells:
-        hidden = SECRET_REGION.findall(cell.source)
-        for line in "".join(hidden).splitlines():
-            secret.add(line.strip())
-        for line in SECRET_REGION.sub("", cell.source).splitlines():
-            public.add(line.strip())
-    return {line for line in secret - public if len(line) > 20}
 
 
 @pytest.mark.parametrize("day", DAYS)

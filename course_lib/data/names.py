@@ -9,7 +9,7 @@ def _read(resource: str) -> list[str]:
     try:
         files = importlib.resources.files("names")
     except ModuleNotFoundError as err:
-        raise ModuleNotFoundError("course_lib.data.load_names needs the 'names' package: "
+        raise ModuleNotFoundError("course_lib.data.names.load_names needs the 'names' package: "
                                   "pip install names==0.3.0 (it is in requirements.txt)") from err
     names = []
     for line in (files / resource).read_text(encoding="ascii").splitlines():

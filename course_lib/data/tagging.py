@@ -22,12 +22,12 @@ are split, so no sentence occurs in two splits.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import torch
 
-from ..text import SPECIALS, Vocab
+from ..text.vocab import Vocab, build_vocab
+from .splits import Splits
 
 ENTITY_TYPES: tuple[str, ...] = ("PER", "LOC", "ORG", "DATE")
 TAGS: tuple[str, ...] = ("O",) + tuple(f"{bio}-{t}" for t in ENTITY_TYPES for bio in ("B", "I"))
@@ -86,7 +86,7 @@ def _faker(seed: int):
     try:
         from faker import Faker
     except ModuleNotFoundError as err:
-        raise ModuleNotFoundError("course_lib.data.load_tagging needs the 'Faker' package: "
+        raise ModuleNotFoundError("course_lib.data.tagging.load_tagging needs the 'Faker' package: "
                                   "pip install Faker==40.54.0 (it is in requirements.txt)") from err
     fake = Faker("en_US")
     fake.seed_instance(seed)
@@ -143,16 +143,15 @@ def _sentence(fake, rng: random.Random) -> Example:
     return words + ["."], tags + ["O"]
 
 
-def load_tagging(n_train: int = 4000, n_valid: int = 500, n_test: int = 500, seed: int = 0
-                 ) -> dict[str, list[Example]]:
-    """The generated named-entity set (see the module docstring): {"train": [...], "valid": [...],
-    "test": [...]}, each a list of (words, tags) pairs of equal length, tags from `TAGS` (BIO scheme).
+def load_tagging(n_train: int = 4000, n_validation: int = 500, n_test: int = 500, seed: int = 0) -> Splits:
+    """The generated named-entity set (see the module docstring): Splits of lists of (words, tags) pairs of
+    equal length, tags from `TAGS` (BIO scheme).
 
     Deterministic for a given `seed`; all sentences are distinct, so the splits never overlap."""
-    for name, n in (("n_train", n_train), ("n_valid", n_valid), ("n_test", n_test)):
+    for name, n in (("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)):
         if not isinstance(n, int) or n < 0:
             raise ValueError(f"{name} must be a non-negative int, got {n!r}")
-    total = n_train + n_valid + n_test
+    total = n_train + n_validation + n_test
     fake, rng = _faker(seed), random.Random(seed)
     seen: set[tuple[str, ...]] = set()
     examples: list[Example] = []
@@ -166,19 +165,12 @@ def load_tagging(n_train: int = 4000, n_valid: int = 500, n_test: int = 500, see
             seen.add(tuple(words))
             examples.append((words, tags))
     rng.shuffle(examples)
-    return {"train": examples[:n_train], "valid": examples[n_train:n_train + n_valid],
-            "test": examples[n_train + n_valid:]}
+    return Splits(examples[:n_train], examples[n_train:n_train + n_validation], examples[n_train + n_validation:])
 
 
 def word_vocab(examples: Iterable[Example], min_count: int = 2) -> Vocab:
-    """A word vocabulary: the special tokens, then every word seen at least `min_count` times in
-    `examples`, most frequent first (ties alphabetical). Rarer words will read as <unk>."""
-    if min_count < 1:
-        raise ValueError(f"min_count must be >= 1, got {min_count}")
-    counts = Counter(w for words, _ in examples for w in words)
-    kept = sorted((w for w, n in counts.items() if n >= min_count and w not in SPECIALS),
-                  key=lambda w: (-counts[w], w))
-    return Vocab(list(SPECIALS) + kept, tokenize=str.split)
+    """A word vocabulary of tagged sentences (`build_vocab` over their words); rarer words read as <unk>."""
+    return Vocab(build_vocab([words for words, _ in examples], min_count), tokenize=str.split)
 
 
 def encode_examples(examples: Sequence[Example], vocab: Vocab, tags: Sequence[str] = TAGS

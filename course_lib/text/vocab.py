@@ -1,4 +1,4 @@
-"""Vocabularies: the map between tokens (here: characters or words) and the integer ids a model eats."""
+"""Vocabularies: the map between tokens (characters or words) and the integer ids a model eats."""
 from __future__ import annotations
 
 from collections import Counter
@@ -10,20 +10,20 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
 
 
-def build_char_vocab(texts: Iterable[str], min_count: int = 1,
-                     specials: Sequence[str] = SPECIALS) -> list[str]:
-    """The id -> character list of a character vocabulary.
+def build_vocab(texts: Iterable[Sequence[str]], min_count: int = 1,
+                specials: Sequence[str] = SPECIALS) -> list[str]:
+    """The id -> token list (`itos`) of a vocabulary: `specials` first, in order; then every token occurring
+    at least `min_count` times across all `texts`, most frequent first, ties in code-point order.
 
-    `specials` come first, in order; then every character occurring at least `min_count` times
-    across all `texts`, most frequent first, ties in character (code point) order.
-    """
+    Each text is a sequence of tokens: a string is a sequence of characters (a character vocabulary), a
+    list of words gives a word vocabulary. Day 01 writes this function as its first exercise."""
     if isinstance(texts, str):
-        raise TypeError("texts must be a list of strings, not one string")
+        raise TypeError("texts must be a list of texts (strings or token lists), not one string")
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
-    counts = Counter(ch for text in texts for ch in text)
-    kept = sorted((ch for ch, n in counts.items() if n >= min_count and ch not in specials),
-                  key=lambda ch: (-counts[ch], ch))
+    counts = Counter(tok for text in texts for tok in text)
+    kept = sorted((tok for tok, n in counts.items() if n >= min_count and tok not in specials),
+                  key=lambda tok: (-counts[tok], tok))
     return list(specials) + kept
 
 
@@ -41,11 +41,6 @@ class Vocab:
         self.tokenize = tokenize
         self.pad_id, self.unk_id = self.stoi[PAD], self.stoi[UNK]
         self.bos_id, self.eos_id = self.stoi[BOS], self.stoi[EOS]
-
-    @classmethod
-    def from_texts(cls, texts: Iterable[str], min_count: int = 1) -> "Vocab":
-        """A character vocabulary built by `build_char_vocab`."""
-        return cls(build_char_vocab(texts, min_count))
 
     def __len__(self) -> int:
         return len(self.itos)

@@ -7,7 +7,7 @@ gate applied to the *projected* previous state including its bias, r * (W_hn h +
     h_t = (1 - z) * n + z * h_{t-1}
 
 (The original paper, Cho et al. 2014, applies r before the matmul: W_hn (r * h). The two are different
-functions; PyTorch and cuDNN use the form above.) NumPy cell forward/backward, a torch cell function,
+functions; PyTorch and cuDNN use the form above.) A NumPy cell forward and backward, a torch cell function,
 `GRUCell` (matches nn.GRUCell) and `GRU` (matches nn.GRU)."""
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ class GRUCell(nn.Module):
 class GRU(Recurrent):
     """Drop-in for nn.GRU: same arguments, parameter names, initialisation and outputs."""
 
-    gates = 3
+    blocks = 3
 
     def cell(self, x, state, W_ih, W_hh, b_ih, b_hh):
         return gru_cell(x, state, W_ih, W_hh, b_ih, b_hh)

@@ -109,7 +109,7 @@ class LSTM(Recurrent):
     """Drop-in for nn.LSTM (no proj_size): same arguments, parameter names, initialisation and outputs.
     forward(x, (h0, c0) or None) -> (output, (h_n, c_n))."""
 
-    gates = 4
+    blocks = 4
     has_cell_state = True
 
     def cell(self, x, state, W_ih, W_hh, b_ih, b_hh):

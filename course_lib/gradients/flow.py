@@ -1,34 +1,12 @@
-"""Gradients through time: global-norm clipping, and the measured size of dL/dh_t as the distance
-between step t and the loss grows (vanishing and exploding gradients)."""
+"""Measured gradient flow through time: the size of dL/dh_t, or of dL/dx_t, as the distance between step t
+and the loss grows (vanishing and exploding gradients)."""
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 import torch
-
 from torch import nn
 
-from .rnn import rnn_cell
-
-
-def clip_grad_norm(parameters: Iterable[torch.Tensor] | torch.Tensor, max_norm: float,
-                   eps: float = 1e-6) -> torch.Tensor:
-    """Rescale all gradients together so their global L2 norm is at most `max_norm`, in place.
-    Same contract as `torch.nn.utils.clip_grad_norm_`: parameters without a gradient are skipped,
-    the scale is min(1, max_norm / (norm + eps)), and the norm *before* clipping is returned."""
-    if isinstance(parameters, torch.Tensor):
-        parameters = [parameters]
-    if max_norm <= 0:
-        raise ValueError(f"max_norm must be positive, got {max_norm}")
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return torch.tensor(0.0)
-    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-    scale = torch.clamp(max_norm / (total + eps), max=1.0)
-    for g in grads:
-        g.mul_(scale)
-    return total
+from ..layers.rnn import rnn_cell
 
 
 def scale_to_spectral_radius(W: torch.Tensor, radius: float) -> torch.Tensor:

@@ -18,14 +18,23 @@ import torch
 
 
 class CheckFailed(AssertionError):
-    """A course check failed. The message is written for the student."""
+    """A course check failed. `check` names the check ("encode('cab')", "hidden check: batch of one"),
+    `problem` says what is wrong and `hint` the likely cause; the message, written for the student, is
+    "<check>: <problem>" and the hint on a line of its own. Grading tools read `check` as data."""
+
+    def __init__(self, check: str, problem: str, hint: str | None = None):
+        self.check, self.problem, self.hint = check, problem, hint
+        message = f"{check}: {problem}"
+        if hint:
+            message += f"\n  hint: {hint}"
+        super().__init__(message)
+
+    def __reduce__(self):  # picklable with its fields (e.g. across processes)
+        return type(self), (self.check, self.problem, self.hint)
 
 
 def _fail(name: str, problem: str, hint: str | None = None) -> None:
-    message = f"{name}: {problem}"
-    if hint:
-        message += f"\n  hint: {hint}"
-    raise CheckFailed(message)
+    raise CheckFailed(name, problem, hint)
 
 
 def _kind(x: Any) -> str:

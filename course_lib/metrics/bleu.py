@@ -116,7 +116,7 @@ def _sacrebleu(caller: str):
     try:
         import sacrebleu
     except ModuleNotFoundError as err:
-        raise ModuleNotFoundError(f"course_lib.bleu.{caller} needs the 'sacrebleu' package: "
+        raise ModuleNotFoundError(f"course_lib.metrics.bleu.{caller} needs the 'sacrebleu' package: "
                                   "pip install sacrebleu==2.6.0 (it is in requirements.txt)") from err
     return sacrebleu
 

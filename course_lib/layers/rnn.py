@@ -1,6 +1,6 @@
 """The vanilla (Elman) RNN, h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), three ways:
-a NumPy forward and backward-through-time, a torch cell, and a torch module that matches
-`nn.RNN(..., nonlinearity="tanh")` exactly when given its weights (see `recurrent.copy_weights`).
+in NumPy (`rnn_cell_step`, `rnn_forward` and its backward-through-time `rnn_backward`), a torch cell, and a torch module that matches
+`nn.RNN(..., nonlinearity="tanh")` exactly when given its weights (see `course_lib.layers.recurrent.copy_weights`).
 
 Weight layout follows PyTorch: W_ih is (H, D), W_hh is (H, H), biases are (H,).
 """
@@ -13,14 +13,14 @@ from .recurrent import Recurrent, check_cell_args_np
 
 
 # ------------------------------------------------------------------------------------------ numpy
-def rnn_cell_step_np(x: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+def rnn_cell_step(x: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
                      b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
     """One RNN step. x: (B, D), h_prev: (B, H) -> h: (B, H)."""
-    check_cell_args_np(x, h_prev, None, W_ih, W_hh, b_ih, b_hh, 1, "rnn_cell_step_np")
+    check_cell_args_np(x, h_prev, None, W_ih, W_hh, b_ih, b_hh, 1, "rnn_cell_step")
     return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)  # (B, H)
 
 
-def rnn_forward_np(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
+def rnn_forward(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
                    b_ih: np.ndarray, b_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unroll the RNN over time. xs: (T, B, D), h0: (B, H) -> (hs: (T, B, H), h_T: (B, H))."""
     D, H = (W_ih.shape[1], W_ih.shape[0]) if isinstance(W_ih, np.ndarray) and W_ih.ndim == 2 else ("D", "H")
@@ -30,19 +30,19 @@ def rnn_forward_np(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.nd
                          f"{getattr(xs, 'shape', type(xs).__name__)}")
     T, B, _ = xs.shape
     if isinstance(h0, np.ndarray) and isinstance(H, int) and h0.shape != (B, H):  # h0 here, not h_prev
-        raise ValueError(f"rnn_forward_np: h0 must have shape ({B}, {H}), got {h0.shape}")
-    check_cell_args_np(xs[0], h0, None, W_ih, W_hh, b_ih, b_hh, 1, "rnn_forward_np")
+        raise ValueError(f"rnn_forward: h0 must have shape ({B}, {H}), got {h0.shape}")
+    check_cell_args_np(xs[0], h0, None, W_ih, W_hh, b_ih, b_hh, 1, "rnn_forward")
     hs = np.empty((T, B, W_hh.shape[0]), dtype=np.result_type(xs, W_ih))
     h = h0
     for t in range(T):
-        h = rnn_cell_step_np(xs[t], h, W_ih, W_hh, b_ih, b_hh)  # (B, H)
+        h = rnn_cell_step(xs[t], h, W_ih, W_hh, b_ih, b_hh)  # (B, H)
         hs[t] = h
     return hs, h
 
 
-def rnn_backward_np(xs: np.ndarray, h0: np.ndarray, hs: np.ndarray, dhs: np.ndarray,
+def rnn_backward(xs: np.ndarray, h0: np.ndarray, hs: np.ndarray, dhs: np.ndarray,
                     W_ih: np.ndarray, W_hh: np.ndarray) -> dict[str, np.ndarray]:
-    """Backpropagation through time for `rnn_forward_np`.
+    """Backpropagation through time for `rnn_forward`.
 
     dhs: (T, B, H) is dL/dh_t from the loss directly (e.g. an output layer at every step).
     Returns gradients of L with respect to xs (T, B, D), h0 (B, H), W_ih, W_hh, b_ih, b_hh.
@@ -82,7 +82,7 @@ class ElmanRNN(Recurrent):
     same arguments (num_layers, bias, batch_first, dropout, bidirectional), parameter names
     (weight_ih_l0, ...), initialisation and outputs. forward(x, h0=None) -> (output, h_n)."""
 
-    gates = 1
+    blocks = 1
 
     def cell(self, x, state, W_ih, W_hh, b_ih, b_hh):
         return rnn_cell(x, state, W_ih, W_hh, b_ih, b_hh)

@@ -1,10 +1,12 @@
-"""Metrics: accuracy that respects masks (only real positions count), and accuracy by length bucket."""
+"""Accuracy of sequence outputs: masked accuracy (only real positions count), exact match of whole
+sequences, and accuracy by length bucket."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 
 def masked_accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -49,3 +51,11 @@ def accuracy_by_length(lengths: Sequence[int] | np.ndarray, correct: Mapping[str
     counts = np.array([(bucket == k).sum() for k in present])
     rates = {name: np.array([c[bucket == k].mean() for k in present]) for name, c in flags.items()}
     return [names[k] for k in present], counts, rates
+
+
+def exact_match(predicted: torch.Tensor, tgt: torch.Tensor, eos_id: int, pad_id: int = 0) -> torch.Tensor:
+    """(B,) bool: the prediction (B, L) equals the target tgt[:, 1:] (B, T-1) up to and including <eos>."""
+    want = tgt[:, 1:]
+    L = max(predicted.shape[1], want.shape[1])
+    pad = lambda x: nn.functional.pad(x, (0, L - x.shape[1]), value=pad_id)  # noqa: E731
+    return (pad(predicted) == pad(want)).all(dim=1)

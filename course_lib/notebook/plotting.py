@@ -47,23 +47,6 @@ def plot_lines(ax: plt.Axes, x: Sequence[float] | np.ndarray, series: Mapping[st
     return ax
 
 
-def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[str] = ("loss",), *,
-                 ax: plt.Axes | None = None, label: str = "", logy: bool = False) -> plt.Axes:
-    """Plot training curves from a history dict (as returned by `course_lib.training.train`)."""
-    if ax is None:
-        _, ax = plt.subplots()
-    for key in keys:
-        if key not in history:
-            raise KeyError(f"history has no {key!r}; it has {sorted(history)}")
-        y = np.asarray(history[key], dtype=float)
-        ax.plot(np.arange(1, len(y) + 1), y, label=f"{label} {key}".strip())
-    if logy:
-        ax.set_yscale("log")
-    ax.set(xlabel="step")
-    ax.legend()
-    return ax
-
-
 def plot_attention(ax: plt.Axes, weights: np.ndarray, source: Sequence[str], target: Sequence[str], *,
                    title: str = "") -> plt.Axes:
     """An attention map: one row per target token, one column per source token, darker = more weight.

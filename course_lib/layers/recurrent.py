@@ -20,9 +20,9 @@ State = Any  # a tensor h (RNN, GRU) or a tuple (h, c) (LSTM), each (B, H)
 
 
 class Recurrent(nn.Module):
-    """Base class: subclasses set `gates` and implement `cell(x, state, W_ih, W_hh, b_ih, b_hh)`."""
+    """Base class: subclasses set `blocks` (weight blocks: RNN 1, GRU 3, LSTM 4) and implement `cell(x, state, W_ih, W_hh, b_ih, b_hh)`."""
 
-    gates: int = 1
+    blocks: int = 1
     has_cell_state: bool = False  # LSTM: state is (h, c) and forward takes/returns a tuple
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -37,7 +37,7 @@ class Recurrent(nn.Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
-        G, H = self.gates, hidden_size
+        G, H = self.blocks, hidden_size
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else H * self.num_directions
             for sfx in self._suffixes(layer):
@@ -168,7 +168,7 @@ def sigmoid_np(a: np.ndarray) -> np.ndarray:
 
 
 def check_cell_args_np(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray | None, W_ih: np.ndarray,
-                       W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, gates: int, name: str) -> None:
+                       W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, blocks: int, name: str) -> None:
     """Raise a TypeError/ValueError naming the expected and actual shape unless the arguments of a NumPy
     cell fit together: x (B, D), h_prev and c_prev (B, H), W_ih (G*H, D), W_hh (G*H, H), biases (G*H,)."""
     args = {"x": x, "h_prev": h_prev, "W_ih": W_ih, "W_hh": W_hh, "b_ih": b_ih, "b_hh": b_hh}
@@ -177,11 +177,11 @@ def check_cell_args_np(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray | N
     for arg, value in args.items():
         if not isinstance(value, np.ndarray):
             raise TypeError(f"{name}: {arg} must be a numpy array, got {type(value).__name__}")
-    if W_ih.ndim != 2 or W_ih.shape[0] % gates:
-        raise ValueError(f"{name}: W_ih must have shape ({gates}*H, D), got {W_ih.shape}")
+    if W_ih.ndim != 2 or W_ih.shape[0] % blocks:
+        raise ValueError(f"{name}: W_ih must have shape ({blocks}*H, D), got {W_ih.shape}")
     if x.ndim != 2:
         raise ValueError(f"{name}: x must have shape (B, {W_ih.shape[1]}), got {x.shape}")
-    G, (GH, D), B = gates, W_ih.shape, x.shape[0]
+    G, (GH, D), B = blocks, W_ih.shape, x.shape[0]
     H = GH // G
     want = {"x": (B, D), "h_prev": (B, H), "c_prev": (B, H), "W_hh": (GH, H), "b_ih": (GH,), "b_hh": (GH,)}
     for arg, value in args.items():
@@ -189,13 +189,13 @@ def check_cell_args_np(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray | N
             raise ValueError(f"{name}: {arg} must have shape {want[arg]}, got {value.shape}")
 
 
-def param_count(gates: int, input_size: int, hidden_size: int, num_layers: int = 1,
+def param_count(blocks: int, input_size: int, hidden_size: int, num_layers: int = 1,
                 bidirectional: bool = False, bias: bool = True) -> int:
-    """Parameters of a torch.nn recurrent layer with `gates` blocks (RNN 1, GRU 3, LSTM 4): per layer and
+    """Parameters of a torch.nn recurrent layer with `blocks` weight blocks (RNN 1, GRU 3, LSTM 4): per layer and
     direction G*H*(D_k + H) weights plus 2*G*H biases, D_0 = input_size, D_k = H * directions."""
     dirs = 2 if bidirectional else 1
     total = 0
     for layer in range(num_layers):
         d_in = input_size if layer == 0 else hidden_size * dirs
-        total += dirs * (gates * hidden_size * (d_in + hidden_size) + (2 * gates * hidden_size if bias else 0))
+        total += dirs * (blocks * hidden_size * (d_in + hidden_size) + (2 * blocks * hidden_size if bias else 0))
     return total

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from tqdm.std import tqdm
 
-from .gradients import clip_grad_norm
-from .runtime import is_grading
+from ..gradients.clipping import clip_grad_norm
+from ..notebook.runtime import is_grading
 
 
 def train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterator[Any],

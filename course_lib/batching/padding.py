@@ -1,11 +1,9 @@
-"""Batching sequences of different lengths: padding, length -> mask, packing, and a loss that counts
-only real tokens; collate functions and a length-bucketed batch sampler."""
+"""Batches of sequences of different lengths: padding, length -> mask, packing, and collate functions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import torch
-from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 
@@ -53,24 +51,6 @@ def unpack(packed: PackedSequence, total_length: int | None = None, batch_first:
     return pad_packed_sequence(packed, batch_first=batch_first, total_length=total_length)
 
 
-def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over real tokens only: sum of per-token losses where mask is True, divided by
-    the number of True positions (not by B * L: padding must not dilute the loss).
-
-    logits: (B, L, C), targets: (B, L) integer ids, mask: (B, L) bool."""
-    if logits.dim() != 3 or logits.shape[:2] != targets.shape or targets.shape != mask.shape:
-        raise ValueError(f"logits (B, L, C), targets (B, L) and mask (B, L) must agree, got "
-                         f"{tuple(logits.shape)}, {tuple(targets.shape)}, {tuple(mask.shape)}")
-    if mask.dtype != torch.bool:
-        raise TypeError(f"mask must be a bool tensor, got {mask.dtype}")
-    n = mask.sum()
-    if n == 0:
-        raise ValueError("the mask selects no tokens")
-    per_token = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                            reduction="none").reshape(targets.shape)   # (B, L)
-    return (per_token * mask).sum() / n
-
-
 def collate_padded(seqs: Sequence[torch.Tensor], pad_value: float = 0
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A batch of 1-D (or (L_i, ...)) tensors as (padded (B, L_max, ...), lengths (B,) long, mask (B, L_max) bool),
@@ -94,55 +74,23 @@ def collate_tagged(pairs: Sequence[tuple[torch.Tensor, torch.Tensor]], pad_id: i
     return ids, tags, lengths, mask
 
 
-class BucketBatchSampler:
-    """Batches of indices whose sequences have similar lengths, so little padding is needed.
+class Batch:
+    """A padded batch: src (B, S) ids, src_lengths (B,), tgt (B, T) ids with <bos> ... <eos> then padding,
+    and `index` (B,): the positions of these examples in the encoded list (to look up the strings)."""
 
-    Each epoch (each `iter()`): shuffle all indices, cut them into pools of `pool_batches * batch_size`,
-    sort each pool by length, cut the pools into batches, shuffle the order of the batches. With
-    `bucketed=False` it is plain random batching (no sorting), for comparison. Deterministic: epoch k of a
-    sampler made with `seed` is the same every run. Usable as `batch_sampler=` of a torch DataLoader."""
+    def __init__(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor, index: torch.Tensor):
+        self.src, self.src_lengths, self.tgt, self.index = src, src_lengths, tgt, index
 
-    def __init__(self, lengths: Sequence[int], batch_size: int, *, pool_batches: int = 50, bucketed: bool = True,
-                 shuffle: bool = True, drop_last: bool = False, seed: int = 0):
-        if batch_size < 1 or pool_batches < 1:
-            raise ValueError(f"batch_size and pool_batches must be >= 1, got {batch_size}, {pool_batches}")
-        self.lengths = [int(n) for n in lengths]
-        self.batch_size, self.pool_batches = batch_size, pool_batches
-        self.bucketed, self.shuffle, self.drop_last, self.seed = bucketed, shuffle, drop_last, seed
-        self.epoch = 0
+    def to(self, device: torch.device | str) -> "Batch":
+        return Batch(self.src.to(device), self.src_lengths.to(device), self.tgt.to(device), self.index)
 
     def __len__(self) -> int:
-        n = len(self.lengths)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def batches(self, epoch: int) -> list[list[int]]:
-        """The batches of epoch `epoch` (without advancing the sampler's own epoch counter)."""
-        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
-        order = torch.randperm(len(self.lengths), generator=g).tolist() if self.shuffle else list(range(len(self.lengths)))
-        if self.bucketed:
-            pool = self.pool_batches * self.batch_size
-            order = [i for s in range(0, len(order), pool)
-                     for i in sorted(order[s:s + pool], key=lambda i: self.lengths[i])]
-        batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
-        if self.drop_last and batches and len(batches[-1]) < self.batch_size:
-            batches.pop()
-        if self.shuffle:
-            batches = [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
-        return batches
-
-    def __iter__(self):
-        batches = self.batches(self.epoch)
-        self.epoch += 1
-        return iter(batches)
+        return self.src.shape[0]
 
 
-def padding_fraction(batches: Sequence[Sequence[int]], lengths: Sequence[int]) -> float:
-    """The share of positions in padded batches that are padding: 1 - real tokens / sum(B_k * L_max,k)."""
-    real = total = 0
-    for batch in batches:
-        ls = [int(lengths[i]) for i in batch]
-        real += sum(ls)
-        total += len(ls) * max(ls, default=0)
-    if total == 0:
-        raise ValueError("no positions in these batches")
-    return 1.0 - real / total
+def collate(examples: Sequence[tuple[torch.Tensor, torch.Tensor]], index: Sequence[int], pad_id: int = 0) -> Batch:
+    """Pad a list of (source ids, target ids) into a Batch."""
+    src = pad_sequences([s for s, _ in examples], pad_value=pad_id)            # (B, S)
+    tgt = pad_sequences([t for _, t in examples], pad_value=pad_id)            # (B, T)
+    lengths = torch.tensor([len(s) for s, _ in examples], dtype=torch.long)    # (B,)
+    return Batch(src, lengths, tgt, torch.as_tensor(list(index), dtype=torch.long))

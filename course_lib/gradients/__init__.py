@@ -1,0 +1,1 @@
+"""Gradients: clipping by global norm (clipping) and measured gradient flow through time (flow)."""

@@ -1,0 +1,1 @@
+"""Measuring outputs: accuracy, exact match and accuracy by length (accuracy); BLEU and chrF (bleu)."""

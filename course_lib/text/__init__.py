@@ -1,0 +1,1 @@
+"""Text as ids: vocabularies (vocab)."""

@@ -1,0 +1,1 @@
+"""The one training loop (loop) and schedules of training settings (schedules)."""
