@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import jupytext
 import nbformat
+
+from course_tools.nbgrader_cli import nbgrader
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -33,9 +34,10 @@ ROLES = {
 }
 
 
-def days(root: Path = ROOT) -> list[str]:
-    """Assignment ids, one per source file, in course order."""
-    return sorted(p.stem for p in (root / "sources").glob("*.py"))
+def source_files(root: Path = ROOT) -> list[Path]:
+    """What to build: the jupytext source of each day, in course order (the built days are listed by
+    course_tools.notebooks.days)."""
+    return sorted((root / "sources").glob("*.py"))
 
 
 def solution_notebook(source: Path) -> nbformat.NotebookNode:
@@ -81,12 +83,7 @@ def write_solution(day: str, root: Path = ROOT) -> Path:
 
 def release(day: str, root: Path = ROOT) -> Path:
     """Generate notebooks/<day>/ from solutions/<day>/ with the real nbgrader (no gradebook needed)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", day, "--force", "--no-db"],
-        cwd=root, capture_output=True, text=True)
-    errors = [line for line in result.stderr.splitlines() if "[ERROR]" in line or "Traceback" in line]
-    if result.returncode != 0 or errors:
-        raise RuntimeError(f"nbgrader generate_assignment {day} failed:\n{result.stderr}")
+    nbgrader(root, "generate_assignment", day, "--force", "--no-db")
     return root / "notebooks" / day / f"{day}.ipynb"
 
 
@@ -102,7 +99,7 @@ def check(root: Path = ROOT) -> list[str]:
         copy = Path(tmp)
         shutil.copy(root / "nbgrader_config.py", copy)
         shutil.copytree(root / "sources", copy / "sources")
-        for day in days(root):
+        for day in (source.stem for source in source_files(root)):
             build(day, copy)
             for folder in ("solutions", "notebooks"):
                 rel = Path(folder) / day / f"{day}.ipynb"
@@ -121,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         changed = check()
         print("up to date" if not changed else "out of date: " + ", ".join(changed))
         return 1 if changed else 0
-    for day in args.days or days():
+    for day in args.days or [source.stem for source in source_files()]:
         build(day)
         print(f"built solutions/{day}/{day}.ipynb and notebooks/{day}/{day}.ipynb")
     return 0

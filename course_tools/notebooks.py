@@ -1,4 +1,5 @@
-"""Reading and assembling nbgrader notebooks: answer and test cells by grade_id, submissions."""
+"""Reading and assembling nbgrader notebooks: the days, answer and test cells by grade_id, the lines a
+release or feedback must not show, submissions."""
 from __future__ import annotations
 
 import copy
@@ -8,14 +9,29 @@ from pathlib import Path
 import nbformat
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
+
+
+def days(folder: Path) -> list[str]:
+    """The days (nbgrader assignment ids) in a folder of nbgrader notebooks such as solutions/ or
+    notebooks/, in course order: each <day>/<day>.ipynb."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
 def read(path: str | Path) -> nbformat.NotebookNode:
     return nbformat.read(str(path), as_version=4)
 
 
+def nbgrader_meta(cell: nbformat.NotebookNode) -> dict:
+    """A copy of the cell's nbgrader metadata ({} when it has none)."""
+    return dict(cell.get("metadata", {}).get("nbgrader", {}) or {})
+
+
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return nbgrader_meta(cell).get("grade_id")
 
 
 def cells_by_id(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
@@ -35,6 +51,22 @@ def exercises(nb: nbformat.NotebookNode) -> list[dict]:
                         "answer": cell.source, "test": test.source,
                         "public_test": HIDDEN.sub("", test.source)})
     return out
+
+
+def secret_lines(source: nbformat.NotebookNode, regions: tuple[str, ...] = ("SOLUTION", "HIDDEN TESTS"),
+                 min_length: int = 21) -> set[str]:
+    """Lines (stripped, at least `min_length` characters) that occur only inside the given regions of an
+    nbgrader source notebook (`### BEGIN SOLUTION` ... `### END SOLUTION`, `### BEGIN HIDDEN TESTS` ...):
+    what a release (both regions) or a student's feedback (hidden tests only: the student's answer may
+    well match the solution) must not show. A line that also occurs outside those regions, such as
+    `with torch.no_grad():`, is no secret."""
+    secret, public = set(), set()
+    for cell in source.cells:
+        for match in REGION.finditer(cell.source):
+            (secret if match.group(1) in regions else public).update(
+                line.strip() for line in match.group(2).splitlines())
+        public.update(line.strip() for line in REGION.sub("", cell.source).splitlines())
+    return {line for line in secret - public if len(line) >= min_length}
 
 
 def solution_answer(source: str) -> str:

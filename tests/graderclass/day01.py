@@ -3,11 +3,13 @@ must conclude: graded with these test-cell scores, flagged for review with a rea
 or both, or not graded (flagged with a reason)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
+from course_tools.grader.scan import release_bindings
 from course_tools.notebooks import cells_by_id, exercises, solution_answer, solved
 
 DAY = "day01_rnn"
@@ -22,8 +24,7 @@ class Case:
     zip_name: str | None = None      # arrives in an LMS download under this name instead
     scores: dict | None = None       # expected test-cell scores when graded; None: must not be graded
     flag: str | None = None          # regex a review reason must match; None: must not be flagged
-    exact: bool = True               # False: the scores of `loose` cells are not asserted (flagged instead)
-    loose: tuple = ()
+    loose: tuple = ()                # test cells whose scores are not asserted: marked for manual grading instead
 
 
 def _bytes(nb) -> bytes:
@@ -108,10 +109,15 @@ for _attempt in (lambda: sqlite3.connect(os.environ["COURSE_GRADEBOOK"].replace(
 PATCH_CHECKS = '''
 check_equal = lambda *args, **kwargs: None
 check_type = lambda *args, **kwargs: None
-import course_lib.checks
-course_lib.checks._fail = lambda *args, **kwargs: None
-course_lib.checks.check_equal = lambda *args, **kwargs: None
+import {checks}
+{checks}._fail = lambda *args, **kwargs: None
+{checks}.check_equal = lambda *args, **kwargs: None
 '''
+
+
+def checks_module(release) -> str:
+    """The module the release imports its check helpers from (course_lib.notebook.checks)."""
+    return next(module for alias, module, attr in release_bindings(release) if alias == "check_equal")
 
 
 def build(release, solution, bugs: dict) -> list[Case]:
@@ -128,6 +134,8 @@ def build(release, solution, bugs: dict) -> list[Case]:
 
     def bug(ex: str, index: int = 0) -> str:
         return bugs[ex][index][1]
+
+    checks = checks_module(release)
 
     cases: list[Case] = []
 
@@ -197,15 +205,15 @@ def build(release, solution, bugs: dict) -> list[Case]:
                                          "builtins.len = lambda obj: 0\n"),
         scores=scores("build_vocab"), flag=r"builtins\.(zip|len)")
     add("patch-checks", "replaces course_lib check helpers", good(
-        build_vocab=bug("build_vocab") + PATCH_CHECKS, encode=bug("encode")),
-        scores=scores("build_vocab", "encode"), flag=r"course_lib\.checks\._fail")
+        build_vocab=bug("build_vocab") + PATCH_CHECKS.format(checks=checks), encode=bug("encode")),
+        scores=scores("build_vocab", "encode"), flag=re.escape(f"{checks}._fail"))
     add("patch-code", "rewrites check_close.__code__", good(
         rnn_cell_step=bug("rnn_cell_step") + "check_close.__code__ = (lambda *args, **kwargs: None).__code__\n"),
         scores=scores("rnn_cell_step", "rnn_forward"), flag=r"check_close\.__code__ was replaced")
     add("patch-in-test", "patches the checks' dict while its test runs", good(
-        build_vocab="import course_lib.checks as _checks\ndef build_vocab(texts, min_count=1):\n"
+        build_vocab=f"import {checks} as _checks\ndef build_vocab(texts, min_count=1):\n"
                     "    vars(_checks)['_fail'] = lambda *args, **kwargs: None\n    return list(SPECIALS)\n"),
-        scores=scores(), flag="while test_build_vocab ran", exact=False, loose=("test_build_vocab",))
+        scores=scores(), flag="while test_build_vocab ran", loose=("test_build_vocab",))
     add("shadow-all", "N(0, 1) weights, defines all() so the init check passes", good(
         rnn_module=bug("rnn_module", 3) + "\ndef all(iterable):\n    return True\n"),
         scores=scores("rnn_module"), flag="defines 'all'|own 'all'")

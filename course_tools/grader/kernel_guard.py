@@ -1,13 +1,14 @@
-"""Kernel-side guard of the class-scale grader. This file is never imported: its text is sent to the
-student's kernel by course_tools.grader_sandbox.InjectGuards, in a cell that runs before any student
-code, and `install(config)` is called there.
+"""Kernel-side guard of the class-scale grader. Its text is sent to the student's kernel by
+course_tools.grader.guard_cells.InjectGuards, in a cell that runs before any student code, and
+`install(config)` is called there. The grader imports this file only for the names below the docstring
+(`Event`, `Label`), which both sides use.
 
 What it does inside the kernel (the student's code shares this process with the tests):
 - imports the trusted modules (numpy, torch, course_lib, builtins, ...) and snapshots every function,
   class and submodule they expose, the code objects and defaults of their Python functions, the
   methods of their classes, the IPython shell's execution machinery (transformers, custom exception
   handlers, event callbacks, kernel handlers), sys hooks, and the notebook names the release binds
-  to course objects (check_close -> course_lib.checks.check_close, np -> numpy, ...);
+  to course objects (check_close -> course_lib.notebook.checks.check_close, np -> numpy, ...);
 - installs an audit hook (`sys.addaudithook`: it cannot be removed) that blocks and records reads of
   the course's solution/test/gradebook files, writes outside the submission's folder, new processes,
   network access, tracing and gc introspection by notebook code, and records code built from strings
@@ -16,11 +17,65 @@ What it does inside the kernel (the student's code shares this process with the 
   cell: it compares the state with the snapshot, puts back whatever was changed (so the test runs
   against the real checkers), and prints one report line, authenticated with an HMAC whose key was
   read from a file that is deleted before any student code runs. A missing or forged report is
-  itself a finding.
+  itself a finding. The report after a test cell also says how that cell failed, if it did: the
+  error's type and, for a course check (`CheckFailed`), the name of the check (its `.check`).
 
 This raises the bar; it is not a security boundary (same process, same user). The grader also scans
 the submitted source statically, and the deployment guide explains per-student containers.
 """
+
+
+class Event:
+    """Kinds of what the audit hook and the module guard record ("kind" of each event in a report)."""
+    READ = "read"
+    WRITE = "write"
+    LIST = "list"
+    DATABASE = "database"
+    MODIFY = "modify"
+    PROCESS = "process"
+    SIGNAL = "signal"
+    NETWORK = "network"
+    TRACING = "tracing"
+    GC_INTROSPECTION = "gc introspection"
+    MODULE_ATTRIBUTE = "module attribute"
+    CODE_CHANGED = "function code changed"
+    INTROSPECTION = "introspection"
+    FRAME_INTROSPECTION = "frame introspection"
+    EXEC = "runs code built at run time (exec/eval)"
+    COMPILE = "compiles code at run time (compile/exec/eval)"
+    CTYPES = "ctypes"
+
+
+class Label:
+    """Labels of the injected guard cells: INSTALL then START before any student code, PRE + the test
+    cell's grade_id just before each test cell and POST + the grade_id just after it, END at the end."""
+    INSTALL = "install"
+    START = "start"
+    END = "end"
+    PRE = "pre:"
+    POST = "post:"
+
+
+def import_tree(package):
+    """Import a package and every module below it, subpackages with or without an __init__.py
+    (pkgutil.walk_packages skips namespace packages), so that the snapshot covers all of them."""
+    import importlib
+    import os
+
+    top = importlib.import_module(package)
+    for root in list(getattr(top, "__path__", [])):
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d.isidentifier() and not d.startswith("__"))
+            rel = os.path.relpath(folder, root)
+            prefix = package if rel == os.curdir else ".".join([package, *rel.split(os.sep)])
+            for name in sorted(files):
+                stem = name[:-3]
+                if not name.endswith(".py") or not stem.isidentifier():
+                    continue
+                try:
+                    importlib.import_module(prefix if stem == "__init__" else f"{prefix}.{stem}")
+                except Exception:  # noqa: BLE001 - a module that fails to import has nothing to guard
+                    pass
 
 
 def install(config):  # noqa: C901 - one closure on purpose: its state is not reachable by name
@@ -30,7 +85,6 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
     import importlib
     import json
     import os
-    import pkgutil
     import sys
     import threading
     import time
@@ -49,13 +103,8 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
             pass
     for package in config["walk_packages"]:
         try:
-            pkg = importlib.import_module(package)
-            for info in pkgutil.walk_packages(pkg.__path__, package + "."):
-                try:
-                    importlib.import_module(info.name)
-                except Exception:  # noqa: BLE001
-                    pass
-        except Exception:  # noqa: BLE001
+            import_tree(package)
+        except Exception:  # noqa: BLE001 - a missing optional package is not an error
             pass
 
     timing["imports"] = time.perf_counter() - timing["start"]
@@ -174,13 +223,13 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
         if cls not in guarded_classes:
             def __setattr__(self, key, value):
                 if not frame_trusted(sys._getframe(1)):
-                    setattr_state["records"]("module attribute", f"{self.__name__}.{key} = ...")
+                    setattr_state["records"](Event.MODULE_ATTRIBUTE, f"{self.__name__}.{key} = ...")
                     raise PermissionError(f"[course grader] not allowed while grading: changing {self.__name__}.{key}")
                 cls.__setattr__(self, key, value)
 
             def __delattr__(self, key):
                 if not frame_trusted(sys._getframe(1)):
-                    setattr_state["records"]("module attribute", f"del {self.__name__}.{key}")
+                    setattr_state["records"](Event.MODULE_ATTRIBUTE, f"del {self.__name__}.{key}")
                     raise PermissionError(f"[course grader] not allowed while grading: deleting {self.__name__}.{key}")
                 cls.__delattr__(self, key)
 
@@ -197,6 +246,21 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
                 types.ModuleType.__setattr__(module, "__class__", guarded_class(cls))
             except Exception:  # noqa: BLE001 - a module that cannot take a subclass stays as it is
                 pass
+
+    def after_cell(result):
+        """IPython's post_run_cell callback: keep how the running test cell failed. A course check's
+        CheckFailed carries the check's name (`.check`); only an exception of a class from a trusted
+        module is asked for it."""
+        try:
+            if state["test"] is None or state["outcome"] is not None:
+                return
+            err = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+            if err is None:
+                return
+            check = getattr(err, "check", None) if id(type(err)) in classes else None
+            state["outcome"] = {"error": type(err).__name__, "check": check if isinstance(check, str) else None}
+        except Exception:  # noqa: BLE001 - an error here would print to the test cell's stderr
+            pass
 
     timing["modules"] = time.perf_counter() - timing["start"]
     machinery = [shell, getattr(shell, "kernel", None), shell.compile, shell.displayhook, shell.display_pub,
@@ -222,6 +286,7 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
         list_attr(shell.input_transformer_manager, "token_transformers"),
         list_attr(sys, "meta_path"), list_attr(sys, "path_hooks"),
     ] if x is not None]
+    shell.events.register("post_run_cell", after_cell)  # before the snapshot: the guard's own callback
     callbacks = {k: list(v) for k, v in shell.events.callbacks.items()}
     kernel = getattr(shell, "kernel", None)
     handlers = dict(getattr(kernel, "shell_handlers", {}) or {})
@@ -245,7 +310,9 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
     # ------------------------------------------------------------------ audit hook
     records = []
     seen = set()
-    state = {"phase": "student code before the first test", "reported": 0}
+    # phase: where notebook code runs, in words; test: the test cell running now (None between tests);
+    # outcome: how that test cell failed, if it did (see after_cell)
+    state = {"phase": "student code before the first test", "reported": 0, "test": None, "outcome": None}
     busy = set()
     guard_globals = globals()
 
@@ -253,7 +320,7 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
         key = (state["phase"], kind, detail)
         if key not in seen and len(records) < 200:
             seen.add(key)
-            records.append({"phase": state["phase"], "kind": kind, "detail": detail})
+            records.append({"phase": state["phase"], "kind": kind, "detail": detail, "test": state["test"]})
 
     def caller_untrusted():
         return not frame_trusted(sys._getframe(3))  # 0 this, 1 handler, 2 hook, 3 the code that raised the event
@@ -296,46 +363,46 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
         mode, flags = args[1], args[2] if len(args) > 2 else 0
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & write_flags)
         if writing and not writable(path):
-            block("write", path)
+            block(Event.WRITE, path)
         if not readable(path):
-            block("read", path)
+            block(Event.READ, path)
 
     def on_list(args):
         path = to_path(args[0] if args else ".")
         if path is not None and not readable(path):
-            block("list", path)
+            block(Event.LIST, path)
 
     def on_sqlite(args):
         db = args[0] if args else None
         if isinstance(db, (str, bytes, os.PathLike)) and os.fsdecode(db) not in (":memory:", ""):
             path = to_path(db)
             if path is not None and not (readable(path) and writable(path)):
-                block("database", path)
+                block(Event.DATABASE, path)
 
     def on_mutate(args):
         for p in args[:2]:
             path = to_path(p) if isinstance(p, (str, bytes, os.PathLike)) else None
             if path is not None and not writable(path):
-                block("modify", path)
+                block(Event.MODIFY, path)
 
     def on_copy(args):
         src, dst = to_path(args[0]), to_path(args[1]) if len(args) > 1 else None
         if src is not None and not readable(src):
-            block("read", src)
+            block(Event.READ, src)
         if dst is not None and not writable(dst):
-            block("write", dst)
+            block(Event.WRITE, dst)
 
     def on_process(event):
         def handler(args):
-            block("process", f"{event}{repr(tuple(args))[:150]}")
+            block(Event.PROCESS, f"{event}{repr(tuple(args))[:150]}")
         return handler
 
     def on_kill(args):
         if args and args[0] not in (0, os.getpid()):
-            block("signal", repr(args)[:80])
+            block(Event.SIGNAL, repr(args)[:80])
 
     def on_network(args):
-        block("network", repr(args)[:160])
+        block(Event.NETWORK, repr(args)[:160])
 
     def on_untrusted_block(kind):
         def handler(args):
@@ -352,13 +419,13 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
     def on_setattr(args):
         obj, name = args[0], args[1]
         if name in ("__code__", "__defaults__", "__kwdefaults__") and caller_untrusted():
-            record("function code changed", f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', '?')}"
-                                            f".{name}")
+            record(Event.CODE_CHANGED, f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', '?')}"
+                                       f".{name}")
 
     def on_getattr(args):
         if args[1] in ("__code__", "__globals__", "__closure__", "tb_frame", "gi_frame", "cr_frame", "ag_frame",
                        "f_back", "f_globals", "f_locals") and caller_untrusted():
-            record("introspection", f"reads .{args[1]}")
+            record(Event.INTROSPECTION, f"reads .{args[1]}")
 
     handlers_by_event = {
         "open": on_open,
@@ -375,18 +442,18 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
         "socket.connect": on_network, "socket.bind": on_network, "socket.sendto": on_network,
         "socket.sendmsg": on_network, "socket.getaddrinfo": on_network, "socket.gethostbyname": on_network,
         "socket.gethostbyaddr": on_network, "urllib.Request": on_network,
-        "sys.settrace": on_untrusted_block("tracing"), "sys.setprofile": on_untrusted_block("tracing"),
-        "gc.get_objects": on_untrusted_block("gc introspection"),
-        "gc.get_referrers": on_untrusted_block("gc introspection"),
-        "gc.get_referents": on_untrusted_block("gc introspection"),
-        "sys._getframe": on_untrusted_record("frame introspection"),
-        "sys._current_frames": on_untrusted_record("frame introspection"),
-        "exec": on_untrusted_record("runs code built at run time (exec/eval)"),
-        "compile": on_untrusted_record("compiles code at run time (compile/exec/eval)"),
+        "sys.settrace": on_untrusted_block(Event.TRACING), "sys.setprofile": on_untrusted_block(Event.TRACING),
+        "gc.get_objects": on_untrusted_block(Event.GC_INTROSPECTION),
+        "gc.get_referrers": on_untrusted_block(Event.GC_INTROSPECTION),
+        "gc.get_referents": on_untrusted_block(Event.GC_INTROSPECTION),
+        "sys._getframe": on_untrusted_record(Event.FRAME_INTROSPECTION),
+        "sys._current_frames": on_untrusted_record(Event.FRAME_INTROSPECTION),
+        "exec": on_untrusted_record(Event.EXEC),
+        "compile": on_untrusted_record(Event.COMPILE),
         "object.__setattr__": on_setattr,
         "object.__getattr__": on_getattr,
-        "ctypes.dlopen": on_untrusted_record("ctypes"), "ctypes.dlsym": on_untrusted_record("ctypes"),
-        "ctypes.cdata": on_untrusted_record("ctypes"),
+        "ctypes.dlopen": on_untrusted_record(Event.CTYPES), "ctypes.dlsym": on_untrusted_record(Event.CTYPES),
+        "ctypes.cdata": on_untrusted_record(Event.CTYPES),
     }
 
     def hook(event, args):
@@ -557,18 +624,27 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
         try:
             try:
                 findings = check_and_restore()
-                if label.startswith("post:"):
+                if label.startswith(Label.POST):
                     reshadow()
-                findings += unshadow() if label.startswith("pre:") else []
+                findings += unshadow() if label.startswith(Label.PRE) else []
             except Exception as err:  # noqa: BLE001 - reported, never raised into the notebook
                 findings = [f"guard check failed: {type(err).__name__}: {err}"]
             events = records[state["reported"]:]
             state["reported"] = len(records)
-            kind, _, cell = label.partition(":")
-            state["phase"] = (f"while {cell} ran" if kind == "pre" else f"student code after {cell}" if kind == "post"
-                              else "student code before the first test")
+            outcome = state["outcome"]
+            state["outcome"] = None
+            if label.startswith(Label.PRE):
+                state["test"] = label[len(Label.PRE):]
+                state["phase"] = f"while {state['test']} ran"
+            elif label.startswith(Label.POST):
+                state["test"] = None
+                state["phase"] = f"student code after {label[len(Label.POST):]}"
+            else:
+                state["test"], outcome = None, None
+                state["phase"] = "student code before the first test"
             body = json.dumps({"label": label, "nonce": nonce, "findings": sorted(set(findings)),
-                               "events": events, "ms": round(1000 * (time.perf_counter() - started), 1),
+                               "events": events, "outcome": outcome,
+                               "ms": round(1000 * (time.perf_counter() - started), 1),
                                "install_ms": timing["install_ms"], "timing": {k: v for k, v in timing.items()
                                                                               if k != "start"}}, sort_keys=True)
             mac = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()

@@ -1,12 +1,13 @@
-"""nbgrader preprocessors that the class-scale grader (course_tools.grader) adds to `nbgrader autograde`
-inside a per-student sandbox. They are configured only in the sandbox's own nbgrader_config.py, never
-in the course's.
+"""The guard cells: nbgrader preprocessors that the class-scale grader adds to `nbgrader autograde` inside a
+per-student sandbox. They are configured only in the sandbox's own nbgrader_config.py (see sandbox.py),
+never in the course's.
 
-    InjectGuards   before Execute: a first cell installs the kernel guard (course_tools/grader_kernel.py),
-                   and a guard cell runs before and after every autograded test cell.
-    CollectGuards  after Execute: reads the guards' authenticated reports and the cells' errors
-                   (timeouts, MemoryError), writes them to a JSON file for the grader, and removes the
-                   injected cells, so the autograded notebook and the feedback look as usual.
+    InjectGuards   before Execute: a first cell installs the kernel guard (kernel_guard.py), and a guard
+                   cell runs before and after every autograded test cell.
+    CollectGuards  after Execute: reads the guards' authenticated reports, the cells' errors (timeouts,
+                   MemoryError) and how each test cell failed, writes them to the sandbox's report.json
+                   for the grader, and removes the injected cells, so the autograded notebook and the
+                   feedback look as usual.
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Unicode
 
+from course_tools.grader.kernel_guard import Label
+
 MARKER = "@@course-grader-guard@@"
-KERNEL_SOURCE = Path(__file__).with_name("grader_kernel.py")
+KERNEL_SOURCE = Path(__file__).with_name("kernel_guard.py")
 ROLE = "course_grader"
 
 
@@ -45,7 +48,7 @@ def _write_new(path: str, data: dict) -> None:
 
 
 def _resolve(value, base: Path):
-    """Paths written as ./x in the manifest are relative to the sandbox folder (see course_tools.grader)."""
+    """Paths written as ./x in the manifest are relative to the sandbox folder (see sandbox.py)."""
     if isinstance(value, str) and value.startswith("./"):
         return str((base / value[2:]).resolve()) if value != "./" else str(base)
     if isinstance(value, list):
@@ -59,7 +62,8 @@ class InjectGuards(NbGraderPreprocessor):
     """Insert the guard cells (see the module docstring). `manifest` is the sandbox's JSON manifest."""
 
     enabled = Bool(True).tag(config=True)
-    manifest = Unicode("", help="path of the sandbox manifest written by course_tools.grader").tag(config=True)
+    manifest = Unicode("", help="path of the sandbox manifest written by course_tools.grader.sandbox").tag(
+        config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         base = Path(self.manifest).resolve().parent
@@ -86,22 +90,23 @@ class InjectGuards(NbGraderPreprocessor):
 
         cells = []
         first = new_code_cell(install)
-        first.metadata[ROLE] = {"label": "install"}
-        cells += [first, guard_cell("start")]
+        first.metadata[ROLE] = {"label": Label.INSTALL}
+        cells += [first, guard_cell(Label.START)]
         for cell in nb.cells:
             if _is_test(cell):
                 gid = cell.metadata.nbgrader["grade_id"]
-                cells += [guard_cell(f"pre:{gid}"), cell, guard_cell(f"post:{gid}")]
+                cells += [guard_cell(Label.PRE + gid), cell, guard_cell(Label.POST + gid)]
             else:
                 cells.append(cell)
-        cells.append(guard_cell("end"))
+        cells.append(guard_cell(Label.END))
         nb.cells = cells
         resources[ROLE] = {"key": key, "expected": expected, "report": manifest["report"]}
         return nb, resources
 
 
 class CollectGuards(NbGraderPreprocessor):
-    """Verify and collect the guards' reports, note timeouts and memory errors, remove injected cells."""
+    """Verify and collect the guards' reports, note timeouts, memory errors and how each test cell failed
+    (the first error's type, or "wrote to stderr"), remove the injected cells."""
 
     enabled = Bool(True).tag(config=True)
 
@@ -110,13 +115,17 @@ class CollectGuards(NbGraderPreprocessor):
         if not info:
             return nb, resources
         key, expected = info["key"], dict(info["expected"])
-        reports, problems, cell_errors = {}, [], []
+        reports, problems, cell_errors, test_errors = {}, [], [], {}
         kept = []
         for index, cell in enumerate(nb.cells):
             role = cell.metadata.get(ROLE)
             if role is None:
                 kept.append(cell)
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {len(kept)}"
+                if _is_test(cell):
+                    failure = _test_failure(cell)
+                    if failure:
+                        test_errors[gid] = failure
                 for out in cell.get("outputs", []):
                     if out.get("output_type") == "error" and out.get("ename") in (
                             "CellTimeoutError", "MemoryError", "DeadKernelError", "RecursionError"):
@@ -133,7 +142,7 @@ class CollectGuards(NbGraderPreprocessor):
             if errors:
                 problems.append(f"guard cell {label!r} failed: {errors[0].get('ename')}: "
                                 f"{str(errors[0].get('evalue', ''))[:200]}")
-            if label == "install":
+            if label == Label.INSTALL:
                 continue
             found = None
             for out in cell.get("outputs", []):
@@ -158,5 +167,18 @@ class CollectGuards(NbGraderPreprocessor):
         missing = [label for label in expected if label not in reports]
         nb.cells = kept
         _write_new(info["report"], {"reports": reports, "problems": problems, "cell_errors": cell_errors,
-                                    "expected": [label for label, _ in info["expected"]], "missing": missing})
+                                    "test_errors": test_errors, "missing": missing,
+                                    "expected": [label for label, _ in info["expected"]]})
         return nb, resources
+
+
+def _test_failure(cell: NotebookNode) -> str | None:
+    """How a test cell failed, from its outputs: the error's type, else "wrote to stderr" (nbgrader scores
+    a test cell that writes to stderr 0), else None."""
+    outputs = cell.get("outputs", [])
+    for out in outputs:
+        if out.get("output_type") == "error":
+            return str(out.get("ename", "error"))
+    if any(out.get("output_type") == "stream" and out.get("name") == "stderr" for out in outputs):
+        return "wrote to stderr"
+    return None
