@@ -8,8 +8,11 @@ helpers, so their failures say *which* check failed without showing how it was c
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
+import inspect
 import sys
+import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -32,8 +35,73 @@ class CheckFailed(AssertionError):
     def __reduce__(self):  # picklable with its fields (e.g. across processes)
         return type(self), (self.check, self.problem, self.hint)
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows this error (it calls this hook when an exception defines it): the traceback
+        without the check helpers' frames, so a student reads the test cell's line and the message."""
+        return _student_traceback(self)
+
+
+def _student_traceback(err: BaseException) -> list[str]:
+    """IPython's usual traceback of `err`, less every frame whose locals hold `__tracebackhide__`
+    (IPython hides those itself, but always keeps the last one: the helper's `raise`)."""
+    from IPython import get_ipython  # only ever called by IPython
+
+    from .runtime import is_grading
+
+    shell = get_ipython()
+    tb = err.__traceback__
+    if not is_grading():  # while grading, exactly what IPython would show
+        entries = []
+        while tb is not None:
+            if not tb.tb_frame.f_locals.get("__tracebackhide__", False):
+                entries.append(tb)
+            tb = tb.tb_next
+        tb = None
+        for entry in reversed(entries):
+            tb = types.TracebackType(tb, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return shell.InteractiveTB.structured_traceback(type(err), err, tb)
+
+
+# Test cells print one line when they pass ("✓ 3 visible checks passed ..."; see runtime.setup_notebook):
+# each public check called from outside the helpers counts once, hidden checks never.
+_checks = {"depth": 0, "visible": 0}
+
+
+def visible_checks_run(reset: bool = False) -> int:
+    """How many visible checks (names not starting "hidden check") ran since the last reset."""
+    count = _checks["visible"]
+    if reset:
+        _checks["visible"] = 0
+    return count
+
+
+def _counted(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A public check: hidden from IPython tracebacks, counted once when called from outside the helpers."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def check(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # noqa: F841 - read by IPython and by _student_traceback
+        outermost = _checks["depth"] == 0
+        _checks["depth"] += 1
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            _checks["depth"] -= 1
+        if outermost:
+            try:
+                name = signature.bind(*args, **kwargs).arguments.get("name")
+            except TypeError:
+                name = None
+            if not (isinstance(name, str) and name.lower().startswith("hidden check")):
+                _checks["visible"] += 1
+        return result
+
+    return check
+
 
 def _fail(name: str, problem: str, hint: str | None = None) -> None:
+    __tracebackhide__ = True  # noqa: F841
     raise CheckFailed(name, problem, hint)
 
 
@@ -50,21 +118,27 @@ def _shape(x: Any) -> tuple[int, ...] | None:
     return tuple(shape) if shape is not None else None
 
 
+@_counted
 def check_true(condition: bool, name: str, problem: str, hint: str | None = None) -> None:
     """Fail with `problem` unless `condition` holds."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
     if not condition:
         _fail(name, problem, hint)
 
 
+@_counted
 def check_type(value: Any, expected: type | tuple[type, ...], name: str, hint: str | None = None) -> None:
     """`value` must be an instance of `expected` (e.g. torch.Tensor, np.ndarray, list)."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
     if not isinstance(value, expected):
         names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
         _fail(name, f"expected a {names}, got {_kind(value)}", hint)
 
 
+@_counted
 def check_shape(value: Any, expected: Sequence[int], name: str, hint: str | None = None) -> None:
     """`value.shape` must equal `expected`."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
     expected = tuple(expected)
     got = _shape(value)
     if got is None:
@@ -78,8 +152,10 @@ def check_shape(value: Any, expected: Sequence[int], name: str, hint: str | None
         _fail(name, f"expected shape {expected}, got {got}", hint or auto)
 
 
+@_counted
 def check_dtype(value: Any, expected: Any, name: str, hint: str | None = None) -> None:
     """`value.dtype` must equal `expected` (a torch or numpy dtype)."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
     got = getattr(value, "dtype", None)
     same = got == expected
     if isinstance(value, np.ndarray):
@@ -102,10 +178,12 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+@_counted
 def check_close(actual: Any, expected: Any, name: str, *, atol: float = 1e-6, rtol: float = 1e-5,
                 hint: str | None = None) -> None:
     """Values of `actual` must match `expected` within atol + rtol*|expected|, element by element.
     Checks the kind (tensor vs array) and the shape first, then reports the largest difference."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
     if isinstance(expected, torch.Tensor) and not isinstance(actual, torch.Tensor):
         _fail(name, f"expected a torch.Tensor, got {_kind(actual)}", hint)
     if isinstance(expected, np.ndarray) and not isinstance(actual, (np.ndarray, np.generic, float, int)):
@@ -147,8 +225,21 @@ def check_close(actual: Any, expected: Any, name: str, *, atol: float = 1e-6, rt
         _fail(name, problem, hint or auto)
 
 
+def _window(items: Sequence[Any], at: int, before: int = 3, after: int = 3) -> str:
+    """The items around position `at`, e.g. "from position 9: [... 9, 10, 11, 99, 13, 14, 15 ...]";
+    a list of ten items or fewer whole."""
+    if len(items) <= 10:
+        return repr(list(items))
+    start, stop = max(0, at - before), min(len(items), at + after + 1)
+    shown = ", ".join(repr(x) for x in list(items)[start:stop])
+    text = f"[{'... ' if start else ''}{shown}{' ...' if stop < len(items) else ''}]"
+    return f"from position {start}: {text}" if start else text
+
+
+@_counted
 def check_equal(actual: Any, expected: Any, name: str, hint: str | None = None) -> None:
     """Exact equality, for ids, vocabularies, strings and integer tensors. Shows the first difference."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
     if isinstance(expected, (torch.Tensor, np.ndarray)):
         check_type(actual, type(expected), name, hint)
         if _shape(actual) != _shape(expected):
@@ -163,8 +254,8 @@ def check_equal(actual: Any, expected: Any, name: str, hint: str | None = None) 
         for i, (a, e) in enumerate(zip(actual, expected)):
             if a != e:
                 _fail(name, f"first difference at position {i}: got {a!r}, expected {e!r}\n"
-                            f"  got      {list(actual)[:12]}{' ...' if len(actual) > 12 else ''}\n"
-                            f"  expected {list(expected)[:12]}{' ...' if len(expected) > 12 else ''}", hint)
+                            f"  got      {_window(actual, i)}\n"
+                            f"  expected {_window(expected, i)}", hint)
         if len(actual) != len(expected):
             _fail(name, f"expected {len(expected)} items, got {len(actual)}", hint)
         return
@@ -174,9 +265,11 @@ def check_equal(actual: Any, expected: Any, name: str, hint: str | None = None) 
         _fail(name, f"got {actual!r}, expected {expected!r}", hint)
 
 
+@_counted
 def check_raises(fn: Callable[[], Any], exception: type[BaseException], name: str,
                  hint: str | None = None) -> None:
     """Calling `fn()` must raise `exception`."""
+    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
     try:
         fn()
     except exception:
@@ -212,6 +305,7 @@ def forbid_calls(paths: Sequence[str], name: str) -> Iterator[None]:
             original = getattr(owner, attr)
 
             def blocked(*args: Any, _path: str = path, **kwargs: Any) -> Any:
+                __tracebackhide__ = True  # noqa: F841
                 _fail(name, f"your answer calls {_path}; this exercise asks you to write it yourself")
 
             aliases = [(notebook, n) for n, v in list(vars(notebook).items()) if v is original]

@@ -55,10 +55,43 @@ def _warning_to_stdout(message, category, filename, lineno, file=None, line=None
     print(f"{category.__name__}: {message}", file=sys.stdout)
 
 
+def _before_cell(*_: object) -> None:
+    from .checks import visible_checks_run
+
+    visible_checks_run(reset=True)
+
+
+def _after_cell(result: object) -> None:
+    """IPython's post_run_cell callback: a cell that ran visible checks and raised nothing says so in one
+    line on stdout (never stderr: nbgrader scores a test cell that writes to stderr as failed)."""
+    from .checks import visible_checks_run
+
+    count = visible_checks_run(reset=True)
+    if count and getattr(result, "success", False) and not is_grading():
+        checks = "check" if count == 1 else "checks"
+        print(f"✓ {count} visible {checks} passed (graders also run hidden tests)", file=sys.stdout)
+
+
+def report_passing_checks() -> bool:
+    """Let each passing test cell print "✓ N visible checks passed (graders also run hidden tests)".
+    Only in an IPython kernel and never while grading, so autograded notebooks stay as they were."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or is_grading():
+        return False
+    for event, callback in (("pre_run_cell", _before_cell), ("post_run_cell", _after_cell)):
+        if callback not in shell.events.callbacks[event]:
+            shell.events.register(event, callback)
+    return True
+
+
 def setup_notebook(seed: int = 0, quiet: bool = False) -> torch.device:
     """First cell of every day: seed everything, use one CPU thread ($COURSE_THREADS to change), apply the
     course plot style, send Python warnings to stdout (nbgrader scores a test cell that writes to stderr
-    as failed), and return the device."""
+    as failed), let a passing test cell say so in one line (not while grading), and return the device."""
     from .plotting import use_course_style
 
     seed_everything(seed)
@@ -67,6 +100,7 @@ def setup_notebook(seed: int = 0, quiet: bool = False) -> torch.device:
     torch.set_num_threads(int(os.environ.get(THREADS_ENV, "1")))
     use_course_style()
     warnings.showwarning = _warning_to_stdout
+    report_passing_checks()
     device = get_device()
     if not quiet:
         mode = "grading (short training budgets)" if is_grading() else "full"
