@@ -23,6 +23,8 @@
 # visible tests are a first check; when your notebook is graded, more tests (edge cases, float64,
 # comparisons with the course's reference and with autograd on random inputs, gradients) are run too.
 # Before submitting, restart the kernel and run everything, then press **Validate**.
+# Validate's "Success!" and a test cell's "✓ … passed" mean that the visible tests passed, not a
+# grade: graders run hidden tests too.
 #
 # Points: 9 autograded (five exercises), 2 for the reflection at the end.
 

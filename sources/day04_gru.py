@@ -20,6 +20,8 @@
 # what is wrong if something is. Those visible tests are a first check; when your notebook is graded,
 # more tests (edge cases, float64, parity with PyTorch on random weights, gradients) are run too.
 # Before submitting, restart the kernel and run everything, then press **Validate**.
+# Validate's "Success!" and a test cell's "✓ … passed" mean that the visible tests passed, not a
+# grade: graders run hidden tests too.
 #
 # Points: 11 autograded (five exercises), 2 for the reflection at the end.
 

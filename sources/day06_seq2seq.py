@@ -18,6 +18,8 @@
 # visible tests are a first check; when your notebook is graded, more tests (batch 1, length 1, `<eos>`
 # handling, parity with the course's reference on random weights) are run too. Before submitting,
 # restart the kernel and run everything, then press **Validate**.
+# Validate's "Success!" and a test cell's "✓ … passed" mean that the visible tests passed, not a
+# grade: graders run hidden tests too.
 #
 # Points: 12 autograded (seven exercises), 2 for the reflection at the end.
 
