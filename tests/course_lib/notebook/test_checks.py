@@ -1,5 +1,5 @@
-"""course_lib.checks: every helper passes on correct input and fails with CheckFailed and a message that
-says what was expected, what was got, where, and why it probably happened."""
+"""course_lib.notebook.checks: every helper passes on correct input and fails with CheckFailed and a message that
+says what was expected, what was got, where, and why it probably happened; forbid_calls blocks and restores."""
 from __future__ import annotations
 
 import re

@@ -1,7 +1,7 @@
-"""course_lib.recurrent, .lstm and .gru: LSTM, GRU and ElmanRNN against nn.LSTM, nn.GRU and nn.RNN (outputs,
-final states and gradients over a grid of configurations, copy_weights both ways, dropout, initialisation,
-parameter counts, error messages), gradcheck, the cells against nn.LSTMCell/nn.GRUCell, the NumPy cells against
-torch and central finite differences, check_cell_args_np, and the peephole cell against a hand computation."""
+"""course_lib.layers.recurrent: what LSTM, GRU and ElmanRNN share matches nn.LSTM, nn.GRU and nn.RNN (outputs,
+final states and gradients over a grid of configurations, dropout, initialisation, parameter counts, unbatched
+input, error messages), the cells match nn.LSTMCell/nn.GRUCell, copy_weights works both ways and refuses
+mismatches without changing anything, sigmoid_np and check_cell_args_np."""
 from __future__ import annotations
 
 import math
@@ -12,20 +12,23 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.layers.gru import GRU, GRUCell, gru_cell, gru_cell_backward_np, gru_cell_forward_np, gru_param_count
-from course_lib.layers.lstm import LSTM, LSTMCell, lstm_cell, lstm_cell_backward_np, lstm_cell_forward_np, lstm_param_count, peephole_lstm_cell
+from course_lib.layers.gru import GRU, GRUCell, gru_cell, gru_cell_forward_np, gru_param_count
+from course_lib.layers.lstm import LSTM, LSTMCell, lstm_cell, lstm_cell_forward_np, lstm_param_count
 from course_lib.layers.recurrent import check_cell_args_np, copy_weights, param_count, sigmoid_np
 from course_lib.layers.rnn import ElmanRNN
+from course_lib.layers.recurrent import copy_weights
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 KINDS = {  # name: (ours, torch.nn's, gate blocks)
     "lstm": (LSTM, nn.LSTM, 4),
     "gru": (GRU, nn.GRU, 3),
     "rnn": (ElmanRNN, nn.RNN, 1),
 }
+
+
 F64 = torch.float64
-
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _pair(kind: str, D: int, H: int, *, seed: int, direction: str = "from_ref", **kwargs):
@@ -394,23 +397,6 @@ def test_rejects_wrong_initial_state_shape(kind):
                 model(x, wrong)
 
 
-def test_lstm_state_must_be_a_tuple_of_two():
-    model = LSTM(3, 4)
-    x = torch.randn(5, 2, 3)
-    h0 = torch.zeros(1, 2, 4)
-    with pytest.raises(TypeError, match=re.escape("the initial state of an LSTM is a tuple (h0, c0), got Tensor")):
-        model(x, h0)
-    with pytest.raises(TypeError, match=re.escape("the initial state of an LSTM is a tuple (h0, c0), got list")):
-        model(x, [h0, h0])
-    with pytest.raises(TypeError, match=re.escape("a tuple (h0, c0), got a tuple of length 3")):
-        model(x, (h0, h0, h0))
-    with pytest.raises(TypeError, match=re.escape("a tuple (h0, c0), got a tuple of length 1")):
-        model(x, (h0,))
-    with pytest.raises(ValueError, match=re.escape("c0 must have shape (num_layers * num_directions, B, H) = "
-                                                   "(1, 2, 4), got NoneType")):
-        model(x, (h0, None))
-
-
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_rejects_wrong_dtype(kind):
     model = KINDS[kind][0](3, 4).double()
@@ -541,40 +527,6 @@ def test_cells_reject_wrong_shapes(kind):
             cell(x, bad)
 
 
-# ------------------------------------------------------------------------------ NumPy cells
-def _np_weights(cell: nn.Module) -> list[np.ndarray]:
-    return [getattr(cell, n).detach().numpy().copy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-
-
-@pytest.mark.parametrize("B,D,H", [(1, 1, 1), (1, 3, 2), (4, 2, 5), (3, 6, 3)])
-def test_lstm_cell_forward_np_matches_nn_lstmcell(B, D, H):
-    torch.manual_seed(B * 100 + D * 10 + H)
-    cell = nn.LSTMCell(D, H).double()
-    rng = np.random.default_rng(B + D + H)
-    x, h_prev, c_prev = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
-    h, c, cache = lstm_cell_forward_np(x, h_prev, c_prev, *_np_weights(cell))
-    with torch.no_grad():
-        h_ref, c_ref = cell(torch.from_numpy(x), (torch.from_numpy(h_prev), torch.from_numpy(c_prev)))
-    assert h.shape == c.shape == (B, H) and h.dtype == c.dtype == np.float64
-    np.testing.assert_allclose(h, h_ref.numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(c, c_ref.numpy(), rtol=0, atol=1e-12)
-    assert isinstance(cache, dict)
-
-
-@pytest.mark.parametrize("B,D,H", [(1, 1, 1), (1, 3, 2), (4, 2, 5), (3, 6, 3)])
-def test_gru_cell_forward_np_matches_nn_grucell(B, D, H):
-    torch.manual_seed(B * 100 + D * 10 + H)
-    cell = nn.GRUCell(D, H).double()
-    rng = np.random.default_rng(B + D + H)
-    x, h_prev = rng.normal(size=(B, D)), rng.normal(size=(B, H))
-    h, cache = gru_cell_forward_np(x, h_prev, *_np_weights(cell))
-    with torch.no_grad():
-        h_ref = cell(torch.from_numpy(x), torch.from_numpy(h_prev))
-    assert h.shape == (B, H) and h.dtype == np.float64
-    np.testing.assert_allclose(h, h_ref.numpy(), rtol=0, atol=1e-12)
-    assert isinstance(cache, dict)
-
-
 def _np_problem(B: int, D: int, H: int, G: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     p = {"x": rng.normal(size=(B, D)), "h_prev": rng.normal(scale=0.8, size=(B, H))}
@@ -583,104 +535,6 @@ def _np_problem(B: int, D: int, H: int, G: int, seed: int) -> dict[str, np.ndarr
     p.update(W_ih=rng.normal(scale=0.6, size=(G * H, D)), W_hh=rng.normal(scale=0.6, size=(G * H, H)),
              b_ih=rng.normal(scale=0.3, size=G * H), b_hh=rng.normal(scale=0.3, size=G * H))
     return p
-
-
-def _lstm_loss_np(p, R_h, R_c) -> float:
-    h, c, _ = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
-    return float((h * R_h).sum() + (c * R_c).sum())
-
-
-def _gru_loss_np(p, R_h) -> float:
-    h, _ = gru_cell_forward_np(p["x"], p["h_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
-    return float((h * R_h).sum())
-
-
-def _central_differences(loss, params: dict[str, np.ndarray], eps: float = 1e-6) -> dict[str, np.ndarray]:
-    numeric = {}
-    for key, value in params.items():
-        grad = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            plus = {k: v.copy() for k, v in params.items()}
-            minus = {k: v.copy() for k, v in params.items()}
-            plus[key][idx] += eps
-            minus[key][idx] -= eps
-            grad[idx] = (loss(plus) - loss(minus)) / (2 * eps)
-        numeric[key] = grad
-    return numeric
-
-
-def _autograd_cell_grads(kind: str, p: dict[str, np.ndarray], R: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """Gradients of sum(h * R_h) [+ sum(c * R_c)] through torch's own nn.LSTMCell / nn.GRUCell."""
-    B, D = p["x"].shape
-    H = p["h_prev"].shape[1]
-    cell = (nn.LSTMCell if kind == "lstm" else nn.GRUCell)(D, H).double()
-    with torch.no_grad():
-        for name, key in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), ("W_ih", "W_hh", "b_ih", "b_hh")):
-            getattr(cell, name).copy_(torch.from_numpy(p[key]))
-    leaves = {k: torch.from_numpy(p[k].copy()).requires_grad_() for k in ("x", "h_prev", "c_prev") if k in p}
-    if kind == "lstm":
-        out = cell(leaves["x"], (leaves["h_prev"], leaves["c_prev"]))
-    else:
-        out = (cell(leaves["x"], leaves["h_prev"]),)
-    sum((o * torch.from_numpy(r)).sum() for o, r in zip(out, R)).backward()
-    grads = {k: v.grad.numpy() for k, v in leaves.items()}
-    grads.update(W_ih=cell.weight_ih.grad.numpy(), W_hh=cell.weight_hh.grad.numpy(),
-                 b_ih=cell.bias_ih.grad.numpy(), b_hh=cell.bias_hh.grad.numpy())
-    return grads
-
-
-@pytest.mark.parametrize("B,D,H", [(1, 1, 1), (2, 3, 2), (3, 2, 4)])
-def test_lstm_cell_backward_np_matches_autograd_and_finite_differences(B, D, H):
-    p = _np_problem(B, D, H, 4, seed=B * 10 + H)
-    rng = np.random.default_rng(7)
-    R_h, R_c = rng.normal(size=(B, H)), rng.normal(size=(B, H))
-    h, c, cache = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
-    grads = lstm_cell_backward_np(R_h, R_c, cache)  # dL/dh = R_h and dL/dc = R_c arriving from outside
-
-    assert set(grads) == set(p)
-    autograd = _autograd_cell_grads("lstm", p, [R_h, R_c])
-    numeric = _central_differences(lambda q: _lstm_loss_np(q, R_h, R_c), p)
-    for key in p:
-        assert grads[key].shape == p[key].shape, key
-        assert np.abs(numeric[key]).max() > 1e-3, key  # not trivially 0 == 0
-        np.testing.assert_allclose(grads[key], autograd[key], rtol=1e-10, atol=1e-12, err_msg=key)
-        np.testing.assert_allclose(grads[key], numeric[key], rtol=1e-6, atol=1e-8, err_msg=key)
-
-
-def test_lstm_cell_backward_np_separates_dh_and_dc():
-    # only dc (the cell-state path from t+1) or only dh (the output) arriving: each matches autograd on its own
-    p = _np_problem(2, 3, 3, 4, seed=8)
-    _, _, cache = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
-    R = np.random.default_rng(8).normal(size=(2, 3))
-    zero = np.zeros_like(R)
-    for dh, dc in ((R, zero), (zero, R)):
-        grads = lstm_cell_backward_np(dh, dc, cache)
-        want = _autograd_cell_grads("lstm", p, [dh, dc])
-        for key in p:
-            np.testing.assert_allclose(grads[key], want[key], rtol=1e-10, atol=1e-12, err_msg=key)
-    # with dh = 0 the only way back to c_prev is through the forget gate: dc_prev = dc * f
-    f = 1 / (1 + np.exp(-(p["x"] @ p["W_ih"].T + p["b_ih"] + p["h_prev"] @ p["W_hh"].T + p["b_hh"])[:, 3:6]))
-    np.testing.assert_allclose(lstm_cell_backward_np(zero, R, cache)["c_prev"], R * f, rtol=1e-12)
-
-
-@pytest.mark.parametrize("B,D,H", [(1, 1, 1), (2, 3, 2), (3, 2, 4)])
-def test_gru_cell_backward_np_matches_autograd_and_finite_differences(B, D, H):
-    p = _np_problem(B, D, H, 3, seed=B * 10 + H + 1)
-    R_h = np.random.default_rng(9).normal(size=(B, H))
-    h, cache = gru_cell_forward_np(p["x"], p["h_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
-    grads = gru_cell_backward_np(R_h, cache)
-
-    assert set(grads) == set(p)
-    autograd = _autograd_cell_grads("gru", p, [R_h])
-    numeric = _central_differences(lambda q: _gru_loss_np(q, R_h), p)
-    for key in p:
-        assert grads[key].shape == p[key].shape, key
-        assert np.abs(numeric[key]).max() > 1e-3, key
-        np.testing.assert_allclose(grads[key], autograd[key], rtol=1e-10, atol=1e-12, err_msg=key)
-        np.testing.assert_allclose(grads[key], numeric[key], rtol=1e-6, atol=1e-8, err_msg=key)
-    # b_ih and b_hh differ: the reset gate multiplies only the hidden side of the candidate
-    assert np.abs(grads["b_ih"][2 * H:] - grads["b_hh"][2 * H:]).max() > 1e-6
-    np.testing.assert_allclose(grads["b_ih"][:2 * H], grads["b_hh"][:2 * H], rtol=1e-12)
 
 
 def test_torch_cell_functions_match_numpy_cells_with_and_without_bias():
@@ -704,20 +558,6 @@ def test_torch_cell_functions_match_numpy_cells_with_and_without_bias():
     h0, _ = gru_cell_forward_np(p3["x"], p3["h_prev"], p3["W_ih"], p3["W_hh"], zeros3, zeros3)
     np.testing.assert_allclose(gru_cell(t["x"], t["h_prev"], t["W_ih"], t["W_hh"], None, None).numpy(),
                                h0, rtol=0, atol=1e-12)
-
-
-def test_gru_is_pytorchs_variant_not_the_papers():
-    # Cho et al. apply the reset gate before the matmul, W_hn (r * h); PyTorch after it, r * (W_hn h + b_hn)
-    p = _np_problem(2, 3, 3, 3, seed=22)
-    h, _ = gru_cell_forward_np(p["x"], p["h_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
-    H = 3
-    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
-    gi, gh = p["x"] @ p["W_ih"].T + p["b_ih"], p["h_prev"] @ p["W_hh"].T + p["b_hh"]
-    r, z = sig(gi[:, :H] + gh[:, :H]), sig(gi[:, H:2 * H] + gh[:, H:2 * H])
-    n_paper = np.tanh(gi[:, 2 * H:] + (r * p["h_prev"]) @ p["W_hh"][2 * H:].T + p["b_hh"][2 * H:])
-    n_torch = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
-    np.testing.assert_allclose(h, (1 - z) * n_torch + z * p["h_prev"], rtol=0, atol=1e-12)
-    assert np.abs(h - ((1 - z) * n_paper + z * p["h_prev"])).max() > 1e-3
 
 
 def test_sigmoid_np_matches_torch():
@@ -786,100 +626,6 @@ def test_numpy_cells_check_their_arguments_by_name():
         gru_cell_forward_np(a["x"], a["h_prev"], a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
 
 
-# ------------------------------------------------------------------------------ peephole LSTM
-def _peephole_problem(B=2, D=3, H=4, seed=30, requires_grad=False):
-    g = torch.Generator().manual_seed(seed)
-    shapes = dict(x=(B, D), h=(B, H), c=(B, H), W_ih=(4 * H, D), W_hh=(4 * H, H), b_ih=(4 * H,), b_hh=(4 * H,),
-                  p_i=(H,), p_f=(H,), p_o=(H,))
-    return {k: (0.7 * torch.randn(s, generator=g, dtype=F64)).requires_grad_(requires_grad) for k, s in shapes.items()}
-
-
-def _peephole_by_hand(t: dict[str, torch.Tensor], output_gate_sees: str = "c_new") -> tuple[np.ndarray, np.ndarray]:
-    """Gers & Schmidhuber (2000), one scalar at a time with math.exp: i and f see c_{t-1}, o sees c_t."""
-    v = {k: val.detach().numpy() for k, val in t.items()}
-    B, H = v["h"].shape
-    D = v["x"].shape[1]
-    sig = lambda a: 1.0 / (1.0 + math.exp(-a))  # noqa: E731
-    h_out, c_out = np.zeros((B, H)), np.zeros((B, H))
-    for b in range(B):
-        for j in range(H):
-            def pre(block):
-                row = block * H + j
-                return (sum(v["x"][b, d] * v["W_ih"][row, d] for d in range(D)) + v["b_ih"][row]
-                        + sum(v["h"][b, k] * v["W_hh"][row, k] for k in range(H)) + v["b_hh"][row])
-            c_prev = v["c"][b, j]
-            i = sig(pre(0) + v["p_i"][j] * c_prev)
-            f = sig(pre(1) + v["p_f"][j] * c_prev)
-            g = math.tanh(pre(2))
-            c = f * c_prev + i * g
-            o = sig(pre(3) + v["p_o"][j] * (c if output_gate_sees == "c_new" else c_prev))
-            h_out[b, j], c_out[b, j] = o * math.tanh(c), c
-    return h_out, c_out
-
-
-def _peephole(t):
-    return peephole_lstm_cell(t["x"], (t["h"], t["c"]), t["W_ih"], t["W_hh"], t["b_ih"], t["b_hh"],
-                              t["p_i"], t["p_f"], t["p_o"])
-
-
-def test_peephole_with_zero_peepholes_is_the_plain_lstm_cell():
-    t = _peephole_problem()
-    for k in ("p_i", "p_f", "p_o"):
-        t[k] = torch.zeros_like(t[k])
-    h, c = _peephole(t)
-    h_ref, c_ref = lstm_cell(t["x"], (t["h"], t["c"]), t["W_ih"], t["W_hh"], t["b_ih"], t["b_hh"])
-    torch.testing.assert_close(h, h_ref, rtol=0, atol=1e-14)
-    torch.testing.assert_close(c, c_ref, rtol=0, atol=1e-14)
-    # and lstm_cell itself is torch's LSTM cell
-    cell = nn.LSTMCell(3, 4).double()
-    with torch.no_grad():
-        for name, key in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), ("W_ih", "W_hh", "b_ih", "b_hh")):
-            getattr(cell, name).copy_(t[key])
-        want = cell(t["x"], (t["h"], t["c"]))
-    torch.testing.assert_close(h, want[0], rtol=0, atol=1e-12)
-    torch.testing.assert_close(c, want[1], rtol=0, atol=1e-12)
-
-
-@pytest.mark.parametrize("B,D,H", [(1, 1, 1), (2, 3, 4)])
-def test_peephole_matches_hand_computation(B, D, H):
-    t = _peephole_problem(B, D, H, seed=B + D + H)
-    h, c = _peephole(t)
-    h_want, c_want = _peephole_by_hand(t)
-    assert h.shape == c.shape == (B, H)
-    np.testing.assert_allclose(h.numpy(), h_want, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(c.numpy(), c_want, rtol=0, atol=1e-12)
-    # the peepholes matter, and the output gate looks at the new cell state, not the old one
-    h_plain, _ = lstm_cell(t["x"], (t["h"], t["c"]), t["W_ih"], t["W_hh"], t["b_ih"], t["b_hh"])
-    assert (h - h_plain).abs().max() > 1e-3
-    h_old, _ = _peephole_by_hand(t, output_gate_sees="c_prev")
-    assert np.abs(h.numpy() - h_old).max() > 1e-4
-
-
-def test_peephole_each_peephole_has_its_own_effect():
-    t = _peephole_problem()
-    base_h, base_c = _peephole(t)
-    for k in ("p_i", "p_f", "p_o"):
-        changed = dict(t)
-        changed[k] = t[k] + 0.5
-        h, c = _peephole(changed)
-        assert (h - base_h).abs().max() > 1e-4, k
-        if k == "p_o":  # the output gate cannot change the cell state
-            torch.testing.assert_close(c, base_c, rtol=0, atol=0)
-        else:
-            assert (c - base_c).abs().max() > 1e-4, k
-
-
-def test_peephole_gradcheck():
-    t = _peephole_problem(B=2, D=2, H=3, requires_grad=True)
-    keys = list(t)
-
-    def f(*args):
-        d = dict(zip(keys, args))
-        return _peephole(d)
-
-    assert torch.autograd.gradcheck(f, tuple(t[k] for k in keys), eps=1e-6, atol=1e-7, rtol=1e-5)
-
-
 # ------------------------------------------------------------------------------ unbatched input, as torch.nn
 @pytest.mark.parametrize("ours_cls, ref_cls", [(LSTM, nn.LSTM), (GRU, nn.GRU), (ElmanRNN, nn.RNN)])
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -918,3 +664,44 @@ def test_unbatched_cells_match_torch_nn(ours_cls, ref_cls, with_state: bool) -> 
     for a, b in zip(got if ours_cls is LSTMCell else (got,), want if ours_cls is LSTMCell else (want,)):
         assert a.shape == b.shape == (4,)
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+# ------------------------------------------------------------------------------ copy_weights
+def test_copy_weights_rejects_mismatched_parameter_names():
+    with pytest.raises(ValueError, match=re.escape(
+            "parameter names differ: source has ['weight_hh', 'weight_ih'], destination has "
+            "['bias_hh', 'bias_ih', 'weight_hh', 'weight_ih']")):
+        copy_weights(nn.RNN(3, 4, bias=False), ElmanRNN(3, 4, bias=True))
+    with pytest.raises(ValueError, match=r"parameter names differ: .*weight_ih_l1"):
+        copy_weights(nn.RNN(3, 4, num_layers=2), ElmanRNN(3, 4))
+    with pytest.raises(ValueError, match=r"parameter names differ: .*_reverse"):
+        copy_weights(ElmanRNN(3, 4), nn.RNN(3, 4, bidirectional=True))
+    with pytest.raises(ValueError, match=r"parameter names differ: .*_reverse"):
+        copy_weights(nn.RNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2))
+
+
+def test_copy_weights_rejects_mismatched_shapes_and_changes_nothing():
+    with pytest.raises(ValueError, match=re.escape("weight_ih_l0: source shape (4, 3), destination shape (4, 2)")):
+        copy_weights(nn.RNN(3, 4), ElmanRNN(2, 4))
+    with pytest.raises(ValueError, match=r"source shape \(5, \d\), destination shape \(4, \d\)"):
+        copy_weights(ElmanRNN(3, 5), nn.RNN(3, 4))
+    # layer 0 fits, layer 1 does not (input 2H vs H): the error comes before anything is copied
+    src, dst = nn.RNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2, bidirectional=True)
+    with torch.no_grad():
+        src.weight_ih_l1 = nn.Parameter(torch.zeros(4, 4))  # a wrong shape in a later parameter
+    before = {n: p.detach().clone() for n, p in dst.named_parameters()}
+    with pytest.raises(ValueError, match=re.escape("weight_ih_l1: source shape (4, 4), destination shape (4, 8)")):
+        copy_weights(src, dst)
+    for name, p in dst.named_parameters():
+        assert torch.equal(p, before[name]), name
+
+
+def test_copy_weights_between_two_elman_rnns_and_across_dtypes():
+    torch.manual_seed(0)
+    a, b = ElmanRNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2, bidirectional=True).double()
+    copy_weights(a, b)
+    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        assert pb.dtype == torch.float64
+        torch.testing.assert_close(pb, pa.double(), rtol=0, atol=0, msg=name)
+    assert all(p.requires_grad for p in b.parameters())
+    assert all(isinstance(p, nn.Parameter) for p in b.parameters())

@@ -1,5 +1,5 @@
-"""course_lib.batching: padding, masks, packing and the masked loss, against torch.nn.utils.rnn and a
-per-sequence computation."""
+"""course_lib.batching.padding: pad_sequences, lengths_to_mask, pack/unpack and the collate functions agree with
+torch.nn.utils.rnn and a per-sequence computation, and reject bad input with a clear message."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
 from course_lib.batching.padding import lengths_to_mask, pack, pad_sequences, unpack
-from course_lib.losses.cross_entropy import masked_cross_entropy
+from course_lib.batching.padding import collate_padded, collate_tagged
 
 
 def _seqs(lengths: list[int], feat: int | None = None) -> list[torch.Tensor]:
@@ -60,29 +60,29 @@ def test_pack_runs_an_lstm_on_real_steps_only_and_keeps_the_order() -> None:
         assert torch.all(out[b, len(seq):] == 0)
 
 
-def test_masked_cross_entropy_counts_only_real_tokens() -> None:
-    torch.manual_seed(1)
-    logits, targets = torch.randn(3, 4, 6, dtype=torch.float64), torch.randint(0, 6, (3, 4))
-    lengths = torch.tensor([4, 1, 2])
-    mask = lengths_to_mask(lengths)
-    per_sequence = [nn.functional.cross_entropy(logits[b, :n], targets[b, :n], reduction="sum")
-                    for b, n in enumerate(lengths.tolist())]
-    want = torch.stack(per_sequence).sum() / lengths.sum()
-    got = masked_cross_entropy(logits, targets, mask)
-    torch.testing.assert_close(got, want)
-    # padded positions can hold anything: the loss does not move
-    logits2 = logits.clone()
-    logits2[~mask] = 1e3
-    torch.testing.assert_close(masked_cross_entropy(logits2, targets, mask), want)
-    # and the mean over all B * L positions is a different number (the bug this guards against)
-    assert not torch.isclose(nn.functional.cross_entropy(logits.reshape(-1, 6), targets.reshape(-1)), want)
+# ------------------------------------------------------------------------------ collate
+@pytest.mark.parametrize("lengths", [[3, 1, 2], [1], [4, 4], [2, 5, 5, 1]])
+def test_collate_padded_matches_torch_and_the_mask(lengths) -> None:
+    g = torch.Generator().manual_seed(0)
+    seqs = [torch.randint(1, 9, (n,), generator=g) for n in lengths]
+    padded, lens, mask = collate_padded(seqs, pad_value=-1)
+    assert torch.equal(padded, pad_sequence(seqs, batch_first=True, padding_value=-1))
+    assert lens.dtype == torch.long and lens.tolist() == lengths
+    assert mask.dtype == torch.bool and mask.shape == padded.shape
+    assert torch.equal(mask, padded != -1)
 
 
-def test_masked_cross_entropy_errors() -> None:
-    logits, targets = torch.randn(2, 3, 4), torch.zeros(2, 3, dtype=torch.long)
-    with pytest.raises(ValueError, match="must agree"):
-        masked_cross_entropy(logits, targets, torch.ones(2, 4, dtype=torch.bool))
-    with pytest.raises(TypeError, match="bool"):
-        masked_cross_entropy(logits, targets, torch.ones(2, 3))
-    with pytest.raises(ValueError, match="no tokens"):
-        masked_cross_entropy(logits, targets, torch.zeros(2, 3, dtype=torch.bool))
+def test_collate_tagged_pads_ids_and_tags_separately() -> None:
+    pairs = [(torch.tensor([5, 6, 7]), torch.tensor([1, 2, 0])), (torch.tensor([8]), torch.tensor([3]))]
+    ids, tags, lens, mask = collate_tagged(pairs, pad_id=9, tag_pad_id=4)
+    assert ids.tolist() == [[5, 6, 7], [8, 9, 9]]
+    assert tags.tolist() == [[1, 2, 0], [3, 4, 4]]
+    assert lens.tolist() == [3, 1]
+    assert mask.tolist() == [[True, True, True], [True, False, False]]
+
+
+def test_collate_tagged_errors() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        collate_tagged([])
+    with pytest.raises(ValueError, match=r"pair 0: ids \(3,\) and tags \(2,\)"):
+        collate_tagged([(torch.tensor([1, 2, 3]), torch.tensor([1, 2]))])

@@ -1,6 +1,5 @@
-"""Tests for course_lib.bleu: the from-scratch BLEU checked against sacrebleu (tokenize="none",
-smooth_method="none") on seeded random corpora, hand-computed cases, the sacrebleu wrappers and the
-input checks."""
+"""course_lib.metrics.bleu: the from-scratch BLEU matches sacrebleu (tokenize="none", smooth_method="none") on
+seeded random corpora and hand-computed cases; the sacrebleu wrappers (imported lazily); and the input checks."""
 from __future__ import annotations
 
 import math
@@ -14,6 +13,7 @@ from sacrebleu.metrics import BLEU
 
 from course_lib.metrics import bleu
 from course_lib.metrics.bleu import brevity_penalty, closest_ref_length, corpus_bleu, modified_precision, ngram_counts, sacrebleu_bleu, sacrebleu_chrf
+
 
 TOL = 1e-9
 
@@ -171,6 +171,8 @@ def test_closest_ref_length_breaks_ties_towards_the_shorter_reference():
 
 # ---------------------------------------------------------------- sacrebleu wrappers
 HYPS = ["The cat sat on the mat.", "Hello, world!", "It's 3:45 p.m. now", "a b c"]
+
+
 REFS = ["The cat is sitting on the mat.", "Hello world!", "It is 3:45 pm now.", "a b c d"]
 
 

@@ -1,4 +1,4 @@
-"""course_lib.rnn: the NumPy forward/BPTT, the torch cell and ElmanRNN against torch.nn.RNN, autograd,
+"""course_lib.layers.rnn: the NumPy forward/BPTT, the torch cell and ElmanRNN against torch.nn.RNN, autograd,
 finite differences and gradcheck; initialisation; and the error messages for bad input."""
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from torch import nn
 
 from course_lib.layers.recurrent import copy_weights
 from course_lib.layers.rnn import ElmanRNN, rnn_backward, rnn_cell, rnn_cell_step, rnn_forward
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -544,44 +543,3 @@ def test_elman_rnn_rejects_wrong_dtype():
         model(torch.zeros(2, 5, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="h0 has dtype torch.float32 but the input is torch.float64"):
         model(torch.randn(2, 5, 3, dtype=torch.float64), torch.zeros(1, 5, 4, dtype=torch.float32))
-
-
-# ------------------------------------------------------------------------------ copy_weights
-def test_copy_weights_rejects_mismatched_parameter_names():
-    with pytest.raises(ValueError, match=re.escape(
-            "parameter names differ: source has ['weight_hh', 'weight_ih'], destination has "
-            "['bias_hh', 'bias_ih', 'weight_hh', 'weight_ih']")):
-        copy_weights(nn.RNN(3, 4, bias=False), ElmanRNN(3, 4, bias=True))
-    with pytest.raises(ValueError, match=r"parameter names differ: .*weight_ih_l1"):
-        copy_weights(nn.RNN(3, 4, num_layers=2), ElmanRNN(3, 4))
-    with pytest.raises(ValueError, match=r"parameter names differ: .*_reverse"):
-        copy_weights(ElmanRNN(3, 4), nn.RNN(3, 4, bidirectional=True))
-    with pytest.raises(ValueError, match=r"parameter names differ: .*_reverse"):
-        copy_weights(nn.RNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2))
-
-
-def test_copy_weights_rejects_mismatched_shapes_and_changes_nothing():
-    with pytest.raises(ValueError, match=re.escape("weight_ih_l0: source shape (4, 3), destination shape (4, 2)")):
-        copy_weights(nn.RNN(3, 4), ElmanRNN(2, 4))
-    with pytest.raises(ValueError, match=r"source shape \(5, \d\), destination shape \(4, \d\)"):
-        copy_weights(ElmanRNN(3, 5), nn.RNN(3, 4))
-    # layer 0 fits, layer 1 does not (input 2H vs H): the error comes before anything is copied
-    src, dst = nn.RNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2, bidirectional=True)
-    with torch.no_grad():
-        src.weight_ih_l1 = nn.Parameter(torch.zeros(4, 4))  # a wrong shape in a later parameter
-    before = {n: p.detach().clone() for n, p in dst.named_parameters()}
-    with pytest.raises(ValueError, match=re.escape("weight_ih_l1: source shape (4, 4), destination shape (4, 8)")):
-        copy_weights(src, dst)
-    for name, p in dst.named_parameters():
-        assert torch.equal(p, before[name]), name
-
-
-def test_copy_weights_between_two_elman_rnns_and_across_dtypes():
-    torch.manual_seed(0)
-    a, b = ElmanRNN(3, 4, num_layers=2, bidirectional=True), ElmanRNN(3, 4, num_layers=2, bidirectional=True).double()
-    copy_weights(a, b)
-    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
-        assert pb.dtype == torch.float64
-        torch.testing.assert_close(pb, pa.double(), rtol=0, atol=0, msg=name)
-    assert all(p.requires_grad for p in b.parameters())
-    assert all(isinstance(p, nn.Parameter) for p in b.parameters())

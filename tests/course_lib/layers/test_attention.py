@@ -1,21 +1,15 @@
-"""Tests for course_lib.attention: score functions against explicit formulas, dot attention against
-torch's scaled_dot_product_attention, masked_softmax on all-padding rows (values and gradients), and the
-attention decoder inside the seq2seq training loss, greedy decoding and beam search."""
+"""course_lib.layers.attention: score functions against explicit formulas and gradcheck, dot attention against
+torch's scaled_dot_product_attention, masked_softmax over real positions only (all-padding rows are zero with
+finite gradients), and the error messages."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-import course_lib.models.seq2seq as s2s
-import course_lib.decoding.greedy as greedy_mod
-import course_lib.decoding.beam as beam_mod
-import course_lib.losses.cross_entropy as losses
 import course_lib.layers.attention as att
-import course_lib.models.attention_decoder as attdec
-from course_lib.models.seq2seq import EncoderOutput
 
-PAD, BOS, EOS = 0, 2, 3
+
 f64 = torch.float64
 
 
@@ -151,96 +145,3 @@ def test_attend_ignores_what_padded_positions_hold_and_handles_batch_one():
     assert torch.allclose(w1, torch.ones(1, 1, dtype=f64)) and torch.allclose(c1, k[1:2, 0])
     with pytest.raises(ValueError, match=r"mask must be bool \(B, S\)"):
         att.attend(scorer, q, k, mask[:, :3])
-
-
-# ---------------------------------------------------------------- the attention decoder
-def _model(score="general", cell="GRU", seed=0):
-    torch.manual_seed(seed)
-    enc = s2s.Encoder(11, 4, 6, cell)
-    dec = attdec.AttentionDecoder(9, 3, 6, cell, score=score, attention_size=5)
-    return s2s.Seq2Seq(enc, dec, BOS, EOS, PAD).double()
-
-
-def _batch():
-    src = torch.tensor([[4, 5, 6, 7, 8], [9, 4, 0, 0, 0], [5, 0, 0, 0, 0]])
-    lengths = torch.tensor([5, 2, 1])
-    tgt = torch.tensor([[2, 4, 5, 6, 3], [2, 7, 3, 0, 0], [2, 3, 0, 0, 0]])
-    return src, lengths, tgt
-
-
-@pytest.mark.parametrize("score", att.SCORES)
-@pytest.mark.parametrize("cell", ["GRU", "LSTM"])
-def test_forward_sequence_equals_stepping(score, cell):
-    m = _model(score, cell)
-    src, lengths, tgt = _batch()
-    enc = m.encoder(src, lengths)
-    logits, weights = m.decoder.forward_sequence(tgt[:, :-1], m.decoder.init_state(enc), enc, return_weights=True)
-    state, steps, maps = m.decoder.init_state(enc), [], []
-    for t in range(tgt.shape[1] - 1):
-        lg, state, w = m.decoder.step_with_weights(tgt[:, t], state, enc)
-        steps.append(lg)
-        maps.append(w)
-        assert torch.equal(m.decoder.step(tgt[:, t], m.decoder.init_state(enc), enc)[0],
-                           m.decoder.step_with_weights(tgt[:, t], m.decoder.init_state(enc), enc)[0])
-    assert torch.allclose(logits, torch.stack(steps, 1), atol=1e-12)
-    assert torch.allclose(weights, torch.stack(maps, 1), atol=1e-12)
-    padding = ~enc.mask.unsqueeze(1).expand_as(weights)
-    assert padding.any() and (weights[padding] == 0).all()
-    assert torch.allclose(weights.sum(-1), torch.ones(3, 4, dtype=f64))
-
-
-def test_attention_decoder_step_gradcheck():
-    m = _model("additive")
-    src, lengths, _ = _batch()
-    enc = m.encoder(src, lengths)
-    states = enc.states.detach().clone().requires_grad_()
-
-    def f(st):
-        e = EncoderOutput(st, enc.final.detach(), enc.mask)
-        return m.decoder.step(torch.tensor([2, 2, 2]), e.final, e)[0]
-    assert torch.autograd.gradcheck(f, (states,))
-
-
-def test_attention_decoder_trains_decodes_and_beam_one_is_greedy():
-    m = _model("dot")
-    src, lengths, tgt = _batch()
-    loss = losses.teacher_forcing_loss(m, src, lengths, tgt, ratio=1.0)
-    loss.backward()
-    assert all(p.grad is not None for p in m.decoder.parameters() if p.requires_grad and p.dim() > 0)
-    with torch.no_grad():
-        forced = m(src, lengths, tgt)
-        stepped = m(src, lengths, tgt, teacher_forcing=1.0 - 1e-12, generator=torch.Generator().manual_seed(0))
-    assert torch.allclose(forced, stepped, atol=1e-12)
-    enc = m.encoder(src, lengths)
-    greedy = greedy_mod.greedy_decode(m.decoder, enc, BOS, EOS, 7, PAD)
-    tokens, weights = greedy_mod.greedy_decode(m.decoder, enc, BOS, EOS, 7, PAD, with_weights=True)
-    assert torch.equal(greedy, tokens) and weights.shape == (*tokens.shape, 5)
-    beam1, _ = beam_mod.beam_search(m.decoder, enc, BOS, EOS, 1, 7, 1.0, PAD)
-    assert torch.equal(beam1, greedy)
-    beam_mod.beam_search(m.decoder, enc, BOS, EOS, 4, 7, 1.0, PAD)   # states reorder along dimension 1
-
-
-class _Scripted(attdec.AttentionDecoder):
-    """Row b emits <eos> at step finish[b] (and token 4 before); the weights are the real attention's."""
-    finish = (0, 2, 99)
-
-    def step_with_weights(self, prev_tokens, state, enc):
-        logits, state, weights = super().step_with_weights(prev_tokens, state, enc)
-        n = self.steps = getattr(self, "steps", -1) + 1
-        logits = torch.zeros_like(logits)
-        for b, at in enumerate(self.finish):
-            logits[b, EOS if n == at else 4] = 1.0
-        return logits, state, weights
-
-
-def test_greedy_decode_with_weights_zeroes_maps_after_eos():
-    torch.manual_seed(0)
-    enc_model = s2s.Encoder(11, 4, 6).double()
-    dec = _Scripted(9, 3, 6, score="dot").double()
-    src, lengths, _ = _batch()
-    enc = enc_model(src, lengths)
-    tokens, weights = greedy_mod.greedy_decode(dec, enc, BOS, EOS, 5, PAD, with_weights=True)
-    assert tokens.tolist() == [[EOS, PAD, PAD, PAD, PAD], [4, 4, EOS, PAD, PAD], [4, 4, 4, 4, 4]]
-    assert torch.allclose(weights.sum(-1), torch.tensor([[1.0, 0, 0, 0, 0], [1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=f64))
-    with pytest.raises(ValueError, match="max_len"):
-        greedy_mod.greedy_decode(dec, enc, BOS, EOS, 0, PAD, with_weights=True)
