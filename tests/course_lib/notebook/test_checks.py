@@ -264,7 +264,20 @@ def test_check_equal_long_lists_are_abbreviated():
     got = want[:3] + [99] + want[4:]
     msg = _message(check_equal, got, want, "ids")
     assert "first difference at position 3: got 99, expected 3" in msg
-    assert f"got      {got[:12]} ..." in msg and f"expected {want[:12]} ..." in msg
+    assert "got      [0, 1, 2, 99, 4, 5, 6 ...]" in msg and "expected [0, 1, 2, 3, 4, 5, 6 ...]" in msg
+
+
+def test_check_equal_long_lists_show_the_window_around_the_first_difference():
+    """A difference at position 12 (seen in a student's feedback) shows positions 9-15, not the first 12."""
+    want = [f"w{i}" for i in range(30)]
+    got = want[:12] + ["x"] + want[13:]
+    msg = _message(check_equal, got, want, "tokens")
+    assert "first difference at position 12: got 'x', expected 'w12'" in msg
+    assert "got      from position 9: [... 'w9', 'w10', 'w11', 'x', 'w13', 'w14', 'w15' ...]" in msg
+    assert "expected from position 9: [... 'w9', 'w10', 'w11', 'w12', 'w13', 'w14', 'w15' ...]" in msg
+    assert "'w0'" not in msg and "'w8'" not in msg
+    msg = _message(check_equal, want[:-1] + ["x"], want, "tokens")  # at the end: no trailing "..."
+    assert "got      from position 26: [... 'w26', 'w27', 'w28', 'x']" in msg
 
 
 def test_check_equal_lists_of_different_length():
@@ -451,3 +464,105 @@ def test_check_failed_survives_pickling():
     import pickle
     err = pickle.loads(pickle.dumps(CheckFailed("a check", "went wrong", None)))
     assert (err.check, err.problem, err.hint, str(err)) == ("a check", "went wrong", None, "a check: went wrong")
+
+
+# ---------------------------------------------------------------- what a student reads in a test cell
+
+@pytest.fixture
+def shell(capsys):
+    """A real IPython shell (no history file), removed again afterwards."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    ip = InteractiveShell.instance(config=config)
+    ip.run_cell("from course_lib.notebook.checks import *\nimport torch")
+    capsys.readouterr()
+    yield ip
+    for event in ("pre_run_cell", "post_run_cell"):
+        ip.events.callbacks[event].clear()
+    InteractiveShell.clear_instance()
+
+
+def _run(ip, capsys, code: str) -> tuple[str, str]:
+    ip.run_cell(code)
+    out = capsys.readouterr()
+    return re.sub(r"\x1b\[[0-9;]*m", "", out.out), out.err
+
+
+def test_failed_check_traceback_shows_the_cell_line_and_message_only(shell, capsys):
+    out, err = _run(shell, capsys, "x = 1\ncheck_close(torch.ones(3), torch.zeros(3), 'my output', hint='look')")
+    assert "----> 2 check_close(torch.ones(3), torch.zeros(3), 'my output', hint='look')" in out
+    assert "CheckFailed: my output: values differ from the expected result." in out and "hint: look" in out
+    assert "checks.py" not in out and "_fail" not in out and "skipping hidden" not in out
+    assert len(out.strip().splitlines()) <= 12, out
+
+
+def test_forbid_calls_traceback_points_at_the_answer_line(shell, capsys):
+    code = ("def answer(x):\n    return torch.tanh(x)\n"
+            "with forbid_calls(['torch.tanh'], 'written from scratch'):\n    answer(torch.zeros(1))")
+    out, _ = _run(shell, capsys, code)
+    assert "----> 2     return torch.tanh(x)" in out and "in answer(x)" in out
+    assert "written from scratch: your answer calls torch.tanh" in out and "checks.py" not in out
+
+
+def test_every_check_helper_frame_is_marked_hidden():
+    """IPython reads `__tracebackhide__` from a frame's locals: every frame in checks.py must hold it."""
+    import course_lib.notebook.checks as checks
+
+    failing = [lambda: check_true(False, "n", "p"), lambda: check_type(1, list, "n"),
+               lambda: check_shape(torch.zeros(2), (3,), "n"), lambda: check_dtype(torch.zeros(1), torch.long, "n"),
+               lambda: check_close(torch.ones(2), torch.zeros(2), "n"), lambda: check_close(1.0, torch.zeros(2), "n"),
+               lambda: check_equal([1, 2], [1, 3], "n"), lambda: check_equal(torch.ones(2), torch.ones(3), "n"),
+               lambda: check_raises(lambda: 1, ValueError, "n"), lambda: check_raises(lambda: 1 / 0, ValueError, "n")]
+    for call in failing:
+        with pytest.raises(CheckFailed) as info:
+            call()
+        frames = [tb.tb_frame for tb in _walk(info.value.__traceback__)
+                  if tb.tb_frame.f_code.co_filename == checks.__file__]
+        assert frames and all(f.f_locals.get("__tracebackhide__") for f in frames), [f.f_code.co_name for f in frames]
+
+
+def _walk(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def test_passing_test_cell_says_so_in_one_line(shell, capsys):
+    from course_lib.notebook.runtime import report_passing_checks
+
+    assert report_passing_checks() and report_passing_checks()  # registering twice prints once
+    out, err = _run(shell, capsys, "check_equal([1], [1], 'a')\ncheck_close(torch.ones(2), torch.ones(2), 'b')\n"
+                                   "check_true(True, 'hidden check: c', 'p')")
+    assert out == "✓ 2 visible checks passed (graders also run hidden tests)\n" and err == ""
+    out, _ = _run(shell, capsys, "check_true(True, 'one', 'p')")
+    assert out == "✓ 1 visible check passed (graders also run hidden tests)\n"
+    assert _run(shell, capsys, "y = 2") == ("", "")  # no checks: nothing
+    assert _run(shell, capsys, "check_true(True, 'hidden check: only', 'p')") == ("", "")  # hidden never mentioned
+    out, _ = _run(shell, capsys, "check_true(True, 'a', 'p')\ncheck_true(False, 'b', 'p')")
+    assert "CheckFailed" in out and "✓" not in out
+    out, _ = _run(shell, capsys, "check_true(True, 'a', 'p')\n1 / 0")
+    assert "ZeroDivisionError" in out and "✓" not in out
+
+
+def test_passing_test_cell_prints_nothing_while_grading(shell, capsys, monkeypatch):
+    from course_lib.notebook.runtime import report_passing_checks
+
+    assert report_passing_checks()
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert _run(shell, capsys, "check_true(True, 'a', 'p')") == ("", "")
+    assert not report_passing_checks()
+
+
+def test_nested_checks_count_once_and_failed_ones_not_at_all():
+    from course_lib.notebook.checks import visible_checks_run
+
+    visible_checks_run(reset=True)
+    check_close(torch.ones(2, 3), torch.ones(2, 3), "calls check_shape inside")
+    check_equal(torch.ones(2), torch.ones(2), "calls check_type inside")
+    check_true(True, "hidden check: not counted", "p")
+    with pytest.raises(CheckFailed):
+        check_true(False, "failed", "p")
+    assert visible_checks_run(reset=True) == 2 and visible_checks_run() == 0
