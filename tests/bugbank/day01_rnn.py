@@ -1,7 +1,118 @@
 """Wrong answers for Day 01 (vanilla RNN)."""
+from __future__ import annotations
 
-# The correct constructor of the RNN exercise; most module bugs are in forward().
-_MODULE_INIT = '''
+from bugbank import Bank
+
+BUGS: Bank = {
+    'build_vocab': [
+        ('no special tokens', '''
+from collections import Counter
+def build_vocab(texts, min_count=1):
+    counts = Counter(ch for t in texts for ch in t)
+    return sorted((c for c, n in counts.items() if n >= min_count), key=lambda c: (-counts[c], c))
+'''),
+        ('alphabetical order instead of frequency', '''
+def build_vocab(texts, min_count=1):
+    chars = sorted(set("".join(texts)))
+    return list(SPECIALS) + [c for c in chars if "".join(texts).count(c) >= min_count]
+'''),
+        ('min_count ignored', '''
+from collections import Counter
+def build_vocab(texts, min_count=1):
+    counts = Counter(ch for t in texts for ch in t)
+    return list(SPECIALS) + sorted(counts, key=lambda c: (-counts[c], c))
+'''),
+        ('ties broken by first appearance', '''
+from collections import Counter
+def build_vocab(texts, min_count=1):
+    counts = Counter(ch for t in texts for ch in t)
+    return list(SPECIALS) + [c for c, n in counts.most_common() if n >= min_count]
+'''),
+        ('counts texts, not occurrences', '''
+from collections import Counter
+def build_vocab(texts, min_count=1):
+    counts = Counter(ch for t in texts for ch in set(t))
+    return list(SPECIALS) + sorted((c for c in counts if counts[c] >= min_count), key=lambda c: (-counts[c], c))
+'''),
+    ],
+    'encode': [
+        ('no <bos>/<eos>', '''
+def encode(text, stoi):
+    return torch.tensor([stoi.get(ch, stoi[UNK]) for ch in text], dtype=torch.long)
+'''),
+        ('special ids hard-coded as 1, 2, 3', '''
+def encode(text, stoi):
+    return torch.tensor([2] + [stoi.get(ch, 1) for ch in text] + [3], dtype=torch.long)
+'''),
+        ('unknown characters crash (KeyError)', '''
+def encode(text, stoi):
+    return torch.tensor([stoi[BOS]] + [stoi[ch] for ch in text] + [stoi[EOS]], dtype=torch.long)
+'''),
+        ('unknown characters silently dropped', '''
+def encode(text, stoi):
+    return torch.tensor([stoi[BOS]] + [stoi[ch] for ch in text if ch in stoi] + [stoi[EOS]], dtype=torch.long)
+'''),
+        ('float tensor', '''
+def encode(text, stoi):
+    return torch.tensor([stoi[BOS]] + [stoi.get(ch, stoi[UNK]) for ch in text] + [stoi[EOS]], dtype=torch.float32)
+'''),
+    ],
+    'rnn_cell_step': [
+        ('W_hh not transposed', '''
+def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh + b_hh)
+'''),
+        ('b_hh forgotten', '''
+def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T)
+'''),
+        ('sigmoid instead of tanh', '''
+def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return 1 / (1 + np.exp(-(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)))
+'''),
+        ('tanh applied before adding the recurrent term', '''
+def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    return np.tanh(x @ W_ih.T + b_ih) + h_prev @ W_hh.T + b_hh
+'''),
+        ('computed in float32', '''
+def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    f = np.float32
+    return np.tanh(x.astype(f) @ W_ih.T.astype(f) + b_ih.astype(f) + h_prev.astype(f) @ W_hh.T.astype(f) + b_hh.astype(f))
+'''),
+    ],
+    'rnn_forward': [
+        ('h0 fed to every step (state never carried)', '''
+def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
+    hs = np.stack([rnn_cell_step(x, h0, W_ih, W_hh, b_ih, b_hh) for x in xs])
+    return hs, hs[-1]
+'''),
+        ('hs includes h0 and misses the last state', '''
+def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
+    h, hs = h0, []
+    for x in xs:
+        hs.append(h)
+        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
+    return np.stack(hs), h
+'''),
+        ('returns h0 as the final state', '''
+def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
+    h, hs = h0, []
+    for x in xs:
+        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
+        hs.append(h)
+    return np.stack(hs), h0
+'''),
+        ('sequence read backwards', '''
+def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
+    h, hs = h0, []
+    for x in xs[::-1]:
+        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
+        hs.append(h)
+    return np.stack(hs[::-1]), h
+'''),
+    ],
+    'rnn_module': [
+        ('hidden state detached every step (truncated BPTT by accident)', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
         super().__init__()
@@ -11,118 +122,7 @@ class RNN(nn.Module):
         self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
         self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
         self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
-'''
 
-BUGS: dict[str, list[tuple[str, str]]] = {
-    "build_vocab": [
-        ("no special tokens", '''
-from collections import Counter
-def build_vocab(texts, min_count=1):
-    counts = Counter(ch for t in texts for ch in t)
-    return sorted((c for c, n in counts.items() if n >= min_count), key=lambda c: (-counts[c], c))
-'''),
-        ("alphabetical order instead of frequency", '''
-def build_vocab(texts, min_count=1):
-    chars = sorted(set("".join(texts)))
-    return list(SPECIALS) + [c for c in chars if "".join(texts).count(c) >= min_count]
-'''),
-        ("min_count ignored", '''
-from collections import Counter
-def build_vocab(texts, min_count=1):
-    counts = Counter(ch for t in texts for ch in t)
-    return list(SPECIALS) + sorted(counts, key=lambda c: (-counts[c], c))
-'''),
-        ("ties broken by first appearance", '''
-from collections import Counter
-def build_vocab(texts, min_count=1):
-    counts = Counter(ch for t in texts for ch in t)
-    return list(SPECIALS) + [c for c, n in counts.most_common() if n >= min_count]
-'''),
-        ("counts texts, not occurrences", '''
-from collections import Counter
-def build_vocab(texts, min_count=1):
-    counts = Counter(ch for t in texts for ch in set(t))
-    return list(SPECIALS) + sorted((c for c in counts if counts[c] >= min_count), key=lambda c: (-counts[c], c))
-'''),
-    ],
-    "encode": [
-        ("no <bos>/<eos>", '''
-def encode(text, stoi):
-    return torch.tensor([stoi.get(ch, stoi[UNK]) for ch in text], dtype=torch.long)
-'''),
-        ("special ids hard-coded as 1, 2, 3", '''
-def encode(text, stoi):
-    return torch.tensor([2] + [stoi.get(ch, 1) for ch in text] + [3], dtype=torch.long)
-'''),
-        ("unknown characters crash (KeyError)", '''
-def encode(text, stoi):
-    return torch.tensor([stoi[BOS]] + [stoi[ch] for ch in text] + [stoi[EOS]], dtype=torch.long)
-'''),
-        ("unknown characters silently dropped", '''
-def encode(text, stoi):
-    return torch.tensor([stoi[BOS]] + [stoi[ch] for ch in text if ch in stoi] + [stoi[EOS]], dtype=torch.long)
-'''),
-        ("float tensor", '''
-def encode(text, stoi):
-    return torch.tensor([stoi[BOS]] + [stoi.get(ch, stoi[UNK]) for ch in text] + [stoi[EOS]], dtype=torch.float32)
-'''),
-    ],
-    "rnn_cell_step": [
-        ("W_hh not transposed", '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh + b_hh)
-'''),
-        ("b_hh forgotten", '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T)
-'''),
-        ("sigmoid instead of tanh", '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return 1 / (1 + np.exp(-(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)))
-'''),
-        ("tanh applied before adding the recurrent term", '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return np.tanh(x @ W_ih.T + b_ih) + h_prev @ W_hh.T + b_hh
-'''),
-        ("computed in float32", '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    f = np.float32
-    return np.tanh(x.astype(f) @ W_ih.T.astype(f) + b_ih.astype(f) + h_prev.astype(f) @ W_hh.T.astype(f) + b_hh.astype(f))
-'''),
-    ],
-    "rnn_forward": [
-        ("h0 fed to every step (state never carried)", '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    hs = np.stack([rnn_cell_step(x, h0, W_ih, W_hh, b_ih, b_hh) for x in xs])
-    return hs, hs[-1]
-'''),
-        ("hs includes h0 and misses the last state", '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    h, hs = h0, []
-    for x in xs:
-        hs.append(h)
-        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
-    return np.stack(hs), h
-'''),
-        ("returns h0 as the final state", '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    h, hs = h0, []
-    for x in xs:
-        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
-        hs.append(h)
-    return np.stack(hs), h0
-'''),
-        ("sequence read backwards", '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    h, hs = h0, []
-    for x in xs[::-1]:
-        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
-        hs.append(h)
-    return np.stack(hs[::-1]), h
-'''),
-    ],
-    "rnn_module": [
-        ("hidden state detached every step (truncated BPTT by accident)", _MODULE_INIT + '''
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -131,7 +131,17 @@ def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
-        ("h0 ignored", _MODULE_INIT + '''
+        ('h0 ignored', '''
+class RNN(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outs = []
@@ -140,7 +150,7 @@ def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
-        ("delegates to nn.RNN", '''
+        ('delegates to nn.RNN', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
         super().__init__()
@@ -152,7 +162,7 @@ class RNN(nn.Module):
     def forward(self, x, h0=None):
         return self._rnn(x, h0)
 '''),
-        ("weights drawn from N(0, 1)", '''
+        ('weights drawn from N(0, 1)', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
         super().__init__()
@@ -170,7 +180,17 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
-        ("outputs stacked time-first", _MODULE_INIT + '''
+        ('outputs stacked time-first', '''
+class RNN(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -179,7 +199,17 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs), h.unsqueeze(0)
 '''),
-        ("W_hh not transposed", _MODULE_INIT + '''
+        ('W_hh not transposed', '''
+class RNN(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(hidden_size).uniform_(-k, k))
+
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -189,8 +219,8 @@ class RNN(nn.Module):
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
     ],
-    "clip_grad_norm": [
-        ("each parameter clipped separately", '''
+    'clip_grad_norm': [
+        ('each parameter clipped separately', '''
 def clip_grad_norm(parameters, max_norm):
     norms = []
     for p in parameters:
@@ -201,15 +231,21 @@ def clip_grad_norm(parameters, max_norm):
                 p.grad.mul_(max_norm / (n + 1e-6))
     return torch.sqrt(sum(n ** 2 for n in norms))
 '''),
-        ("small gradients scaled up too", '''
-def clip_grad_norm(parameters, max_norm):
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
-    for g in grads:
-        g.mul_(max_norm / (total + 1e-6))
-    return total
+        ('small gradients scaled up too', [
+            ('''        g.mul_(scale)
+''',
+             '''        g.mul_(max_norm / (total + 1e-6))
 '''),
-        ("returns the norm after clipping", '''
+            ('''    scale = min(1.0, max_norm / (total.item() + 1e-6))
+''',
+             ''),
+            ('''def clip_grad_norm(parameters: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Scale all gradients in place so their global L2 norm is at most max_norm; return the norm before."""
+''',
+             '''def clip_grad_norm(parameters, max_norm):
+'''),
+        ]),
+        ('returns the norm after clipping', '''
 def clip_grad_norm(parameters, max_norm):
     grads = [p.grad for p in parameters if p.grad is not None]
     total = torch.sqrt(sum((g ** 2).sum() for g in grads))
@@ -218,15 +254,19 @@ def clip_grad_norm(parameters, max_norm):
         g.mul_(scale)
     return total * scale
 '''),
-        ("not in place: gradients left unchanged", '''
-def clip_grad_norm(parameters, max_norm):
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
-    scale = min(1.0, max_norm / (total.item() + 1e-6))
-    grads = [g * scale for g in grads]
-    return total
+        ('not in place: gradients left unchanged', [
+            ('''    for g in grads:
+        g.mul_(scale)
+''',
+             '''    grads = [g * scale for g in grads]
 '''),
-        ("crashes on parameters without a gradient", '''
+            ('''def clip_grad_norm(parameters: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Scale all gradients in place so their global L2 norm is at most max_norm; return the norm before."""
+''',
+             '''def clip_grad_norm(parameters, max_norm):
+'''),
+        ]),
+        ('crashes on parameters without a gradient', '''
 def clip_grad_norm(parameters, max_norm):
     total = torch.sqrt(sum((p.grad ** 2).sum() for p in parameters))
     scale = min(1.0, max_norm / (total.item() + 1e-6))
@@ -234,14 +274,16 @@ def clip_grad_norm(parameters, max_norm):
         p.grad.mul_(scale)
     return total
 '''),
-        ("sum of norms instead of the global norm", '''
-def clip_grad_norm(parameters, max_norm):
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total = sum(g.norm() for g in grads)
-    scale = min(1.0, max_norm / (total.item() + 1e-6))
-    for g in grads:
-        g.mul_(scale)
-    return total
+        ('sum of norms instead of the global norm', [
+            ('''    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+''',
+             '''    total = sum(g.norm() for g in grads)
 '''),
+            ('''def clip_grad_norm(parameters: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Scale all gradients in place so their global L2 norm is at most max_norm; return the norm before."""
+''',
+             '''def clip_grad_norm(parameters, max_norm):
+'''),
+        ]),
     ],
 }

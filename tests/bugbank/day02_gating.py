@@ -1,52 +1,55 @@
 """Wrong answers for Day 02 (gating)."""
+from __future__ import annotations
 
-BUGS: dict[str, list[tuple[str, str]]] = {
-    "gate": [
-        ("tanh instead of sigmoid", '''
+from bugbank import Bank
+
+BUGS: Bank = {
+    'gate': [
+        ('tanh instead of sigmoid', '''
 def gate(x, h, W, b):
     return torch.tanh(torch.cat([x, h], dim=1) @ W.T + b)
 '''),
-        ("concatenated in the wrong order, [h, x]", '''
+        ('concatenated in the wrong order, [h, x]', '''
 def gate(x, h, W, b):
     return torch.sigmoid(torch.cat([h, x], dim=1) @ W.T + b)
 '''),
-        ("bias added after the sigmoid", '''
+        ('bias added after the sigmoid', '''
 def gate(x, h, W, b):
     return torch.sigmoid(torch.cat([x, h], dim=1) @ W.T) + b
 '''),
-        ("W not transposed", '''
+        ('W not transposed', '''
 def gate(x, h, W, b):
     return torch.sigmoid(torch.cat([x, h], dim=1) @ W + b)
 '''),
-        ("sigmoid written as exp(a) / (1 + exp(a)): NaN when a is large", '''
+        ('sigmoid written as exp(a) / (1 + exp(a)): NaN when a is large', '''
 def gate(x, h, W, b):
     a = torch.cat([x, h], dim=1) @ W.T + b
     return torch.exp(a) / (1 + torch.exp(a))
 '''),
-        ("computed in NumPy: no gradient reaches W, b, x or h", '''
+        ('computed in NumPy: no gradient reaches W, b, x or h', '''
 def gate(x, h, W, b):
     a = (torch.cat([x, h], dim=1) @ W.T + b).detach().numpy()
     return torch.from_numpy(1 / (1 + np.exp(-a)))
 '''),
-        ("squeezes the result: batch 1 loses its batch axis", '''
+        ('squeezes the result: batch 1 loses its batch axis', '''
 def gate(x, h, W, b):
     return torch.sigmoid(torch.cat([x, h], dim=1) @ W.T + b).squeeze()
 '''),
     ],
-    "gated_update": [
-        ("roles of z swapped: z = 1 overwrites", '''
+    'gated_update': [
+        ('roles of z swapped: z = 1 overwrites', '''
 def gated_update(h_prev, candidate, z):
     return z * candidate + (1 - z) * h_prev
 '''),
-        ("gate applied to the old state only", '''
+        ('gate applied to the old state only', '''
 def gated_update(h_prev, candidate, z):
     return z * h_prev + candidate
 '''),
-        ("a hard switch instead of a blend", '''
+        ('a hard switch instead of a blend', '''
 def gated_update(h_prev, candidate, z):
     return torch.where(z > 0.5, h_prev, candidate)
 '''),
-        ("one gate value per example (z averaged over the units), not element-wise", '''
+        ('one gate value per example (z averaged over the units), not element-wise', '''
 def gated_update(h_prev, candidate, z):
     z = z.mean(dim=1, keepdim=True)
     return z * h_prev + (1 - z) * candidate
@@ -56,8 +59,8 @@ def gated_update(h_prev, candidate, z):
     return h_prev.mul_(z).add_((1 - z) * candidate)
 '''),
     ],
-    "multiplicative_jacobian": [
-        ("W transposed in the step Jacobian", '''
+    'multiplicative_jacobian': [
+        ('W transposed in the step Jacobian', '''
 def multiplicative_jacobian(h0, W, xs):
     h, J = h0, torch.eye(h0.shape[0], dtype=h0.dtype)
     for x in xs:
@@ -95,7 +98,7 @@ def multiplicative_jacobian(h0, W, xs):
     h1 = torch.tanh(W @ h0 + xs[0])
     return torch.linalg.matrix_power((1 - h1 ** 2)[:, None] * W, len(xs))
 '''),
-        ("identity made in float32: fails for float64 inputs", '''
+        ('identity made in float32: fails for float64 inputs', '''
 def multiplicative_jacobian(h0, W, xs):
     h, J = h0, torch.eye(h0.shape[0])
     for x in xs:
@@ -104,8 +107,8 @@ def multiplicative_jacobian(h0, W, xs):
     return J
 '''),
     ],
-    "additive_jacobian": [
-        ("direct path forgotten (no diag(f))", '''
+    'additive_jacobian': [
+        ('direct path forgotten (no diag(f))', '''
 def additive_jacobian(c0, W, xs, f, i):
     c, J = c0, torch.eye(c0.shape[0], dtype=c0.dtype)
     for x_t, f_t, i_t in zip(xs, f, i):
@@ -114,7 +117,7 @@ def additive_jacobian(c0, W, xs, f, i):
         J = ((i_t * (1 - g ** 2))[:, None] * W) @ J
     return J
 '''),
-        ("candidate branch forgotten: only the product of the forget gates", '''
+        ('candidate branch forgotten: only the product of the forget gates', '''
 def additive_jacobian(c0, W, xs, f, i):
     return torch.diag(f.prod(dim=0)) if len(f) else torch.eye(c0.shape[0], dtype=c0.dtype)
 '''),
@@ -144,8 +147,8 @@ def additive_jacobian(c0, W, xs, f, i):
     return J
 '''),
     ],
-    "init_forget_bias": [
-        ("bias set on the input-gate block (rows 0:H)", '''
+    'init_forget_bias': [
+        ('bias set on the input-gate block (rows 0:H)', '''
 def init_forget_bias(lstm, value=1.0):
     H = lstm.hidden_size
     with torch.no_grad():
@@ -165,7 +168,7 @@ def init_forget_bias(lstm, value=1.0):
                 p[H:2 * H] = value
     return lstm
 '''),
-        ("both bias vectors set to value: the forget bias becomes 2 * value", '''
+        ('both bias vectors set to value: the forget bias becomes 2 * value', '''
 def init_forget_bias(lstm, value=1.0):
     H = lstm.hidden_size
     with torch.no_grad():
@@ -185,7 +188,7 @@ def init_forget_bias(lstm, value=1.0):
                 p[2 * H:3 * H] = 0.0
     return lstm
 '''),
-        ("without torch.no_grad: in-place change of a parameter fails", '''
+        ('without torch.no_grad: in-place change of a parameter fails', '''
 def init_forget_bias(lstm, value=1.0):
     H = lstm.hidden_size
     for name, p in lstm.named_parameters():
@@ -215,7 +218,7 @@ def init_forget_bias(lstm, value=1.0):
                 p.zero_()
     return lstm
 '''),
-        ("loops over num_layers: fails on nn.LSTMCell", '''
+        ('loops over num_layers: fails on nn.LSTMCell', '''
 def init_forget_bias(lstm, value=1.0):
     H = lstm.hidden_size
     suffixes = ["", "_reverse"] if lstm.bidirectional else [""]

@@ -1,113 +1,57 @@
 """Wrong answers for Day 03 (the LSTM from scratch)."""
+from __future__ import annotations
 
-# The answer cell of Exercise 1 also defines the sigmoid helper; every wrong answer keeps it.
-_SIGMOID = '''
+from bugbank import Bank
+
+BUGS: Bank = {
+    'lstm_cell_forward_np': [
+        ("gate order i, f, o, g (PyTorch's is i, f, g, o)", '''
 def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
-'''
 
-
-def _forward(body: str) -> str:
-    """A full answer cell for lstm_cell_forward_np whose step computes `body` (which sets h, c, cache)."""
-    return _SIGMOID + '''
 def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-''' + body
 
-
-_FORWARD_END = '''    c = f * c_prev + i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-'''
-
-
-def _backward(da_line: str, dc_line: str = "    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)\n",
-              out_line: str = None) -> str:
-    """A full answer cell for lstm_cell_backward_np with the given lines changed."""
-    out_line = out_line or '''    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''
-    return '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-''' + dc_line + '''    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-''' + da_line + out_line
-
-
-_DA = "    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)\n"
-_DA_SIGMOID_G = "    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * g * (1 - g), do * o * (1 - o)], axis=1)\n"
-_DA_IFOG = "    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)], axis=1)\n"
-_OUT_DC_NO_F = '''    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''
-_OUT_BIAS_MEAN = '''    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.mean(0), "b_hh": da.mean(0)}
-'''
-
-# The correct constructor of the module exercise; most module bugs are in forward().
-_MODULE_INIT = '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-'''
-
-
-def _module_forward(start: str, step: str = "            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, "
-                    "self.weight_hh, self.bias_ih, self.bias_hh)\n",
-                    end: str = "        out = torch.stack(outs, dim=1 if self.batch_first else 0)\n"
-                               "        return out, (h.unsqueeze(0), c.unsqueeze(0))\n") -> str:
-    return _MODULE_INIT + '''
-    def forward(self, x, state=None):
-''' + start + '''        outs = []
-        for t in range(xs.shape[0]):
-''' + step + '''            outs.append(h)
-''' + end
-
-
-_MODULE_START = '''        xs = x.transpose(0, 1) if self.batch_first else x
-        if state is None:
-            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        else:
-            h, c = state[0][0], state[1][0]
-'''
-
-
-def _peephole(body: str) -> str:
-    return '''
-def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
-    h_prev, c_prev = state
-    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
-''' + body
-
-
-BUGS: dict[str, list[tuple[str, str]]] = {
-    "lstm_cell_forward_np": [
-        ("gate order i, f, o, g (PyTorch's is i, f, g, o)", _forward('''
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
     a_i, a_f, a_o, a_g = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-''' + _FORWARD_END)),
-        ("b_hh forgotten", _forward('''
+    c = f * c_prev + i * g
+    tanh_c = np.tanh(c)
+    h = o * tanh_c
+    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
+'''),
+        ('b_hh forgotten', '''
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-''' + _FORWARD_END)),
-        ("output gate applied to c instead of tanh(c)", _forward('''
+    c = f * c_prev + i * g
+    tanh_c = np.tanh(c)
+    h = o * tanh_c
+    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
+'''),
+        ('output gate applied to c instead of tanh(c)', '''
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
     c = f * c_prev + i * g
     h = o * c
     return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=np.tanh(c))
-''')),
-        ("forget gate applied to the candidate, input gate to the old state", _forward('''
+'''),
+        ('forget gate applied to the candidate, input gate to the old state', '''
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
@@ -115,49 +59,139 @@ BUGS: dict[str, list[tuple[str, str]]] = {
     tanh_c = np.tanh(c)
     h = o * tanh_c
     return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-''')),
-        ("tanh where the forget gate's sigmoid belongs", _forward('''
+'''),
+        ("tanh where the forget gate's sigmoid belongs", '''
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), np.tanh(a_f), np.tanh(a_g), sigmoid(a_o)
-''' + _FORWARD_END)),
-        ("recurrent term reads c_prev instead of h_prev", _forward('''
+    c = f * c_prev + i * g
+    tanh_c = np.tanh(c)
+    h = o * tanh_c
+    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
+'''),
+        ('recurrent term reads c_prev instead of h_prev', '''
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+
     a = x @ W_ih.T + b_ih + c_prev @ W_hh.T + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-''' + _FORWARD_END)),
-        ("computed in float32", _forward('''
+    c = f * c_prev + i * g
+    tanh_c = np.tanh(c)
+    h = o * tanh_c
+    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
+'''),
+        ('computed in float32', '''
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+
     x, h_prev, c_prev = x.astype(np.float32), h_prev.astype(np.float32), c_prev.astype(np.float32)
     W_ih, W_hh, b_ih, b_hh = (w.astype(np.float32) for w in (W_ih, W_hh, b_ih, b_hh))
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-''' + _FORWARD_END)),
-        ("cache['tanh_c'] holds c itself", _forward('''
+    c = f * c_prev + i * g
+    tanh_c = np.tanh(c)
+    h = o * tanh_c
+    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
+'''),
+        ("cache['tanh_c'] holds c itself", '''
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
     c = f * c_prev + i * g
     h = o * np.tanh(c)
     return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=c)
-''')),
+'''),
     ],
-    "lstm_cell_backward_np": [
-        ("missing the path from h_t into c_t (only dc reaches c_t)",
-         _backward(_DA, dc_line="    dc_total = dc\n")),
-        ("incoming dc ignored (only the path through h_t)",
-         _backward(_DA, dc_line="    dc_total = dh * o * (1.0 - tanh_c ** 2)\n")),
-        ("tanh' written as 1 - tanh(c) instead of 1 - tanh(c)**2",
-         _backward(_DA, dc_line="    dc_total = dc + dh * o * (1.0 - tanh_c)\n")),
-        ("candidate's derivative taken as the sigmoid's, g (1 - g)",
-         _backward(_DA_SIGMOID_G)),
-        ("dL/dc_prev not multiplied by the forget gate", _backward(_DA, out_line=_OUT_DC_NO_F)),
-        ("bias gradients averaged over the batch", _backward(_DA, out_line=_OUT_BIAS_MEAN)),
-        ("gate gradients stacked in the order i, f, o, g",
-         _backward(_DA_IFOG)),
+    'lstm_cell_backward_np': [
+        ('missing the path from h_t into c_t (only dc reaches c_t)', '''
+def lstm_cell_backward_np(dh, dc, cache):
+    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    do = dh * tanh_c
+    dc_total = dc
+    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
+    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
+            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
+'''),
+        ('incoming dc ignored (only the path through h_t)', '''
+def lstm_cell_backward_np(dh, dc, cache):
+    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    do = dh * tanh_c
+    dc_total = dh * o * (1.0 - tanh_c ** 2)
+    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
+    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
+            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
+'''),
+        ("tanh' written as 1 - tanh(c) instead of 1 - tanh(c)**2", '''
+def lstm_cell_backward_np(dh, dc, cache):
+    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    do = dh * tanh_c
+    dc_total = dc + dh * o * (1.0 - tanh_c)
+    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
+    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
+            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
+'''),
+        ("candidate's derivative taken as the sigmoid's, g (1 - g)", '''
+def lstm_cell_backward_np(dh, dc, cache):
+    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    do = dh * tanh_c
+    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
+    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * g * (1 - g), do * o * (1 - o)], axis=1)
+    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
+            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
+'''),
+        ('dL/dc_prev not multiplied by the forget gate', '''
+def lstm_cell_backward_np(dh, dc, cache):
+    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    do = dh * tanh_c
+    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
+    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
+    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total,
+            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
+'''),
+        ('bias gradients averaged over the batch', '''
+def lstm_cell_backward_np(dh, dc, cache):
+    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    do = dh * tanh_c
+    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
+    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
+    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
+            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.mean(0), "b_hh": da.mean(0)}
+'''),
+        ('gate gradients stacked in the order i, f, o, g', '''
+def lstm_cell_backward_np(dh, dc, cache):
+    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    do = dh * tanh_c
+    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
+    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)], axis=1)
+    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
+            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
+'''),
     ],
-    "lstm_cell": [
-        ("gate order i, f, o, g", '''
+    'lstm_cell': [
+        ('gate order i, f, o, g', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
     a = x @ W_ih.T + h_prev @ W_hh.T
@@ -167,7 +201,7 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
-        ("only one bias vector added (b_hh dropped)", '''
+        ('only one bias vector added (b_hh dropped)', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
     a = x @ W_ih.T + h_prev @ W_hh.T
@@ -177,7 +211,7 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
-        ("eight per-gate products instead of one fused product per matrix", '''
+        ('eight per-gate products instead of one fused product per matrix', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
     H = h_prev.shape[1]
@@ -191,7 +225,7 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
-        ("crashes when the cell has no bias (b_ih = b_hh = None)", '''
+        ('crashes when the cell has no bias (b_ih = b_hh = None)', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
     a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
@@ -199,7 +233,7 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
-        ("previous state detached (no gradient to h_prev, c_prev)", '''
+        ('previous state detached (no gradient to h_prev, c_prev)', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = (s.detach() for s in state)
     a = x @ W_ih.T + h_prev @ W_hh.T
@@ -209,7 +243,7 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
-        ("output gate applied to c instead of tanh(c)", '''
+        ('output gate applied to c instead of tanh(c)', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
     a = x @ W_ih.T + h_prev @ W_hh.T
@@ -219,7 +253,7 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * c, c
 '''),
-        ("input and recurrent weights swapped", '''
+        ('input and recurrent weights swapped', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
     a = x @ W_hh.T + h_prev @ W_ih.T
@@ -230,38 +264,149 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
     ],
-    "lstm_module": [
-        ("batch_first ignored (input always read as (T, B, D))", _module_forward('''        xs = x
+    'lstm_module': [
+        ('batch_first ignored (input always read as (T, B, D))', '''
+class LSTM(nn.Module):
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+
+    def forward(self, x, state=None):
+        xs = x
         if state is None:
             h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
         else:
             h, c = state[0][0], state[1][0]
-''', end='''        return torch.stack(outs), (h.unsqueeze(0), c.unsqueeze(0))
-''')),
-        ("c0 ignored: the cell state always starts at zero", _module_forward(
-            '''        xs = x.transpose(0, 1) if self.batch_first else x
+        outs = []
+        for t in range(xs.shape[0]):
+            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outs.append(h)
+        return torch.stack(outs), (h.unsqueeze(0), c.unsqueeze(0))
+'''),
+        ('c0 ignored: the cell state always starts at zero', '''
+class LSTM(nn.Module):
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+
+    def forward(self, x, state=None):
+        xs = x.transpose(0, 1) if self.batch_first else x
         h = xs.new_zeros(xs.shape[1], self.hidden_size) if state is None else state[0][0]
         c = xs.new_zeros(xs.shape[1], self.hidden_size)
-''')),
-        ("h0 and c0 swapped", _module_forward('''        xs = x.transpose(0, 1) if self.batch_first else x
+        outs = []
+        for t in range(xs.shape[0]):
+            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outs.append(h)
+        out = torch.stack(outs, dim=1 if self.batch_first else 0)
+        return out, (h.unsqueeze(0), c.unsqueeze(0))
+'''),
+        ('h0 and c0 swapped', '''
+class LSTM(nn.Module):
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+
+    def forward(self, x, state=None):
+        xs = x.transpose(0, 1) if self.batch_first else x
         if state is None:
             h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
         else:
             c, h = state[0][0], state[1][0]
-''')),
-        ("states detached every step (truncated BPTT by accident)", _module_forward(
-            _MODULE_START,
-            step="            h, c = lstm_cell(xs[t], (h.detach(), c.detach()), self.weight_ih, self.weight_hh, "
-                 "self.bias_ih, self.bias_hh)\n")),
-        ("returns (c_n, h_n) instead of (h_n, c_n)", _module_forward(
-            _MODULE_START, end='''        out = torch.stack(outs, dim=1 if self.batch_first else 0)
+        outs = []
+        for t in range(xs.shape[0]):
+            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outs.append(h)
+        out = torch.stack(outs, dim=1 if self.batch_first else 0)
+        return out, (h.unsqueeze(0), c.unsqueeze(0))
+'''),
+        ('states detached every step (truncated BPTT by accident)', '''
+class LSTM(nn.Module):
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+
+    def forward(self, x, state=None):
+        xs = x.transpose(0, 1) if self.batch_first else x
+        if state is None:
+            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
+        else:
+            h, c = state[0][0], state[1][0]
+        outs = []
+        for t in range(xs.shape[0]):
+            h, c = lstm_cell(xs[t], (h.detach(), c.detach()), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outs.append(h)
+        out = torch.stack(outs, dim=1 if self.batch_first else 0)
+        return out, (h.unsqueeze(0), c.unsqueeze(0))
+'''),
+        ('returns (c_n, h_n) instead of (h_n, c_n)', '''
+class LSTM(nn.Module):
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+
+    def forward(self, x, state=None):
+        xs = x.transpose(0, 1) if self.batch_first else x
+        if state is None:
+            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
+        else:
+            h, c = state[0][0], state[1][0]
+        outs = []
+        for t in range(xs.shape[0]):
+            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outs.append(h)
+        out = torch.stack(outs, dim=1 if self.batch_first else 0)
         return out, (c.unsqueeze(0), h.unsqueeze(0))
-''')),
-        ("h_n and c_n without the layer dimension", _module_forward(
-            _MODULE_START, end='''        out = torch.stack(outs, dim=1 if self.batch_first else 0)
+'''),
+        ('h_n and c_n without the layer dimension', '''
+class LSTM(nn.Module):
+    def __init__(self, input_size, hidden_size, batch_first=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+
+    def forward(self, x, state=None):
+        xs = x.transpose(0, 1) if self.batch_first else x
+        if state is None:
+            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
+        else:
+            h, c = state[0][0], state[1][0]
+        outs = []
+        for t in range(xs.shape[0]):
+            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outs.append(h)
+        out = torch.stack(outs, dim=1 if self.batch_first else 0)
         return out, (h, c)
-''')),
-        ("delegates to nn.LSTM", '''
+'''),
+        ('delegates to nn.LSTM', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
         super().__init__()
@@ -273,7 +418,7 @@ class LSTM(nn.Module):
     def forward(self, x, state=None):
         return self._lstm(x, state)
 '''),
-        ("weights drawn from N(0, 1)", '''
+        ('weights drawn from N(0, 1)', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
         super().__init__()
@@ -284,15 +429,20 @@ class LSTM(nn.Module):
         self.bias_hh = nn.Parameter(torch.randn(4 * hidden_size))
 
     def forward(self, x, state=None):
-''' + _MODULE_START + '''        outs = []
+        xs = x.transpose(0, 1) if self.batch_first else x
+        if state is None:
+            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
+        else:
+            h, c = state[0][0], state[1][0]
+        outs = []
         for t in range(xs.shape[0]):
             h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
             outs.append(h)
         return torch.stack(outs, dim=1 if self.batch_first else 0), (h.unsqueeze(0), c.unsqueeze(0))
 '''),
     ],
-    "lstm_param_count": [
-        ("one bias vector per gate block, 4H(D + H) + 4H", '''
+    'lstm_param_count': [
+        ('one bias vector per gate block, 4H(D + H) + 4H', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
     total = 0
@@ -301,13 +451,13 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += dirs * (4 * hidden_size * (D + hidden_size) + (4 * hidden_size if bias else 0))
     return total
 '''),
-        ("deeper layers read input_size instead of the layer below", '''
+        ('deeper layers read input_size instead of the layer below', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
     per_layer = 4 * hidden_size * (input_size + hidden_size) + (8 * hidden_size if bias else 0)
     return num_layers * dirs * per_layer
 '''),
-        ("bidirectional ignored", '''
+        ('bidirectional ignored', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     total = 0
     for layer in range(num_layers):
@@ -315,7 +465,7 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += 4 * hidden_size * (D + hidden_size) + (8 * hidden_size if bias else 0)
     return total
 '''),
-        ("bidirectional: deeper layers read H instead of 2H", '''
+        ('bidirectional: deeper layers read H instead of 2H', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
     total = 0
@@ -324,7 +474,7 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += dirs * (4 * hidden_size * (D + hidden_size) + (8 * hidden_size if bias else 0))
     return total
 '''),
-        ("bias=False ignored", '''
+        ('bias=False ignored', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
     total = 0
@@ -333,43 +483,63 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += dirs * (4 * hidden_size * (D + hidden_size) + 8 * hidden_size)
     return total
 '''),
-        ("counts the parameters of an nn.LSTM instead of using the formula", '''
+        ('counts the parameters of an nn.LSTM instead of using the formula', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
     return sum(p.numel() for p in lstm.parameters())
 '''),
     ],
-    "peephole_lstm_cell": [
-        ("output gate looks at c_{t-1} instead of the new c_t", _peephole('''    i = torch.sigmoid(a_i + p_i * c_prev)
+    'peephole_lstm_cell': [
+        ('output gate looks at c_{t-1} instead of the new c_t', '''
+def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
+    h_prev, c_prev = state
+    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
+    i = torch.sigmoid(a_i + p_i * c_prev)
     f = torch.sigmoid(a_f + p_f * c_prev)
     c = f * c_prev + i * torch.tanh(a_g)
     o = torch.sigmoid(a_o + p_o * c_prev)
     return o * torch.tanh(c), c
-''')),
-        ("p_i and p_f swapped", _peephole('''    i = torch.sigmoid(a_i + p_f * c_prev)
+'''),
+        ('p_i and p_f swapped', '''
+def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
+    h_prev, c_prev = state
+    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
+    i = torch.sigmoid(a_i + p_f * c_prev)
     f = torch.sigmoid(a_f + p_i * c_prev)
     c = f * c_prev + i * torch.tanh(a_g)
     o = torch.sigmoid(a_o + p_o * c)
     return o * torch.tanh(c), c
-''')),
-        ("peephole term added after the sigmoid", _peephole('''    i = torch.sigmoid(a_i) + p_i * c_prev
+'''),
+        ('peephole term added after the sigmoid', '''
+def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
+    h_prev, c_prev = state
+    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
+    i = torch.sigmoid(a_i) + p_i * c_prev
     f = torch.sigmoid(a_f) + p_f * c_prev
     c = f * c_prev + i * torch.tanh(a_g)
     o = torch.sigmoid(a_o) + p_o * c
     return o * torch.tanh(c), c
-''')),
-        ("no peephole on the forget gate", _peephole('''    i = torch.sigmoid(a_i + p_i * c_prev)
+'''),
+        ('no peephole on the forget gate', '''
+def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
+    h_prev, c_prev = state
+    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
+    i = torch.sigmoid(a_i + p_i * c_prev)
     f = torch.sigmoid(a_f)
     c = f * c_prev + i * torch.tanh(a_g)
     o = torch.sigmoid(a_o + p_o * c)
     return o * torch.tanh(c), c
-''')),
-        ("peepholes look at h_prev instead of the cell state", _peephole('''    i = torch.sigmoid(a_i + p_i * h_prev)
+'''),
+        ('peepholes look at h_prev instead of the cell state', '''
+def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
+    h_prev, c_prev = state
+    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
+    i = torch.sigmoid(a_i + p_i * h_prev)
     f = torch.sigmoid(a_f + p_f * h_prev)
     c = f * c_prev + i * torch.tanh(a_g)
     h = torch.sigmoid(a_o + p_o * h_prev) * torch.tanh(c)
     return h, c
-''')),
+'''),
         ("delegates to the course's reference", '''
 def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
     return ref_lstm.peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o)

@@ -1,31 +1,10 @@
 """Wrong answers for Day 04 (GRU, parameter counts, copy and adding tasks)."""
+from __future__ import annotations
 
-# The correct constructor of the GRU module exercise; most module bugs are in forward().
-_MODULE_INIT = '''
-class GRU(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-'''
+from bugbank import Bank
 
-# The correct forward() of the GRU module, for bugs in the constructor.
-_MODULE_FORWARD = '''
-    def forward(self, x, h0=None):
-        h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
-        outs = []
-        for t in range(x.shape[1]):
-            h = gru_cell(x[:, t], h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs, 1), h.unsqueeze(0)
-'''
-
-BUGS: dict[str, list[tuple[str, str]]] = {
-    "gru_cell": [
+BUGS: Bank = {
+    'gru_cell': [
         ("reset gate applied to h before the product (Cho et al. 2014, not PyTorch's variant)", '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     H = h_prev.shape[1]
@@ -35,7 +14,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + (r * h_prev) @ weight_hh[2 * H:].T + bias_hh[2 * H:])
     return (1 - z) * n + z * h_prev
 '''),
-        ("update gate interpolation reversed (z writes the candidate)", '''
+        ('update gate interpolation reversed (z writes the candidate)', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     i_r, i_z, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
     h_r, h_z, h_n = (h_prev @ weight_hh.T + bias_hh).chunk(3, dim=1)
@@ -43,7 +22,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + r * h_n)
     return z * n + (1 - z) * h_prev
 '''),
-        ("gate order r/z swapped (z read from the first block)", '''
+        ('gate order r/z swapped (z read from the first block)', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     i_z, i_r, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
     h_z, h_r, h_n = (h_prev @ weight_hh.T + bias_hh).chunk(3, dim=1)
@@ -51,7 +30,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + r * h_n)
     return (1 - z) * n + z * h_prev
 '''),
-        ("b_hn added outside the reset product", '''
+        ('b_hn added outside the reset product', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     H = h_prev.shape[1]
     i_r, i_z, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
@@ -61,7 +40,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + b_n + r * h_n)
     return (1 - z) * n + z * h_prev
 '''),
-        ("three separate products per input instead of one fused product", '''
+        ('three separate products per input instead of one fused product', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     W_ir, W_iz, W_in = weight_ih.chunk(3)
     W_hr, W_hz, W_hn = weight_hh.chunk(3)
@@ -72,7 +51,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(x @ W_in.T + b_in + r * (h_prev @ W_hn.T + b_hn))
     return (1 - z) * n + z * h_prev
 '''),
-        ("computed in float32 whatever the input dtype", '''
+        ('computed in float32 whatever the input dtype', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = (
         t.float() for t in (x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh))
@@ -83,8 +62,18 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     return (1 - z) * n + z * h_prev
 '''),
     ],
-    "gru_module": [
-        ("h0 ignored", _MODULE_INIT + '''
+    'gru_module': [
+        ('h0 ignored', '''
+class GRU(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outs = []
@@ -93,7 +82,17 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
-        ("hidden state detached every step (truncated BPTT by accident)", _MODULE_INIT + '''
+        ('hidden state detached every step (truncated BPTT by accident)', '''
+class GRU(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -102,7 +101,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
-        ("weights initialised from a standard normal (std 1, not U(-1/sqrt(H), 1/sqrt(H)))", '''
+        ('weights initialised from a standard normal (std 1, not U(-1/sqrt(H), 1/sqrt(H)))', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
         super().__init__()
@@ -111,8 +110,26 @@ class GRU(nn.Module):
         self.weight_hh = nn.Parameter(torch.randn(3 * hidden_size, hidden_size))
         self.bias_ih = nn.Parameter(torch.randn(3 * hidden_size))
         self.bias_hh = nn.Parameter(torch.randn(3 * hidden_size))
-''' + _MODULE_FORWARD),
-        ("output time-major (T, B, H)", _MODULE_INIT + '''
+
+    def forward(self, x, h0=None):
+        h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
+        outs = []
+        for t in range(x.shape[1]):
+            h = gru_cell(x[:, t], h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outs.append(h)
+        return torch.stack(outs, 1), h.unsqueeze(0)
+'''),
+        ('output time-major (T, B, H)', '''
+class GRU(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -121,7 +138,17 @@ class GRU(nn.Module):
             outs.append(h)
         return torch.stack(outs), h.unsqueeze(0)
 '''),
-        ("h_n returned without the layer dimension", _MODULE_INIT + '''
+        ('h_n returned without the layer dimension', '''
+class GRU(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1.0 / hidden_size ** 0.5
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
+
     def forward(self, x, h0=None):
         h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
         outs = []
@@ -130,7 +157,7 @@ class GRU(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h
 '''),
-        ("delegates to nn.GRU", '''
+        ('delegates to nn.GRU', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
         super().__init__()
@@ -143,8 +170,8 @@ class GRU(nn.Module):
         return self._gru(x, h0)
 '''),
     ],
-    "param_count": [
-        ("one bias vector per layer and direction", '''
+    'param_count': [
+        ('one bias vector per layer and direction', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     G = {"RNN": 1, "GRU": 3, "LSTM": 4}[cell]
     dirs = 2 if bidirectional else 1
@@ -154,7 +181,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + (G * hidden_size if bias else 0))
     return total
 '''),
-        ("bidirectional: upper layers read H features instead of 2H", '''
+        ('bidirectional: upper layers read H features instead of 2H', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     if cell not in ("RNN", "GRU", "LSTM"):
         raise ValueError(cell)
@@ -166,7 +193,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + (2 * G * hidden_size if bias else 0))
     return total
 '''),
-        ("every layer reads input_size features", '''
+        ('every layer reads input_size features', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     if cell not in ("RNN", "GRU", "LSTM"):
         raise ValueError(cell)
@@ -175,7 +202,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
     per_direction = G * hidden_size * (input_size + hidden_size) + (2 * G * hidden_size if bias else 0)
     return num_layers * dirs * per_direction
 '''),
-        ("LSTM counted with three gate blocks", '''
+        ('LSTM counted with three gate blocks', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     G = {"RNN": 1, "GRU": 3, "LSTM": 3}[cell]
     dirs = 2 if bidirectional else 1
@@ -185,7 +212,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + (2 * G * hidden_size if bias else 0))
     return total
 '''),
-        ("bias=False ignored", '''
+        ('bias=False ignored', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     if cell not in ("RNN", "GRU", "LSTM"):
         raise ValueError(cell)
@@ -197,14 +224,14 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + 2 * G * hidden_size)
     return total
 '''),
-        ("builds the torch.nn module and counts its parameters", '''
+        ('builds the torch.nn module and counts its parameters', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     module = getattr(nn, cell)(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
     return sum(p.numel() for p in module.parameters())
 '''),
     ],
-    "make_copy_task": [
-        ("targets shifted by one (recall starts one step before the go marker)", '''
+    'make_copy_task': [
+        ('targets shifted by one (recall starts one step before the go marker)', '''
 def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     K, T = n_copy, 2 * n_copy + distance
     symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)
@@ -215,7 +242,7 @@ def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     targets[:, K + distance - 1:T - 1] = symbols
     return inputs, targets
 '''),
-        ("go marker hard-coded as 9 (right only for n_symbols = 8)", '''
+        ('go marker hard-coded as 9 (right only for n_symbols = 8)', '''
 def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     K, T = n_copy, 2 * n_copy + distance
     symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)
@@ -226,7 +253,7 @@ def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     targets[:, K + distance:] = symbols
     return inputs, targets
 '''),
-        ("symbols drawn from 1..8 whatever n_symbols is", '''
+        ('symbols drawn from 1..8 whatever n_symbols is', '''
 def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     K, T = n_copy, 2 * n_copy + distance
     symbols = torch.randint(1, 9, (batch, K), generator=generator)
@@ -237,7 +264,7 @@ def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     targets[:, K + distance:] = symbols
     return inputs, targets
 '''),
-        ("the gap filled with random symbols instead of blanks", '''
+        ('the gap filled with random symbols instead of blanks', '''
 def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     K = n_copy
     symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)
@@ -247,7 +274,7 @@ def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     targets = torch.cat([torch.full((batch, K + distance), IGNORE, dtype=torch.long), symbols], dim=1)
     return inputs, targets
 '''),
-        ("symbols drawn as (n_copy, batch) and transposed", '''
+        ('symbols drawn as (n_copy, batch) and transposed', '''
 def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     K, T = n_copy, 2 * n_copy + distance
     symbols = torch.randint(1, n_symbols + 1, (K, batch), generator=generator).T
@@ -259,8 +286,8 @@ def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     return inputs, targets
 '''),
     ],
-    "make_adding_task": [
-        ("both marks in the first half", '''
+    'make_adding_task': [
+        ('both marks in the first half', '''
 def make_adding_task(batch, length, generator=None):
     values = torch.rand(batch, length, generator=generator)
     half = length // 2
@@ -272,7 +299,7 @@ def make_adding_task(batch, length, generator=None):
     marks[rows, second] = 1.0
     return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]
 '''),
-        ("positions drawn before the values (draw order not as documented)", '''
+        ('positions drawn before the values (draw order not as documented)', '''
 def make_adding_task(batch, length, generator=None):
     half = length // 2
     first = torch.randint(0, half, (batch,), generator=generator)
@@ -284,7 +311,7 @@ def make_adding_task(batch, length, generator=None):
     marks[rows, second] = 1.0
     return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]
 '''),
-        ("first half rounded up for odd lengths", '''
+        ('first half rounded up for odd lengths', '''
 def make_adding_task(batch, length, generator=None):
     values = torch.rand(batch, length, generator=generator)
     half = (length + 1) // 2
@@ -296,7 +323,7 @@ def make_adding_task(batch, length, generator=None):
     marks[rows, second] = 1.0
     return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]
 '''),
-        ("target is the mean of the marked values", '''
+        ('target is the mean of the marked values', '''
 def make_adding_task(batch, length, generator=None):
     values = torch.rand(batch, length, generator=generator)
     half = length // 2
@@ -308,7 +335,7 @@ def make_adding_task(batch, length, generator=None):
     marks[rows, second] = 1.0
     return torch.stack([values, marks], dim=-1), (values[rows, first] + values[rows, second]) / 2
 '''),
-        ("both positions drawn from the whole sequence (may share a half, or coincide)", '''
+        ('both positions drawn from the whole sequence (may share a half, or coincide)', '''
 def make_adding_task(batch, length, generator=None):
     values = torch.rand(batch, length, generator=generator)
     first = torch.randint(0, length, (batch,), generator=generator)

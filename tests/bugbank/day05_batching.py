@@ -1,24 +1,11 @@
 """Wrong answers for Day 05 (batching variable lengths; a BiLSTM tagger)."""
+from __future__ import annotations
 
-_DROPOUT_INIT = '''
-class VariationalDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        self.p = p
-'''
+from bugbank import Bank
 
-_TAGGER_FORWARD = '''
-    def forward(self, ids, lengths):
-        x = self.drop(self.embed(ids))
-        out, _ = run_packed(self.lstm, x, lengths)
-        return self.head(self.drop(out))
-'''
-
-BUGS: dict[str, list[tuple[str, str]]] = {
-    "pad_batch": [
-        ("padding at the front (left-padded)", '''
+BUGS: Bank = {
+    'pad_batch': [
+        ('padding at the front (left-padded)', '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
     L = int(lengths.max())
@@ -27,7 +14,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, L - len(s):] = s
     return padded, lengths
 '''),
-        ("lengths all set to the longest length", '''
+        ('lengths all set to the longest length', '''
 def pad_batch(seqs, pad_value=0):
     L = max(len(s) for s in seqs)
     padded = seqs[0].new_full((len(seqs), L, *seqs[0].shape[1:]), pad_value)
@@ -43,7 +30,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, :len(s)] = s
     return padded, lengths
 '''),
-        ("pad_value ignored (always 0)", '''
+        ('pad_value ignored (always 0)', '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
     padded = seqs[0].new_zeros((len(seqs), int(lengths.max()), *seqs[0].shape[1:]))
@@ -51,7 +38,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, :len(s)] = s
     return padded, lengths
 '''),
-        ("only 1-D sequences handled (feature dimension dropped)", '''
+        ('only 1-D sequences handled (feature dimension dropped)', '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
     padded = seqs[0].new_full((len(seqs), int(lengths.max())), pad_value)
@@ -65,64 +52,64 @@ def pad_batch(seqs, pad_value=0):
     return nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=pad_value), lengths
 '''),
     ],
-    "length_mask": [
-        ("mask inverted (True at padding)", '''
+    'length_mask': [
+        ('mask inverted (True at padding)', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths.max()) if max_len is None else max_len
     return torch.arange(max_len)[None, :] >= lengths[:, None]
 '''),
-        ("off by one (<= instead of <)", '''
+        ('off by one (<= instead of <)', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths.max()) if max_len is None else max_len
     return torch.arange(max_len)[None, :] <= lengths[:, None]
 '''),
-        ("float mask instead of bool", '''
+        ('float mask instead of bool', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths.max()) if max_len is None else max_len
     return (torch.arange(max_len)[None, :] < lengths[:, None]).float()
 '''),
-        ("max_len ignored", '''
+        ('max_len ignored', '''
 def length_mask(lengths, max_len=None):
     return torch.arange(int(lengths.max()))[None, :] < lengths[:, None]
 '''),
-        ("assumes the first sentence is the longest", '''
+        ('assumes the first sentence is the longest', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths[0]) if max_len is None else max_len
     return torch.arange(max_len)[None, :] < lengths[:, None]
 '''),
     ],
-    "masked_ce": [
-        ("mean over all positions, padding included in the count (the textbook bug)", '''
+    'masked_ce': [
+        ('mean over all positions, padding included in the count (the textbook bug)', '''
 def masked_ce(logits, targets, mask):
     B, L, C = logits.shape
     per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L), reduction="none")
     return (per_token.reshape(B, L) * mask).mean()
 '''),
-        ("no mask: padding counted in the loss", '''
+        ('no mask: padding counted in the loss', '''
 def masked_ce(logits, targets, mask):
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 '''),
-        ("sum over real tokens, not the mean", '''
+        ('sum over real tokens, not the mean', '''
 def masked_ce(logits, targets, mask):
     B, L, C = logits.shape
     per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L), reduction="none")
     return (per_token.reshape(B, L) * mask).sum()
 '''),
-        ("mean of per-sentence means", '''
+        ('mean of per-sentence means', '''
 def masked_ce(logits, targets, mask):
     B, L, C = logits.shape
     per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L),
                                             reduction="none").reshape(B, L)
     return ((per_token * mask).sum(1) / mask.sum(1)).mean()
 '''),
-        ("mask inverted", '''
+        ('mask inverted', '''
 def masked_ce(logits, targets, mask):
     B, L, C = logits.shape
     per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L),
                                             reduction="none").reshape(B, L)
     return (per_token * ~mask).sum() / (~mask).sum().clamp(min=1)
 '''),
-        ("sum over real tokens divided by the batch size", '''
+        ('sum over real tokens divided by the batch size', '''
 def masked_ce(logits, targets, mask):
     B, L, C = logits.shape
     per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L),
@@ -130,20 +117,20 @@ def masked_ce(logits, targets, mask):
     return (per_token * mask).sum() / B
 '''),
     ],
-    "run_packed": [
-        ("no packing: the LSTM reads the padding", '''
+    'run_packed': [
+        ('no packing: the LSTM reads the padding', '''
 def run_packed(lstm, x, lengths):
     out, (h_n, c_n) = lstm(x)
     return out * length_mask(lengths, x.shape[1])[..., None], (h_n, c_n)
 '''),
-        ("enforce_sorted=True with unsorted lengths", '''
+        ('enforce_sorted=True with unsorted lengths', '''
 def run_packed(lstm, x, lengths):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True)
     out, state = lstm(packed)
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out, state
 '''),
-        ("sorted by length, order not restored", '''
+        ('sorted by length, order not restored', '''
 def run_packed(lstm, x, lengths):
     order = torch.argsort(lengths, descending=True)
     packed = pack_padded_sequence(x[order], lengths[order].cpu(), batch_first=True)
@@ -151,7 +138,7 @@ def run_packed(lstm, x, lengths):
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out, state
 '''),
-        ("outputs restored to the original order, final states not", '''
+        ('outputs restored to the original order, final states not', '''
 def run_packed(lstm, x, lengths):
     order = torch.argsort(lengths, descending=True)
     packed = pack_padded_sequence(x[order], lengths[order].cpu(), batch_first=True)
@@ -159,14 +146,14 @@ def run_packed(lstm, x, lengths):
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out[torch.argsort(order)], (h_n, c_n)
 '''),
-        ("total_length not given: out is only as long as the longest sentence", '''
+        ('total_length not given: out is only as long as the longest sentence', '''
 def run_packed(lstm, x, lengths):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
     out, state = lstm(packed)
     out, _ = pad_packed_sequence(out, batch_first=True)
     return out, state
 '''),
-        ("final state read from out at the last real step (wrong for the backward direction and lower layers)", '''
+        ('final state read from out at the last real step (wrong for the backward direction and lower layers)', '''
 def run_packed(lstm, x, lengths):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
     out, (h_n, c_n) = lstm(packed)
@@ -175,36 +162,78 @@ def run_packed(lstm, x, lengths):
     return out, (last.unsqueeze(0).expand_as(h_n).contiguous(), c_n)
 '''),
     ],
-    "VariationalDropout": [
-        ("a new mask at every time step (ordinary dropout)", _DROPOUT_INIT + '''
+    'VariationalDropout': [
+        ('a new mask at every time step (ordinary dropout)', '''
+class VariationalDropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
     def forward(self, x):
         return nn.functional.dropout(x, self.p, self.training)
 '''),
-        ("kept units not rescaled by 1 / (1 - p)", _DROPOUT_INIT + '''
+        ('kept units not rescaled by 1 / (1 - p)', '''
+class VariationalDropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
         return x * (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).to(x.dtype)
 '''),
-        ("also drops in eval mode", _DROPOUT_INIT + '''
+        ('also drops in eval mode', '''
+class VariationalDropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
     def forward(self, x):
         if self.p == 0:
             return x
         return x * (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).to(x.dtype) / (1 - self.p)
 '''),
-        ("one mask shared by the whole batch", _DROPOUT_INIT + '''
+        ('one mask shared by the whole batch', '''
+class VariationalDropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
         return x * (torch.rand(1, 1, x.shape[2]) >= self.p).to(x.dtype) / (1 - self.p)
 '''),
-        ("keeps units with probability p instead of 1 - p", _DROPOUT_INIT + '''
+        ('keeps units with probability p instead of 1 - p', '''
+class VariationalDropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
         return x * (torch.rand(x.shape[0], 1, x.shape[2]) < self.p).to(x.dtype) / (1 - self.p)
 '''),
-        ("mask made in float32: float64 input comes back float32", _DROPOUT_INIT + '''
+        ('mask made in float32: float64 input comes back float32', '''
+class VariationalDropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}")
+        self.p = p
+
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
@@ -212,8 +241,8 @@ def run_packed(lstm, x, lengths):
         return x.float() * mask
 '''),
     ],
-    "BiLSTMTagger": [
-        ("no packing: the backward direction reads the padding", '''
+    'BiLSTMTagger': [
+        ('no packing: the backward direction reads the padding', '''
 class BiLSTMTagger(nn.Module):
     def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
         super().__init__()
@@ -227,7 +256,7 @@ class BiLSTMTagger(nn.Module):
         out, _ = self.lstm(self.drop(self.embed(ids)))
         return self.head(self.drop(out))
 '''),
-        ("one direction only", '''
+        ('one direction only', '''
 class BiLSTMTagger(nn.Module):
     def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
         super().__init__()
@@ -236,8 +265,13 @@ class BiLSTMTagger(nn.Module):
         self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True,
                             dropout=dropout if num_layers > 1 else 0.0)
         self.head = nn.Linear(hidden_size, num_tags)
-''' + _TAGGER_FORWARD),
-        ("dropout between layers not passed to nn.LSTM", '''
+
+    def forward(self, ids, lengths):
+        x = self.drop(self.embed(ids))
+        out, _ = run_packed(self.lstm, x, lengths)
+        return self.head(self.drop(out))
+'''),
+        ('dropout between layers not passed to nn.LSTM', '''
 class BiLSTMTagger(nn.Module):
     def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
         super().__init__()
@@ -245,8 +279,13 @@ class BiLSTMTagger(nn.Module):
         self.drop = VariationalDropout(dropout)
         self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True)
         self.head = nn.Linear(2 * hidden_size, num_tags)
-''' + _TAGGER_FORWARD),
-        ("padding_idx not set on the embedding", '''
+
+    def forward(self, ids, lengths):
+        x = self.drop(self.embed(ids))
+        out, _ = run_packed(self.lstm, x, lengths)
+        return self.head(self.drop(out))
+'''),
+        ('padding_idx not set on the embedding', '''
 class BiLSTMTagger(nn.Module):
     def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
         super().__init__()
@@ -255,8 +294,13 @@ class BiLSTMTagger(nn.Module):
         self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,
                             dropout=dropout if num_layers > 1 else 0.0)
         self.head = nn.Linear(2 * hidden_size, num_tags)
-''' + _TAGGER_FORWARD),
-        ("head applied to the final states: one prediction per sentence", '''
+
+    def forward(self, ids, lengths):
+        x = self.drop(self.embed(ids))
+        out, _ = run_packed(self.lstm, x, lengths)
+        return self.head(self.drop(out))
+'''),
+        ('head applied to the final states: one prediction per sentence', '''
 class BiLSTMTagger(nn.Module):
     def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
         super().__init__()
@@ -270,7 +314,7 @@ class BiLSTMTagger(nn.Module):
         _, (h_n, _) = run_packed(self.lstm, self.drop(self.embed(ids)), lengths)
         return self.head(torch.cat([h_n[-2], h_n[-1]], dim=-1))
 '''),
-        ("num_layers ignored", '''
+        ('num_layers ignored', '''
 class BiLSTMTagger(nn.Module):
     def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
         super().__init__()
@@ -278,6 +322,11 @@ class BiLSTMTagger(nn.Module):
         self.drop = VariationalDropout(dropout)
         self.lstm = nn.LSTM(embed_dim, hidden_size, bidirectional=True, batch_first=True)
         self.head = nn.Linear(2 * hidden_size, num_tags)
-''' + _TAGGER_FORWARD),
+
+    def forward(self, ids, lengths):
+        x = self.drop(self.embed(ids))
+        out, _ = run_packed(self.lstm, x, lengths)
+        return self.head(self.drop(out))
+'''),
     ],
 }

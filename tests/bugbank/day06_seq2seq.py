@@ -1,33 +1,36 @@
 """Wrong answers for Day 06 (seq2seq: encoder, decoder step, teacher forcing, decoding, beam search)."""
+from __future__ import annotations
 
-BUGS: dict[str, list[tuple[str, str]]] = {
-    "encode_source": [
-        ("no packing: the final state is read after the padding", '''
+from bugbank import Bank
+
+BUGS: Bank = {
+    'encode_source': [
+        ('no packing: the final state is read after the padding', '''
 def encode_source(embedding, rnn, src, lengths):
     states, final = rnn(embedding(src))
     return EncoderOutput(states, final, lengths_to_mask(lengths, src.shape[1]))
 '''),
-        ("mask inverted (True at padding)", '''
+        ('mask inverted (True at padding)', '''
 def encode_source(embedding, rnn, src, lengths):
     S = src.shape[1]
     packed, final = rnn(pack(embedding(src), lengths))
     states, _ = unpack(packed, total_length=S)
     return EncoderOutput(states, final, ~lengths_to_mask(lengths, S))
 '''),
-        ("final state taken from states[:, -1] (the last column, padding for short rows)", '''
+        ('final state taken from states[:, -1] (the last column, padding for short rows)', '''
 def encode_source(embedding, rnn, src, lengths):
     S = src.shape[1]
     packed, final = rnn(pack(embedding(src), lengths))
     states, _ = unpack(packed, total_length=S)
     return EncoderOutput(states, states[:, -1].unsqueeze(0), lengths_to_mask(lengths, S))
 '''),
-        ("unpacked without total_length: states only as wide as the longest sequence", '''
+        ('unpacked without total_length: states only as wide as the longest sequence', '''
 def encode_source(embedding, rnn, src, lengths):
     packed, final = rnn(pack(embedding(src), lengths))
     states, _ = unpack(packed)
     return EncoderOutput(states, final, lengths_to_mask(lengths))
 '''),
-        ("final state of the top layer only (wrong for stacked RNNs and LSTMs)", '''
+        ('final state of the top layer only (wrong for stacked RNNs and LSTMs)', '''
 def encode_source(embedding, rnn, src, lengths):
     S = src.shape[1]
     packed, final = rnn(pack(embedding(src), lengths))
@@ -37,23 +40,23 @@ def encode_source(embedding, rnn, src, lengths):
     return EncoderOutput(states, final[-1:], lengths_to_mask(lengths, S))
 '''),
     ],
-    "decoder_step": [
-        ("softmax applied: probabilities instead of logits", '''
+    'decoder_step': [
+        ('softmax applied: probabilities instead of logits', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
     return torch.softmax(out(output.squeeze(1)), dim=-1), state
 '''),
-        ("returns the old state", '''
+        ('returns the old state', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, new_state = rnn(embedding(prev_tokens).unsqueeze(1), state)
     return out(output.squeeze(1)), state
 '''),
-        ("state not passed: the RNN restarts from zeros every step", '''
+        ('state not passed: the RNN restarts from zeros every step', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, state = rnn(embedding(prev_tokens).unsqueeze(1))
     return out(output.squeeze(1)), state
 '''),
-        (".squeeze() without an axis: batch 1 loses its batch axis", '''
+        ('.squeeze() without an axis: batch 1 loses its batch axis', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
     return out(output.squeeze()), state
@@ -64,8 +67,8 @@ def decoder_step(embedding, rnn, out, prev_tokens, state):
     return out(state[-1]), state
 '''),
     ],
-    "teacher_forcing_loss": [
-        ("decoder fed the target it must predict (no shift)", '''
+    'teacher_forcing_loss': [
+        ('decoder fed the target it must predict (no shift)', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
     state = model.decoder.init_state(enc)
@@ -76,7 +79,7 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     targets = tgt[:, 1:]
     return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
 '''),
-        ("padding counted in the loss", '''
+        ('padding counted in the loss', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
     state = model.decoder.init_state(enc)
@@ -89,7 +92,7 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     logits = torch.stack(steps, 1)
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
 '''),
-        ("targets shifted by one too many (predicts two steps ahead)", '''
+        ('targets shifted by one too many (predicts two steps ahead)', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
     state = model.decoder.init_state(enc)
@@ -102,7 +105,7 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     targets = tgt[:, 2:]
     return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
 '''),
-        ("ratio ignored: always teacher forcing", '''
+        ('ratio ignored: always teacher forcing', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
     state = model.decoder.init_state(enc)
@@ -113,7 +116,7 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     targets = tgt[:, 1:]
     return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
 '''),
-        ("sum over tokens divided by the batch size", '''
+        ('sum over tokens divided by the batch size', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
     state = model.decoder.init_state(enc)
@@ -128,26 +131,26 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     return (per * (targets.reshape(-1) != model.pad_id)).sum() / tgt.shape[0]
 '''),
     ],
-    "teacher_forcing_ratio": [
-        ("increasing: start and end swapped", '''
+    'teacher_forcing_ratio': [
+        ('increasing: start and end swapped', '''
 def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
     return end + (start - end) * min(step / decay_steps, 1.0)
 '''),
-        ("not clamped: keeps falling past `end`", '''
+        ('not clamped: keeps falling past `end`', '''
 def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
     return start + (end - start) * step / decay_steps
 '''),
-        ("assumes end = 0", '''
+        ('assumes end = 0', '''
 def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
     return start * max(1.0 - step / decay_steps, 0.0)
 '''),
-        ("off by one: reaches `end` one step late", '''
+        ('off by one: reaches `end` one step late', '''
 def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
     return start + (end - start) * min(step / (decay_steps + 1), 1.0)
 '''),
     ],
-    "greedy_decode": [
-        ("<eos> does not stop: rows keep generating after <eos>", '''
+    'greedy_decode': [
+        ('<eos> does not stop: rows keep generating after <eos>', '''
 def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
     B = enc.mask.shape[0]
     with torch.no_grad():
@@ -160,7 +163,7 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
             out.append(prev)
     return torch.stack(out, 1)
 '''),
-        ("feeds <bos> at every step instead of its own output", '''
+        ('feeds <bos> at every step instead of its own output', '''
 def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
     B = enc.mask.shape[0]
     with torch.no_grad():
@@ -177,7 +180,7 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
                 break
     return torch.stack(out, 1)
 '''),
-        ("stops when the first row finishes", '''
+        ('stops when the first row finishes', '''
 def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
     B = enc.mask.shape[0]
     with torch.no_grad():
@@ -195,7 +198,7 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
                 break
     return torch.stack(out, 1)
 '''),
-        ("tokens after <eos> not replaced by <pad>", '''
+        ('tokens after <eos> not replaced by <pad>', '''
 def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
     B = enc.mask.shape[0]
     with torch.no_grad():
@@ -213,7 +216,7 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
                 break
     return torch.stack(out, 1)
 '''),
-        ("one step too many: max_len + 1 tokens without <eos>", '''
+        ('one step too many: max_len + 1 tokens without <eos>', '''
 def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
     B = enc.mask.shape[0]
     with torch.no_grad():
@@ -232,8 +235,8 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
     return torch.stack(out, 1)
 '''),
     ],
-    "beam_search_step": [
-        ("finished beams keep growing (no <pad>-only continuation)", '''
+    'beam_search_step': [
+        ('finished beams keep growing (no <pad>-only continuation)', '''
 def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     B, K, V = log_probs.shape
     new_scores, index = (scores.unsqueeze(-1) + log_probs).reshape(B, K * V).topk(K, dim=1)
@@ -241,7 +244,7 @@ def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     was = finished.gather(1, parent)
     return new_scores, lengths.gather(1, parent) + 1, was | (token == eos_id), parent, token
 '''),
-        ("top-K per beam instead of over all K * V candidates", '''
+        ('top-K per beam instead of over all K * V candidates', '''
 def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     B, K, V = log_probs.shape
     only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
@@ -251,7 +254,7 @@ def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     parent = torch.arange(K).expand(B, K)
     return best, lengths + (~finished).long(), finished | (token == eos_id), parent, token
 '''),
-        ("parent and token decoded with K instead of V", '''
+        ('parent and token decoded with K instead of V', '''
 def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     B, K, V = log_probs.shape
     only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
@@ -262,7 +265,7 @@ def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     was = finished.gather(1, parent)
     return new_scores, lengths.gather(1, parent) + (~was).long(), was | (token == eos_id), parent, token
 '''),
-        ("lengths and finished not reordered by parent", '''
+        ('lengths and finished not reordered by parent', '''
 def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     B, K, V = log_probs.shape
     only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
@@ -284,20 +287,20 @@ def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
     return new_scores, lengths.gather(1, parent) + 1, was | (token == eos_id), parent, token
 '''),
     ],
-    "length_normalised": [
-        ("not normalised: raw scores", '''
+    'length_normalised': [
+        ('not normalised: raw scores', '''
 def length_normalised(scores, lengths, alpha):
     return scores.clone()
 '''),
-        ("alpha ignored: always divides by the length", '''
+        ('alpha ignored: always divides by the length', '''
 def length_normalised(scores, lengths, alpha):
     return scores / lengths.clamp(min=1)
 '''),
-        ("multiplies by length ** alpha", '''
+        ('multiplies by length ** alpha', '''
 def length_normalised(scores, lengths, alpha):
     return scores * lengths.clamp(min=1) ** alpha
 '''),
-        ("length 0 not guarded (division by zero)", '''
+        ('length 0 not guarded (division by zero)', '''
 def length_normalised(scores, lengths, alpha):
     return scores / lengths.to(scores.dtype) ** alpha
 '''),

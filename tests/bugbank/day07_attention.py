@@ -1,119 +1,123 @@
 """Wrong answers for Day 07 (attention: scores, masked softmax, an attention decoder step, BLEU)."""
+from __future__ import annotations
 
-_DOT = '''
+from bugbank import Bank
+
+BUGS: Bank = {
+    'multiplicative_scores': [
+        ('general: W transposed (query @ W.T), right only for a symmetric W', '''
 def dot_scores(query, keys):
     return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)
-'''
 
-_GENERAL = '''
-def general_scores(query, keys, weight):
-    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
-'''
-
-_PRECISION_NGRAMS = '''
-def modified_precision(hypothesis, references, n):
-    def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-'''
-
-BUGS: dict[str, list[tuple[str, str]]] = {
-    "multiplicative_scores": [
-        ("general: W transposed (query @ W.T), right only for a symmetric W", _DOT + '''
 def general_scores(query, keys, weight):
     return torch.bmm(keys, (query @ weight.T).unsqueeze(-1)).squeeze(-1)
 '''),
-        ("dot scores divided by sqrt(H) (the transformer's scaled dot product)", _GENERAL + '''
+        ("dot scores divided by sqrt(H) (the transformer's scaled dot product)", '''
+def general_scores(query, keys, weight):
+    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
+
 def dot_scores(query, keys):
     return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1) / math.sqrt(query.shape[-1])
 '''),
-        ("softmax applied inside the score function: weights instead of scores", _GENERAL + '''
+        ('softmax applied inside the score function: weights instead of scores', '''
+def general_scores(query, keys, weight):
+    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
+
 def dot_scores(query, keys):
     return torch.softmax(torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1), dim=-1)
 '''),
-        (".squeeze() without an axis: batch 1 with one source position collapses to a scalar", _GENERAL + '''
+        ('.squeeze() without an axis: batch 1 with one source position collapses to a scalar', '''
+def general_scores(query, keys, weight):
+    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
+
 def dot_scores(query, keys):
     return torch.bmm(keys, query.unsqueeze(-1)).squeeze()
 '''),
-        ("query @ keys.transpose(1, 2) on a 2-D query broadcasts over the batch: (B, B, S)", _GENERAL + '''
+        ('query @ keys.transpose(1, 2) on a 2-D query broadcasts over the batch: (B, B, S)', '''
+def general_scores(query, keys, weight):
+    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
+
 def dot_scores(query, keys):
     return query @ keys.transpose(1, 2)
 '''),
-        ("general: einsum reuses the query's index for the key (W summed over its rows)", _DOT + '''
+        ("general: einsum reuses the query's index for the key (W summed over its rows)", '''
+def dot_scores(query, keys):
+    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)
+
 def general_scores(query, keys, weight):
     return torch.einsum("bi,ij,bsi->bs", query, weight, keys)
 '''),
     ],
-    "additive_scores": [
-        ("tanh missing: a linear score", '''
+    'additive_scores': [
+        ('tanh missing: a linear score', '''
 def additive_scores(query, keys, w_query, w_keys, v):
     projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
     return projected @ v
 '''),
-        ("v applied before the tanh", '''
+        ('v applied before the tanh', '''
 def additive_scores(query, keys, w_query, w_keys, v):
     projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
     return torch.tanh(projected @ v)
 '''),
-        ("sigmoid instead of tanh", '''
+        ('sigmoid instead of tanh', '''
 def additive_scores(query, keys, w_query, w_keys, v):
     projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
     return torch.sigmoid(projected) @ v
 '''),
-        ("w_query not transposed (query @ w_query): right only for a square, symmetric W_q", '''
+        ('w_query not transposed (query @ w_query): right only for a square, symmetric W_q', '''
 def additive_scores(query, keys, w_query, w_keys, v):
     projected = (query @ w_query).unsqueeze(1) + keys @ w_keys.T
     return torch.tanh(projected) @ v
 '''),
-        ("projected query unsqueezed on the batch axis: (1, B, A) only broadcasts for batch 1", '''
+        ('projected query unsqueezed on the batch axis: (1, B, A) only broadcasts for batch 1', '''
 def additive_scores(query, keys, w_query, w_keys, v):
     projected = (query @ w_query.T).unsqueeze(0) + keys @ w_keys.T
     return torch.tanh(projected) @ v
 '''),
-        ("v times the hidden layer summed over the source positions instead of the attention units", '''
+        ('v times the hidden layer summed over the source positions instead of the attention units', '''
 def additive_scores(query, keys, w_query, w_keys, v):
     projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
     return (torch.tanh(projected) * v).sum(dim=1)
 '''),
     ],
-    "masked_softmax": [
-        ("a small finite fill (-100): padding gets weight once the real scores are very negative", '''
+    'masked_softmax': [
+        ('a small finite fill (-100): padding gets weight once the real scores are very negative', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, -100.0), dim=-1) * mask.any(dim=-1, keepdim=True)
 '''),
-        ("mask inverted: the padding gets the weight", '''
+        ('mask inverted: the padding gets the weight', '''
 def masked_softmax(scores, mask):
     lowest = torch.finfo(scores.dtype).min
     return torch.softmax(scores.masked_fill(mask, lowest), dim=-1) * ~mask
 '''),
-        ("padding filled with -inf: a row that is all padding is NaN", '''
+        ('padding filled with -inf: a row that is all padding is NaN', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
 '''),
-        ("padding filled with 0 instead of a very negative number", '''
+        ('padding filled with 0 instead of a very negative number', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, 0.0), dim=-1) * mask
 '''),
-        ("softmax over all positions, then multiplied by the mask: rows no longer sum to 1", '''
+        ('softmax over all positions, then multiplied by the mask: rows no longer sum to 1', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores, dim=-1) * mask
 '''),
-        ("lowest-float fill but no zeroing: a row that is all padding comes out uniform", '''
+        ('lowest-float fill but no zeroing: a row that is all padding comes out uniform', '''
 def masked_softmax(scores, mask):
     lowest = torch.finfo(scores.dtype).min
     return torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)
 '''),
-        ("softmax over the batch axis (dim=0)", '''
+        ('softmax over the batch axis (dim=0)', '''
 def masked_softmax(scores, mask):
     lowest = torch.finfo(scores.dtype).min
     return torch.softmax(scores.masked_fill(~mask, lowest), dim=0) * mask
 '''),
-        ("hand-written softmax without subtracting the row max: exp overflows for large scores", '''
+        ('hand-written softmax without subtracting the row max: exp overflows for large scores', '''
 def masked_softmax(scores, mask):
     e = torch.exp(scores) * mask
     return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 '''),
-        ("hand-written softmax shifted by the max over the whole row, padding included: underflows to 0",
-         '''
+        ('hand-written softmax shifted by the max over the whole row, padding included: underflows to 0', '''
 def masked_softmax(scores, mask):
     e = torch.exp(scores - scores.max(dim=-1, keepdim=True).values) * mask
     return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
@@ -131,13 +135,13 @@ def masked_softmax(scores, mask):
             weights[b, mask[b]] = torch.softmax(scores[b, mask[b]], dim=0)
     return weights
 '''),
-        ("log-mask trick (scores + log(mask)) with NaN rows zeroed afterwards: the gradient is NaN", '''
+        ('log-mask trick (scores + log(mask)) with NaN rows zeroed afterwards: the gradient is NaN', '''
 def masked_softmax(scores, mask):
     weights = torch.softmax(scores + torch.log(mask.to(scores.dtype)), dim=-1)
     return torch.where(mask.any(dim=-1, keepdim=True), weights, torch.zeros_like(weights))
 '''),
     ],
-    "attention_step": [
+    'attention_step': [
         ("ignores the state it is given: the RNN restarts from the encoder's final state every step", '''
 def attention_step(decoder, prev_tokens, state, enc):
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), decoder.init_state(enc))
@@ -147,7 +151,7 @@ def attention_step(decoder, prev_tokens, state, enc):
     mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
     return decoder.out(mixed), state, weights
 '''),
-        ("query is the old state (before the RNN step)", '''
+        ('query is the old state (before the RNN step)', '''
 def attention_step(decoder, prev_tokens, state, enc):
     query = state[0][-1] if isinstance(state, tuple) else state[-1]
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
@@ -156,7 +160,7 @@ def attention_step(decoder, prev_tokens, state, enc):
     mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
     return decoder.out(mixed), state, weights
 '''),
-        ("no mask: plain softmax, padded positions get weight", '''
+        ('no mask: plain softmax, padded positions get weight', '''
 def attention_step(decoder, prev_tokens, state, enc):
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
     query = output.squeeze(1)
@@ -165,7 +169,7 @@ def attention_step(decoder, prev_tokens, state, enc):
     mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
     return decoder.out(mixed), state, weights
 '''),
-        ("concatenation order [context; query]", '''
+        ('concatenation order [context; query]', '''
 def attention_step(decoder, prev_tokens, state, enc):
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
     query = output.squeeze(1)
@@ -174,7 +178,7 @@ def attention_step(decoder, prev_tokens, state, enc):
     mixed = torch.tanh(decoder.combine(torch.cat([context, query], dim=-1)))
     return decoder.out(mixed), state, weights
 '''),
-        ("tanh missing after combine", '''
+        ('tanh missing after combine', '''
 def attention_step(decoder, prev_tokens, state, enc):
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
     query = output.squeeze(1)
@@ -183,7 +187,7 @@ def attention_step(decoder, prev_tokens, state, enc):
     mixed = decoder.combine(torch.cat([query, context], dim=-1))
     return decoder.out(mixed), state, weights
 '''),
-        ("context is the plain mean of the encoder states (weights not used)", '''
+        ('context is the plain mean of the encoder states (weights not used)', '''
 def attention_step(decoder, prev_tokens, state, enc):
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
     query = output.squeeze(1)
@@ -192,7 +196,7 @@ def attention_step(decoder, prev_tokens, state, enc):
     mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
     return decoder.out(mixed), state, weights
 '''),
-        (".squeeze() without an axis: batch 1 loses its batch axis", '''
+        ('.squeeze() without an axis: batch 1 loses its batch axis', '''
 def attention_step(decoder, prev_tokens, state, enc):
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
     query = output.squeeze()
@@ -220,7 +224,7 @@ def attention_step(decoder, prev_tokens, state, enc):
     mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
     return decoder.out(mixed), state, weights
 '''),
-        ("padding guessed from all-zero encoder states instead of enc.mask", '''
+        ('padding guessed from all-zero encoder states instead of enc.mask', '''
 def attention_step(decoder, prev_tokens, state, enc):
     output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
     query = output.squeeze(1)
@@ -231,70 +235,105 @@ def attention_step(decoder, prev_tokens, state, enc):
     return decoder.out(mixed), state, weights
 '''),
     ],
-    "modified_precision": [
-        ("n-grams joined into strings: ('ab', 'c') and ('a', 'bc') collide", '''
+    'modified_precision': [
+        ("n-grams joined into strings: ('ab', 'c') and ('a', 'bc') collide", [
+            ('''        most |= ngrams(reference)                         # the most any one reference has of each n-gram
+''',
+             '''        most |= ngrams(reference)
+'''),
+            ('''        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+
+''',
+             '''        return Counter("".join(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+'''),
+            ('''def modified_precision(hypothesis: list[str], references: list[list[str]], n: int) -> tuple[int, int]:
+    """hypothesis: tokens; references: one or more token lists; n >= 1 -> (clipped matches, hypothesis n-grams)."""
+''',
+             '''def modified_precision(hypothesis, references, n):
+'''),
+        ]),
+        ('no clipping: every matching n-gram counts', '''
 def modified_precision(hypothesis, references, n):
     def ngrams(tokens):
-        return Counter("".join(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-    hyp, most = ngrams(hypothesis), Counter()
-    for reference in references:
-        most |= ngrams(reference)
-    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())
-'''),
-        ("no clipping: every matching n-gram counts", _PRECISION_NGRAMS + '''
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+
     hyp, refs = ngrams(hypothesis), [ngrams(r) for r in references]
     matches = sum(count for g, count in hyp.items() if any(g in r for r in refs))
     return matches, sum(hyp.values())
 '''),
-        ("clipped by the sum over the references instead of the max", _PRECISION_NGRAMS + '''
+        ('clipped by the sum over the references instead of the max', '''
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+
     hyp, total = ngrams(hypothesis), Counter()
     for reference in references:
         total += ngrams(reference)
     return sum(min(count, total[g]) for g, count in hyp.items()), sum(hyp.values())
 '''),
-        ("clipped by the min over the references (Counter & instead of |)", _PRECISION_NGRAMS + '''
+        ('clipped by the min over the references (Counter & instead of |)', '''
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+
     hyp, common = ngrams(hypothesis), ngrams(references[0])
     for reference in references[1:]:
         common &= ngrams(reference)
     return sum(min(count, common[g]) for g, count in hyp.items()), sum(hyp.values())
 '''),
-        ("clipped against the first reference only", _PRECISION_NGRAMS + '''
+        ('clipped against the first reference only', '''
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+
     hyp, ref = ngrams(hypothesis), ngrams(references[0])
     return sum(min(count, ref[g]) for g, count in hyp.items()), sum(hyp.values())
 '''),
-        ("total is len(hypothesis) for every n", _PRECISION_NGRAMS + '''
+        ('total is len(hypothesis) for every n', '''
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+
     hyp, most = ngrams(hypothesis), Counter()
     for reference in references:
         most |= ngrams(reference)
     return sum(min(count, most[g]) for g, count in hyp.items()), len(hypothesis)
 '''),
-        ("off by one: range(len(tokens) - n) drops the last n-gram", '''
+        ('off by one: range(len(tokens) - n) drops the last n-gram', [
+            ('''        most |= ngrams(reference)                         # the most any one reference has of each n-gram
+''',
+             '''        most |= ngrams(reference)
+'''),
+            ('''        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+''',
+             '''        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n))
+'''),
+            ('''def modified_precision(hypothesis: list[str], references: list[list[str]], n: int) -> tuple[int, int]:
+    """hypothesis: tokens; references: one or more token lists; n >= 1 -> (clipped matches, hypothesis n-grams)."""
+''',
+             '''def modified_precision(hypothesis, references, n):
+'''),
+        ]),
+        ("the hypothesis count is not a bound: matches = the reference's max count per distinct n-gram", '''
 def modified_precision(hypothesis, references, n):
     def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n))
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
 
-    hyp, most = ngrams(hypothesis), Counter()
-    for reference in references:
-        most |= ngrams(reference)
-    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())
-'''),
-        ("the hypothesis count is not a bound: matches = the reference's max count per distinct n-gram",
-         _PRECISION_NGRAMS + '''
     hyp, most = ngrams(hypothesis), Counter()
     for reference in references:
         most |= ngrams(reference)
     return sum(most[g] for g in hyp), sum(hyp.values())
 '''),
     ],
-    "corpus_bleu": [
-        ("delegates to sacrebleu instead of computing BLEU", '''
+    'corpus_bleu': [
+        ('delegates to sacrebleu instead of computing BLEU', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     k = max(len(r) for r in references)
     streams = [[" ".join(r[i]) if i < len(r) else None for r in references] for i in range(k)]
     bleu = sacrebleu.BLEU(tokenize="none", smooth_method="none", max_ngram_order=max_n)
     return bleu.corpus_score([" ".join(h) for h in hypotheses], streams).score
 '''),
-        ("mean of sentence-level BLEUs instead of corpus sums", '''
+        ('mean of sentence-level BLEUs instead of corpus sums', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     scores = []
     for hyp, refs in zip(hypotheses, references):
@@ -307,7 +346,7 @@ def corpus_bleu(hypotheses, references, max_n=4):
         scores.append(100 * brevity * math.exp(sum(math.log(m / t) for m, t in precisions) / max_n))
     return sum(scores) / len(scores)
 '''),
-        ("arithmetic mean of the precisions instead of the geometric mean", '''
+        ('arithmetic mean of the precisions instead of the geometric mean', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     matches, totals = [0] * max_n, [0] * max_n
     hyp_len = ref_len = 0
@@ -324,7 +363,7 @@ def corpus_bleu(hypotheses, references, max_n=4):
     brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
     return 100 * brevity * precision
 '''),
-        ("no brevity penalty", '''
+        ('no brevity penalty', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     matches, totals = [0] * max_n, [0] * max_n
     for hyp, refs in zip(hypotheses, references):
@@ -336,58 +375,44 @@ def corpus_bleu(hypotheses, references, max_n=4):
         return 0.0
     return 100 * math.exp(sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n)
 '''),
-        ("brevity penalty with the ratio inverted: exp(1 - c / r)", '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * max_n, [0] * max_n
-    hyp_len = ref_len = 0
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, max_n + 1):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-        hyp_len += len(hyp)
-        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
-    if min(matches) == 0:
-        return 0.0
-    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
-    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - hyp_len / ref_len)
-    return 100 * brevity * math.exp(log_precision)
+        ('brevity penalty with the ratio inverted: exp(1 - c / r)', [
+            ('''    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+''',
+             '''    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - hyp_len / ref_len)
 '''),
-        ("shortest reference length instead of the closest", '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * max_n, [0] * max_n
-    hyp_len = ref_len = 0
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, max_n + 1):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-        hyp_len += len(hyp)
-        ref_len += min(len(r) for r in refs)
-    if min(matches) == 0:
-        return 0.0
-    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
-    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
-    return 100 * brevity * math.exp(log_precision)
+            ('''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie
+''',
+             '''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
 '''),
-        ("closest reference by |difference| only: min() keeps the first listed on a tie, not the shorter", '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * max_n, [0] * max_n
-    hyp_len = ref_len = 0
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, max_n + 1):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-        hyp_len += len(hyp)
-        ref_len += len(min(refs, key=lambda r: abs(len(r) - len(hyp))))
-    if min(matches) == 0:
-        return 0.0
-    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
-    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
-    return 100 * brevity * math.exp(log_precision)
+            ('''def corpus_bleu(hypotheses: list[list[str]], references: list[list[list[str]]], max_n: int = 4) -> float:
+    """Corpus BLEU in [0, 100], uniform weights over n = 1..max_n, brevity penalty, no smoothing."""
+''',
+             '''def corpus_bleu(hypotheses, references, max_n=4):
 '''),
-        ("returns a fraction in [0, 1] instead of [0, 100]", '''
+        ]),
+        ('shortest reference length instead of the closest', [
+            ('''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie
+''',
+             '''        ref_len += min(len(r) for r in refs)
+'''),
+            ('''def corpus_bleu(hypotheses: list[list[str]], references: list[list[list[str]]], max_n: int = 4) -> float:
+    """Corpus BLEU in [0, 100], uniform weights over n = 1..max_n, brevity penalty, no smoothing."""
+''',
+             '''def corpus_bleu(hypotheses, references, max_n=4):
+'''),
+        ]),
+        ('closest reference by |difference| only: min() keeps the first listed on a tie, not the shorter', [
+            ('''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie
+''',
+             '''        ref_len += len(min(refs, key=lambda r: abs(len(r) - len(hyp))))
+'''),
+            ('''def corpus_bleu(hypotheses: list[list[str]], references: list[list[list[str]]], max_n: int = 4) -> float:
+    """Corpus BLEU in [0, 100], uniform weights over n = 1..max_n, brevity penalty, no smoothing."""
+''',
+             '''def corpus_bleu(hypotheses, references, max_n=4):
+'''),
+        ]),
+        ('returns a fraction in [0, 1] instead of [0, 100]', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     matches, totals = [0] * max_n, [0] * max_n
     hyp_len = ref_len = 0
@@ -404,37 +429,39 @@ def corpus_bleu(hypotheses, references, max_n=4):
     brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
     return brevity * math.exp(log_precision)
 '''),
-        ("no zero-match check: log(0) raises a math domain error", '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * max_n, [0] * max_n
-    hyp_len = ref_len = 0
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, max_n + 1):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-        hyp_len += len(hyp)
-        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
-    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
-    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
-    return 100 * brevity * math.exp(log_precision)
-'''),
-        ("max_n ignored: always n = 1..4", '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * 4, [0] * 4
-    hyp_len = ref_len = 0
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, 5):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-        hyp_len += len(hyp)
-        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+        ('no zero-match check: log(0) raises a math domain error', [
+            ('''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie
     if min(matches) == 0:
         return 0.0
-    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / 4
-    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
-    return 100 * brevity * math.exp(log_precision)
+''',
+             '''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
 '''),
+            ('''def corpus_bleu(hypotheses: list[list[str]], references: list[list[list[str]]], max_n: int = 4) -> float:
+    """Corpus BLEU in [0, 100], uniform weights over n = 1..max_n, brevity penalty, no smoothing."""
+''',
+             '''def corpus_bleu(hypotheses, references, max_n=4):
+'''),
+        ]),
+        ('max_n ignored: always n = 1..4', [
+            ('''    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+''',
+             '''    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / 4
+'''),
+            ('''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie
+''',
+             '''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+'''),
+            ('''        for n in range(1, max_n + 1):
+''',
+             '''        for n in range(1, 5):
+'''),
+            ('''def corpus_bleu(hypotheses: list[list[str]], references: list[list[list[str]]], max_n: int = 4) -> float:
+    """Corpus BLEU in [0, 100], uniform weights over n = 1..max_n, brevity penalty, no smoothing."""
+    matches, totals = [0] * max_n, [0] * max_n
+''',
+             '''def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * 4, [0] * 4
+'''),
+        ]),
     ],
 }

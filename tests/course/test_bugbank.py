@@ -1,16 +1,20 @@
 """Every wrong answer in a day's bug bank loses points; at least one per exercise is caught only by the
 hidden tests. Runs the solution notebook once in a live kernel (grading budgets), then, for each wrong
 answer, redefines the answer, runs the public test cell (as released) and the full test cell (as graded),
-and restores the correct answer. Prints the day's grading table."""
+and restores the correct answer. Prints the day's grading table.
+
+A bank's entries are edits of the current solution text (see tests/bugbank/__init__.py): an edit that no longer
+applies fails here, naming the day, the exercise and the bug. The table shows the printed output only without
+xdist: `python3 course.py test tests/course/test_bugbank.py -k dayNN -s -n 0`."""
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
 
 from support import DAYS, ROOT
 from course_tools.notebooks import exercises, read, solution_answer
+from bugbank import BankEditError, answers, resolve
 from live_kernel import LiveKernel
 
 CHECK_CALL = re.compile(r"^\s*check_\w+\(", re.M)
@@ -21,10 +25,32 @@ def count_checks(source: str) -> int:
     return len(CHECK_CALL.findall(source))
 
 
+def share(part: int, whole: int) -> str:
+    """Visible share: the part of a bank the released (visible) tests already catch."""
+    return f"{part / whole:.0%}" if whole else "-"
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_every_bank_entry_applies_to_the_current_solution(day: str) -> None:
+    """Fast: every edit's anchor occurs exactly once in the current solution text (no kernel needed)."""
+    resolved = answers(day)
+    assert all(source.strip() for entries in resolved.values() for _, source in entries)
+
+
+def test_an_edit_that_no_longer_applies_fails_loudly_naming_day_exercise_and_bug() -> None:
+    solution = "def f(x):\n    return x + 1\n"
+    assert resolve([("x + 1", "x - 1")], solution, "dayNN / f / 'sign'") == "\ndef f(x):\n    return x - 1\n"
+    with pytest.raises(BankEditError, match=r"dayNN / f / 'off by two': edit 1 of 1: the text 'x \+ 2' no longer"):
+        resolve([("x + 2", "x")], solution, "dayNN / f / 'off by two'")
+    with pytest.raises(BankEditError, match="occurs 2 times"):
+        resolve([("x", "y")], solution, "dayNN / f / 'rename'")
+    assert resolve("\n\ndef f(x):\n    return 0\n\n", solution) == "\ndef f(x):\n    return 0\n"  # a whole answer
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("day", DAYS)
 def test_bug_bank(day: str, capsys: pytest.CaptureFixture) -> None:
-    bank = importlib.import_module(f"bugbank.{day}").BUGS
+    bank = answers(day)  # edits applied to the current solution text
     solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
     release = read(ROOT / "notebooks" / day / f"{day}.ipynb")
     graded = exercises(solution)
@@ -65,19 +91,20 @@ def test_bug_bank(day: str, capsys: pytest.CaptureFixture) -> None:
                 problems.append(f"{ex['id']}: no wrong answer is caught only by the hidden tests")
             rows.append((ex["id"], ex["points"], count_checks(ex["public_test"]),
                          count_checks(ex["test"]) - count_checks(ex["public_test"]), by_public, by_hidden,
-                         len(bank[ex["id"]])))
+                         len(bank[ex["id"]]), share(by_public, len(bank[ex["id"]]))))
     finally:
         kernel.close()
 
     with capsys.disabled():
         head = ("exercise", "points", "public checks", "hidden checks", "bugs caught by public",
-                "bugs caught by hidden", "bugs")
+                "bugs caught by hidden", "bugs", "visible share")
         widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
         line = lambda r: " | ".join(str(v).ljust(w) for v, w in zip(r, widths))  # noqa: E731
         print(f"\n\nGrading table for {day}\n{line(head)}\n{'-+-'.join('-' * w for w in widths)}")
         for r in rows:
             print(line(r))
         total = ("total", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows),
-                 sum(r[4] for r in rows), sum(r[5] for r in rows), sum(r[6] for r in rows))
+                 sum(r[4] for r in rows), sum(r[5] for r in rows), sum(r[6] for r in rows),
+                 share(sum(r[4] for r in rows), sum(r[6] for r in rows)))
         print(line(total))
     assert not problems, "\n".join(problems)
