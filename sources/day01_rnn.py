@@ -3,13 +3,13 @@
 #
 # A sequence model reads its input one step at a time and carries a summary of everything it has
 # seen so far. Today you build the oldest such model, the vanilla (Elman) RNN, from the ground up,
-# prove it computes exactly what `torch.nn.RNN` computes, and then *measure* its central weakness:
+# check that it computes what `torch.nn.RNN` computes, and then *measure* its central weakness:
 # gradients that vanish or explode as they travel back through time.
 #
 # **By the end of today you can**
 # 1. turn text into integer ids with a vocabulary, and ids into vectors with an embedding;
 # 2. write the RNN recurrence for one step and unroll it over a sequence (NumPy);
-# 3. write an RNN module in PyTorch that matches `nn.RNN` to the last digit when given its weights;
+# 3. write an RNN module in PyTorch that matches `nn.RNN` to rounding error when given its weights;
 # 4. explain backpropagation through time and see, in a measured plot, why gradients vanish or explode;
 # 5. clip gradients by their global norm, and watch clipping rescue a training run that blows up.
 #
@@ -18,6 +18,8 @@
 # what is wrong if something is. Those visible tests are a first check; when your notebook is graded,
 # more tests (edge cases, float64, parity with PyTorch on random weights, gradients) are run too.
 # Before submitting, restart the kernel and run everything, then press **Validate**.
+# Validate's "Success!" and a test cell's "✓ … passed" mean that the visible tests passed, not a
+# grade: graders run hidden tests too.
 #
 # Points: 12 autograded (six exercises), 2 for the reflection at the end.
 
@@ -370,6 +372,24 @@ with forbid_calls(_forbidden, "hidden check: written from scratch"):
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# Your module against PyTorch's: copy the weights of a randomly initialised `nn.RNN` into your `RNN`
+# (`copy_weights` matches the parameters by name), run both in float64 on the same random batch and start
+# state, and look at the largest difference. Rounding error is around $10^{-16}$; anything much larger
+# is a bug, even when the test cell above passed.
+
+# %%
+from course_lib.layers.recurrent import copy_weights
+
+torch.manual_seed(0)
+torch_rnn, my_rnn = nn.RNN(4, 6, batch_first=True).double(), RNN(4, 6).double()
+copy_weights(torch_rnn, my_rnn)
+x_check, h0_check = torch.randn(3, 9, 4, dtype=torch.float64), torch.randn(1, 3, 6, dtype=torch.float64)
+with torch.no_grad():
+    (out_torch, hn_torch), (out_mine, hn_mine) = torch_rnn(x_check, h0_check), my_rnn(x_check, h0_check)
+print(f"max |your RNN - nn.RNN| on a (3, 9, 4) batch: output {(out_mine - out_torch).abs().max():.1e}, "
+      f"h_n {(hn_mine - hn_torch).abs().max():.1e}")
+
+# %% [markdown]
 # ## 4. Backpropagation through time
 #
 # Unrolled over $T$ steps, the RNN is a $T$-layer feed-forward network whose layers share weights. The
@@ -407,14 +427,17 @@ for k, t in tensors.items():
 # %% [markdown]
 # ## 5. Vanishing and exploding gradients, measured
 #
-# The product above has $T - t$ factors. If $W_{hh}$ shrinks vectors (spectral radius — its largest
-# |eigenvalue| — below 1) the product shrinks geometrically and the early steps receive almost no
-# gradient: they **vanish**. If $W_{hh}$ stretches vectors, the product can grow geometrically: the
-# gradients **explode**, bounded only when $\tanh$ saturates and its derivative $1 - h^2$ goes to 0.
+# The product above has $T - t$ factors. Over many steps its size follows the **spectral radius** of
+# $W_{hh}$, its largest |eigenvalue|: the powers $W_{hh}^k$ shrink geometrically when it is below 1, and
+# then the early steps receive almost no gradient: they **vanish**. Above 1 the product can grow
+# geometrically: the gradients **explode**, bounded only when $\tanh$ saturates and its derivative
+# $1 - h^2$ goes to 0. The spectral radius is not how much $W_{hh}$ can stretch a vector in *one* step:
+# that is the operator norm (largest singular value), never smaller, and printed below too.
 #
 # Below, a random tanh RNN reads 60 steps of noise, the loss looks only at $h_{60}$, and we measure
-# $\lVert \partial L / \partial h_t \rVert$ for every $t$ with real backward passes, for recurrent
-# matrices rescaled to several spectral radii. Note the log scale.
+# $\lVert \partial L / \partial h_t \rVert$ for every $t$ with real backward passes. The recurrent matrix
+# is one random matrix multiplied by a number so that its spectral radius is 0.5, 0.9, 1.1, 1.5 or 2.5
+# (`scale_to_spectral_radius`). Note the log scale.
 
 # %%
 from course_lib.gradients.flow import hidden_gradient_norms
@@ -429,6 +452,12 @@ plt.show()
 for label, g in grad_norms.items():
     print(f"{label:20s}: |dL/dh_T| = {g[0]:.1e}   20 steps back: {g[20]:.1e} ({g[20] / g[0]:.0e} of it)"
           f"   59 steps back: {g[59]:.1e}")
+from course_lib.gradients.flow import scale_to_spectral_radius
+
+g = torch.Generator().manual_seed(0)  # the recurrent matrix measured above (hidden_gradient_norms, seed 0)
+W_unit = scale_to_spectral_radius(torch.randn(64, 64, generator=g, dtype=torch.float64) / 8, 1.0)
+print(f"that matrix scaled to spectral radius r has operator norm "
+      f"{torch.linalg.matrix_norm(W_unit, ord=2).item():.2f} r: one step can stretch a vector that much")
 
 # %% [markdown]
 # Read the plot and the printed ratios: for radius 0.5 the gradient 20 steps back is millions of times
@@ -587,15 +616,16 @@ plot_lines(ax2, np.arange(1, n + 1), {k: h["grad_norm"][:n] for k, h in runs.ite
            xlabel="step", ylabel="global gradient norm (before clipping)", title="Gradient norm", logy=True)
 plt.show()
 for k, h in runs.items():
-    print(f"{k:15s}: loss first {h['loss'][0]:.3f}, mean of last 20 steps {np.mean(h['loss'][-20:]):.3f}, "
-          f"largest gradient norm {max(h['grad_norm']):.1f}")
+    print(f"{k:15s}: loss first {h['loss'][0]:.3f}, highest {max(h['loss']):.3f}, "
+          f"mean of last 20 steps {np.mean(h['loss'][-20:]):.3f}, largest gradient norm {max(h['grad_norm']):.1f}")
 print(f"a uniform guess over the {len(vocab)} symbols costs ln|V| = {np.log(len(vocab)):.3f} nats")
 
 # %% [markdown]
-# Without clipping, the first large gradients throw the weights far away: the loss shoots up by an
-# order of magnitude and the run never recovers to where it started. With clipping the same spikes
-# become ordinary-sized steps, and the loss falls well below the cost of a uniform guess. (The printed
-# figures are from this run; on a GPU they differ slightly, the picture does not.)
+# Without clipping, the first large gradients throw the weights far away: the loss shoots from 3.431 up
+# to 56.126, and 600 steps later the run is back only about where it began (mean of the last 20 steps
+# 3.277), barely below the cost of a uniform guess (3.401). With clipping the same spikes become
+# ordinary-sized steps, and the loss falls to 1.706, well below that cost. (The printed figures are from
+# this run; on a GPU they differ slightly, the picture does not.)
 #
 # A language model can also *write*. Start from `<bos>`, turn the logits into probabilities with a
 # softmax, draw the next character, feed it back in, and stop at `<eos>`. Here are names drawn from each
