@@ -22,6 +22,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from course_tools import days_map
 from course_tools.nbgrader_cli import nbgrader
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +94,7 @@ def build(day: str, root: Path = ROOT) -> None:
 
 
 def check(root: Path = ROOT) -> list[str]:
-    """Files that a fresh build would change (empty when solutions/ and notebooks/ are up to date)."""
+    """Files that a fresh build would change (empty when solutions/, notebooks/ and docs/DAYS.md are up to date)."""
     changed = []
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp)
@@ -106,6 +107,9 @@ def check(root: Path = ROOT) -> list[str]:
                 mine = root / rel
                 if not mine.exists() or mine.read_bytes() != (copy / rel).read_bytes():
                     changed.append(str(rel))
+    days = root / "docs" / "DAYS.md"
+    if not days.exists() or days.read_text() != days_map.render(root):
+        changed.append("docs/DAYS.md")
     return changed
 
 
@@ -121,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     for day in args.days or [source.stem for source in source_files()]:
         build(day)
         print(f"built solutions/{day}/{day}.ipynb and notebooks/{day}/{day}.ipynb")
+    print(f"wrote {days_map.write().relative_to(ROOT)}")
     return 0
 
 
