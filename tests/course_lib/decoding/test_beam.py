@@ -92,37 +92,21 @@ def test_beam_search_never_returns_worse_than_a_finished_hypothesis_it_held():
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
-def test_beam_search_answer_is_at_least_every_finished_candidate_it_ranked_in_its_top_k(alpha):
-    """Replays the search with the public step function: every <eos> candidate that ranked among the K
-    best of its step was held, so the answer's normalised score is at least each of theirs."""
-    for seed in range(20):
-        dec = PrefixDecoder(5, 4, scale=2.5, seed=seed)
-        for K in (1, 2, 3):
-            tokens, score = beam_mod.beam_search(dec, _enc(2), BOS, EOS, K, 4, alpha=alpha, pad_id=PAD)
-            for b in range(2):
-                got = _strip(tokens[b].tolist())
-                assert abs(_score(dec, b, list(got), alpha) - score[b].item()) < 1e-9
-                live = {(): 0.0}
-                for t in range(1, 5):
-                    prefixes = list(live)[:K]
-                    sc = torch.tensor([[live[p] for p in prefixes] + [float("-inf")] * (K - len(prefixes))],
-                                      dtype=torch.float64)
-                    lp = torch.stack([torch.log_softmax(dec.logits_for(b, p), -1) for p in prefixes]
-                                     + [torch.zeros(dec.V, dtype=torch.float64)] * (K - len(prefixes)))[None]
-                    new, parent, token, ended = beam_mod.beam_search_step(sc, lp, EOS)
-                    for k in range(len(prefixes)):
-                        if torch.isfinite(ended[0, k]):
-                            # the search may legitimately stop before it meets a later one
-                            if t == 1 or ended[0, k].item() / t ** alpha > score[b].item() + 1e-9:
-                                assert t > 1, "a finished hypothesis from step 1 was lost"
-                    live = {prefixes[int(p)] + (int(v),): s.item() for s, p, v in zip(new[0], parent[0], token[0])
-                            if torch.isfinite(s)}
+def test_wider_beam_never_returns_a_worse_score_than_a_narrower_one_on_random_decoders(alpha):
+    for seed in range(15):
+        dec = PrefixDecoder(4, 3, scale=2.5, seed=seed)
+        scores = [beam_mod.beam_search(dec, _enc(3), BOS, EOS, K, 3, alpha=alpha, pad_id=PAD)[1]
+                  for K in (1, 2, 3, 5, 4 ** 3)]
+        for narrow, wide in zip(scores, scores[1:]):
+            assert (wide >= narrow - 1e-12).all(), (seed, scores)
+        for b in range(3):                                   # the widest is exhaustive search
+            assert abs(scores[-1][b].item() - max(_all_scores(dec, b, 3, alpha).values())) < 1e-9
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.7, 1.0])
 def test_full_width_beam_search_equals_exhaustive_search_on_random_decoders(alpha):
-    V, L, B = 4, 3, 3
-    for seed in range(8):
+    V, L, B = 4, 3, 2
+    for seed in range(4):
         dec = PrefixDecoder(V, L, scale=2.0, seed=seed)
         tokens, scores = beam_mod.beam_search(dec, _enc(B), BOS, EOS, V ** L, L, alpha=alpha, pad_id=PAD)
         for b in range(B):
@@ -196,3 +180,44 @@ def test_beam_search_refuses_a_non_integer_beam_width(width):
 def test_beam_search_refuses_a_beam_width_below_one():
     with pytest.raises(ValueError, match="beam_width must be an integer >= 1, got 0"):
         beam_mod.beam_search(PrefixDecoder(), _enc(1), BOS, EOS, 0, 3, pad_id=PAD)
+
+
+def test_length_normalisation_picks_what_the_normalised_score_says():
+    p = lambda eos, a, rest=0.0: [math.log(x) if x > 0 else -30.0 for x in  # noqa: E731
+                                  (rest, rest, rest, eos, a)]  # ids: pad, unk, bos, eos, a
+    table = {(): p(0.5, 0.45), (4,): p(0.95, 0.05), (4, 4): p(0.95, 0.05)}
+    dec = PrefixDecoder(5, 4, table=table)
+    raw, _ = beam_mod.beam_search(dec, _enc(1), BOS, EOS, 8, 4, alpha=0.0, pad_id=PAD)
+    norm, score = beam_mod.beam_search(dec, _enc(1), BOS, EOS, 8, 4, alpha=1.0, pad_id=PAD)
+    assert raw[0].tolist() == [EOS]                                      # log 0.5 beats log 0.45 + log 0.95
+    assert norm[0].tolist() == [4, EOS]                                  # (log 0.45 + log 0.95) / 2 is higher
+    lp = lambda prefix, tok: torch.log_softmax(torch.tensor(table[prefix], dtype=torch.float64), -1)[tok].item()  # noqa: E731
+    assert abs(score.item() - (lp((), 4) + lp((4,), EOS)) / 2) < 1e-12
+
+
+def test_beam_search_cuts_at_max_len_and_batch_rows_are_independent():
+    table = {(): [0, 0, 0, -10.0, 5.0], (4,): [0, 0, 0, -10.0, 5.0], (4, 4): [0, 0, 0, -10.0, 5.0]}
+    tokens, _ = beam_mod.beam_search(PrefixDecoder(5, 3, table=table), _enc(1), BOS, EOS, 2, 3, pad_id=PAD)
+    assert tokens.tolist() == [[4, 4, 4]]
+    dec = PrefixDecoder(5, 4, scale=2.0)
+    enc3 = _enc(3)
+    one, s1 = beam_mod.beam_search(dec, EncoderOutput(enc3.states[2:], enc3.final[:, 2:], enc3.mask[2:]),
+                                   BOS, EOS, 4, 4, pad_id=PAD)
+    three, s3 = beam_mod.beam_search(dec, enc3, BOS, EOS, 4, 4, pad_id=PAD)
+    n = one.shape[1]
+    assert three[2, :n].tolist() == one[0].tolist() and (three[2, n:] == PAD).all()
+    assert abs(s3[2].item() - s1[0].item()) < 1e-12
+
+
+def test_lstm_seq2seq_beam_search_outputs_end_with_eos_or_max_len():
+    import course_lib.models.seq2seq as s2s
+    torch.manual_seed(2)
+    model = s2s.Seq2Seq(s2s.Encoder(11, 5, 8, cell="LSTM"), s2s.Decoder(9, 4, 8, cell="LSTM"), BOS, EOS, PAD)
+    src = torch.randint(4, 11, (4, 7))
+    lengths = torch.tensor([7, 1, 4, 5])
+    src[torch.arange(7)[None, :] >= lengths[:, None]] = PAD
+    out = model.beam(src, lengths, 7, beam_width=3)
+    assert out.shape[0] == 4 and out.shape[1] <= 7
+    for row in out.tolist():
+        if EOS in row:
+            assert all(t == PAD for t in row[row.index(EOS) + 1:])
