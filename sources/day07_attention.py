@@ -19,6 +19,8 @@
 # your code and run the test cell below it. The visible tests are a first check; grading runs more
 # (batch 1, a source of length 1, rows of padding, float64 parity with the course's reference). Before
 # submitting, restart the kernel and run everything, then press **Validate**.
+# Validate's "Success!" and a test cell's "✓ … passed" mean that the visible tests passed, not a
+# grade: graders run hidden tests too.
 #
 # Points: 13 autograded (six exercises), 2 for the reflection at the end.
 
@@ -84,8 +86,8 @@ for src, tgt in pairs.test[:: len(pairs.test) // 5]:
 #
 # Dot and general are *multiplicative*: one batched matrix product. Additive runs a one-hidden-layer
 # network on every (query, key) pair: more computation, and it compares vectors of different sizes
-# without forcing them into one space. (Transformers use the dot score divided by $\sqrt{H}$; an RNN
-# decoder with $H = 128$ trains fine without the division.)
+# without forcing them into one space. (Transformers divide the dot score by $\sqrt{d_k}$, $d_k$ the size
+# of the keys, so that the scores do not grow with it; the dot score here is not divided.)
 #
 # ### Exercise 1 — dot and general scores (2 points)
 #
@@ -500,15 +502,17 @@ for name in ("dot attention", "additive attention"):
 # %% [markdown]
 # Read the maps:
 #
-# - The year's digits read the year's digits in the source, one after the other; the month's read the
-#   month, spelled as a name in one of six languages or as digits; the day's read the day: the
-#   diagonal bands jump around because the order of the fields in the source (day-month-year,
-#   year-month-day, …) differs from the ISO output's.
-# - Weekdays ("mer", "Wed", "Mittwoch") get almost no weight: the model learned to skip them.
-# - The encoder is unidirectional, so $h_j$ has read the source only up to position $j$. A month name is
-#   read where it becomes unambiguous, not at its first letter: "ma" could still be March or May, "ju"
-#   June or July, and only a later letter settles it — look at where "März", "settembre" or "diciembre"
-#   are read in the maps above.
+# - The year's output digits read the year in the source, but not one digit after the other: in these
+#   six maps the first three mostly read the source year's second-to-last character, the fourth its last
+#   one. The month's digits read the month (digits or a name), the day's the day; the bands jump around
+#   because the order of the fields in the source (day-month-year, year-month-day, …) differs from the
+#   ISO output's.
+# - The weekdays in these maps ("dom", "miércoles") get almost no weight.
+# - The encoder is unidirectional, so $h_j$ has read the source only up to position $j$: a state late in
+#   a field has seen the whole field. That fits what the maps show: month names are read at a later
+#   letter, not at the first ("März" at "r", "feb" at "b", "settembre" at "tt"; "diciembre"
+#   gets only faint weight, spread over several letters), just as the year is read at its end. A first
+#   letter alone would not do: "ma" could still be March or May, "ju" June or July.
 # - Where a weight is spread over a few cells, the decoder combines them; attention weights are a view of
 #   what the model reads, not a proof of why it answers as it does (Jain & Wallace 2019).
 #
