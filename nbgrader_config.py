@@ -61,6 +61,27 @@ c.ExecutePreprocessor.timeout = 60
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\w*Warning: "
 
+# --- autograde: the formgrader and the feedback show the experiment cells as the student ran them -------
+# (full-length plots for the reflection), while answers and tests are graded on the rerun.
+c.Autograde.sanitize_preprocessors = [
+    "course_tools.preprocessors.KeepSubmittedOutputs",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "course_tools.preprocessors.RestoreSubmittedOutputs",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # --- feedback: no hidden-test code, no tracebacks that reveal it ---------------------------
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

@@ -49,6 +49,7 @@ PREPROCESSORS = [
     "nbgrader.preprocessors.Execute",
     "course_tools.grader.guard_cells.CollectGuards",
     "nbgrader.preprocessors.IgnorePattern",
+    "course_tools.preprocessors.RestoreSubmittedOutputs",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
