@@ -547,9 +547,12 @@ with forbid_calls(["course_lib.decoding.greedy.greedy_decode", "course_lib.decod
 # Greedy decoding commits to the best *token* at each step, which need not give the best *sequence*:
 # a token that looks slightly worse now can lead to a much more likely continuation. **Beam search**
 # keeps the $K$ best partial hypotheses (the *beams*) by summed log-probability. Each step, every live
-# beam is extended by every token ($K \times V$ candidates per example) and the best $K$ survive. A beam
-# that has produced `<eos>` is finished: it may only be "extended" by `<pad>` at no cost, so it keeps its
-# score and length and stays in the running. With $K = 1$ this is greedy decoding.
+# beam is extended by every token ($K \times V$ candidates per example) and ranked. A candidate that ends
+# with `<eos>` and ranks among the best $K$ is a **finished** hypothesis: it is set aside, in a separate
+# record of finished hypotheses, where live beams can no longer push it out. The $K$ live beams are
+# always the best $K$ candidates that did *not* end. (Keeping finished hypotheses in the beam instead
+# lets a live beam that later turns out worse take the finished one's slot, and the search can then
+# return a worse answer than one it had found.) With $K = 1$ this is greedy decoding.
 #
 # Summed log-probabilities are negative, and every extra token adds a negative term, so raw scores
 # favour **short** outputs. The usual fix ranks finished hypotheses by a **length-normalised** score
@@ -561,70 +564,78 @@ with forbid_calls(["course_lib.decoding.greedy.greedy_decode", "course_lib.decod
 #
 # ### Exercise 6 — one step of beam search (2 points)
 #
-# For `B` examples with `K` beams each: add each beam's score to its `log_probs`; for **finished** beams
-# allow only `pad_id`, at cost 0 (every other token $-\infty$); take the best `K` of the `K * V`
-# candidates of each example (`topk` over the flattened last two axes); recover each survivor's `parent`
-# beam and `token` from the flat index; the survivor's length is its parent's, plus one if the parent
-# had not finished; it is finished if its parent was, or if its token is `eos_id`.
+# For `B` examples with `K` live beams each: add each beam's score to its `log_probs` and rank each
+# example's `K * V` candidates best first, over the flattened last two axes, with
+# `torch.sort(..., descending=True, stable=True)` (stable: exact ties keep the lower flat index
+# `k * V + v`, i.e. the lower beam, then the lower token id, as `argmax` does). A flat index gives
+# `parent = index // V` and `token = index % V`. Return
+#
+# * the new live beams, best first: the best `K` candidates whose token is **not** `eos_id` — their
+#   `scores`, `parent` and `token`, each (B, K). (Each example has exactly `K` `<eos>` candidates, one per
+#   beam, so at least `K` others remain.)
+# * `ended` (B, K): `ended[b, k]` is the score of "beam `k`, then `<eos>`" if that candidate ranks among the
+#   best `K` of example `b` (the search then keeps it as a finished hypothesis), otherwise `-inf`.
 
 # %% nbgrader="answer" grade_id="beam_search_step"
-def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
-    """One step of batched beam search.
+def beam_search_step(scores, log_probs, eos_id):
+    """One step of batched beam search over K live (unfinished) beams per example.
 
-    scores: (B, K) summed log-probabilities; lengths: (B, K) long, tokens generated (<eos> included)
-    finished: (B, K) bool; log_probs: (B, K, V) this step's log-probabilities
-    returns (scores (B, K), lengths (B, K), finished (B, K), parent (B, K) long, token (B, K) long)
+    scores: (B, K) the live beams' summed log-probabilities (-inf for an unused slot)
+    log_probs: (B, K, V) this step's log-probabilities
+    returns (scores (B, K), parent (B, K) long, token (B, K) long, ended (B, K))
     """
     ### BEGIN SOLUTION
     B, K, V = log_probs.shape
-    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype, device=log_probs.device)
-    only_pad[pad_id] = 0.0
-    step = torch.where(finished.unsqueeze(-1), only_pad, log_probs)            # (B, K, V)
-    new_scores, index = (scores.unsqueeze(-1) + step).reshape(B, K * V).topk(K, dim=1)
-    parent, token = index // V, index % V
-    was_finished = finished.gather(1, parent)
-    new_lengths = lengths.gather(1, parent) + (~was_finished).long()
-    return new_scores, new_lengths, was_finished | (token == eos_id), parent, token
+    candidates = (scores.unsqueeze(-1) + log_probs).reshape(B, K * V)
+    order = torch.sort(candidates, dim=1, descending=True, stable=True).indices
+    live = order[order % V != eos_id].reshape(B, K * V - K)[:, :K]
+    rank = torch.empty_like(order).scatter_(1, order, torch.arange(K * V).expand(B, -1))
+    eos_in_top_k = rank.reshape(B, K, V)[:, :, eos_id] < K
+    ended = torch.where(eos_in_top_k, scores + log_probs[:, :, eos_id], torch.tensor(float("-inf"), dtype=scores.dtype))
+    return candidates.gather(1, live), live // V, live % V, ended
     ### END SOLUTION
 
 
 # %% nbgrader="tests" grade_id="test_beam_search_step" points=2
 _scores = torch.tensor([[-0.5, -1.0]])
-_lengths = torch.tensor([[2, 2]])
-_finished = torch.tensor([[False, False]])
 _lp = torch.log(torch.tensor([[[0.0, 0.0, 0.0, 0.1, 0.5, 0.4], [0.0, 0.0, 0.0, 0.9, 0.05, 0.05]]]))
-_got = beam_search_step(_scores, _lengths, _finished, _lp, 3, 0)
-check_type(_got, tuple, "beam_search_step output", hint="return (scores, lengths, finished, parent, token)")
-check_equal(_got[3], torch.tensor([[1, 0]]), "parents: best beam 1 + <eos>, then beam 0 + 'a'",
-            hint="rank all K * V candidates of an example together; parent = index // V")
-check_equal(_got[4], torch.tensor([[3, 4]]), "tokens", hint="token = index % V")
-check_close(_got[0], torch.tensor([[-1.0 + math.log(0.9), -0.5 + math.log(0.5)]]), "new scores, best first")
-check_equal(_got[1], torch.tensor([[3, 3]]), "new lengths")
-check_equal(_got[2], torch.tensor([[True, False]]), "finished", hint="a beam that just produced <eos> is finished")
+_got = beam_search_step(_scores, _lp, 3)
+check_type(_got, tuple, "beam_search_step output", hint="return (scores, parent, token, ended)")
+# ranked: beam 1 + <eos> (-1.11), beam 0 + 'a' (-1.19), beam 0 + 'b' (-1.42), beam 1 + 'a' (-4.00), ...
+check_equal(_got[1], torch.tensor([[0, 0]]), "parents: the live beams are beam 0 + 'a' and beam 0 + 'b'",
+            hint="rank all K * V candidates of an example together, skip those whose token is <eos>; parent = index // V")
+check_equal(_got[2], torch.tensor([[4, 5]]), "tokens", hint="token = index % V; never eos_id")
+check_close(_got[0], torch.tensor([[-0.5 + math.log(0.5), -0.5 + math.log(0.4)]]), "new live scores, best first")
+check_close(_got[3], torch.tensor([[float("-inf"), -1.0 + math.log(0.9)]]),
+            "ended: beam 1 + <eos> ranks first (kept); beam 0 + <eos> ranks 4th of 12 (not among the best K = 2)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.checks import forbid_calls
-_fin = torch.tensor([[True, False, False]])
-_sc = torch.tensor([[-0.2, -0.3, -4.0]])
-_le = torch.tensor([[1, 2, 2]])
-_lp2 = torch.log_softmax(torch.tensor([[[0.0, 0, 0, 0, 9, 0], [0, 0, 0, 0, 0, 3], [0, 0, 0, 2, 0, 0]]]), -1)
-_want_f = ref_beam.beam_search_step(_sc, _le, _fin, _lp2, 3, 0)
+_tie = torch.zeros(1, 2, 4, dtype=torch.float64)
+_want_t = ref_beam.beam_search_step(torch.zeros(1, 2, dtype=torch.float64), _tie, 3)
 seed_everything(8)
 _lp3 = torch.log_softmax(torch.randn(4, 3, 7, dtype=torch.float64), -1)
 _sc3 = -torch.rand(4, 3, dtype=torch.float64) * 3
-_le3 = torch.randint(1, 5, (4, 3))
-_fi3 = torch.rand(4, 3) < 0.4
-_want3 = ref_beam.beam_search_step(_sc3, _le3, _fi3, _lp3, 3, 0)
+_sc3[1, 1:] = float("-inf")                                     # unused slots, as at the first step
+_lp3[2, :, 3] = _lp3[2].max() + 0.5                             # <eos> best for every beam of example 2
+_want3 = ref_beam.beam_search_step(_sc3, _lp3, 3)
 _lp1 = torch.log_softmax(torch.randn(1, 1, 7), -1)
-_want1 = ref_beam.beam_search_step(torch.zeros(1, 1), torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.bool), _lp1, 3, 0)
+_want1 = ref_beam.beam_search_step(torch.zeros(1, 1), _lp1, 3)
+_lp1e = torch.log_softmax(torch.tensor([[[0.0, 0, 0, 2.0, 2.0, 0, 1.0]]]), -1)   # <eos> ties 'a': argmax takes <eos>
+_want1e = ref_beam.beam_search_step(torch.zeros(1, 1), _lp1e, 3)
+_names = ["scores", "parent", "token", "ended"]
 with forbid_calls(["course_lib.decoding.beam.beam_search_step", "course_lib.decoding.beam.beam_search"], "hidden check: written by you"):
-    _g = beam_search_step(_sc, _le, _fin, _lp2, 3, 0)
-    for _i, _what in enumerate(["scores", "lengths", "finished", "parent", "token"]):
-        check_close(_g[_i], _want_f[_i], f"hidden check: a finished beam keeps its score and length: {_what}")
-    _g = beam_search_step(_sc3, _le3, _fi3, _lp3, 3, 0)
-    for _i, _what in enumerate(["scores", "lengths", "finished", "parent", "token"]):
-        check_close(_g[_i], _want3[_i], f"hidden check: parity with the reference, B=4, K=3, V=7: {_what}", atol=1e-10)
-    _g = beam_search_step(torch.zeros(1, 1), torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.bool), _lp1, 3, 0)
-    check_equal(_g[4], _want1[4], "hidden check: batch 1, one beam (greedy)")
+    _g = beam_search_step(torch.zeros(1, 2, dtype=torch.float64), _tie, 3)
+    for _i, _what in enumerate(_names):
+        check_close(_g[_i], _want_t[_i], f"hidden check: exact ties go to the lower beam, then the lower token id: {_what}",
+                    hint="torch.sort(..., descending=True, stable=True), not topk")
+    _g = beam_search_step(_sc3, _lp3, 3)
+    for _i, _what in enumerate(_names):
+        check_close(_g[_i], _want3[_i], f"hidden check: parity with the reference, B=4, K=3, V=7, float64: {_what}", atol=1e-10)
+    _g = beam_search_step(torch.zeros(1, 1), _lp1, 3)
+    check_equal(_g[2], _want1[2], "hidden check: batch 1, one beam (greedy)")
+    _g = beam_search_step(torch.zeros(1, 1), _lp1e, 3)
+    check_close(_g[3], _want1e[3], "hidden check: one beam, <eos> the best token: it ends")
+    check_equal(_g[2], _want1e[2], "hidden check: one beam, <eos> the best token: the live beam takes the next best")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -655,9 +666,10 @@ check_close(length_normalised(_s.double(), _l, 0.7), ref_beam.length_normalised(
 
 # %% [markdown]
 # The course's `beam_search` is these two functions in a loop: it starts each example with one live beam
-# (the others at $-\infty$), reorders the decoder states by `parent` after every step, stops once no live
-# beam can still beat the best finished one, and returns the finished hypothesis with the best
-# normalised score. On the first scripted decoder below, "b" (0.55) beats "a" (0.45) as a first token,
+# (the others at $-\infty$), reorders the decoder states by `parent` after every step, keeps the finished
+# hypothesis with the best normalised score (a live beam still running after `max_len` tokens is cut and
+# counts too), stops once no live beam can still beat it (with $K = 1$: at the first `<eos>`, as greedy
+# decoding does), and returns it. On the first scripted decoder below, "b" (0.55) beats "a" (0.45) as a first token,
 # but after "b" the decoder is unsure and after "a" it is sure: compare what greedy decoding and a beam of 2
 # return. The second one offers a short answer (`<eos>` at once, probability 0.4) and a long one whose
 # tokens are each likely but whose product is smaller: compare $\alpha = 0$ with $\alpha = 1$.

@@ -236,56 +236,22 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
 '''),
     ],
     'beam_search_step': [
-        ('finished beams keep growing (no <pad>-only continuation)', '''
-def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
-    B, K, V = log_probs.shape
-    new_scores, index = (scores.unsqueeze(-1) + log_probs).reshape(B, K * V).topk(K, dim=1)
-    parent, token = index // V, index % V
-    was = finished.gather(1, parent)
-    return new_scores, lengths.gather(1, parent) + 1, was | (token == eos_id), parent, token
-'''),
-        ('top-K per beam instead of over all K * V candidates', '''
-def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
-    B, K, V = log_probs.shape
-    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
-    only_pad[pad_id] = 0.0
-    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
-    best, token = cand.max(dim=-1)
-    parent = torch.arange(K).expand(B, K)
-    return best, lengths + (~finished).long(), finished | (token == eos_id), parent, token
-'''),
-        ('parent and token decoded with K instead of V', '''
-def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
-    B, K, V = log_probs.shape
-    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
-    only_pad[pad_id] = 0.0
-    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
-    new_scores, index = cand.reshape(B, K * V).topk(K, dim=1)
-    parent, token = index % K, index // K
-    was = finished.gather(1, parent)
-    return new_scores, lengths.gather(1, parent) + (~was).long(), was | (token == eos_id), parent, token
-'''),
-        ('lengths and finished not reordered by parent', '''
-def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
-    B, K, V = log_probs.shape
-    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
-    only_pad[pad_id] = 0.0
-    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
-    new_scores, index = cand.reshape(B, K * V).topk(K, dim=1)
-    parent, token = index // V, index % V
-    return new_scores, lengths + (~finished).long(), finished | (token == eos_id), parent, token
-'''),
-        ("a finished beam's length still grows", '''
-def beam_search_step(scores, lengths, finished, log_probs, eos_id, pad_id):
-    B, K, V = log_probs.shape
-    only_pad = torch.full((V,), float("-inf"), dtype=log_probs.dtype)
-    only_pad[pad_id] = 0.0
-    cand = scores.unsqueeze(-1) + torch.where(finished.unsqueeze(-1), only_pad, log_probs)
-    new_scores, index = cand.reshape(B, K * V).topk(K, dim=1)
-    parent, token = index // V, index % V
-    was = finished.gather(1, parent)
-    return new_scores, lengths.gather(1, parent) + 1, was | (token == eos_id), parent, token
-'''),
+        ('the live beams may end with <eos> (plain top-K over all candidates)', [
+            ('live = order[order % V != eos_id].reshape(B, K * V - K)[:, :K]', 'live = order[:, :K]'),
+        ]),
+        ('parent and token decoded with K instead of V', [
+            ('live // V, live % V, ended', 'live % K, live // K, ended'),
+        ]),
+        ("every beam's <eos> continuation reported as ended, ranked among the best K or not", [
+            ('eos_in_top_k = rank.reshape(B, K, V)[:, :, eos_id] < K', 'eos_in_top_k = rank.reshape(B, K, V)[:, :, eos_id] >= 0'),
+        ]),
+        ('off by one: an <eos> candidate ranked (K + 1)-th still counts as ended', [
+            ('eos_in_top_k = rank.reshape(B, K, V)[:, :, eos_id] < K', 'eos_in_top_k = rank.reshape(B, K, V)[:, :, eos_id] <= K'),
+        ]),
+        ("exact ties go to the highest flat index (not argmax's lowest id first)", [
+            ('order = torch.sort(candidates, dim=1, descending=True, stable=True).indices',
+             'order = K * V - 1 - torch.sort(candidates.flip(1), dim=1, descending=True, stable=True).indices'),
+        ]),
     ],
     'length_normalised': [
         ('not normalised: raw scores', '''
