@@ -32,7 +32,9 @@ def accuracy_by_length(lengths: Sequence[int] | np.ndarray, correct: Mapping[str
     """Accuracy per length bucket, for several systems scored on the same examples.
 
     lengths: (N,) one length per example; correct: name -> (N,) bools; edges: increasing e_0 < e_1 < ...
-    Bucket k holds lengths in (e_k, e_k+1] (the first also the lengths <= e_0), the last one lengths > e_-1.
+    Buckets: lengths <= e_0 (labelled "<=e_0"; with e_0 = 0 this one normally stays empty), then one per
+    (e_k, e_k+1] (labelled "e_k+1-e_k+1", or just the length when the bucket holds one length), then
+    lengths > e_-1 (">e_-1"). Every label states exactly the lengths its bucket holds.
     Returns (labels like "11-15" and ">30", examples per bucket, name -> accuracy per bucket), empty buckets
     left out."""
     lengths = np.asarray(lengths)
@@ -45,8 +47,10 @@ def accuracy_by_length(lengths: Sequence[int] | np.ndarray, correct: Mapping[str
     for name, c in flags.items():
         if c.shape != lengths.shape:
             raise ValueError(f"correct[{name!r}] has shape {c.shape}, expected {lengths.shape} like lengths")
-    bucket = np.digitize(lengths, edges[1:], right=True)                   # (N,) in 0 .. len(edges) - 1
-    names = [f"{edges[k] + 1}-{edges[k + 1]}" for k in range(len(edges) - 1)] + [f">{edges[-1]}"]
+    bucket = np.digitize(lengths, edges, right=True)                       # (N,) in 0 .. len(edges)
+    span = lambda lo, hi: f"{lo}" if lo == hi else f"{lo}-{hi}"  # noqa: E731  (integer lengths lo..hi)
+    names = ([f"<={edges[0]}"] + [span(edges[k] + 1, edges[k + 1]) for k in range(len(edges) - 1)]
+             + [f">{edges[-1]}"])
     present = [k for k in range(len(names)) if (bucket == k).any()]
     counts = np.array([(bucket == k).sum() for k in present])
     rates = {name: np.array([c[bucket == k].mean() for k in present]) for name, c in flags.items()}

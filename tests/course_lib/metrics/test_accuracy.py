@@ -106,3 +106,23 @@ def test_accuracy_by_length_buckets_counts_and_rates():
         accuracy_by_length(lengths, {"a": [1, 0]}, [0, 10])
     with pytest.raises(ValueError, match="one number per example"):
         accuracy_by_length([[1, 2]], {}, [0, 10])
+
+
+def test_accuracy_by_length_labels_state_exactly_the_lengths_of_their_bucket_when_edges_do_not_start_at_0():
+    from course_lib.metrics.accuracy import accuracy_by_length
+    lengths = [2, 5, 6, 10, 11, 12, 40]
+    correct = {"a": [1, 1, 0, 0, 1, 1, 0]}
+    labels, counts, rates = accuracy_by_length(lengths, correct, [5, 10, 11, 20])
+    assert labels == ["<=5", "6-10", "11", "12-20", ">20"]
+    assert counts.tolist() == [2, 2, 1, 1, 1]
+    assert np.allclose(rates["a"], [1.0, 0.0, 1.0, 1.0, 0.0])
+    # brute force: every example sits in the bucket whose label names its length
+    def holds(label, n):
+        if label.startswith("<="):
+            return n <= int(label[2:])
+        if label.startswith(">"):
+            return n > int(label[1:])
+        lo, _, hi = label.partition("-")
+        return int(lo) <= n <= int(hi or lo)
+    for n in lengths:
+        assert sum(holds(label, n) for label in labels) == 1
