@@ -24,20 +24,35 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterator[
     global norm before each step. A learning-rate `scheduler` (torch.optim.lr_scheduler) is stepped after
     every optimiser step. Returns {"loss": [...], "grad_norm": [...]} per step, grad_norm measured
     before clipping. Stops early (and says so) if the loss becomes NaN or infinite.
+
+    Raises ValueError if `batches` runs out before `steps` steps (pass an endless iterator, e.g.
+    `endless_batches`, or fewer steps), and if no parameter of the model received a gradient (the loss does
+    not depend on any trainable parameter: nothing would be learned).
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     show = (not is_grading()) if progress is None else progress
     history: dict[str, list[float]] = {"loss": [], "grad_norm": []}
     model.train()
+    batches = iter(batches)
     bar = tqdm(range(steps), desc=desc, disable=not show, file=sys.stdout, mininterval=1.0, ncols=80)
-    for _ in bar:
-        loss = loss_fn(model, next(batches))
+    for step in bar:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            bar.close()
+            raise ValueError(f"{desc}: the batches ran out after {step} of {steps} steps; pass an endless "
+                             f"iterator (e.g. endless_batches) or fewer steps") from None
+        loss = loss_fn(model, batch)
         if loss.dim() != 0:
             raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         params = [p for p in model.parameters() if p.grad is not None]
+        if not params:
+            bar.close()
+            raise ValueError(f"{desc}: no parameter of the model received a gradient at step {step + 1}: the "
+                             f"loss returned by loss_fn does not depend on any trainable parameter")
         if max_grad_norm is not None:
             norm = clip_grad_norm(params, max_grad_norm)
         else:

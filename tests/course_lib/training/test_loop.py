@@ -192,3 +192,21 @@ def test_train_progress_bar_goes_to_stdout_and_is_off_while_grading(monkeypatch,
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     train(model, opt, _batches(X, y), _mse, 3, desc="hidden bar")  # progress=None: off while grading
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("max_grad_norm", [None, 1.0])
+def test_train_refuses_clearly_when_no_parameter_received_a_gradient(max_grad_norm, one_torch_thread):
+    X, y = _regression(seed=6)
+    model = nn.Linear(3, 1)
+    outside = torch.zeros(1, requires_grad=True)           # the loss depends on this, not on the model
+    with pytest.raises(ValueError, match="no parameter of the model received a gradient at step 1"):
+        train(model, torch.optim.SGD(model.parameters(), lr=0.1), _batches(X, y),
+              lambda m, b: (outside - 1.0).pow(2).sum(), 5, max_grad_norm=max_grad_norm, progress=False)
+
+
+def test_train_refuses_clearly_when_the_batches_run_out_before_the_requested_steps(one_torch_thread):
+    X, y = _regression(seed=7, n=32)
+    model = nn.Linear(3, 1)
+    finite = [(X[i: i + 16], y[i: i + 16]) for i in (0, 16)]  # 2 batches, 5 steps asked for
+    with pytest.raises(ValueError, match=r"the batches ran out after 2 of 5 steps"):
+        train(model, torch.optim.SGD(model.parameters(), lr=0.1), iter(finite), _mse, 5, progress=False)
