@@ -29,11 +29,20 @@ def init_forget_bias_(lstm: nn.Module, value: float = 1.0) -> nn.Module:
     """Set an LSTM's forget-gate bias so that b_ih + b_hh = `value` for the forget block (rows H:2H of
     every bias_ih*/bias_hh* parameter, PyTorch's gate order i, f, g, o), in place. With value 1 the gates
     start mostly open (sigmoid(1) = 0.73), so the cell state and its gradient survive many steps early in
-    training (Jozefowicz et al., 2015). Works on nn.LSTM, nn.LSTMCell and the course's LSTM/LSTMCell."""
+    training (Jozefowicz et al., 2015). Works on nn.LSTM, nn.LSTMCell and the course's LSTM/LSTMCell;
+    refuses anything else (a GRU has no forget gate: rows H:2H of its biases are the update gate)."""
     H = lstm.hidden_size
+    biases = [(name, p) for name, p in lstm.named_parameters() if name.startswith(("bias_ih", "bias_hh"))]
+    for name, p in biases:
+        if p.shape[0] != 4 * H:
+            kind = {3 * H: "a GRU (gates r, z, n: no forget gate; rows H:2H are its update gate)",
+                    H: "a plain RNN (no gates)"}.get(p.shape[0], f"not an LSTM ({p.shape[0]} bias rows)")
+            raise ValueError(f"init_forget_bias_ needs an LSTM, whose {name} has 4 * hidden_size = {4 * H} "
+                             f"rows (gates i, f, g, o); {type(lstm).__name__}.{name} has {p.shape[0]}: "
+                             f"this is {kind}")
     found = False
     with torch.no_grad():
-        for name, p in lstm.named_parameters():
+        for name, p in biases:
             if name.startswith("bias_ih"):
                 p[H:2 * H] = value
                 found = True

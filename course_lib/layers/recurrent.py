@@ -143,7 +143,15 @@ class Recurrent(nn.Module):
 def copy_weights(src: nn.Module, dst: nn.Module) -> None:
     """Copy all parameters of `src` into `dst`, matched by name, in either direction between a torch.nn
     recurrent module (nn.RNN/LSTM/GRU and their Cell versions) and the course's versions. A one-layer
-    module without layer suffixes (weight_ih) matches nn's `weight_ih_l0`. Shapes must agree."""
+    module without layer suffixes (weight_ih) matches nn's `weight_ih_l0`. Shapes must agree, and so must
+    the nonlinearity: the course's RNNs use tanh, so an nn.RNN(nonlinearity="relu") is refused (with the
+    same weights its outputs would differ)."""
+    act_src, act_dst = (getattr(m, "nonlinearity", "tanh") for m in (src, dst))
+    if act_src != act_dst:
+        raise ValueError(f"copy_weights: the source {type(src).__name__} uses nonlinearity={act_src!r}, the "
+                         f"destination {type(dst).__name__} uses {act_dst!r}: with the same weights their "
+                         f"outputs would differ (the course's RNNs use 'tanh')")
+
     def names(module: nn.Module) -> dict[str, nn.Parameter]:
         return dict(module.named_parameters())
 

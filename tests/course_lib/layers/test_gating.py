@@ -171,3 +171,16 @@ def test_init_forget_bias_rejects_lstm_without_bias():
                                                        "is it an LSTM with bias=True?")):
             init_forget_bias_(lstm)
         assert all(torch.equal(a, b) for a, b in zip(before, lstm.parameters()))
+
+
+@pytest.mark.parametrize("module", [nn.GRU(3, 4), nn.GRUCell(3, 4), nn.RNN(3, 4)], ids=["GRU", "GRUCell", "RNN"])
+def test_init_forget_bias_refuses_a_module_without_a_forget_gate_and_changes_nothing(module):
+    before = {n: p.detach().clone() for n, p in module.named_parameters()}
+    with pytest.raises(ValueError, match=r"init_forget_bias_ needs an LSTM, whose bias_ih\w* has 4 \* hidden_size = 16"):
+        init_forget_bias_(module, 1.0)
+    assert all(torch.equal(p, before[n]) for n, p in module.named_parameters())
+
+
+def test_init_forget_bias_on_a_gru_names_its_update_gate():
+    with pytest.raises(ValueError, match="GRU .*no forget gate.*update gate"):
+        init_forget_bias_(nn.GRU(3, 4), 1.0)

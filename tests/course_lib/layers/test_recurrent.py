@@ -705,3 +705,21 @@ def test_copy_weights_between_two_elman_rnns_and_across_dtypes():
         torch.testing.assert_close(pb, pa.double(), rtol=0, atol=0, msg=name)
     assert all(p.requires_grad for p in b.parameters())
     assert all(isinstance(p, nn.Parameter) for p in b.parameters())
+
+
+def test_copy_weights_refuses_a_relu_rnn_into_the_courses_tanh_rnn_whose_outputs_would_differ():
+    torch.manual_seed(0)
+    relu = nn.RNN(3, 4, nonlinearity="relu", batch_first=True)
+    mine = ElmanRNN(3, 4)
+    before = {n: p.detach().clone() for n, p in mine.named_parameters()}
+    with pytest.raises(ValueError, match=r"source RNN uses nonlinearity='relu'.*destination ElmanRNN uses 'tanh'"):
+        copy_weights(relu, mine)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        copy_weights(mine, relu)
+    assert all(torch.equal(p, before[n]) for n, p in mine.named_parameters())
+
+
+def test_copy_weights_between_two_relu_rnns_still_copies():
+    a, b = nn.RNN(3, 4, nonlinearity="relu"), nn.RNN(3, 4, nonlinearity="relu")
+    copy_weights(a, b)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
