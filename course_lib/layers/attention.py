@@ -67,12 +67,20 @@ def additive_scores(query: torch.Tensor, keys: torch.Tensor, w_query: torch.Tens
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Softmax of `scores` over `dim` in which positions where `mask` is False get weight exactly 0.
 
-    scores: (..., S) float; mask: bool, broadcastable to scores, True at real positions.
+    scores: (..., S) float; mask: bool, True at real positions, with as many dimensions as scores, each of
+    them equal to the scores' or 1 (it is broadcast only along size-1 dimensions). A mask with fewer
+    dimensions is refused rather than aligned on the trailing ones: a (B, S) mask with (B, T, S) scores
+    would be read as (T, S) (silently wrong when B == T); pass mask.unsqueeze(1), i.e. (B, 1, S).
     A row with no real position gets all zeros, not NaN (softmax over a row of -inf would be NaN)."""
     if not scores.is_floating_point():
         raise TypeError(f"masked_softmax: scores must be a float tensor, got {scores.dtype}")
     if mask.dtype != torch.bool:
         raise TypeError(f"masked_softmax: mask must be bool (True = real position), got {mask.dtype}")
+    if mask.dim() != scores.dim():
+        hint = (f"; for (B, T, S) scores and a (B, S) mask pass mask.unsqueeze(1), shape "
+                f"{(mask.shape[0], 1, mask.shape[1])}" if mask.dim() == 2 and scores.dim() == 3 else "")
+        raise ValueError(f"masked_softmax: mask of shape {tuple(mask.shape)} must have as many dimensions as "
+                         f"scores {tuple(scores.shape)} (each equal or 1){hint}")
     try:
         mask = mask.expand_as(scores)
     except RuntimeError as err:

@@ -145,3 +145,27 @@ def test_attend_ignores_what_padded_positions_hold_and_handles_batch_one():
     assert torch.allclose(w1, torch.ones(1, 1, dtype=f64)) and torch.allclose(c1, k[1:2, 0])
     with pytest.raises(ValueError, match=r"mask must be bool \(B, S\)"):
         att.attend(scorer, q, k, mask[:, :3])
+
+
+@pytest.mark.parametrize("B_equals_T", [True, False])
+def test_masked_softmax_refuses_a_mask_with_fewer_dimensions_than_the_scores_even_when_B_equals_T(B_equals_T):
+    B, S = 3, 5
+    T = B if B_equals_T else 4
+    scores = torch.randn(B, T, S, dtype=torch.float64)
+    mask = torch.rand(B, S) < 0.6
+    with pytest.raises(ValueError, match=r"mask of shape \(3, 5\) must have as many dimensions as scores.*"
+                                         r"pass mask.unsqueeze\(1\), shape \(3, 1, 5\)"):
+        att.masked_softmax(scores, mask)
+
+
+def test_masked_softmax_with_a_B_1_S_mask_masks_each_examples_own_keys_when_B_equals_T():
+    B = T = 3
+    S = 4
+    scores = torch.randn(B, T, S, dtype=torch.float64)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True], [False, True, False, False]])
+    w = att.masked_softmax(scores, mask.unsqueeze(1))
+    for b in range(B):                                      # brute force, one example and one step at a time
+        for t in range(T):
+            want = torch.zeros(S, dtype=torch.float64)
+            want[mask[b]] = torch.softmax(scores[b, t][mask[b]], -1)
+            assert torch.allclose(w[b, t], want, atol=1e-12)
