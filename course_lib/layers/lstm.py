@@ -92,6 +92,13 @@ class LSTMCell(nn.Module):
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         if x.dim() not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(f"x must have shape (B, {self.input_size}) or ({self.input_size},), got {tuple(x.shape)}")
+        if state is not None and (not isinstance(state, (tuple, list)) or len(state) != 2
+                                  or not all(isinstance(s, torch.Tensor) for s in state)):
+            got = (f"a tensor of shape {tuple(state.shape)}" if isinstance(state, torch.Tensor)
+                   else f"a {type(state).__name__} of length {len(state)}" if isinstance(state, (tuple, list))
+                   else type(state).__name__)
+            raise TypeError(f"LSTMCell's state must be a pair (h, c) of tensors, each (B, {self.hidden_size}) "
+                            f"(or None for zeros), got {got}")
         if x.dim() == 1:  # unbatched, as nn.LSTMCell allows
             state = None if state is None else tuple(s.unsqueeze(0) for s in state)
             h, c = self.forward(x.unsqueeze(0), state)

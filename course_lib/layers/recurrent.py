@@ -104,8 +104,22 @@ class Recurrent(nn.Module):
                              f"(x shape {tuple(x.shape)})")
         if x.dtype != self.weight_ih_l0.dtype:
             raise TypeError(f"x has dtype {x.dtype} but the weights are {self.weight_ih_l0.dtype}")
+        time_dim = 1 if (self.batch_first and x.dim() == 3) else 0
+        if x.shape[time_dim] == 0:
+            raise ValueError(f"x has no time steps (T = 0, x shape {tuple(x.shape)}); a recurrent layer needs "
+                             f"sequences of length >= 1")
         if x.dim() == 2:  # unbatched, as nn.RNN/LSTM/GRU allow: run as a batch of one
             if state is not None:
+                expected = (self.num_layers * self.num_directions, self.hidden_size)
+                parts = state if (self.has_cell_state and isinstance(state, tuple)) else (state,)
+                if self.has_cell_state and (not isinstance(state, tuple) or len(state) != 2):
+                    got = f"a tuple of length {len(state)}" if isinstance(state, tuple) else type(state).__name__
+                    raise TypeError(f"the initial state of an LSTM is a tuple (h0, c0), got {got}")
+                for name, part in zip(("h0", "c0"), parts):
+                    if not isinstance(part, torch.Tensor) or tuple(part.shape) != expected:
+                        got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
+                        raise ValueError(f"for unbatched input x {tuple(x.shape)}, {name} must have shape "
+                                         f"(num_layers * num_directions, H) = {expected}, got {got}")
                 state = tuple(s.unsqueeze(1) for s in state) if self.has_cell_state else state.unsqueeze(1)
             output, final = Recurrent.forward(self, x.unsqueeze(1 if not self.batch_first else 0), state)
             output = output.squeeze(1 if not self.batch_first else 0)

@@ -723,3 +723,34 @@ def test_copy_weights_between_two_relu_rnns_still_copies():
     a, b = nn.RNN(3, 4, nonlinearity="relu"), nn.RNN(3, 4, nonlinearity="relu")
     copy_weights(a, b)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+@pytest.mark.parametrize("make", [lambda: ElmanRNN(3, 4), lambda: GRU(3, 4), lambda: LSTM(3, 4),
+                                  lambda: LSTM(3, 4, batch_first=True)], ids=["RNN", "GRU", "LSTM", "LSTM-batch-first"])
+def test_recurrent_layers_refuse_an_empty_sequence_naming_t_0_and_the_shape(make):
+    layer = make()
+    x = torch.zeros(2, 0, 3) if layer.batch_first else torch.zeros(0, 2, 3)
+    with pytest.raises(ValueError, match=r"x has no time steps \(T = 0, x shape \((2, 0|0, 2), 3\)\)"):
+        layer(x)
+    with pytest.raises(ValueError, match=r"T = 0, x shape \(0, 3\)"):
+        layer(torch.zeros(0, 3))
+
+
+def test_unbatched_input_with_a_3d_h0_names_the_users_shape_and_the_expected_one():
+    rnn = GRU(3, 4, num_layers=2)
+    with pytest.raises(ValueError, match=re.escape("for unbatched input x (5, 3), h0 must have shape "
+                                                   "(num_layers * num_directions, H) = (2, 4), got (2, 1, 4)")):
+        rnn(torch.zeros(5, 3), torch.zeros(2, 1, 4))
+    lstm = LSTM(3, 4)
+    with pytest.raises(ValueError, match=re.escape("c0 must have shape (num_layers * num_directions, H) = (1, 4), got (1, 1, 4)")):
+        lstm(torch.zeros(5, 3), (torch.zeros(1, 4), torch.zeros(1, 1, 4)))
+    out, h = rnn(torch.zeros(5, 3), torch.zeros(2, 4))           # the right shape still works
+    assert out.shape == (5, 4) and h.shape == (2, 4)
+
+
+@pytest.mark.parametrize("state", [torch.zeros(2, 4), (torch.zeros(2, 4),), [torch.zeros(2, 4)] * 3],
+                         ids=["tensor", "1-tuple", "3-list"])
+def test_lstm_cell_refuses_a_state_that_is_not_an_h_c_pair(state):
+    cell = LSTMCell(3, 4)
+    with pytest.raises(TypeError, match=r"LSTMCell's state must be a pair \(h, c\) of tensors, each \(B, 4\)"):
+        cell(torch.zeros(2, 3), state)
