@@ -27,8 +27,15 @@ def pad_sequences(seqs: Sequence[torch.Tensor], pad_value: float = 0, batch_firs
     return out if batch_first else out.transpose(0, 1)
 
 
+def _require_tensor(lengths: object, where: str) -> None:
+    if not isinstance(lengths, torch.Tensor):
+        raise TypeError(f"{where}: lengths must be a 1-D integer tensor (B,), e.g. torch.tensor(lengths), "
+                        f"got {type(lengths).__name__}")
+
+
 def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
     """Bool mask (B, max_len), True at real positions: mask[b, t] = t < lengths[b]."""
+    _require_tensor(lengths, "lengths_to_mask")
     if lengths.dim() != 1 or lengths.dtype not in (torch.int32, torch.int64):
         raise ValueError(f"lengths must be a 1-D integer tensor, got shape {tuple(lengths.shape)}, dtype {lengths.dtype}")
     if (lengths < 0).any():
@@ -42,6 +49,7 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.
 def pack(padded: torch.Tensor, lengths: torch.Tensor, batch_first: bool = True) -> PackedSequence:
     """Pack a padded batch for an nn.RNN/LSTM/GRU so that padding is never computed. Lengths may be in
     any order (enforce_sorted=False); they must live on the CPU, which this takes care of."""
+    _require_tensor(lengths, "pack")
     return pack_padded_sequence(padded, lengths.cpu(), batch_first=batch_first, enforce_sorted=False)
 
 

@@ -86,3 +86,14 @@ def test_collate_tagged_errors() -> None:
         collate_tagged([])
     with pytest.raises(ValueError, match=r"pair 0: ids \(3,\) and tags \(2,\)"):
         collate_tagged([(torch.tensor([1, 2, 3]), torch.tensor([1, 2]))])
+
+
+def test_pack_and_lengths_to_mask_refuse_lengths_given_as_a_python_list_naming_the_expected_tensor():
+    import pytest as _pytest
+    import torch as _torch
+    from course_lib.batching.padding import lengths_to_mask, pack
+    with _pytest.raises(TypeError, match=r"lengths_to_mask: lengths must be a 1-D integer tensor \(B,\), e.g. "
+                                         r"torch.tensor\(lengths\), got list"):
+        lengths_to_mask([3, 1])
+    with _pytest.raises(TypeError, match=r"pack: lengths must be a 1-D integer tensor \(B,\).*got list"):
+        pack(_torch.zeros(2, 3, 4), [3, 1])
