@@ -131,6 +131,9 @@ def _check_strings(hypotheses: Sequence[str], references: Sequence[str]) -> None
                                 "itself, so pass detokenised text, e.g. ' '.join(tokens)")
     if len(hypotheses) != len(references):   # sacrebleu would silently drop the extra sentences
         raise ValueError(f"got {len(hypotheses)} hypotheses but {len(references)} references; need one each")
+    if len(hypotheses) == 0:                 # sacrebleu fails deep inside on an empty corpus
+        raise ValueError("need at least one hypothesis and its reference, got an empty corpus "
+                         "(0 hypotheses, 0 references)")
 
 
 def sacrebleu_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:

@@ -258,3 +258,10 @@ def test_wrappers_want_strings_not_token_lists():
 
 def test_sacrebleu_is_imported_lazily():
     assert "sacrebleu" not in bleu.__dict__
+
+
+@pytest.mark.parametrize("name", ["sacrebleu_bleu", "sacrebleu_chrf"])
+def test_sacrebleu_wrappers_refuse_an_empty_corpus_clearly(name):
+    import course_lib.metrics.bleu as bleu_mod
+    with pytest.raises(ValueError, match=r"need at least one hypothesis and its reference, got an empty corpus"):
+        getattr(bleu_mod, name)([], [])
