@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .recurrent import Recurrent, check_cell_args_np, param_count, sigmoid_np
+from .recurrent import Recurrent, check_cell_args_np, check_upstream_np, param_count, sigmoid_np
 
 
 def gru_cell_forward_np(x: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
@@ -36,6 +36,7 @@ def gru_cell_forward_np(x: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_h
 def gru_cell_backward_np(dh: np.ndarray, cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Gradients of one GRU step. dh: (B, H) = dL/dh_t. Returns dL/d{x, h_prev, W_ih, W_hh, b_ih, b_hh}."""
     r, z, n, h_n, h_prev = (cache[k] for k in ("r", "z", "n", "h_n", "h_prev"))
+    check_upstream_np("gru_cell_backward_np", {"dh": dh}, h_prev.shape)
     da_n = dh * (1.0 - z) * (1.0 - n ** 2)            # through n = tanh(a_n)
     da_z = dh * (h_prev - n) * z * (1.0 - z)
     da_r = da_n * h_n * r * (1.0 - r)

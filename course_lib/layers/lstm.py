@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .recurrent import Recurrent, check_cell_args_np, param_count, sigmoid_np
+from .recurrent import Recurrent, check_cell_args_np, check_upstream_np, param_count, sigmoid_np
 
 
 def lstm_cell_forward_np(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, W_ih: np.ndarray,
@@ -38,6 +38,7 @@ def lstm_cell_backward_np(dh: np.ndarray, dc: np.ndarray, cache: dict[str, np.nd
     """Gradients of one LSTM step. dh, dc: (B, H) = dL/dh_t and dL/dc_t arriving from above and from t+1.
     Returns dL/d{x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh}."""
     i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
+    check_upstream_np("lstm_cell_backward_np", {"dh": dh, "dc": dc}, tanh_c.shape)
     do = dh * tanh_c
     dc = dc + dh * o * (1.0 - tanh_c ** 2)             # everything that reaches c_t
     di, df, dg = dc * g, dc * cache["c_prev"], dc * i

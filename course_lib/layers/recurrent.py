@@ -189,6 +189,18 @@ def sigmoid_np(a: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-a))
 
 
+def check_upstream_np(name: str, grads: dict[str, object], expected: tuple[int, ...]) -> None:
+    """Raise a TypeError/ValueError naming the expected and actual shape unless every upstream gradient is
+    a numpy array of exactly the shape of the step's state, (B, H) (NumPy would broadcast silently)."""
+    for arg, value in grads.items():
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"{name}: {arg} must be a numpy array of shape (B, H) = {tuple(expected)}, "
+                            f"got {type(value).__name__}")
+        if value.shape != tuple(expected):
+            raise ValueError(f"{name}: {arg} must have the shape of the step's state, (B, H) = "
+                             f"{tuple(expected)}, got {value.shape}")
+
+
 def check_cell_args_np(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray | None, W_ih: np.ndarray,
                        W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, blocks: int, name: str) -> None:
     """Raise a TypeError/ValueError naming the expected and actual shape unless the arguments of a NumPy

@@ -112,3 +112,17 @@ def test_gru_is_pytorchs_variant_not_the_papers():
     n_torch = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
     np.testing.assert_allclose(h, (1 - z) * n_torch + z * p["h_prev"], rtol=0, atol=1e-12)
     assert np.abs(h - ((1 - z) * n_paper + z * p["h_prev"])).max() > 1e-3
+
+
+@pytest.mark.parametrize("bad", [(1, 4), (4,), (2, 4, 1)])
+def test_gru_cell_backward_np_refuses_an_upstream_gradient_of_the_wrong_shape_instead_of_broadcasting(bad):
+    import re
+    rng = np.random.default_rng(3)
+    B, D, H = 2, 3, 4
+    _, cache = gru_cell_forward_np(rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(3 * H, D)),
+                                   rng.normal(size=(3 * H, H)), rng.normal(size=3 * H), rng.normal(size=3 * H))
+    with pytest.raises(ValueError, match=re.escape(f"gru_cell_backward_np: dh must have the shape of the step's "
+                                                   f"state, (B, H) = (2, 4), got {bad}")):
+        gru_cell_backward_np(np.ones(bad), cache)
+    with pytest.raises(TypeError, match="dh must be a numpy array"):
+        gru_cell_backward_np(torch.ones(B, H), cache)

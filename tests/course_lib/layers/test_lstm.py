@@ -230,3 +230,14 @@ def test_peephole_gradcheck():
         return _peephole(d)
 
     assert torch.autograd.gradcheck(f, tuple(t[k] for k in keys), eps=1e-6, atol=1e-7, rtol=1e-5)
+
+
+@pytest.mark.parametrize("which,bad", [("dh", (1, 3)), ("dh", (3,)), ("dc", (2, 1)), ("dc", (2, 3, 1))])
+def test_lstm_cell_backward_np_refuses_an_upstream_gradient_of_the_wrong_shape_instead_of_broadcasting(which, bad):
+    p = _np_problem(2, 3, 3, 4, seed=9)
+    _, _, cache = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    grads = {"dh": np.zeros((2, 3)), "dc": np.zeros((2, 3))}
+    grads[which] = np.ones(bad)
+    with pytest.raises(ValueError, match=re.escape(f"lstm_cell_backward_np: {which} must have the shape of the "
+                                                   f"step's state, (B, H) = (2, 3), got {bad}")):
+        lstm_cell_backward_np(grads["dh"], grads["dc"], cache)

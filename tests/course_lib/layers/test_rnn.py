@@ -543,3 +543,11 @@ def test_elman_rnn_rejects_wrong_dtype():
         model(torch.zeros(2, 5, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="h0 has dtype torch.float32 but the input is torch.float64"):
         model(torch.randn(2, 5, 3, dtype=torch.float64), torch.zeros(1, 5, 4, dtype=torch.float32))
+
+
+@pytest.mark.parametrize("bad", [(2, 3), (1, 2, 3), (3, 2, 1)])
+def test_rnn_backward_np_refuses_an_upstream_gradient_of_the_wrong_shape_instead_of_broadcasting(bad):
+    xs, h0, W_ih, W_hh, b_ih, b_hh = _random_problem(3, 2, 4, 3, seed=1)
+    hs, _ = rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh)
+    with pytest.raises(ValueError, match=re.escape(f"dhs must have the shape of hs, (3, 2, 3), got {bad}")):
+        rnn_backward(xs, h0, hs, np.ones(bad), W_ih, W_hh)
