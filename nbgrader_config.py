@@ -5,10 +5,10 @@ Layout: solutions/<day>/<day>.ipynb is the nbgrader *source*; notebooks/<day>/<d
 student *release*. The gradebook, submitted/, autograded/, feedback/ and exported grades are created
 next to this file and are ignored by git.
 """
+import importlib.util
 import os
 from pathlib import Path
 
-import course_tools
 import nbgrader
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
@@ -24,11 +24,13 @@ c.CourseDirectory.db_url = os.environ.get("COURSE_GRADEBOOK", f"sqlite:///{ROOT 
 # shared server point COURSE_EXCHANGE at e.g. /srv/nbgrader/exchange.
 c.Exchange.root = os.environ.get("COURSE_EXCHANGE", str(ROOT / ".exchange"))
 Path(c.Exchange.root).mkdir(parents=True, exist_ok=True)
-# Where the Assignments tab (and `nbgrader fetch_assignment` / `submit`) keeps a student's copies: the
-# student's working folder, work/<day>/ (COURSE_WORK moves it), which is what `python3 course.py lab`
-# shows in the file browser. nbgrader's default is the server's working directory, the course folder:
-# fetched notebooks then sat outside the file browser and Submit sent a copy the student never edited.
-c.Exchange.assignment_dir = str((ROOT / os.environ.get("COURSE_WORK", "work")).resolve())
+# Where the Assignments tab (and `nbgrader fetch_assignment` / `submit`) keeps a student's copies.
+# `python3 course.py lab` sets COURSE_WORK to the student's working folder (work/), the root of its file
+# browser. nbgrader's default, kept when COURSE_WORK is unset (e.g. a JupyterHub server started in the
+# student's home), is the server's working directory: under course.py that is the course folder, where
+# fetched notebooks sat outside the file browser and Submit sent a copy the student never edited.
+if os.environ.get("COURSE_WORK"):
+    c.Exchange.assignment_dir = str((ROOT / os.environ["COURSE_WORK"]).resolve())
 
 # --- release: identical bytes whether or not the source notebook was executed --------------
 c.ClearAllMetadata.enabled = True
@@ -95,11 +97,16 @@ c.GenerateFeedback.preprocessors = [
 # LaTeX. course_tools/templates/ overrides the `mathjax` macro: feedback HTML carries MathJax 3 inline
 # (it must render wherever the file is opened: from disk, an LMS download, the Assignments tab), and
 # the formgrader loads the MathJax 2 that the jupyter-server-mathjax extension serves from the server.
-c.HTMLExporter.extra_template_basedirs = [
-    str(Path(course_tools.__file__).parent / "templates"),
-    str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
-]
-c.HTMLExporter.filters = {"inline_mathjax": "course_tools.mathjax.inline_mathjax"}
+# The templates of this folder's course_tools/, else of the installed course_tools (a copy of this file
+# elsewhere); find_spec, not import: a config file that fails to load would leave nbgrader on defaults.
+_tools = importlib.util.find_spec("course_tools")
+_templates = [p for p in (ROOT / "course_tools" / "templates",
+                          Path(_tools.origin).parent / "templates" if _tools and _tools.origin else None)
+              if p is not None and p.is_dir()]
+if _templates:
+    c.HTMLExporter.extra_template_basedirs = [
+        str(_templates[0]), str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates")]
+    c.HTMLExporter.filters = {"inline_mathjax": "course_tools.mathjax.inline_mathjax"}
 
 # --- collecting from an LMS download (`nbgrader zip_collect <day>`) -------------------------
 # Put the LMS's zip file(s) in downloaded/<day>/archive/. File names must start with the student id

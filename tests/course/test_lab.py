@@ -87,16 +87,19 @@ def test_work_folder_follows_course_work_and_is_ignored_by_git(tmp_path: Path, m
 
 
 def test_nbgrader_fetches_into_the_working_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The exchange's assignment folder (fetch, submit) is the folder the student view shows."""
+    """The exchange's assignment folder (fetch, submit) is the folder the student view shows; without
+    course.py (COURSE_WORK unset, e.g. JupyterHub) nbgrader's default, the server's folder, stays."""
     from traitlets.config.loader import PyFileConfigLoader
-    for work in (None, str(tmp_path / "w")):
-        if work is None:
-            monkeypatch.delenv("COURSE_WORK", raising=False)
-        else:
-            monkeypatch.setenv("COURSE_WORK", work)
-        for config_dir in (ROOT, course.STUDENT_CONFIG):  # the course's file, and the student view's
-            config = PyFileConfigLoader("nbgrader_config.py", str(config_dir)).load_config()
-            assert Path(config.Exchange.assignment_dir) == course.work_dir(), config_dir
+    monkeypatch.setenv("COURSE_WORK", "elsewhere")
+    _, env = course.lab_command(Path(sys.executable))
+    assert Path(env["COURSE_WORK"]) == course.work_dir() == ROOT / "elsewhere"
+    monkeypatch.setenv("COURSE_WORK", env["COURSE_WORK"])
+    for config_dir in (ROOT, course.STUDENT_CONFIG):  # the course's file, and the student view's
+        config = PyFileConfigLoader("nbgrader_config.py", str(config_dir)).load_config()
+        assert Path(config.Exchange.assignment_dir) == course.work_dir(), config_dir
+    monkeypatch.delenv("COURSE_WORK")
+    config = PyFileConfigLoader("nbgrader_config.py", str(ROOT)).load_config()
+    assert "assignment_dir" not in config.Exchange
 
 
 def test_with_an_exchange_nothing_is_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
