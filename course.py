@@ -56,7 +56,8 @@ def copy_new_days(release: Path = RELEASE, work: Path | None = None) -> list[Pat
     """Copy every file of release/<day>/ that work/<day>/ lacks; never overwrite. Returns the new files."""
     work = work_dir() if work is None else work
     added = []
-    for day in sorted(p for p in release.iterdir() if (p / f"{p.name}.ipynb").is_file()):
+    days = sorted(p for p in release.iterdir() if (p / f"{p.name}.ipynb").is_file()) if release.is_dir() else []
+    for day in days:
         for src in sorted(day.rglob("*")):
             if not src.is_file() or ".ipynb_checkpoints" in src.parts:
                 continue
