@@ -5,29 +5,34 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'build_vocab': [
+        # whole answer: written differently from the solution (4 of 6 code lines differ)
         ('no special tokens', '''
 from collections import Counter
 def build_vocab(texts, min_count=1):
     counts = Counter(ch for t in texts for ch in t)
     return sorted((c for c, n in counts.items() if n >= min_count), key=lambda c: (-counts[c], c))
 '''),
+        # whole answer: written differently from the solution (5 of 6 code lines differ)
         ('alphabetical order instead of frequency', '''
 def build_vocab(texts, min_count=1):
     chars = sorted(set("".join(texts)))
     return list(SPECIALS) + [c for c in chars if "".join(texts).count(c) >= min_count]
 '''),
+        # whole answer: written differently from the solution (4 of 6 code lines differ)
         ('min_count ignored', '''
 from collections import Counter
 def build_vocab(texts, min_count=1):
     counts = Counter(ch for t in texts for ch in t)
     return list(SPECIALS) + sorted(counts, key=lambda c: (-counts[c], c))
 '''),
+        # whole answer: written differently from the solution (4 of 6 code lines differ)
         ('ties broken by first appearance', '''
 from collections import Counter
 def build_vocab(texts, min_count=1):
     counts = Counter(ch for t in texts for ch in t)
     return list(SPECIALS) + [c for c, n in counts.most_common() if n >= min_count]
 '''),
+        # whole answer: written differently from the solution (4 of 6 code lines differ)
         ('counts texts, not occurrences', '''
 from collections import Counter
 def build_vocab(texts, min_count=1):
@@ -36,44 +41,50 @@ def build_vocab(texts, min_count=1):
 '''),
     ],
     'encode': [
+        # whole answer: written differently from the solution (2 of 3 code lines differ)
         ('no <bos>/<eos>', '''
 def encode(text, stoi):
     return torch.tensor([stoi.get(ch, stoi[UNK]) for ch in text], dtype=torch.long)
 '''),
+        # whole answer: written differently from the solution (2 of 3 code lines differ)
         ('special ids hard-coded as 1, 2, 3', '''
 def encode(text, stoi):
     return torch.tensor([2] + [stoi.get(ch, 1) for ch in text] + [3], dtype=torch.long)
 '''),
+        # whole answer: written differently from the solution (2 of 3 code lines differ)
         ('unknown characters crash (KeyError)', '''
 def encode(text, stoi):
     return torch.tensor([stoi[BOS]] + [stoi[ch] for ch in text] + [stoi[EOS]], dtype=torch.long)
 '''),
+        # whole answer: written differently from the solution (2 of 3 code lines differ)
         ('unknown characters silently dropped', '''
 def encode(text, stoi):
     return torch.tensor([stoi[BOS]] + [stoi[ch] for ch in text if ch in stoi] + [stoi[EOS]], dtype=torch.long)
 '''),
+        # whole answer: written differently from the solution (2 of 3 code lines differ)
         ('float tensor', '''
 def encode(text, stoi):
     return torch.tensor([stoi[BOS]] + [stoi.get(ch, stoi[UNK]) for ch in text] + [stoi[EOS]], dtype=torch.float32)
 '''),
     ],
     'rnn_cell_step': [
-        ('W_hh not transposed', '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh + b_hh)
-'''),
-        ('b_hh forgotten', '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T)
-'''),
-        ('sigmoid instead of tanh', '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return 1 / (1 + np.exp(-(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)))
-'''),
-        ('tanh applied before adding the recurrent term', '''
-def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return np.tanh(x @ W_ih.T + b_ih) + h_prev @ W_hh.T + b_hh
-'''),
+        ('W_hh not transposed', [
+            ('    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)',
+             '    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh + b_hh)'),
+        ]),
+        ('b_hh forgotten', [
+            ('    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)',
+             '    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T)'),
+        ]),
+        ('sigmoid instead of tanh', [
+            ('    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)',
+             '    return 1 / (1 + np.exp(-(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)))'),
+        ]),
+        ('tanh applied before adding the recurrent term', [
+            ('    return np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)',
+             '    return np.tanh(x @ W_ih.T + b_ih) + h_prev @ W_hh.T + b_hh'),
+        ]),
+        # whole answer: written differently from the solution (2 of 2 code lines differ)
         ('computed in float32', '''
 def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
     f = np.float32
@@ -81,37 +92,32 @@ def rnn_cell_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
 '''),
     ],
     'rnn_forward': [
+        # whole answer: written differently from the solution (5 of 6 code lines differ)
         ('h0 fed to every step (state never carried)', '''
 def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
     hs = np.stack([rnn_cell_step(x, h0, W_ih, W_hh, b_ih, b_hh) for x in xs])
     return hs, hs[-1]
 '''),
-        ('hs includes h0 and misses the last state', '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    h, hs = h0, []
-    for x in xs:
-        hs.append(h)
-        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
-    return np.stack(hs), h
-'''),
-        ('returns h0 as the final state', '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    h, hs = h0, []
-    for x in xs:
-        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
-        hs.append(h)
-    return np.stack(hs), h0
-'''),
-        ('sequence read backwards', '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    h, hs = h0, []
-    for x in xs[::-1]:
-        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
-        hs.append(h)
-    return np.stack(hs[::-1]), h
-'''),
+        ('hs includes h0 and misses the last state', [
+            ('        hs.append(h)\n',
+             ''),
+            ('        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)  # (B, H)',
+             '        hs.append(h)\n'
+             '        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)  # (B, H)'),
+        ]),
+        ('returns h0 as the final state', [
+            ('    return np.stack(hs), h  # (T, B, H), (B, H)',
+             '    return np.stack(hs), h0'),
+        ]),
+        ('sequence read backwards', [
+            ('    return np.stack(hs), h  # (T, B, H), (B, H)',
+             '    return np.stack(hs[::-1]), h'),
+            ('    for x in xs:',
+             '    for x in xs[::-1]:'),
+        ]),
     ],
     'rnn_module': [
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('hidden state detached every step (truncated BPTT by accident)', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -131,6 +137,7 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (11 of 17 code lines differ)
         ('h0 ignored', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -150,6 +157,7 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('delegates to nn.RNN', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -162,6 +170,7 @@ class RNN(nn.Module):
     def forward(self, x, h0=None):
         return self._rnn(x, h0)
 '''),
+        # whole answer: written differently from the solution (11 of 17 code lines differ)
         ('weights drawn from N(0, 1)', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -180,6 +189,7 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (11 of 17 code lines differ)
         ('outputs stacked time-first', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -199,6 +209,7 @@ class RNN(nn.Module):
             outs.append(h)
         return torch.stack(outs), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('W_hh not transposed', '''
 class RNN(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -220,6 +231,7 @@ class RNN(nn.Module):
 '''),
     ],
     'clip_grad_norm': [
+        # whole answer: written differently from the solution (8 of 7 code lines differ)
         ('each parameter clipped separately', '''
 def clip_grad_norm(parameters, max_norm):
     norms = []
@@ -245,15 +257,10 @@ def clip_grad_norm(parameters, max_norm):
              '''def clip_grad_norm(parameters, max_norm):
 '''),
         ]),
-        ('returns the norm after clipping', '''
-def clip_grad_norm(parameters, max_norm):
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
-    scale = min(1.0, max_norm / (total.item() + 1e-6))
-    for g in grads:
-        g.mul_(scale)
-    return total * scale
-'''),
+        ('returns the norm after clipping', [
+            ('    return total',
+             '    return total * scale'),
+        ]),
         ('not in place: gradients left unchanged', [
             ('''    for g in grads:
         g.mul_(scale)
@@ -266,6 +273,7 @@ def clip_grad_norm(parameters, max_norm):
              '''def clip_grad_norm(parameters, max_norm):
 '''),
         ]),
+        # whole answer: written differently from the solution (4 of 7 code lines differ)
         ('crashes on parameters without a gradient', '''
 def clip_grad_norm(parameters, max_norm):
     total = torch.sqrt(sum((p.grad ** 2).sum() for p in parameters))
