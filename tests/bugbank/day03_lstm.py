@@ -5,120 +5,69 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'lstm_cell_forward_np': [
-        ("gate order i, f, o, g (PyTorch's is i, f, g, o)", '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    a_i, a_f, a_o, a_g = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c_prev + i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-'''),
-        ('b_hh forgotten', '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c_prev + i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-'''),
-        ('output gate applied to c instead of tanh(c)', '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c_prev + i * g
-    h = o * c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=np.tanh(c))
-'''),
-        ('forget gate applied to the candidate, input gate to the old state', '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = i * c_prev + f * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-'''),
-        ("tanh where the forget gate's sigmoid belongs", '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), np.tanh(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c_prev + i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-'''),
-        ('recurrent term reads c_prev instead of h_prev', '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    a = x @ W_ih.T + b_ih + c_prev @ W_hh.T + b_hh
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c_prev + i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-'''),
-        ('computed in float32', '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    x, h_prev, c_prev = x.astype(np.float32), h_prev.astype(np.float32), c_prev.astype(np.float32)
-    W_ih, W_hh, b_ih, b_hh = (w.astype(np.float32) for w in (W_ih, W_hh, b_ih, b_hh))
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c_prev + i * g
-    tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)
-'''),
-        ("cache['tanh_c'] holds c itself", '''
-def sigmoid(a):
-    return 1.0 / (1.0 + np.exp(-a))
-
-def lstm_cell_forward_np(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
-    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
-    c = f * c_prev + i * g
-    h = o * np.tanh(c)
-    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=c)
-'''),
+        ("gate order i, f, o, g (PyTorch's is i, f, g, o)", [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)'),
+            ('    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)              # each (B, H)',
+             '    a_i, a_f, a_o, a_g = np.split(a, 4, axis=1)'),
+        ]),
+        ('b_hh forgotten', [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)'),
+            ('    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh          # (B, 4H)',
+             '    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T'),
+        ]),
+        ('output gate applied to c instead of tanh(c)', [
+            ('    tanh_c = np.tanh(c)\n'
+             '    h = o * tanh_c                                           # (B, H)\n'
+             '    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    h = o * c\n'
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=np.tanh(c))'),
+        ]),
+        ('forget gate applied to the candidate, input gate to the old state', [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)'),
+            ('    c = f * c_prev + i * g                                   # (B, H)',
+             '    c = i * c_prev + f * g'),
+        ]),
+        ("tanh where the forget gate's sigmoid belongs", [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)'),
+            ('    i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)',
+             '    i, f, g, o = sigmoid(a_i), np.tanh(a_f), np.tanh(a_g), sigmoid(a_o)'),
+        ]),
+        ('recurrent term reads c_prev instead of h_prev', [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)'),
+            ('    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh          # (B, 4H)',
+             '    a = x @ W_ih.T + b_ih + c_prev @ W_hh.T + b_hh'),
+        ]),
+        ('computed in float32', [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)'),
+            ('    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh          # (B, 4H)',
+             '    x, h_prev, c_prev = x.astype(np.float32), h_prev.astype(np.float32), c_prev.astype(np.float32)\n'
+             '    W_ih, W_hh, b_ih, b_hh = (w.astype(np.float32) for w in (W_ih, W_hh, b_ih, b_hh))\n'
+             '    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh          # (B, 4H)'),
+        ]),
+        ("cache['tanh_c'] holds c itself", [
+            ('    tanh_c = np.tanh(c)\n'
+             '    h = o * tanh_c                                           # (B, H)\n'
+             '    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n'
+             '    return h, c, cache',
+             '    h = o * np.tanh(c)\n'
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=c)'),
+        ]),
     ],
     'lstm_cell_backward_np': [
+        # whole answer: written differently from the solution (5 of 10 code lines differ)
         ('missing the path from h_t into c_t (only dc reaches c_t)', '''
 def lstm_cell_backward_np(dh, dc, cache):
     i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
@@ -129,6 +78,7 @@ def lstm_cell_backward_np(dh, dc, cache):
     return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
             "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
 '''),
+        # whole answer: written differently from the solution (5 of 10 code lines differ)
         ('incoming dc ignored (only the path through h_t)', '''
 def lstm_cell_backward_np(dh, dc, cache):
     i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
@@ -139,6 +89,7 @@ def lstm_cell_backward_np(dh, dc, cache):
     return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
             "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
 '''),
+        # whole answer: written differently from the solution (5 of 10 code lines differ)
         ("tanh' written as 1 - tanh(c) instead of 1 - tanh(c)**2", '''
 def lstm_cell_backward_np(dh, dc, cache):
     i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
@@ -149,16 +100,15 @@ def lstm_cell_backward_np(dh, dc, cache):
     return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
             "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
 '''),
-        ("candidate's derivative taken as the sigmoid's, g (1 - g)", '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
-    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * g * (1 - g), do * o * (1 - o)], axis=1)
-    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''),
+        ("candidate's derivative taken as the sigmoid's, g (1 - g)", [
+            ('            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(axis=0),\n'
+             '            "b_hh": da.sum(axis=0)}',
+             '            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}'),
+            ('    da = np.concatenate([di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g ** 2), do * o * (1.0 - o)],\n'
+             '                        axis=1)                               # (B, 4H), order i, f, g, o',
+             '    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * g * (1 - g), do * o * (1 - o)], axis=1)'),
+        ]),
+        # whole answer: written differently from the solution (5 of 10 code lines differ)
         ('dL/dc_prev not multiplied by the forget gate', '''
 def lstm_cell_backward_np(dh, dc, cache):
     i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
@@ -169,48 +119,45 @@ def lstm_cell_backward_np(dh, dc, cache):
     return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total,
             "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
 '''),
-        ('bias gradients averaged over the batch', '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
-    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
-    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.mean(0), "b_hh": da.mean(0)}
-'''),
-        ('gate gradients stacked in the order i, f, o, g', '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
-    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)], axis=1)
-    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''),
+        ('bias gradients averaged over the batch', [
+            ('            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(axis=0),\n'
+             '            "b_hh": da.sum(axis=0)}',
+             '            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.mean(0), "b_hh": da.mean(0)}'),
+            ('    da = np.concatenate([di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g ** 2), do * o * (1.0 - o)],\n'
+             '                        axis=1)                               # (B, 4H), order i, f, g, o',
+             '    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)'),
+        ]),
+        ('gate gradients stacked in the order i, f, o, g', [
+            ('            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(axis=0),\n'
+             '            "b_hh": da.sum(axis=0)}',
+             '            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}'),
+            ('    da = np.concatenate([di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g ** 2), do * o * (1.0 - o)],\n'
+             '                        axis=1)                               # (B, 4H), order i, f, g, o',
+             '    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)], axis=1)'),
+        ]),
     ],
     'lstm_cell': [
-        ('gate order i, f, o, g', '''
-def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
-    h_prev, c_prev = state
-    a = x @ W_ih.T + h_prev @ W_hh.T
-    if b_ih is not None:
-        a = a + b_ih + b_hh
-    a_i, a_f, a_o, a_g = a.chunk(4, dim=1)
-    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
-    return torch.sigmoid(a_o) * torch.tanh(c), c
-'''),
-        ('only one bias vector added (b_hh dropped)', '''
-def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
-    h_prev, c_prev = state
-    a = x @ W_ih.T + h_prev @ W_hh.T
-    if b_ih is not None:
-        a = a + b_ih
-    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
-    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
-    return torch.sigmoid(a_o) * torch.tanh(c), c
-'''),
+        ("four per-gate products with Tensor.bmm instead of one fused product per weight matrix (right values)", [
+            ("    a = x @ W_ih.T + h_prev @ W_hh.T                         # (B, 4H): all four gates in one product each\n",
+             "    H = h_prev.shape[1]\n"
+             "    a = torch.cat([x[None].bmm(W_ih[k * H:(k + 1) * H].T[None])[0]\n"
+             "                   + h_prev[None].bmm(W_hh[k * H:(k + 1) * H].T[None])[0] for k in range(4)], dim=1)\n"),
+        ]),
+        ('gate order i, f, o, g', [
+            ('    h = torch.sigmoid(a_o) * torch.tanh(c)\n'
+             '    return h, c',
+             '    return torch.sigmoid(a_o) * torch.tanh(c), c'),
+            ('    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)                   # each (B, H)',
+             '    a_i, a_f, a_o, a_g = a.chunk(4, dim=1)'),
+        ]),
+        ('only one bias vector added (b_hh dropped)', [
+            ('    h = torch.sigmoid(a_o) * torch.tanh(c)\n'
+             '    return h, c',
+             '    return torch.sigmoid(a_o) * torch.tanh(c), c'),
+            ('        a = a + b_ih + b_hh',
+             '        a = a + b_ih'),
+        ]),
+        # whole answer: written differently from the solution (10 of 9 code lines differ)
         ('eight per-gate products instead of one fused product per matrix', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
@@ -225,6 +172,7 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
+        # whole answer: written differently from the solution (5 of 9 code lines differ)
         ('crashes when the cell has no bias (b_ih = b_hh = None)', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
@@ -233,38 +181,28 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
-        ('previous state detached (no gradient to h_prev, c_prev)', '''
-def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
-    h_prev, c_prev = (s.detach() for s in state)
-    a = x @ W_ih.T + h_prev @ W_hh.T
-    if b_ih is not None:
-        a = a + b_ih + b_hh
-    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
-    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
-    return torch.sigmoid(a_o) * torch.tanh(c), c
-'''),
-        ('output gate applied to c instead of tanh(c)', '''
-def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
-    h_prev, c_prev = state
-    a = x @ W_ih.T + h_prev @ W_hh.T
-    if b_ih is not None:
-        a = a + b_ih + b_hh
-    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
-    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
-    return torch.sigmoid(a_o) * c, c
-'''),
-        ('input and recurrent weights swapped', '''
-def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
-    h_prev, c_prev = state
-    a = x @ W_hh.T + h_prev @ W_ih.T
-    if b_ih is not None:
-        a = a + b_ih + b_hh
-    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
-    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
-    return torch.sigmoid(a_o) * torch.tanh(c), c
-'''),
+        ('previous state detached (no gradient to h_prev, c_prev)', [
+            ('    h = torch.sigmoid(a_o) * torch.tanh(c)\n'
+             '    return h, c',
+             '    return torch.sigmoid(a_o) * torch.tanh(c), c'),
+            ('    h_prev, c_prev = state',
+             '    h_prev, c_prev = (s.detach() for s in state)'),
+        ]),
+        ('output gate applied to c instead of tanh(c)', [
+            ('    h = torch.sigmoid(a_o) * torch.tanh(c)\n'
+             '    return h, c',
+             '    return torch.sigmoid(a_o) * c, c'),
+        ]),
+        ('input and recurrent weights swapped', [
+            ('    h = torch.sigmoid(a_o) * torch.tanh(c)\n'
+             '    return h, c',
+             '    return torch.sigmoid(a_o) * torch.tanh(c), c'),
+            ('    a = x @ W_ih.T + h_prev @ W_hh.T                         # (B, 4H): all four gates in one product each',
+             '    a = x @ W_hh.T + h_prev @ W_ih.T'),
+        ]),
     ],
     'lstm_module': [
+        # whole answer: written differently from the solution (14 of 23 code lines differ)
         ('batch_first ignored (input always read as (T, B, D))', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -288,6 +226,7 @@ class LSTM(nn.Module):
             outs.append(h)
         return torch.stack(outs), (h.unsqueeze(0), c.unsqueeze(0))
 '''),
+        # whole answer: written differently from the solution (16 of 23 code lines differ)
         ('c0 ignored: the cell state always starts at zero', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -310,6 +249,7 @@ class LSTM(nn.Module):
         out = torch.stack(outs, dim=1 if self.batch_first else 0)
         return out, (h.unsqueeze(0), c.unsqueeze(0))
 '''),
+        # whole answer: written differently from the solution (14 of 23 code lines differ)
         ('h0 and c0 swapped', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -334,6 +274,7 @@ class LSTM(nn.Module):
         out = torch.stack(outs, dim=1 if self.batch_first else 0)
         return out, (h.unsqueeze(0), c.unsqueeze(0))
 '''),
+        # whole answer: written differently from the solution (14 of 23 code lines differ)
         ('states detached every step (truncated BPTT by accident)', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -358,6 +299,7 @@ class LSTM(nn.Module):
         out = torch.stack(outs, dim=1 if self.batch_first else 0)
         return out, (h.unsqueeze(0), c.unsqueeze(0))
 '''),
+        # whole answer: written differently from the solution (13 of 23 code lines differ)
         ('returns (c_n, h_n) instead of (h_n, c_n)', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -382,6 +324,7 @@ class LSTM(nn.Module):
         out = torch.stack(outs, dim=1 if self.batch_first else 0)
         return out, (c.unsqueeze(0), h.unsqueeze(0))
 '''),
+        # whole answer: written differently from the solution (13 of 23 code lines differ)
         ('h_n and c_n without the layer dimension', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -406,6 +349,7 @@ class LSTM(nn.Module):
         out = torch.stack(outs, dim=1 if self.batch_first else 0)
         return out, (h, c)
 '''),
+        # whole answer: written differently from the solution (18 of 23 code lines differ)
         ('delegates to nn.LSTM', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -418,6 +362,7 @@ class LSTM(nn.Module):
     def forward(self, x, state=None):
         return self._lstm(x, state)
 '''),
+        # whole answer: written differently from the solution (13 of 23 code lines differ)
         ('weights drawn from N(0, 1)', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -442,6 +387,7 @@ class LSTM(nn.Module):
 '''),
     ],
     'lstm_param_count': [
+        # whole answer: written differently from the solution (5 of 8 code lines differ)
         ('one bias vector per gate block, 4H(D + H) + 4H', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
@@ -451,12 +397,14 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += dirs * (4 * hidden_size * (D + hidden_size) + (4 * hidden_size if bias else 0))
     return total
 '''),
+        # whole answer: written differently from the solution (7 of 8 code lines differ)
         ('deeper layers read input_size instead of the layer below', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
     per_layer = 4 * hidden_size * (input_size + hidden_size) + (8 * hidden_size if bias else 0)
     return num_layers * dirs * per_layer
 '''),
+        # whole answer: written differently from the solution (5 of 8 code lines differ)
         ('bidirectional ignored', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     total = 0
@@ -465,6 +413,7 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += 4 * hidden_size * (D + hidden_size) + (8 * hidden_size if bias else 0)
     return total
 '''),
+        # whole answer: written differently from the solution (5 of 8 code lines differ)
         ('bidirectional: deeper layers read H instead of 2H', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
@@ -474,6 +423,7 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += dirs * (4 * hidden_size * (D + hidden_size) + (8 * hidden_size if bias else 0))
     return total
 '''),
+        # whole answer: written differently from the solution (5 of 8 code lines differ)
         ('bias=False ignored', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     dirs = 2 if bidirectional else 1
@@ -483,6 +433,7 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
         total += dirs * (4 * hidden_size * (D + hidden_size) + 8 * hidden_size)
     return total
 '''),
+        # whole answer: written differently from the solution (7 of 8 code lines differ)
         ('counts the parameters of an nn.LSTM instead of using the formula', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
@@ -490,46 +441,29 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
 '''),
     ],
     'peephole_lstm_cell': [
-        ('output gate looks at c_{t-1} instead of the new c_t', '''
-def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
-    h_prev, c_prev = state
-    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
-    i = torch.sigmoid(a_i + p_i * c_prev)
-    f = torch.sigmoid(a_f + p_f * c_prev)
-    c = f * c_prev + i * torch.tanh(a_g)
-    o = torch.sigmoid(a_o + p_o * c_prev)
-    return o * torch.tanh(c), c
-'''),
-        ('p_i and p_f swapped', '''
-def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
-    h_prev, c_prev = state
-    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
-    i = torch.sigmoid(a_i + p_f * c_prev)
-    f = torch.sigmoid(a_f + p_i * c_prev)
-    c = f * c_prev + i * torch.tanh(a_g)
-    o = torch.sigmoid(a_o + p_o * c)
-    return o * torch.tanh(c), c
-'''),
-        ('peephole term added after the sigmoid', '''
-def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
-    h_prev, c_prev = state
-    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
-    i = torch.sigmoid(a_i) + p_i * c_prev
-    f = torch.sigmoid(a_f) + p_f * c_prev
-    c = f * c_prev + i * torch.tanh(a_g)
-    o = torch.sigmoid(a_o) + p_o * c
-    return o * torch.tanh(c), c
-'''),
-        ('no peephole on the forget gate', '''
-def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
-    h_prev, c_prev = state
-    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
-    i = torch.sigmoid(a_i + p_i * c_prev)
-    f = torch.sigmoid(a_f)
-    c = f * c_prev + i * torch.tanh(a_g)
-    o = torch.sigmoid(a_o + p_o * c)
-    return o * torch.tanh(c), c
-'''),
+        ('output gate looks at c_{t-1} instead of the new c_t', [
+            ('    o = torch.sigmoid(a_o + p_o * c)                         # the output gate sees the new cell state',
+             '    o = torch.sigmoid(a_o + p_o * c_prev)'),
+        ]),
+        ('p_i and p_f swapped', [
+            ('    i = torch.sigmoid(a_i + p_i * c_prev)\n'
+             '    f = torch.sigmoid(a_f + p_f * c_prev)',
+             '    i = torch.sigmoid(a_i + p_f * c_prev)\n'
+             '    f = torch.sigmoid(a_f + p_i * c_prev)'),
+        ]),
+        ('peephole term added after the sigmoid', [
+            ('    o = torch.sigmoid(a_o + p_o * c)                         # the output gate sees the new cell state',
+             '    o = torch.sigmoid(a_o) + p_o * c'),
+            ('    i = torch.sigmoid(a_i + p_i * c_prev)\n'
+             '    f = torch.sigmoid(a_f + p_f * c_prev)',
+             '    i = torch.sigmoid(a_i) + p_i * c_prev\n'
+             '    f = torch.sigmoid(a_f) + p_f * c_prev'),
+        ]),
+        ('no peephole on the forget gate', [
+            ('    f = torch.sigmoid(a_f + p_f * c_prev)',
+             '    f = torch.sigmoid(a_f)'),
+        ]),
+        # whole answer: written differently from the solution (4 of 8 code lines differ)
         ('peepholes look at h_prev instead of the cell state', '''
 def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
     h_prev, c_prev = state
@@ -540,6 +474,7 @@ def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
     h = torch.sigmoid(a_o + p_o * h_prev) * torch.tanh(c)
     return h, c
 '''),
+        # whole answer: written differently from the solution (7 of 8 code lines differ)
         ("delegates to the course's reference", '''
 def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
     return ref_lstm.peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o)

@@ -566,3 +566,39 @@ def test_nested_checks_count_once_and_failed_ones_not_at_all():
     with pytest.raises(CheckFailed):
         check_true(False, "failed", "p")
     assert visible_checks_run(reset=True) == 2 and visible_checks_run() == 0
+
+
+PRODUCT_SPELLINGS = {
+    "@": lambda a, b: a @ b, "matmul": torch.matmul, "Tensor.matmul": lambda a, b: a.matmul(b),
+    "mm": torch.mm, "Tensor.mm": lambda a, b: a.mm(b),
+    "bmm": lambda a, b: torch.bmm(a[None], b[None]), "Tensor.bmm": lambda a, b: a[None].bmm(b[None]),
+    "einsum": lambda a, b: torch.einsum("ij,jk->ik", a, b), "inner": lambda a, b: torch.inner(a, b.T),
+    "Tensor.inner": lambda a, b: a.inner(b.T), "linear": lambda a, b: torch.nn.functional.linear(a, b.T),
+    "addmm": lambda a, b: torch.addmm(torch.zeros(2, 2), a, b), "tensordot": lambda a, b: torch.tensordot(a, b, 1),
+    "baddbmm": lambda a, b: torch.baddbmm(torch.zeros(1, 2, 2), a[None], b[None]),
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(PRODUCT_SPELLINGS))
+def test_count_matrix_products_counts_every_spelling_of_a_matrix_product(spelling):
+    from course_lib.notebook.checks import count_matrix_products
+    a, b = torch.randn(2, 3), torch.randn(3, 2)
+    with count_matrix_products() as products:
+        PRODUCT_SPELLINGS[spelling](a, b)
+    assert products.count == 1
+
+
+def test_count_matrix_products_ignores_elementwise_work():
+    from course_lib.notebook.checks import count_matrix_products
+    a = torch.randn(4, 4)
+    with count_matrix_products() as products:
+        torch.sigmoid(a) * torch.tanh(a) + a.sum(0)
+    assert products.count == 0
+
+
+def test_four_per_gate_bmm_products_count_four():
+    from course_lib.notebook.checks import count_matrix_products
+    x, W = torch.randn(1, 2, 3), torch.randn(4, 3, 3)
+    with count_matrix_products() as products:
+        [x.bmm(W[k:k + 1]) for k in range(4)]
+    assert products.count == 4
