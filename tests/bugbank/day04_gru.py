@@ -5,6 +5,7 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'gru_cell': [
+        # whole answer: written differently from the solution (7 of 9 code lines differ)
         ("reset gate applied to h before the product (Cho et al. 2014, not PyTorch's variant)", '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     H = h_prev.shape[1]
@@ -14,6 +15,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + (r * h_prev) @ weight_hh[2 * H:].T + bias_hh[2 * H:])
     return (1 - z) * n + z * h_prev
 '''),
+        # whole answer: written differently from the solution (7 of 9 code lines differ)
         ('update gate interpolation reversed (z writes the candidate)', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     i_r, i_z, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
@@ -22,6 +24,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + r * h_n)
     return z * n + (1 - z) * h_prev
 '''),
+        # whole answer: written differently from the solution (6 of 9 code lines differ)
         ('gate order r/z swapped (z read from the first block)', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     i_z, i_r, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
@@ -30,6 +33,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + r * h_n)
     return (1 - z) * n + z * h_prev
 '''),
+        # whole answer: written differently from the solution (7 of 9 code lines differ)
         ('b_hn added outside the reset product', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     H = h_prev.shape[1]
@@ -40,6 +44,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + b_n + r * h_n)
     return (1 - z) * n + z * h_prev
 '''),
+        # whole answer: written differently from the solution (7 of 9 code lines differ)
         ('three separate products per input instead of one fused product', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     W_ir, W_iz, W_in = weight_ih.chunk(3)
@@ -51,6 +56,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(x @ W_in.T + b_in + r * (h_prev @ W_hn.T + b_hn))
     return (1 - z) * n + z * h_prev
 '''),
+        # whole answer: written differently from the solution (6 of 9 code lines differ)
         ('computed in float32 whatever the input dtype', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = (
@@ -63,6 +69,7 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
 '''),
     ],
     'gru_module': [
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('h0 ignored', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -82,6 +89,7 @@ class GRU(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('hidden state detached every step (truncated BPTT by accident)', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -101,6 +109,7 @@ class GRU(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('weights initialised from a standard normal (std 1, not U(-1/sqrt(H), 1/sqrt(H)))', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -119,6 +128,7 @@ class GRU(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('output time-major (T, B, H)', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -138,6 +148,7 @@ class GRU(nn.Module):
             outs.append(h)
         return torch.stack(outs), h.unsqueeze(0)
 '''),
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('h_n returned without the layer dimension', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -157,6 +168,7 @@ class GRU(nn.Module):
             outs.append(h)
         return torch.stack(outs, 1), h
 '''),
+        # whole answer: written differently from the solution (12 of 17 code lines differ)
         ('delegates to nn.GRU', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -171,6 +183,7 @@ class GRU(nn.Module):
 '''),
     ],
     'param_count': [
+        # whole answer: written differently from the solution (8 of 12 code lines differ)
         ('one bias vector per layer and direction', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     G = {"RNN": 1, "GRU": 3, "LSTM": 4}[cell]
@@ -181,6 +194,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + (G * hidden_size if bias else 0))
     return total
 '''),
+        # whole answer: written differently from the solution (8 of 12 code lines differ)
         ('bidirectional: upper layers read H features instead of 2H', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     if cell not in ("RNN", "GRU", "LSTM"):
@@ -193,6 +207,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + (2 * G * hidden_size if bias else 0))
     return total
 '''),
+        # whole answer: written differently from the solution (11 of 12 code lines differ)
         ('every layer reads input_size features', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     if cell not in ("RNN", "GRU", "LSTM"):
@@ -202,6 +217,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
     per_direction = G * hidden_size * (input_size + hidden_size) + (2 * G * hidden_size if bias else 0)
     return num_layers * dirs * per_direction
 '''),
+        # whole answer: written differently from the solution (8 of 12 code lines differ)
         ('LSTM counted with three gate blocks', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     G = {"RNN": 1, "GRU": 3, "LSTM": 3}[cell]
@@ -212,6 +228,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + (2 * G * hidden_size if bias else 0))
     return total
 '''),
+        # whole answer: written differently from the solution (8 of 12 code lines differ)
         ('bias=False ignored', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     if cell not in ("RNN", "GRU", "LSTM"):
@@ -224,6 +241,7 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         total += dirs * (G * hidden_size * (d_in + hidden_size) + 2 * G * hidden_size)
     return total
 '''),
+        # whole answer: written differently from the solution (11 of 12 code lines differ)
         ('builds the torch.nn module and counts its parameters', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     module = getattr(nn, cell)(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
@@ -231,39 +249,19 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
 '''),
     ],
     'make_copy_task': [
-        ('targets shifted by one (recall starts one step before the go marker)', '''
-def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
-    K, T = n_copy, 2 * n_copy + distance
-    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)
-    inputs = torch.zeros(batch, T, dtype=torch.long)
-    inputs[:, :K] = symbols
-    inputs[:, K + distance] = n_symbols + 1
-    targets = torch.full((batch, T), IGNORE, dtype=torch.long)
-    targets[:, K + distance - 1:T - 1] = symbols
-    return inputs, targets
-'''),
-        ('go marker hard-coded as 9 (right only for n_symbols = 8)', '''
-def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
-    K, T = n_copy, 2 * n_copy + distance
-    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)
-    inputs = torch.zeros(batch, T, dtype=torch.long)
-    inputs[:, :K] = symbols
-    inputs[:, K + distance] = 9
-    targets = torch.full((batch, T), IGNORE, dtype=torch.long)
-    targets[:, K + distance:] = symbols
-    return inputs, targets
-'''),
-        ('symbols drawn from 1..8 whatever n_symbols is', '''
-def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
-    K, T = n_copy, 2 * n_copy + distance
-    symbols = torch.randint(1, 9, (batch, K), generator=generator)
-    inputs = torch.zeros(batch, T, dtype=torch.long)
-    inputs[:, :K] = symbols
-    inputs[:, K + distance] = n_symbols + 1
-    targets = torch.full((batch, T), IGNORE, dtype=torch.long)
-    targets[:, K + distance:] = symbols
-    return inputs, targets
-'''),
+        ('targets shifted by one (recall starts one step before the go marker)', [
+            ('    targets[:, K + distance:] = symbols',
+             '    targets[:, K + distance - 1:T - 1] = symbols'),
+        ]),
+        ('go marker hard-coded as 9 (right only for n_symbols = 8)', [
+            ('    inputs[:, K + distance] = n_symbols + 1                                      # the go marker',
+             '    inputs[:, K + distance] = 9'),
+        ]),
+        ('symbols drawn from 1..8 whatever n_symbols is', [
+            ('    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)   # (B, K)',
+             '    symbols = torch.randint(1, 9, (batch, K), generator=generator)'),
+        ]),
+        # whole answer: written differently from the solution (6 of 9 code lines differ)
         ('the gap filled with random symbols instead of blanks', '''
 def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     K = n_copy
@@ -274,77 +272,37 @@ def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
     targets = torch.cat([torch.full((batch, K + distance), IGNORE, dtype=torch.long), symbols], dim=1)
     return inputs, targets
 '''),
-        ('symbols drawn as (n_copy, batch) and transposed', '''
-def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
-    K, T = n_copy, 2 * n_copy + distance
-    symbols = torch.randint(1, n_symbols + 1, (K, batch), generator=generator).T
-    inputs = torch.zeros(batch, T, dtype=torch.long)
-    inputs[:, :K] = symbols
-    inputs[:, K + distance] = n_symbols + 1
-    targets = torch.full((batch, T), IGNORE, dtype=torch.long)
-    targets[:, K + distance:] = symbols
-    return inputs, targets
-'''),
+        ('symbols drawn as (n_copy, batch) and transposed', [
+            ('    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)   # (B, K)',
+             '    symbols = torch.randint(1, n_symbols + 1, (K, batch), generator=generator).T'),
+        ]),
     ],
     'make_adding_task': [
-        ('both marks in the first half', '''
-def make_adding_task(batch, length, generator=None):
-    values = torch.rand(batch, length, generator=generator)
-    half = length // 2
-    first = torch.randint(0, half, (batch,), generator=generator)
-    second = (first + 1 + torch.randint(0, half - 1, (batch,), generator=generator)) % half if half > 1 else first
-    rows = torch.arange(batch)
-    marks = torch.zeros(batch, length)
-    marks[rows, first] = 1.0
-    marks[rows, second] = 1.0
-    return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]
-'''),
-        ('positions drawn before the values (draw order not as documented)', '''
-def make_adding_task(batch, length, generator=None):
-    half = length // 2
-    first = torch.randint(0, half, (batch,), generator=generator)
-    second = torch.randint(half, length, (batch,), generator=generator)
-    values = torch.rand(batch, length, generator=generator)
-    rows = torch.arange(batch)
-    marks = torch.zeros(batch, length)
-    marks[rows, first] = 1.0
-    marks[rows, second] = 1.0
-    return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]
-'''),
-        ('first half rounded up for odd lengths', '''
-def make_adding_task(batch, length, generator=None):
-    values = torch.rand(batch, length, generator=generator)
-    half = (length + 1) // 2
-    first = torch.randint(0, half, (batch,), generator=generator)
-    second = torch.randint(half, length, (batch,), generator=generator)
-    rows = torch.arange(batch)
-    marks = torch.zeros(batch, length)
-    marks[rows, first] = 1.0
-    marks[rows, second] = 1.0
-    return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]
-'''),
-        ('target is the mean of the marked values', '''
-def make_adding_task(batch, length, generator=None):
-    values = torch.rand(batch, length, generator=generator)
-    half = length // 2
-    first = torch.randint(0, half, (batch,), generator=generator)
-    second = torch.randint(half, length, (batch,), generator=generator)
-    rows = torch.arange(batch)
-    marks = torch.zeros(batch, length)
-    marks[rows, first] = 1.0
-    marks[rows, second] = 1.0
-    return torch.stack([values, marks], dim=-1), (values[rows, first] + values[rows, second]) / 2
-'''),
-        ('both positions drawn from the whole sequence (may share a half, or coincide)', '''
-def make_adding_task(batch, length, generator=None):
-    values = torch.rand(batch, length, generator=generator)
-    first = torch.randint(0, length, (batch,), generator=generator)
-    second = torch.randint(0, length, (batch,), generator=generator)
-    rows = torch.arange(batch)
-    marks = torch.zeros(batch, length)
-    marks[rows, first] = 1.0
-    marks[rows, second] = 1.0
-    return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]
-'''),
+        ('both marks in the first half', [
+            ('    second = torch.randint(half, length, (batch,), generator=generator)           # (B,)',
+             '    second = (first + 1 + torch.randint(0, half - 1, (batch,), generator=generator)) % half if half > 1 else first'),
+        ]),
+        ('positions drawn before the values (draw order not as documented)', [
+            ('    rows = torch.arange(batch)',
+             '    values = torch.rand(batch, length, generator=generator)\n'
+             '    rows = torch.arange(batch)'),
+            ('    values = torch.rand(batch, length, generator=generator)                       # (B, T)\n',
+             ''),
+        ]),
+        ('first half rounded up for odd lengths', [
+            ('    half = length // 2',
+             '    half = (length + 1) // 2'),
+        ]),
+        ('target is the mean of the marked values', [
+            ('    return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]',
+             '    return torch.stack([values, marks], dim=-1), (values[rows, first] + values[rows, second]) / 2'),
+        ]),
+        ('both positions drawn from the whole sequence (may share a half, or coincide)', [
+            ('    half = length // 2\n'
+             '    first = torch.randint(0, half, (batch,), generator=generator)                 # (B,)\n'
+             '    second = torch.randint(half, length, (batch,), generator=generator)           # (B,)',
+             '    first = torch.randint(0, length, (batch,), generator=generator)\n'
+             '    second = torch.randint(0, length, (batch,), generator=generator)'),
+        ]),
     ],
 }
