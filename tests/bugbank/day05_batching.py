@@ -5,6 +5,7 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'pad_batch': [
+        # whole answer: written differently from the solution (4 of 6 code lines differ)
         ('padding at the front (left-padded)', '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -14,6 +15,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, L - len(s):] = s
     return padded, lengths
 '''),
+        # whole answer: written differently from the solution (4 of 6 code lines differ)
         ('lengths all set to the longest length', '''
 def pad_batch(seqs, pad_value=0):
     L = max(len(s) for s in seqs)
@@ -22,6 +24,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, :len(s)] = s
     return padded, torch.full((len(seqs),), L, dtype=torch.long)
 '''),
+        # whole answer: written differently from the solution (3 of 6 code lines differ)
         ("float tensor of zeros regardless of the sequences' dtype", '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -30,6 +33,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, :len(s)] = s
     return padded, lengths
 '''),
+        # whole answer: written differently from the solution (3 of 6 code lines differ)
         ('pad_value ignored (always 0)', '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -38,6 +42,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, :len(s)] = s
     return padded, lengths
 '''),
+        # whole answer: written differently from the solution (3 of 6 code lines differ)
         ('only 1-D sequences handled (feature dimension dropped)', '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -46,6 +51,7 @@ def pad_batch(seqs, pad_value=0):
         padded[i, :len(s)] = s if s.dim() == 1 else s[:, 0]
     return padded, lengths
 '''),
+        # whole answer: written differently from the solution (5 of 6 code lines differ)
         ("delegates to torch's pad_sequence", '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -53,25 +59,30 @@ def pad_batch(seqs, pad_value=0):
 '''),
     ],
     'length_mask': [
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('mask inverted (True at padding)', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths.max()) if max_len is None else max_len
     return torch.arange(max_len)[None, :] >= lengths[:, None]
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('off by one (<= instead of <)', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths.max()) if max_len is None else max_len
     return torch.arange(max_len)[None, :] <= lengths[:, None]
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('float mask instead of bool', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths.max()) if max_len is None else max_len
     return (torch.arange(max_len)[None, :] < lengths[:, None]).float()
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('max_len ignored', '''
 def length_mask(lengths, max_len=None):
     return torch.arange(int(lengths.max()))[None, :] < lengths[:, None]
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('assumes the first sentence is the longest', '''
 def length_mask(lengths, max_len=None):
     max_len = int(lengths[0]) if max_len is None else max_len
@@ -79,50 +90,46 @@ def length_mask(lengths, max_len=None):
 '''),
     ],
     'masked_ce': [
+        # whole answer: written differently from the solution (3 of 5 code lines differ)
         ('mean over all positions, padding included in the count (the textbook bug)', '''
 def masked_ce(logits, targets, mask):
     B, L, C = logits.shape
     per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L), reduction="none")
     return (per_token.reshape(B, L) * mask).mean()
 '''),
+        # whole answer: written differently from the solution (4 of 5 code lines differ)
         ('no mask: padding counted in the loss', '''
 def masked_ce(logits, targets, mask):
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 '''),
+        # whole answer: written differently from the solution (3 of 5 code lines differ)
         ('sum over real tokens, not the mean', '''
 def masked_ce(logits, targets, mask):
     B, L, C = logits.shape
     per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L), reduction="none")
     return (per_token.reshape(B, L) * mask).sum()
 '''),
-        ('mean of per-sentence means', '''
-def masked_ce(logits, targets, mask):
-    B, L, C = logits.shape
-    per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L),
-                                            reduction="none").reshape(B, L)
-    return ((per_token * mask).sum(1) / mask.sum(1)).mean()
-'''),
-        ('mask inverted', '''
-def masked_ce(logits, targets, mask):
-    B, L, C = logits.shape
-    per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L),
-                                            reduction="none").reshape(B, L)
-    return (per_token * ~mask).sum() / (~mask).sum().clamp(min=1)
-'''),
-        ('sum over real tokens divided by the batch size', '''
-def masked_ce(logits, targets, mask):
-    B, L, C = logits.shape
-    per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L),
-                                            reduction="none").reshape(B, L)
-    return (per_token * mask).sum() / B
-'''),
+        ('mean of per-sentence means', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return ((per_token * mask).sum(1) / mask.sum(1)).mean()'),
+        ]),
+        ('mask inverted', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return (per_token * ~mask).sum() / (~mask).sum().clamp(min=1)'),
+        ]),
+        ('sum over real tokens divided by the batch size', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return (per_token * mask).sum() / B'),
+        ]),
     ],
     'run_packed': [
+        # whole answer: written differently from the solution (4 of 5 code lines differ)
         ('no packing: the LSTM reads the padding', '''
 def run_packed(lstm, x, lengths):
     out, (h_n, c_n) = lstm(x)
     return out * length_mask(lengths, x.shape[1])[..., None], (h_n, c_n)
 '''),
+        # whole answer: written differently from the solution (4 of 5 code lines differ)
         ('enforce_sorted=True with unsorted lengths', '''
 def run_packed(lstm, x, lengths):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True)
@@ -130,6 +137,7 @@ def run_packed(lstm, x, lengths):
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out, state
 '''),
+        # whole answer: written differently from the solution (5 of 5 code lines differ)
         ('sorted by length, order not restored', '''
 def run_packed(lstm, x, lengths):
     order = torch.argsort(lengths, descending=True)
@@ -138,6 +146,7 @@ def run_packed(lstm, x, lengths):
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out, state
 '''),
+        # whole answer: written differently from the solution (5 of 5 code lines differ)
         ('outputs restored to the original order, final states not', '''
 def run_packed(lstm, x, lengths):
     order = torch.argsort(lengths, descending=True)
@@ -146,6 +155,7 @@ def run_packed(lstm, x, lengths):
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out[torch.argsort(order)], (h_n, c_n)
 '''),
+        # whole answer: written differently from the solution (3 of 5 code lines differ)
         ('total_length not given: out is only as long as the longest sentence', '''
 def run_packed(lstm, x, lengths):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -153,6 +163,7 @@ def run_packed(lstm, x, lengths):
     out, _ = pad_packed_sequence(out, batch_first=True)
     return out, state
 '''),
+        # whole answer: written differently from the solution (4 of 5 code lines differ)
         ('final state read from out at the last real step (wrong for the backward direction and lower layers)', '''
 def run_packed(lstm, x, lengths):
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -163,170 +174,82 @@ def run_packed(lstm, x, lengths):
 '''),
     ],
     'VariationalDropout': [
-        ('a new mask at every time step (ordinary dropout)', '''
-class VariationalDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        self.p = p
-
-    def forward(self, x):
-        return nn.functional.dropout(x, self.p, self.training)
-'''),
-        ('kept units not rescaled by 1 / (1 - p)', '''
-class VariationalDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        self.p = p
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        return x * (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).to(x.dtype)
-'''),
-        ('also drops in eval mode', '''
-class VariationalDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        self.p = p
-
-    def forward(self, x):
-        if self.p == 0:
-            return x
-        return x * (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).to(x.dtype) / (1 - self.p)
-'''),
-        ('one mask shared by the whole batch', '''
-class VariationalDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        self.p = p
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        return x * (torch.rand(1, 1, x.shape[2]) >= self.p).to(x.dtype) / (1 - self.p)
-'''),
-        ('keeps units with probability p instead of 1 - p', '''
-class VariationalDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        self.p = p
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        return x * (torch.rand(x.shape[0], 1, x.shape[2]) < self.p).to(x.dtype) / (1 - self.p)
-'''),
-        ('mask made in float32: float64 input comes back float32', '''
-class VariationalDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        self.p = p
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        mask = (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).float() / (1 - self.p)
-        return x.float() * mask
-'''),
+        ('a new mask at every time step (ordinary dropout)', [
+            ('        if not self.training or self.p == 0.0:\n'
+             '            return x\n'
+             '        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n'
+             '        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return nn.functional.dropout(x, self.p, self.training)'),
+        ]),
+        ('kept units not rescaled by 1 / (1 - p)', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n'
+             '        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return x * (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).to(x.dtype)'),
+            ('        if not self.training or self.p == 0.0:',
+             '        if not self.training or self.p == 0:'),
+        ]),
+        ('also drops in eval mode', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n'
+             '        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return x * (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).to(x.dtype) / (1 - self.p)'),
+            ('        if not self.training or self.p == 0.0:',
+             '        if self.p == 0:'),
+        ]),
+        ('one mask shared by the whole batch', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n'
+             '        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return x * (torch.rand(1, 1, x.shape[2]) >= self.p).to(x.dtype) / (1 - self.p)'),
+            ('        if not self.training or self.p == 0.0:',
+             '        if not self.training or self.p == 0:'),
+        ]),
+        ('keeps units with probability p instead of 1 - p', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n'
+             '        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return x * (torch.rand(x.shape[0], 1, x.shape[2]) < self.p).to(x.dtype) / (1 - self.p)'),
+            ('        if not self.training or self.p == 0.0:',
+             '        if not self.training or self.p == 0:'),
+        ]),
+        ('mask made in float32: float64 input comes back float32', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n'
+             '        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        mask = (torch.rand(x.shape[0], 1, x.shape[2]) >= self.p).float() / (1 - self.p)\n'
+             '        return x.float() * mask'),
+            ('        if not self.training or self.p == 0.0:',
+             '        if not self.training or self.p == 0:'),
+        ]),
     ],
     'BiLSTMTagger': [
-        ('no packing: the backward direction reads the padding', '''
-class BiLSTMTagger(nn.Module):
-    def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.drop = VariationalDropout(dropout)
-        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,
-                            dropout=dropout if num_layers > 1 else 0.0)
-        self.head = nn.Linear(2 * hidden_size, num_tags)
-
-    def forward(self, ids, lengths):
-        out, _ = self.lstm(self.drop(self.embed(ids)))
-        return self.head(self.drop(out))
-'''),
-        ('one direction only', '''
-class BiLSTMTagger(nn.Module):
-    def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.drop = VariationalDropout(dropout)
-        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True,
-                            dropout=dropout if num_layers > 1 else 0.0)
-        self.head = nn.Linear(hidden_size, num_tags)
-
-    def forward(self, ids, lengths):
-        x = self.drop(self.embed(ids))
-        out, _ = run_packed(self.lstm, x, lengths)
-        return self.head(self.drop(out))
-'''),
-        ('dropout between layers not passed to nn.LSTM', '''
-class BiLSTMTagger(nn.Module):
-    def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.drop = VariationalDropout(dropout)
-        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True)
-        self.head = nn.Linear(2 * hidden_size, num_tags)
-
-    def forward(self, ids, lengths):
-        x = self.drop(self.embed(ids))
-        out, _ = run_packed(self.lstm, x, lengths)
-        return self.head(self.drop(out))
-'''),
-        ('padding_idx not set on the embedding', '''
-class BiLSTMTagger(nn.Module):
-    def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim)
-        self.drop = VariationalDropout(dropout)
-        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,
-                            dropout=dropout if num_layers > 1 else 0.0)
-        self.head = nn.Linear(2 * hidden_size, num_tags)
-
-    def forward(self, ids, lengths):
-        x = self.drop(self.embed(ids))
-        out, _ = run_packed(self.lstm, x, lengths)
-        return self.head(self.drop(out))
-'''),
-        ('head applied to the final states: one prediction per sentence', '''
-class BiLSTMTagger(nn.Module):
-    def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.drop = VariationalDropout(dropout)
-        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,
-                            dropout=dropout if num_layers > 1 else 0.0)
-        self.head = nn.Linear(2 * hidden_size, num_tags)
-
-    def forward(self, ids, lengths):
-        _, (h_n, _) = run_packed(self.lstm, self.drop(self.embed(ids)), lengths)
-        return self.head(torch.cat([h_n[-2], h_n[-1]], dim=-1))
-'''),
-        ('num_layers ignored', '''
-class BiLSTMTagger(nn.Module):
-    def __init__(self, vocab_size, num_tags, embed_dim, hidden_size, num_layers=1, dropout=0.0, pad_id=0):
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.drop = VariationalDropout(dropout)
-        self.lstm = nn.LSTM(embed_dim, hidden_size, bidirectional=True, batch_first=True)
-        self.head = nn.Linear(2 * hidden_size, num_tags)
-
-    def forward(self, ids, lengths):
-        x = self.drop(self.embed(ids))
-        out, _ = run_packed(self.lstm, x, lengths)
-        return self.head(self.drop(out))
-'''),
+        ('no packing: the backward direction reads the padding', [
+            ('        x = self.drop(self.embed(ids))                   # (B, T, E)\n'
+             '        out, _ = run_packed(self.lstm, x, lengths)       # (B, T, 2H), zeros at padding',
+             '        out, _ = self.lstm(self.drop(self.embed(ids)))'),
+        ]),
+        ('one direction only', [
+            ('        self.head = nn.Linear(2 * hidden_size, num_tags)',
+             '        self.head = nn.Linear(hidden_size, num_tags)'),
+            ('        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,',
+             '        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True,'),
+        ]),
+        ('dropout between layers not passed to nn.LSTM', [
+            ('        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,\n'
+             '                            dropout=dropout if num_layers > 1 else 0.0)',
+             '        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True)'),
+        ]),
+        ('padding_idx not set on the embedding', [
+            ('        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)',
+             '        self.embed = nn.Embedding(vocab_size, embed_dim)'),
+        ]),
+        ('head applied to the final states: one prediction per sentence', [
+            ('        x = self.drop(self.embed(ids))                   # (B, T, E)\n'
+             '        out, _ = run_packed(self.lstm, x, lengths)       # (B, T, 2H), zeros at padding\n'
+             '        return self.head(self.drop(out))                 # (B, T, num_tags)',
+             '        _, (h_n, _) = run_packed(self.lstm, self.drop(self.embed(ids)), lengths)\n'
+             '        return self.head(torch.cat([h_n[-2], h_n[-1]], dim=-1))'),
+        ]),
+        ('num_layers ignored', [
+            ('        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,\n'
+             '                            dropout=dropout if num_layers > 1 else 0.0)',
+             '        self.lstm = nn.LSTM(embed_dim, hidden_size, bidirectional=True, batch_first=True)'),
+        ]),
     ],
 }
