@@ -5,31 +5,28 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'encode_source': [
+        # whole answer: written differently from the solution (4 of 5 code lines differ)
         ('no packing: the final state is read after the padding', '''
 def encode_source(embedding, rnn, src, lengths):
     states, final = rnn(embedding(src))
     return EncoderOutput(states, final, lengths_to_mask(lengths, src.shape[1]))
 '''),
-        ('mask inverted (True at padding)', '''
-def encode_source(embedding, rnn, src, lengths):
-    S = src.shape[1]
-    packed, final = rnn(pack(embedding(src), lengths))
-    states, _ = unpack(packed, total_length=S)
-    return EncoderOutput(states, final, ~lengths_to_mask(lengths, S))
-'''),
-        ('final state taken from states[:, -1] (the last column, padding for short rows)', '''
-def encode_source(embedding, rnn, src, lengths):
-    S = src.shape[1]
-    packed, final = rnn(pack(embedding(src), lengths))
-    states, _ = unpack(packed, total_length=S)
-    return EncoderOutput(states, states[:, -1].unsqueeze(0), lengths_to_mask(lengths, S))
-'''),
+        ('mask inverted (True at padding)', [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    return EncoderOutput(states, final, ~lengths_to_mask(lengths, S))'),
+        ]),
+        ('final state taken from states[:, -1] (the last column, padding for short rows)', [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    return EncoderOutput(states, states[:, -1].unsqueeze(0), lengths_to_mask(lengths, S))'),
+        ]),
+        # whole answer: written differently from the solution (3 of 5 code lines differ)
         ('unpacked without total_length: states only as wide as the longest sequence', '''
 def encode_source(embedding, rnn, src, lengths):
     packed, final = rnn(pack(embedding(src), lengths))
     states, _ = unpack(packed)
     return EncoderOutput(states, final, lengths_to_mask(lengths))
 '''),
+        # whole answer: written differently from the solution (3 of 5 code lines differ)
         ('final state of the top layer only (wrong for stacked RNNs and LSTMs)', '''
 def encode_source(embedding, rnn, src, lengths):
     S = src.shape[1]
@@ -41,26 +38,31 @@ def encode_source(embedding, rnn, src, lengths):
 '''),
     ],
     'decoder_step': [
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('softmax applied: probabilities instead of logits', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
     return torch.softmax(out(output.squeeze(1)), dim=-1), state
 '''),
+        # whole answer: written differently from the solution (2 of 4 code lines differ)
         ('returns the old state', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, new_state = rnn(embedding(prev_tokens).unsqueeze(1), state)
     return out(output.squeeze(1)), state
 '''),
+        # whole answer: written differently from the solution (2 of 4 code lines differ)
         ('state not passed: the RNN restarts from zeros every step', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, state = rnn(embedding(prev_tokens).unsqueeze(1))
     return out(output.squeeze(1)), state
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('.squeeze() without an axis: batch 1 loses its batch axis', '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
     return out(output.squeeze()), state
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ("logits from the GRU-style state[-1] (breaks for LSTM's (h, c))", '''
 def decoder_step(embedding, rnn, out, prev_tokens, state):
     output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
@@ -68,6 +70,7 @@ def decoder_step(embedding, rnn, out, prev_tokens, state):
 '''),
     ],
     'teacher_forcing_loss': [
+        # whole answer: written differently from the solution (5 of 11 code lines differ)
         ('decoder fed the target it must predict (no shift)', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
@@ -79,19 +82,17 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     targets = tgt[:, 1:]
     return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
 '''),
-        ('padding counted in the loss', '''
-def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
-    enc = model.encoder(src, src_lengths)
-    state = model.decoder.init_state(enc)
-    prev, steps = tgt[:, 0], []
-    for t in range(1, tgt.shape[1]):
-        logits, state = model.decoder.step(prev, state, enc)
-        steps.append(logits)
-        use = torch.rand(tgt.shape[0]) < ratio
-        prev = torch.where(use, tgt[:, t], logits.argmax(-1))
-    logits = torch.stack(steps, 1)
-    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
-'''),
+        ('padding counted in the loss', [
+            ('        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio\n'
+             '        prev = torch.where(use_truth, tgt[:, t], logits.argmax(dim=-1))\n'
+             '    targets = tgt[:, 1:]                                                       # (B, T-1)\n'
+             '    return masked_cross_entropy(torch.stack(steps, dim=1), targets, targets != model.pad_id)',
+             '        use = torch.rand(tgt.shape[0]) < ratio\n'
+             '        prev = torch.where(use, tgt[:, t], logits.argmax(-1))\n'
+             '    logits = torch.stack(steps, 1)\n'
+             '    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))'),
+        ]),
+        # whole answer: written differently from the solution (5 of 11 code lines differ)
         ('targets shifted by one too many (predicts two steps ahead)', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
@@ -105,6 +106,7 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     targets = tgt[:, 2:]
     return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
 '''),
+        # whole answer: written differently from the solution (6 of 11 code lines differ)
         ('ratio ignored: always teacher forcing', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
@@ -116,6 +118,7 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     targets = tgt[:, 1:]
     return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
 '''),
+        # whole answer: written differently from the solution (5 of 11 code lines differ)
         ('sum over tokens divided by the batch size', '''
 def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
     enc = model.encoder(src, src_lengths)
@@ -132,24 +135,25 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
 '''),
     ],
     'teacher_forcing_ratio': [
-        ('increasing: start and end swapped', '''
-def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
-    return end + (start - end) * min(step / decay_steps, 1.0)
-'''),
-        ('not clamped: keeps falling past `end`', '''
-def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
-    return start + (end - start) * step / decay_steps
-'''),
-        ('assumes end = 0', '''
-def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
-    return start * max(1.0 - step / decay_steps, 0.0)
-'''),
-        ('off by one: reaches `end` one step late', '''
-def teacher_forcing_ratio(step, decay_steps, start=1.0, end=0.0):
-    return start + (end - start) * min(step / (decay_steps + 1), 1.0)
-'''),
+        ('increasing: start and end swapped', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return end + (start - end) * min(step / decay_steps, 1.0)'),
+        ]),
+        ('not clamped: keeps falling past `end`', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return start + (end - start) * step / decay_steps'),
+        ]),
+        ('assumes end = 0', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return start * max(1.0 - step / decay_steps, 0.0)'),
+        ]),
+        ('off by one: reaches `end` one step late', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return start + (end - start) * min(step / (decay_steps + 1), 1.0)'),
+        ]),
     ],
     'greedy_decode': [
+        # whole answer: written differently from the solution (9 of 16 code lines differ)
         ('<eos> does not stop: rows keep generating after <eos>', '''
 def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
     B = enc.mask.shape[0]
@@ -163,77 +167,52 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
             out.append(prev)
     return torch.stack(out, 1)
 '''),
-        ('feeds <bos> at every step instead of its own output', '''
-def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
-    B = enc.mask.shape[0]
-    with torch.no_grad():
-        state = decoder.init_state(enc)
-        prev = torch.full((B,), bos_id, dtype=torch.long)
-        finished = torch.zeros(B, dtype=torch.bool)
-        out = []
-        for _ in range(max_len):
-            logits, state = decoder.step(prev, state, enc)
-            token = logits.argmax(-1).masked_fill(finished, pad_id)
-            out.append(token)
-            finished = finished | (token == eos_id)
-            if finished.all():
-                break
-    return torch.stack(out, 1)
-'''),
-        ('stops when the first row finishes', '''
-def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
-    B = enc.mask.shape[0]
-    with torch.no_grad():
-        state = decoder.init_state(enc)
-        prev = torch.full((B,), bos_id, dtype=torch.long)
-        finished = torch.zeros(B, dtype=torch.bool)
-        out = []
-        for _ in range(max_len):
-            logits, state = decoder.step(prev, state, enc)
-            token = logits.argmax(-1).masked_fill(finished, pad_id)
-            out.append(token)
-            finished = finished | (token == eos_id)
-            prev = token
-            if finished.any():
-                break
-    return torch.stack(out, 1)
-'''),
-        ('tokens after <eos> not replaced by <pad>', '''
-def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
-    B = enc.mask.shape[0]
-    with torch.no_grad():
-        state = decoder.init_state(enc)
-        prev = torch.full((B,), bos_id, dtype=torch.long)
-        finished = torch.zeros(B, dtype=torch.bool)
-        out = []
-        for _ in range(max_len):
-            logits, state = decoder.step(prev, state, enc)
-            token = logits.argmax(-1)
-            out.append(token)
-            finished = finished | (token == eos_id)
-            prev = token
-            if finished.all():
-                break
-    return torch.stack(out, 1)
-'''),
-        ('one step too many: max_len + 1 tokens without <eos>', '''
-def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
-    B = enc.mask.shape[0]
-    with torch.no_grad():
-        state = decoder.init_state(enc)
-        prev = torch.full((B,), bos_id, dtype=torch.long)
-        finished = torch.zeros(B, dtype=torch.bool)
-        out = []
-        for _ in range(max_len + 1):
-            logits, state = decoder.step(prev, state, enc)
-            token = logits.argmax(-1).masked_fill(finished, pad_id)
-            out.append(token)
-            finished = finished | (token == eos_id)
-            prev = token
-            if finished.all():
-                break
-    return torch.stack(out, 1)
-'''),
+        ('feeds <bos> at every step instead of its own output', [
+            ('    return torch.stack(out, dim=1)',
+             '    return torch.stack(out, 1)'),
+            ('            prev = token\n',
+             ''),
+            ('            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)',
+             '            token = logits.argmax(-1).masked_fill(finished, pad_id)'),
+            ('        prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool, device=enc.mask.device)',
+             '        prev = torch.full((B,), bos_id, dtype=torch.long)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool)'),
+        ]),
+        ('stops when the first row finishes', [
+            ('    return torch.stack(out, dim=1)',
+             '    return torch.stack(out, 1)'),
+            ('            if finished.all():',
+             '            if finished.any():'),
+            ('            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)',
+             '            token = logits.argmax(-1).masked_fill(finished, pad_id)'),
+            ('        prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool, device=enc.mask.device)',
+             '        prev = torch.full((B,), bos_id, dtype=torch.long)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool)'),
+        ]),
+        ('tokens after <eos> not replaced by <pad>', [
+            ('    return torch.stack(out, dim=1)',
+             '    return torch.stack(out, 1)'),
+            ('            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)',
+             '            token = logits.argmax(-1)'),
+            ('        prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool, device=enc.mask.device)',
+             '        prev = torch.full((B,), bos_id, dtype=torch.long)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool)'),
+        ]),
+        ('one step too many: max_len + 1 tokens without <eos>', [
+            ('    return torch.stack(out, dim=1)',
+             '    return torch.stack(out, 1)'),
+            ('            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)',
+             '            token = logits.argmax(-1).masked_fill(finished, pad_id)'),
+            ('        for _ in range(max_len):',
+             '        for _ in range(max_len + 1):'),
+            ('        prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool, device=enc.mask.device)',
+             '        prev = torch.full((B,), bos_id, dtype=torch.long)\n'
+             '        finished = torch.zeros(B, dtype=torch.bool)'),
+        ]),
     ],
     'beam_search_step': [
         ('the live beams may end with <eos> (plain top-K over all candidates)', [
@@ -254,21 +233,21 @@ def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
         ]),
     ],
     'length_normalised': [
-        ('not normalised: raw scores', '''
-def length_normalised(scores, lengths, alpha):
-    return scores.clone()
-'''),
-        ('alpha ignored: always divides by the length', '''
-def length_normalised(scores, lengths, alpha):
-    return scores / lengths.clamp(min=1)
-'''),
-        ('multiplies by length ** alpha', '''
-def length_normalised(scores, lengths, alpha):
-    return scores * lengths.clamp(min=1) ** alpha
-'''),
-        ('length 0 not guarded (division by zero)', '''
-def length_normalised(scores, lengths, alpha):
-    return scores / lengths.to(scores.dtype) ** alpha
-'''),
+        ('not normalised: raw scores', [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return scores.clone()'),
+        ]),
+        ('alpha ignored: always divides by the length', [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return scores / lengths.clamp(min=1)'),
+        ]),
+        ('multiplies by length ** alpha', [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return scores * lengths.clamp(min=1) ** alpha'),
+        ]),
+        ('length 0 not guarded (division by zero)', [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return scores / lengths.to(scores.dtype) ** alpha'),
+        ]),
     ],
 }
