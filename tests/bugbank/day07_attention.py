@@ -5,13 +5,11 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'multiplicative_scores': [
-        ('general: W transposed (query @ W.T), right only for a symmetric W', '''
-def dot_scores(query, keys):
-    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)
-
-def general_scores(query, keys, weight):
-    return torch.bmm(keys, (query @ weight.T).unsqueeze(-1)).squeeze(-1)
-'''),
+        ('general: W transposed (query @ W.T), right only for a symmetric W', [
+            ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
+             '    return torch.bmm(keys, (query @ weight.T).unsqueeze(-1)).squeeze(-1)'),
+        ]),
+        # whole answer: written differently from the solution (4 of 4 code lines differ)
         ("dot scores divided by sqrt(H) (the transformer's scaled dot product)", '''
 def general_scores(query, keys, weight):
     return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
@@ -19,6 +17,7 @@ def general_scores(query, keys, weight):
 def dot_scores(query, keys):
     return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1) / math.sqrt(query.shape[-1])
 '''),
+        # whole answer: written differently from the solution (4 of 4 code lines differ)
         ('softmax applied inside the score function: weights instead of scores', '''
 def general_scores(query, keys, weight):
     return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
@@ -26,6 +25,7 @@ def general_scores(query, keys, weight):
 def dot_scores(query, keys):
     return torch.softmax(torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1), dim=-1)
 '''),
+        # whole answer: written differently from the solution (4 of 4 code lines differ)
         ('.squeeze() without an axis: batch 1 with one source position collapses to a scalar', '''
 def general_scores(query, keys, weight):
     return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
@@ -33,6 +33,7 @@ def general_scores(query, keys, weight):
 def dot_scores(query, keys):
     return torch.bmm(keys, query.unsqueeze(-1)).squeeze()
 '''),
+        # whole answer: written differently from the solution (4 of 4 code lines differ)
         ('query @ keys.transpose(1, 2) on a 2-D query broadcasts over the batch: (B, B, S)', '''
 def general_scores(query, keys, weight):
     return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
@@ -40,93 +41,95 @@ def general_scores(query, keys, weight):
 def dot_scores(query, keys):
     return query @ keys.transpose(1, 2)
 '''),
-        ("general: einsum reuses the query's index for the key (W summed over its rows)", '''
-def dot_scores(query, keys):
-    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)
-
-def general_scores(query, keys, weight):
-    return torch.einsum("bi,ij,bsi->bs", query, weight, keys)
-'''),
+        ("general: einsum reuses the query's index for the key (W summed over its rows)", [
+            ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
+             '    return torch.einsum("bi,ij,bsi->bs", query, weight, keys)'),
+        ]),
     ],
     'additive_scores': [
-        ('tanh missing: a linear score', '''
-def additive_scores(query, keys, w_query, w_keys, v):
-    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
-    return projected @ v
-'''),
-        ('v applied before the tanh', '''
-def additive_scores(query, keys, w_query, w_keys, v):
-    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
-    return torch.tanh(projected @ v)
-'''),
-        ('sigmoid instead of tanh', '''
-def additive_scores(query, keys, w_query, w_keys, v):
-    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
-    return torch.sigmoid(projected) @ v
-'''),
-        ('w_query not transposed (query @ w_query): right only for a square, symmetric W_q', '''
-def additive_scores(query, keys, w_query, w_keys, v):
-    projected = (query @ w_query).unsqueeze(1) + keys @ w_keys.T
-    return torch.tanh(projected) @ v
-'''),
-        ('projected query unsqueezed on the batch axis: (1, B, A) only broadcasts for batch 1', '''
-def additive_scores(query, keys, w_query, w_keys, v):
-    projected = (query @ w_query.T).unsqueeze(0) + keys @ w_keys.T
-    return torch.tanh(projected) @ v
-'''),
-        ('v times the hidden layer summed over the source positions instead of the attention units', '''
-def additive_scores(query, keys, w_query, w_keys, v):
-    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T
-    return (torch.tanh(projected) * v).sum(dim=1)
-'''),
+        ('tanh missing: a linear score', [
+            ('    return torch.tanh(projected) @ v                                    # (B, S)',
+             '    return projected @ v'),
+        ]),
+        ('v applied before the tanh', [
+            ('    return torch.tanh(projected) @ v                                    # (B, S)',
+             '    return torch.tanh(projected @ v)'),
+        ]),
+        ('sigmoid instead of tanh', [
+            ('    return torch.tanh(projected) @ v                                    # (B, S)',
+             '    return torch.sigmoid(projected) @ v'),
+        ]),
+        ('w_query not transposed (query @ w_query): right only for a square, symmetric W_q', [
+            ('    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T      # (B, 1, A) + (B, S, A) -> (B, S, A)',
+             '    projected = (query @ w_query).unsqueeze(1) + keys @ w_keys.T'),
+        ]),
+        ('projected query unsqueezed on the batch axis: (1, B, A) only broadcasts for batch 1', [
+            ('    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T      # (B, 1, A) + (B, S, A) -> (B, S, A)',
+             '    projected = (query @ w_query.T).unsqueeze(0) + keys @ w_keys.T'),
+        ]),
+        ('v times the hidden layer summed over the source positions instead of the attention units', [
+            ('    return torch.tanh(projected) @ v                                    # (B, S)',
+             '    return (torch.tanh(projected) * v).sum(dim=1)'),
+        ]),
     ],
     'masked_softmax': [
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('a small finite fill (-100): padding gets weight once the real scores are very negative', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, -100.0), dim=-1) * mask.any(dim=-1, keepdim=True)
 '''),
+        # whole answer: written differently from the solution (2 of 4 code lines differ)
         ('mask inverted: the padding gets the weight', '''
 def masked_softmax(scores, mask):
     lowest = torch.finfo(scores.dtype).min
     return torch.softmax(scores.masked_fill(mask, lowest), dim=-1) * ~mask
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('padding filled with -inf: a row that is all padding is NaN', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('padding filled with 0 instead of a very negative number', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, 0.0), dim=-1) * mask
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('softmax over all positions, then multiplied by the mask: rows no longer sum to 1', '''
 def masked_softmax(scores, mask):
     return torch.softmax(scores, dim=-1) * mask
 '''),
+        # whole answer: written differently from the solution (2 of 4 code lines differ)
         ('lowest-float fill but no zeroing: a row that is all padding comes out uniform', '''
 def masked_softmax(scores, mask):
     lowest = torch.finfo(scores.dtype).min
     return torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)
 '''),
+        # whole answer: written differently from the solution (2 of 4 code lines differ)
         ('softmax over the batch axis (dim=0)', '''
 def masked_softmax(scores, mask):
     lowest = torch.finfo(scores.dtype).min
     return torch.softmax(scores.masked_fill(~mask, lowest), dim=0) * mask
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('hand-written softmax without subtracting the row max: exp overflows for large scores', '''
 def masked_softmax(scores, mask):
     e = torch.exp(scores) * mask
     return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('hand-written softmax shifted by the max over the whole row, padding included: underflows to 0', '''
 def masked_softmax(scores, mask):
     e = torch.exp(scores - scores.max(dim=-1, keepdim=True).values) * mask
     return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ("masked_fill_ in place: overwrites the caller's scores (an error on a leaf that requires grad)", '''
 def masked_softmax(scores, mask):
     scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
     return torch.softmax(scores, dim=-1) * mask
 '''),
+        # whole answer: written differently from the solution (5 of 4 code lines differ)
         ("row-by-row loop into torch.zeros(scores.shape): float32 whatever the scores' dtype", '''
 def masked_softmax(scores, mask):
     weights = torch.zeros(scores.shape)
@@ -135,6 +138,7 @@ def masked_softmax(scores, mask):
             weights[b, mask[b]] = torch.softmax(scores[b, mask[b]], dim=0)
     return weights
 '''),
+        # whole answer: written differently from the solution (3 of 4 code lines differ)
         ('log-mask trick (scores + log(mask)) with NaN rows zeroed afterwards: the gradient is NaN', '''
 def masked_softmax(scores, mask):
     weights = torch.softmax(scores + torch.log(mask.to(scores.dtype)), dim=-1)
@@ -142,98 +146,51 @@ def masked_softmax(scores, mask):
 '''),
     ],
     'attention_step': [
-        ("ignores the state it is given: the RNN restarts from the encoder's final state every step", '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), decoder.init_state(enc))
-    query = output.squeeze(1)
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ('query is the old state (before the RNN step)', '''
-def attention_step(decoder, prev_tokens, state, enc):
-    query = state[0][-1] if isinstance(state, tuple) else state[-1]
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ('no mask: plain softmax, padded positions get weight', '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    query = output.squeeze(1)
-    weights = torch.softmax(decoder.attention(query, enc.states), dim=-1)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ('concatenation order [context; query]', '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    query = output.squeeze(1)
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([context, query], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ('tanh missing after combine', '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    query = output.squeeze(1)
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = decoder.combine(torch.cat([query, context], dim=-1))
-    return decoder.out(mixed), state, weights
-'''),
-        ('context is the plain mean of the encoder states (weights not used)', '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    query = output.squeeze(1)
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = enc.states.mean(dim=1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ('.squeeze() without an axis: batch 1 loses its batch axis', '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    query = output.squeeze()
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ("query = new_state[-1]: the top layer's h for a GRU, but the cell state c for an LSTM", '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    query = state[-1]
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ("query from the bottom layer's state, not the top layer's (wrong for stacked RNNs)", '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    h = state[0] if isinstance(state, tuple) else state
-    query = h[0]
-    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
-        ('padding guessed from all-zero encoder states instead of enc.mask', '''
-def attention_step(decoder, prev_tokens, state, enc):
-    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)
-    query = output.squeeze(1)
-    mask = enc.states.abs().sum(dim=-1) > 0
-    weights = masked_softmax(decoder.attention(query, enc.states), mask)
-    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)
-    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))
-    return decoder.out(mixed), state, weights
-'''),
+        ("ignores the state it is given: the RNN restarts from the encoder's final state every step", [
+            ('    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)   # (B, 1, H)',
+             '    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), decoder.init_state(enc))'),
+        ]),
+        ('query is the old state (before the RNN step)', [
+            ('    query = output.squeeze(1)                                                        # (B, H)\n',
+             ''),
+            ('    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)   # (B, 1, H)',
+             '    query = state[0][-1] if isinstance(state, tuple) else state[-1]\n'
+             '    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)   # (B, 1, H)'),
+        ]),
+        ('no mask: plain softmax, padded positions get weight', [
+            ('    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)          # (B, S)',
+             '    weights = torch.softmax(decoder.attention(query, enc.states), dim=-1)'),
+        ]),
+        ('concatenation order [context; query]', [
+            ('    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))          # (B, H)',
+             '    mixed = torch.tanh(decoder.combine(torch.cat([context, query], dim=-1)))'),
+        ]),
+        ('tanh missing after combine', [
+            ('    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))          # (B, H)',
+             '    mixed = decoder.combine(torch.cat([query, context], dim=-1))'),
+        ]),
+        ('context is the plain mean of the encoder states (weights not used)', [
+            ('    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)                 # (B, H_k)',
+             '    context = enc.states.mean(dim=1)'),
+        ]),
+        ('.squeeze() without an axis: batch 1 loses its batch axis', [
+            ('    query = output.squeeze(1)                                                        # (B, H)',
+             '    query = output.squeeze()'),
+        ]),
+        ("query = new_state[-1]: the top layer's h for a GRU, but the cell state c for an LSTM", [
+            ('    query = output.squeeze(1)                                                        # (B, H)',
+             '    query = state[-1]'),
+        ]),
+        ("query from the bottom layer's state, not the top layer's (wrong for stacked RNNs)", [
+            ('    query = output.squeeze(1)                                                        # (B, H)',
+             '    h = state[0] if isinstance(state, tuple) else state\n'
+             '    query = h[0]'),
+        ]),
+        ('padding guessed from all-zero encoder states instead of enc.mask', [
+            ('    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)          # (B, S)',
+             '    mask = enc.states.abs().sum(dim=-1) > 0\n'
+             '    weights = masked_softmax(decoder.attention(query, enc.states), mask)'),
+        ]),
     ],
     'modified_precision': [
         ("n-grams joined into strings: ('ab', 'c') and ('a', 'bc') collide", [
@@ -252,6 +209,7 @@ def attention_step(decoder, prev_tokens, state, enc):
              '''def modified_precision(hypothesis, references, n):
 '''),
         ]),
+        # whole answer: written differently from the solution (4 of 7 code lines differ)
         ('no clipping: every matching n-gram counts', '''
 def modified_precision(hypothesis, references, n):
     def ngrams(tokens):
@@ -261,6 +219,7 @@ def modified_precision(hypothesis, references, n):
     matches = sum(count for g, count in hyp.items() if any(g in r for r in refs))
     return matches, sum(hyp.values())
 '''),
+        # whole answer: written differently from the solution (3 of 7 code lines differ)
         ('clipped by the sum over the references instead of the max', '''
 def modified_precision(hypothesis, references, n):
     def ngrams(tokens):
@@ -271,6 +230,7 @@ def modified_precision(hypothesis, references, n):
         total += ngrams(reference)
     return sum(min(count, total[g]) for g, count in hyp.items()), sum(hyp.values())
 '''),
+        # whole answer: written differently from the solution (4 of 7 code lines differ)
         ('clipped by the min over the references (Counter & instead of |)', '''
 def modified_precision(hypothesis, references, n):
     def ngrams(tokens):
@@ -281,6 +241,7 @@ def modified_precision(hypothesis, references, n):
         common &= ngrams(reference)
     return sum(min(count, common[g]) for g, count in hyp.items()), sum(hyp.values())
 '''),
+        # whole answer: written differently from the solution (4 of 7 code lines differ)
         ('clipped against the first reference only', '''
 def modified_precision(hypothesis, references, n):
     def ngrams(tokens):
@@ -289,16 +250,10 @@ def modified_precision(hypothesis, references, n):
     hyp, ref = ngrams(hypothesis), ngrams(references[0])
     return sum(min(count, ref[g]) for g, count in hyp.items()), sum(hyp.values())
 '''),
-        ('total is len(hypothesis) for every n', '''
-def modified_precision(hypothesis, references, n):
-    def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-
-    hyp, most = ngrams(hypothesis), Counter()
-    for reference in references:
-        most |= ngrams(reference)
-    return sum(min(count, most[g]) for g, count in hyp.items()), len(hypothesis)
-'''),
+        ('total is len(hypothesis) for every n', [
+            ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
+             '    return sum(min(count, most[g]) for g, count in hyp.items()), len(hypothesis)'),
+        ]),
         ('off by one: range(len(tokens) - n) drops the last n-gram', [
             ('''        most |= ngrams(reference)                         # the most any one reference has of each n-gram
 ''',
@@ -314,18 +269,13 @@ def modified_precision(hypothesis, references, n):
              '''def modified_precision(hypothesis, references, n):
 '''),
         ]),
-        ("the hypothesis count is not a bound: matches = the reference's max count per distinct n-gram", '''
-def modified_precision(hypothesis, references, n):
-    def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-
-    hyp, most = ngrams(hypothesis), Counter()
-    for reference in references:
-        most |= ngrams(reference)
-    return sum(most[g] for g in hyp), sum(hyp.values())
-'''),
+        ("the hypothesis count is not a bound: matches = the reference's max count per distinct n-gram", [
+            ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
+             '    return sum(most[g] for g in hyp), sum(hyp.values())'),
+        ]),
     ],
     'corpus_bleu': [
+        # whole answer: written differently from the solution (14 of 15 code lines differ)
         ('delegates to sacrebleu instead of computing BLEU', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     k = max(len(r) for r in references)
@@ -333,6 +283,7 @@ def corpus_bleu(hypotheses, references, max_n=4):
     bleu = sacrebleu.BLEU(tokenize="none", smooth_method="none", max_ngram_order=max_n)
     return bleu.corpus_score([" ".join(h) for h in hypotheses], streams).score
 '''),
+        # whole answer: written differently from the solution (13 of 15 code lines differ)
         ('mean of sentence-level BLEUs instead of corpus sums', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     scores = []
@@ -346,35 +297,23 @@ def corpus_bleu(hypotheses, references, max_n=4):
         scores.append(100 * brevity * math.exp(sum(math.log(m / t) for m, t in precisions) / max_n))
     return sum(scores) / len(scores)
 '''),
-        ('arithmetic mean of the precisions instead of the geometric mean', '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * max_n, [0] * max_n
-    hyp_len = ref_len = 0
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, max_n + 1):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-        hyp_len += len(hyp)
-        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
-    if min(matches) == 0:
-        return 0.0
-    precision = sum(m / t for m, t in zip(matches, totals)) / max_n
-    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
-    return 100 * brevity * precision
-'''),
-        ('no brevity penalty', '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * max_n, [0] * max_n
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, max_n + 1):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-    if min(matches) == 0:
-        return 0.0
-    return 100 * math.exp(sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n)
-'''),
+        ('arithmetic mean of the precisions instead of the geometric mean', [
+            ('    return 100 * brevity * math.exp(log_precision)',
+             '    return 100 * brevity * precision'),
+            ('    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n',
+             '    precision = sum(m / t for m, t in zip(matches, totals)) / max_n'),
+        ]),
+        ('no brevity penalty', [
+            ('    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n\n'
+             '    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)\n'
+             '    return 100 * brevity * math.exp(log_precision)',
+             '    return 100 * math.exp(sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n)'),
+            ('        hyp_len += len(hyp)\n'
+             '        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie\n',
+             ''),
+            ('    hyp_len = ref_len = 0\n',
+             ''),
+        ]),
         ('brevity penalty with the ratio inverted: exp(1 - c / r)', [
             ('''    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
 ''',
@@ -412,23 +351,10 @@ def corpus_bleu(hypotheses, references, max_n=4):
              '''def corpus_bleu(hypotheses, references, max_n=4):
 '''),
         ]),
-        ('returns a fraction in [0, 1] instead of [0, 100]', '''
-def corpus_bleu(hypotheses, references, max_n=4):
-    matches, totals = [0] * max_n, [0] * max_n
-    hyp_len = ref_len = 0
-    for hyp, refs in zip(hypotheses, references):
-        for n in range(1, max_n + 1):
-            m, t = modified_precision(hyp, refs, n)
-            matches[n - 1] += m
-            totals[n - 1] += t
-        hyp_len += len(hyp)
-        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
-    if min(matches) == 0:
-        return 0.0
-    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
-    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
-    return brevity * math.exp(log_precision)
-'''),
+        ('returns a fraction in [0, 1] instead of [0, 100]', [
+            ('    return 100 * brevity * math.exp(log_precision)',
+             '    return brevity * math.exp(log_precision)'),
+        ]),
         ('no zero-match check: log(0) raises a math domain error', [
             ('''        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie
     if min(matches) == 0:
