@@ -5,43 +5,36 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'gate': [
-        # whole answer: written differently from the solution (2 of 3 code lines differ)
-        ('tanh instead of sigmoid', '''
-def gate(x, h, W, b):
-    return torch.tanh(torch.cat([x, h], dim=1) @ W.T + b)
-'''),
-        # whole answer: written differently from the solution (2 of 3 code lines differ)
-        ('concatenated in the wrong order, [h, x]', '''
-def gate(x, h, W, b):
-    return torch.sigmoid(torch.cat([h, x], dim=1) @ W.T + b)
-'''),
-        # whole answer: written differently from the solution (2 of 3 code lines differ)
-        ('bias added after the sigmoid', '''
-def gate(x, h, W, b):
-    return torch.sigmoid(torch.cat([x, h], dim=1) @ W.T) + b
-'''),
-        # whole answer: written differently from the solution (2 of 3 code lines differ)
-        ('W not transposed', '''
-def gate(x, h, W, b):
-    return torch.sigmoid(torch.cat([x, h], dim=1) @ W + b)
-'''),
-        # whole answer: written differently from the solution (2 of 3 code lines differ)
-        ('sigmoid written as exp(a) / (1 + exp(a)): NaN when a is large', '''
-def gate(x, h, W, b):
-    a = torch.cat([x, h], dim=1) @ W.T + b
-    return torch.exp(a) / (1 + torch.exp(a))
-'''),
-        # whole answer: written differently from the solution (2 of 3 code lines differ)
-        ('computed in NumPy: no gradient reaches W, b, x or h', '''
-def gate(x, h, W, b):
-    a = (torch.cat([x, h], dim=1) @ W.T + b).detach().numpy()
-    return torch.from_numpy(1 / (1 + np.exp(-a)))
-'''),
-        # whole answer: written differently from the solution (2 of 3 code lines differ)
-        ('squeezes the result: batch 1 loses its batch axis', '''
-def gate(x, h, W, b):
-    return torch.sigmoid(torch.cat([x, h], dim=1) @ W.T + b).squeeze()
-'''),
+        ('tanh instead of sigmoid', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    return torch.tanh(xh @ W.T + b)   # (B, G)'),
+        ]),
+        ('concatenated in the wrong order, [h, x]', [
+            ('    xh = torch.cat([x, h], dim=1)        # (B, D + H)',
+             '    xh = torch.cat([h, x], dim=1)        # (B, D + H)'),
+        ]),
+        ('bias added after the sigmoid', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    return torch.sigmoid(xh @ W.T) + b   # (B, G)'),
+        ]),
+        ('W not transposed', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    return torch.sigmoid(xh @ W + b)   # (B, G)'),
+        ]),
+        ('sigmoid written as exp(a) / (1 + exp(a)): NaN when a is large', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    a = xh @ W.T + b\n'
+             '    return torch.exp(a) / (1 + torch.exp(a))   # (B, G)'),
+        ]),
+        ('computed in NumPy: no gradient reaches W, b, x or h', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    a = (xh @ W.T + b).detach().numpy()\n'
+             '    return torch.from_numpy(1 / (1 + np.exp(-a)))   # (B, G)'),
+        ]),
+        ('squeezes the result: batch 1 loses its batch axis', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    return torch.sigmoid(xh @ W.T + b).squeeze()   # (B, G)'),
+        ]),
     ],
     'gated_update': [
         ('roles of z swapped: z = 1 overwrites', [
@@ -67,42 +60,25 @@ def gate(x, h, W, b):
         ]),
     ],
     'multiplicative_jacobian': [
-        # whole answer: written differently from the solution (3 of 7 code lines differ)
-        ('W transposed in the step Jacobian', '''
-def multiplicative_jacobian(h0, W, xs):
-    h, J = h0, torch.eye(h0.shape[0], dtype=h0.dtype)
-    for x in xs:
-        h = torch.tanh(W @ h + x)
-        J = ((1 - h ** 2)[:, None] * W.T) @ J
-    return J
-'''),
-        # whole answer: written differently from the solution (4 of 7 code lines differ)
-        ("tanh' evaluated at the state before the step", '''
-def multiplicative_jacobian(h0, W, xs):
-    h, J = h0, torch.eye(h0.shape[0], dtype=h0.dtype)
-    for x in xs:
-        J = ((1 - h ** 2)[:, None] * W) @ J
-        h = torch.tanh(W @ h + x)
-    return J
-'''),
-        # whole answer: written differently from the solution (4 of 7 code lines differ)
-        ("tanh' forgotten: only powers of W", '''
-def multiplicative_jacobian(h0, W, xs):
-    J = torch.eye(h0.shape[0], dtype=h0.dtype)
-    for x in xs:
-        J = W @ J
-    return J
-'''),
-        # whole answer: written differently from the solution (3 of 7 code lines differ)
-        ("new step's Jacobian multiplied on the right", '''
-def multiplicative_jacobian(h0, W, xs):
-    h, J = h0, torch.eye(h0.shape[0], dtype=h0.dtype)
-    for x in xs:
-        h = torch.tanh(W @ h + x)
-        J = J @ ((1 - h ** 2)[:, None] * W)
-    return J
-'''),
-        # whole answer: written differently from the solution (6 of 7 code lines differ)
+        ('W transposed in the step Jacobian', [
+            ('        J = ((1 - h ** 2)[:, None] * W) @ J                         # diag(1 - h_t^2) W, on the left',
+             '        J = ((1 - h ** 2)[:, None] * W.T) @ J                         # diag(1 - h_t^2) W, on the left'),
+        ]),
+        ("tanh' evaluated at the state before the step", [
+            ('        h = torch.tanh(W @ h + x)                                   # (H,)\n'
+             '        J = ((1 - h ** 2)[:, None] * W) @ J                         # diag(1 - h_t^2) W, on the left',
+             '        J = ((1 - h ** 2)[:, None] * W) @ J                         # diag(1 - h_t^2) W, on the left\n'
+             '        h = torch.tanh(W @ h + x)                                   # (H,)'),
+        ]),
+        ("tanh' forgotten: only powers of W", [
+            ('        J = ((1 - h ** 2)[:, None] * W) @ J                         # diag(1 - h_t^2) W, on the left',
+             '        J = W @ J'),
+        ]),
+        ("new step's Jacobian multiplied on the right", [
+            ('        J = ((1 - h ** 2)[:, None] * W) @ J                         # diag(1 - h_t^2) W, on the left',
+             '        J = J @ ((1 - h ** 2)[:, None] * W)'),
+        ]),
+        # whole answer: a different algorithm: one matrix power instead of the chain of step Jacobians
         ("first step's Jacobian raised to the T-th power", '''
 def multiplicative_jacobian(h0, W, xs):
     if len(xs) == 0:
@@ -117,49 +93,28 @@ def multiplicative_jacobian(h0, W, xs):
         ]),
     ],
     'additive_jacobian': [
-        # whole answer: written differently from the solution (4 of 9 code lines differ)
-        ('direct path forgotten (no diag(f))', '''
-def additive_jacobian(c0, W, xs, f, i):
-    c, J = c0, torch.eye(c0.shape[0], dtype=c0.dtype)
-    for x_t, f_t, i_t in zip(xs, f, i):
-        g = torch.tanh(W @ c + x_t)
-        c = f_t * c + i_t * g
-        J = ((i_t * (1 - g ** 2))[:, None] * W) @ J
-    return J
-'''),
-        # whole answer: written differently from the solution (8 of 9 code lines differ)
-        ('candidate branch forgotten: only the product of the forget gates', '''
-def additive_jacobian(c0, W, xs, f, i):
-    return torch.diag(f.prod(dim=0)) if len(f) else torch.eye(c0.shape[0], dtype=c0.dtype)
-'''),
-        # whole answer: written differently from the solution (6 of 9 code lines differ)
-        ("tanh' evaluated at the new state c_t instead of g_t", '''
-def additive_jacobian(c0, W, xs, f, i):
-    c, J = c0, torch.eye(c0.shape[0], dtype=c0.dtype)
-    for x_t, f_t, i_t in zip(xs, f, i):
-        c = f_t * c + i_t * torch.tanh(W @ c + x_t)
-        J = (torch.diag(f_t) + (i_t * (1 - torch.tanh(c) ** 2))[:, None] * W) @ J
-    return J
-'''),
-        # whole answer: written differently from the solution (4 of 9 code lines differ)
-        ("new step's Jacobian multiplied on the right", '''
-def additive_jacobian(c0, W, xs, f, i):
-    c, J = c0, torch.eye(c0.shape[0], dtype=c0.dtype)
-    for x_t, f_t, i_t in zip(xs, f, i):
-        g = torch.tanh(W @ c + x_t)
-        c = f_t * c + i_t * g
-        J = J @ (torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W)
-    return J
-'''),
-        # whole answer: written differently from the solution (6 of 9 code lines differ)
-        ("state never advanced: every step's Jacobian taken at c_0", '''
-def additive_jacobian(c0, W, xs, f, i):
-    J = torch.eye(c0.shape[0], dtype=c0.dtype)
-    for x_t, f_t, i_t in zip(xs, f, i):
-        g = torch.tanh(W @ c0 + x_t)
-        J = (torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W) @ J
-    return J
-'''),
+        ('direct path forgotten (no diag(f))', [
+            ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}',
+             '        step = (i_t * (1 - g ** 2))[:, None] * W'),
+        ]),
+        ('candidate branch forgotten: only the product of the forget gates', [
+            ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}',
+             '        step = torch.diag(f_t)'),
+        ]),
+        ("tanh' evaluated at the new state c_t instead of g_t", [
+            ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}\n'
+             '        c = f_t * c + i_t * g                                              # (H,)',
+             '        c = f_t * c + i_t * g                                              # (H,)\n'
+             '        step = torch.diag(f_t) + (i_t * (1 - torch.tanh(c) ** 2))[:, None] * W'),
+        ]),
+        ("new step's Jacobian multiplied on the right", [
+            ('        J = step @ J',
+             '        J = J @ step'),
+        ]),
+        ("state never advanced: every step's Jacobian taken at c_0", [
+            ('        g = torch.tanh(W @ c + x_t)                                        # (H,), from c_{t-1}',
+             '        g = torch.tanh(W @ c0 + x_t)'),
+        ]),
     ],
     'init_forget_bias': [
         ('bias set on the input-gate block (rows 0:H)', [
@@ -186,18 +141,20 @@ def additive_jacobian(c0, W, xs, f, i):
             ('                p[H:2 * H] = value    # rows H:2H are the forget gate',
              '                p[2 * H:3 * H] = value'),
         ]),
-        # whole answer: written differently from the solution (6 of 9 code lines differ)
-        ('without torch.no_grad: in-place change of a parameter fails', '''
-def init_forget_bias(lstm, value=1.0):
-    H = lstm.hidden_size
-    for name, p in lstm.named_parameters():
-        if name.startswith("bias_ih"):
-            p[H:2 * H] = value
-        elif name.startswith("bias_hh"):
-            p[H:2 * H] = 0.0
-    return lstm
-'''),
-        # whole answer: written differently from the solution (5 of 9 code lines differ)
+        ('without torch.no_grad: in-place change of a parameter fails', [
+            ('    with torch.no_grad():\n'
+             '        for name, p in lstm.named_parameters():\n'
+             '            if name.startswith("bias_ih"):\n'
+             '                p[H:2 * H] = value    # rows H:2H are the forget gate\n'
+             '            elif name.startswith("bias_hh"):\n'
+             '                p[H:2 * H] = 0.0',
+             '    for name, p in lstm.named_parameters():\n'
+             '        if name.startswith("bias_ih"):\n'
+             '            p[H:2 * H] = value    # rows H:2H are the forget gate\n'
+             '        elif name.startswith("bias_hh"):\n'
+             '            p[H:2 * H] = 0.0'),
+        ]),
+        # whole answer: a different structure: two named parameters instead of a loop over all of them
         ("only the first layer's forward direction", '''
 def init_forget_bias(lstm, value=1.0):
     H = lstm.hidden_size
@@ -213,7 +170,7 @@ def init_forget_bias(lstm, value=1.0):
              '                p.zero_()\n'
              '                p[H:2 * H] = value    # rows H:2H are the forget gate'),
         ]),
-        # whole answer: written differently from the solution (6 of 9 code lines differ)
+        # whole answer: a different loop structure: over num_layers and directions
         ('loops over num_layers: fails on nn.LSTMCell', '''
 def init_forget_bias(lstm, value=1.0):
     H = lstm.hidden_size
