@@ -5,7 +5,7 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'gru_cell': [
-        # whole answer: written differently from the solution (7 of 9 code lines differ)
+        # whole answer: a different structure: the hidden-side product split so that r multiplies h first
         ("reset gate applied to h before the product (Cho et al. 2014, not PyTorch's variant)", '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     H = h_prev.shape[1]
@@ -15,36 +15,27 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(i_n + (r * h_prev) @ weight_hh[2 * H:].T + bias_hh[2 * H:])
     return (1 - z) * n + z * h_prev
 '''),
-        # whole answer: written differently from the solution (7 of 9 code lines differ)
-        ('update gate interpolation reversed (z writes the candidate)', '''
-def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    i_r, i_z, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
-    h_r, h_z, h_n = (h_prev @ weight_hh.T + bias_hh).chunk(3, dim=1)
-    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)
-    return z * n + (1 - z) * h_prev
-'''),
-        # whole answer: written differently from the solution (6 of 9 code lines differ)
-        ('gate order r/z swapped (z read from the first block)', '''
-def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    i_z, i_r, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
-    h_z, h_r, h_n = (h_prev @ weight_hh.T + bias_hh).chunk(3, dim=1)
-    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)
-    return (1 - z) * n + z * h_prev
-'''),
-        # whole answer: written differently from the solution (7 of 9 code lines differ)
-        ('b_hn added outside the reset product', '''
-def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    H = h_prev.shape[1]
-    i_r, i_z, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
-    h_r, h_z, h_n = (h_prev @ weight_hh.T).chunk(3, dim=1)
-    b_r, b_z, b_n = bias_hh.chunk(3)
-    r, z = torch.sigmoid(i_r + h_r + b_r), torch.sigmoid(i_z + h_z + b_z)
-    n = torch.tanh(i_n + b_n + r * h_n)
-    return (1 - z) * n + z * h_prev
-'''),
-        # whole answer: written differently from the solution (7 of 9 code lines differ)
+        ('update gate interpolation reversed (z writes the candidate)', [
+            ('    return (1 - z) * n + z * h_prev          # (B, H)',
+             '    return z * n + (1 - z) * h_prev          # (B, H)'),
+        ]),
+        ('gate order r/z swapped (z read from the first block)', [
+            ('    i_r, i_z, i_n = gi.chunk(3, dim=1)       # each (B, H)\n'
+             '    h_r, h_z, h_n = gh.chunk(3, dim=1)',
+             '    i_z, i_r, i_n = gi.chunk(3, dim=1)       # each (B, H)\n'
+             '    h_z, h_r, h_n = gh.chunk(3, dim=1)'),
+        ]),
+        ('b_hn added outside the reset product', [
+            ('    gh = h_prev @ weight_hh.T + bias_hh      # (B, 3H): hidden side, b_hn included',
+             '    gh = h_prev @ weight_hh.T'),
+            ('    h_r, h_z, h_n = gh.chunk(3, dim=1)',
+             '    h_r, h_z, h_n = gh.chunk(3, dim=1)\n'
+             '    b_r, b_z, b_n = bias_hh.chunk(3)\n'
+             '    h_r, h_z = h_r + b_r, h_z + b_z'),
+            ('    n = torch.tanh(i_n + r * h_n)',
+             '    n = torch.tanh(i_n + b_n + r * h_n)'),
+        ]),
+        # whole answer: a different structure: three products per weight matrix instead of one fused product
         ('three separate products per input instead of one fused product', '''
 def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     W_ir, W_iz, W_in = weight_ih.chunk(3)
@@ -56,119 +47,41 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     n = torch.tanh(x @ W_in.T + b_in + r * (h_prev @ W_hn.T + b_hn))
     return (1 - z) * n + z * h_prev
 '''),
-        # whole answer: written differently from the solution (6 of 9 code lines differ)
-        ('computed in float32 whatever the input dtype', '''
-def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
-    x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = (
-        t.float() for t in (x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh))
-    i_r, i_z, i_n = (x @ weight_ih.T + bias_ih).chunk(3, dim=1)
-    h_r, h_z, h_n = (h_prev @ weight_hh.T + bias_hh).chunk(3, dim=1)
-    r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)
-    return (1 - z) * n + z * h_prev
-'''),
+        ('computed in float32 whatever the input dtype', [
+            ('    gi = x @ weight_ih.T + bias_ih           # (B, 3H): input side of r, z and n',
+             '    x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = (\n'
+             '        t.float() for t in (x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh))\n'
+             '    gi = x @ weight_ih.T + bias_ih           # (B, 3H): input side of r, z and n'),
+        ]),
     ],
     'gru_module': [
-        # whole answer: written differently from the solution (12 of 17 code lines differ)
-        ('h0 ignored', '''
-class GRU(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, h0=None):
-        h = x.new_zeros(x.shape[0], self.hidden_size)
-        outs = []
-        for t in range(x.shape[1]):
-            h = gru_cell(x[:, t], h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs, 1), h.unsqueeze(0)
-'''),
-        # whole answer: written differently from the solution (12 of 17 code lines differ)
-        ('hidden state detached every step (truncated BPTT by accident)', '''
-class GRU(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, h0=None):
-        h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
-        outs = []
-        for t in range(x.shape[1]):
-            h = gru_cell(x[:, t], h.detach(), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs, 1), h.unsqueeze(0)
-'''),
-        # whole answer: written differently from the solution (12 of 17 code lines differ)
-        ('weights initialised from a standard normal (std 1, not U(-1/sqrt(H), 1/sqrt(H)))', '''
-class GRU(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.weight_ih = nn.Parameter(torch.randn(3 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.randn(3 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.randn(3 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.randn(3 * hidden_size))
-
-    def forward(self, x, h0=None):
-        h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
-        outs = []
-        for t in range(x.shape[1]):
-            h = gru_cell(x[:, t], h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs, 1), h.unsqueeze(0)
-'''),
-        # whole answer: written differently from the solution (12 of 17 code lines differ)
-        ('output time-major (T, B, H)', '''
-class GRU(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, h0=None):
-        h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
-        outs = []
-        for t in range(x.shape[1]):
-            h = gru_cell(x[:, t], h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs), h.unsqueeze(0)
-'''),
-        # whole answer: written differently from the solution (12 of 17 code lines differ)
-        ('h_n returned without the layer dimension', '''
-class GRU(nn.Module):
-    def __init__(self, input_size, hidden_size):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, h0=None):
-        h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0[0]
-        outs = []
-        for t in range(x.shape[1]):
-            h = gru_cell(x[:, t], h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs, 1), h
-'''),
-        # whole answer: written differently from the solution (12 of 17 code lines differ)
+        ('h0 ignored', [
+            ('        state = x.new_zeros(B, self.hidden_size) if h0 is None else h0[0]   # (B, H)',
+             '        state = x.new_zeros(B, self.hidden_size)   # (B, H)'),
+        ]),
+        ('hidden state detached every step (truncated BPTT by accident)', [
+            ('            state = gru_cell(x[:, t], state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)',
+             '            state = gru_cell(x[:, t], state.detach(), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)'),
+        ]),
+        ('weights initialised from a standard normal (std 1, not U(-1/sqrt(H), 1/sqrt(H)))', [
+            ('        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size).uniform_(-bound, bound))\n'
+             '        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size).uniform_(-bound, bound))\n'
+             '        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-bound, bound))\n'
+             '        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-bound, bound))',
+             '        self.weight_ih = nn.Parameter(torch.randn(3 * hidden_size, input_size))\n'
+             '        self.weight_hh = nn.Parameter(torch.randn(3 * hidden_size, hidden_size))\n'
+             '        self.bias_ih = nn.Parameter(torch.randn(3 * hidden_size))\n'
+             '        self.bias_hh = nn.Parameter(torch.randn(3 * hidden_size))'),
+        ]),
+        ('output time-major (T, B, H)', [
+            ('        return torch.stack(states, dim=1), state.unsqueeze(0)   # (B, T, H), (1, B, H)',
+             '        return torch.stack(states), state.unsqueeze(0)   # (T, B, H), (1, B, H)'),
+        ]),
+        ('h_n returned without the layer dimension', [
+            ('        return torch.stack(states, dim=1), state.unsqueeze(0)   # (B, T, H), (1, B, H)',
+             '        return torch.stack(states, dim=1), state   # (B, T, H), (B, H)'),
+        ]),
+        # whole answer: delegates to nn.GRU, a different structure
         ('delegates to nn.GRU', '''
 class GRU(nn.Module):
     def __init__(self, input_size, hidden_size):
@@ -183,65 +96,27 @@ class GRU(nn.Module):
 '''),
     ],
     'param_count': [
-        # whole answer: written differently from the solution (8 of 12 code lines differ)
-        ('one bias vector per layer and direction', '''
-def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    G = {"RNN": 1, "GRU": 3, "LSTM": 4}[cell]
-    dirs = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        d_in = input_size if layer == 0 else dirs * hidden_size
-        total += dirs * (G * hidden_size * (d_in + hidden_size) + (G * hidden_size if bias else 0))
-    return total
-'''),
-        # whole answer: written differently from the solution (8 of 12 code lines differ)
-        ('bidirectional: upper layers read H features instead of 2H', '''
-def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    if cell not in ("RNN", "GRU", "LSTM"):
-        raise ValueError(cell)
-    G = {"RNN": 1, "GRU": 3, "LSTM": 4}[cell]
-    dirs = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        d_in = input_size if layer == 0 else hidden_size
-        total += dirs * (G * hidden_size * (d_in + hidden_size) + (2 * G * hidden_size if bias else 0))
-    return total
-'''),
-        # whole answer: written differently from the solution (11 of 12 code lines differ)
-        ('every layer reads input_size features', '''
-def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    if cell not in ("RNN", "GRU", "LSTM"):
-        raise ValueError(cell)
-    G = {"RNN": 1, "GRU": 3, "LSTM": 4}[cell]
-    dirs = 2 if bidirectional else 1
-    per_direction = G * hidden_size * (input_size + hidden_size) + (2 * G * hidden_size if bias else 0)
-    return num_layers * dirs * per_direction
-'''),
-        # whole answer: written differently from the solution (8 of 12 code lines differ)
-        ('LSTM counted with three gate blocks', '''
-def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    G = {"RNN": 1, "GRU": 3, "LSTM": 3}[cell]
-    dirs = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        d_in = input_size if layer == 0 else dirs * hidden_size
-        total += dirs * (G * hidden_size * (d_in + hidden_size) + (2 * G * hidden_size if bias else 0))
-    return total
-'''),
-        # whole answer: written differently from the solution (8 of 12 code lines differ)
-        ('bias=False ignored', '''
-def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    if cell not in ("RNN", "GRU", "LSTM"):
-        raise ValueError(cell)
-    G = {"RNN": 1, "GRU": 3, "LSTM": 4}[cell]
-    dirs = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        d_in = input_size if layer == 0 else dirs * hidden_size
-        total += dirs * (G * hidden_size * (d_in + hidden_size) + 2 * G * hidden_size)
-    return total
-'''),
-        # whole answer: written differently from the solution (11 of 12 code lines differ)
+        ('one bias vector per layer and direction', [
+            ('        per_direction = GH * layer_input + GH * hidden_size + (2 * GH if bias else 0)',
+             '        per_direction = GH * layer_input + GH * hidden_size + (GH if bias else 0)'),
+        ]),
+        ('bidirectional: upper layers read H features instead of 2H', [
+            ('        layer_input = input_size if layer == 0 else directions * hidden_size',
+             '        layer_input = input_size if layer == 0 else hidden_size'),
+        ]),
+        ('every layer reads input_size features', [
+            ('        layer_input = input_size if layer == 0 else directions * hidden_size',
+             '        layer_input = input_size'),
+        ]),
+        ('LSTM counted with three gate blocks', [
+            ('    blocks = {"RNN": 1, "GRU": 3, "LSTM": 4}',
+             '    blocks = {"RNN": 1, "GRU": 3, "LSTM": 3}'),
+        ]),
+        ('bias=False ignored', [
+            ('        per_direction = GH * layer_input + GH * hidden_size + (2 * GH if bias else 0)',
+             '        per_direction = GH * layer_input + GH * hidden_size + 2 * GH'),
+        ]),
+        # whole answer: a different algorithm: counts a built torch.nn module's parameters
         ('builds the torch.nn module and counts its parameters', '''
 def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     module = getattr(nn, cell)(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
@@ -261,17 +136,11 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
             ('    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)   # (B, K)',
              '    symbols = torch.randint(1, 9, (batch, K), generator=generator)'),
         ]),
-        # whole answer: written differently from the solution (6 of 9 code lines differ)
-        ('the gap filled with random symbols instead of blanks', '''
-def make_copy_task(batch, n_copy, distance, n_symbols=8, generator=None):
-    K = n_copy
-    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)
-    noise = torch.randint(1, n_symbols + 1, (batch, distance), generator=generator)
-    go = torch.full((batch, 1), n_symbols + 1, dtype=torch.long)
-    inputs = torch.cat([symbols, noise, go, torch.zeros(batch, K - 1, dtype=torch.long)], dim=1)
-    targets = torch.cat([torch.full((batch, K + distance), IGNORE, dtype=torch.long), symbols], dim=1)
-    return inputs, targets
-'''),
+        ('the gap filled with random symbols instead of blanks', [
+            ('    inputs[:, :K] = symbols',
+             '    inputs[:, :K] = symbols\n'
+             '    inputs[:, K:K + distance] = torch.randint(1, n_symbols + 1, (batch, distance), generator=generator)'),
+        ]),
         ('symbols drawn as (n_copy, batch) and transposed', [
             ('    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)   # (B, K)',
              '    symbols = torch.randint(1, n_symbols + 1, (K, batch), generator=generator).T'),
