@@ -5,53 +5,29 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'pad_batch': [
-        # whole answer: written differently from the solution (4 of 6 code lines differ)
-        ('padding at the front (left-padded)', '''
-def pad_batch(seqs, pad_value=0):
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    L = int(lengths.max())
-    padded = seqs[0].new_full((len(seqs), L, *seqs[0].shape[1:]), pad_value)
-    for i, s in enumerate(seqs):
-        padded[i, L - len(s):] = s
-    return padded, lengths
-'''),
-        # whole answer: written differently from the solution (4 of 6 code lines differ)
-        ('lengths all set to the longest length', '''
-def pad_batch(seqs, pad_value=0):
-    L = max(len(s) for s in seqs)
-    padded = seqs[0].new_full((len(seqs), L, *seqs[0].shape[1:]), pad_value)
-    for i, s in enumerate(seqs):
-        padded[i, :len(s)] = s
-    return padded, torch.full((len(seqs),), L, dtype=torch.long)
-'''),
-        # whole answer: written differently from the solution (3 of 6 code lines differ)
-        ("float tensor of zeros regardless of the sequences' dtype", '''
-def pad_batch(seqs, pad_value=0):
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    padded = torch.full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), float(pad_value))
-    for i, s in enumerate(seqs):
-        padded[i, :len(s)] = s
-    return padded, lengths
-'''),
-        # whole answer: written differently from the solution (3 of 6 code lines differ)
-        ('pad_value ignored (always 0)', '''
-def pad_batch(seqs, pad_value=0):
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    padded = seqs[0].new_zeros((len(seqs), int(lengths.max()), *seqs[0].shape[1:]))
-    for i, s in enumerate(seqs):
-        padded[i, :len(s)] = s
-    return padded, lengths
-'''),
-        # whole answer: written differently from the solution (3 of 6 code lines differ)
-        ('only 1-D sequences handled (feature dimension dropped)', '''
-def pad_batch(seqs, pad_value=0):
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    padded = seqs[0].new_full((len(seqs), int(lengths.max())), pad_value)
-    for i, s in enumerate(seqs):
-        padded[i, :len(s)] = s if s.dim() == 1 else s[:, 0]
-    return padded, lengths
-'''),
-        # whole answer: written differently from the solution (5 of 6 code lines differ)
+        ('padding at the front (left-padded)', [
+            ('        padded[i, : s.shape[0]] = s                                              # row i: (L_i, ...)',
+             '        padded[i, padded.shape[1] - s.shape[0]:] = s'),
+        ]),
+        ('lengths all set to the longest length', [
+            ('    return padded, lengths',
+             '    return padded, torch.full((len(seqs),), padded.shape[1], dtype=torch.long)'),
+        ]),
+        ("float tensor of zeros regardless of the sequences' dtype", [
+            ('    padded = seqs[0].new_full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), pad_value)',
+             '    padded = torch.full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), float(pad_value))'),
+        ]),
+        ('pad_value ignored (always 0)', [
+            ('    padded = seqs[0].new_full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), pad_value)',
+             '    padded = seqs[0].new_zeros((len(seqs), int(lengths.max()), *seqs[0].shape[1:]))'),
+        ]),
+        ('only 1-D sequences handled (feature dimension dropped)', [
+            ('    padded = seqs[0].new_full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), pad_value)',
+             '    padded = seqs[0].new_full((len(seqs), int(lengths.max())), pad_value)'),
+            ('        padded[i, : s.shape[0]] = s                                              # row i: (L_i, ...)',
+             '        padded[i, : s.shape[0]] = s if s.dim() == 1 else s[:, 0]'),
+        ]),
+        # whole answer: delegates to torch's pad_sequence, a different structure
         ("delegates to torch's pad_sequence", '''
 def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -59,56 +35,41 @@ def pad_batch(seqs, pad_value=0):
 '''),
     ],
     'length_mask': [
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('mask inverted (True at padding)', '''
-def length_mask(lengths, max_len=None):
-    max_len = int(lengths.max()) if max_len is None else max_len
-    return torch.arange(max_len)[None, :] >= lengths[:, None]
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('off by one (<= instead of <)', '''
-def length_mask(lengths, max_len=None):
-    max_len = int(lengths.max()) if max_len is None else max_len
-    return torch.arange(max_len)[None, :] <= lengths[:, None]
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('float mask instead of bool', '''
-def length_mask(lengths, max_len=None):
-    max_len = int(lengths.max()) if max_len is None else max_len
-    return (torch.arange(max_len)[None, :] < lengths[:, None]).float()
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('max_len ignored', '''
-def length_mask(lengths, max_len=None):
-    return torch.arange(int(lengths.max()))[None, :] < lengths[:, None]
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('assumes the first sentence is the longest', '''
-def length_mask(lengths, max_len=None):
-    max_len = int(lengths[0]) if max_len is None else max_len
-    return torch.arange(max_len)[None, :] < lengths[:, None]
-'''),
+        ('mask inverted (True at padding)', [
+            ('    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]   # (1, T) < (B, 1) -> (B, T)',
+             '    return torch.arange(max_len, device=lengths.device)[None, :] >= lengths[:, None]   # (1, T) < (B, 1) -> (B, T)'),
+        ]),
+        ('off by one (<= instead of <)', [
+            ('    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]   # (1, T) < (B, 1) -> (B, T)',
+             '    return torch.arange(max_len, device=lengths.device)[None, :] <= lengths[:, None]   # (1, T) < (B, 1) -> (B, T)'),
+        ]),
+        ('float mask instead of bool', [
+            ('    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]   # (1, T) < (B, 1) -> (B, T)',
+             '    return (torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]).float()'),
+        ]),
+        ('max_len ignored', [
+            ('    if max_len is None:\n'
+             '        max_len = int(lengths.max())',
+             '    max_len = int(lengths.max())'),
+        ]),
+        ('assumes the first sentence is the longest', [
+            ('        max_len = int(lengths.max())',
+             '        max_len = int(lengths[0])'),
+        ]),
     ],
     'masked_ce': [
-        # whole answer: written differently from the solution (3 of 5 code lines differ)
-        ('mean over all positions, padding included in the count (the textbook bug)', '''
-def masked_ce(logits, targets, mask):
-    B, L, C = logits.shape
-    per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L), reduction="none")
-    return (per_token.reshape(B, L) * mask).mean()
-'''),
-        # whole answer: written differently from the solution (4 of 5 code lines differ)
-        ('no mask: padding counted in the loss', '''
-def masked_ce(logits, targets, mask):
-    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-'''),
-        # whole answer: written differently from the solution (3 of 5 code lines differ)
-        ('sum over real tokens, not the mean', '''
-def masked_ce(logits, targets, mask):
-    B, L, C = logits.shape
-    per_token = nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L), reduction="none")
-    return (per_token.reshape(B, L) * mask).sum()
-'''),
+        ('mean over all positions, padding included in the count (the textbook bug)', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return (per_token * mask).mean()'),
+        ]),
+        ('no mask: padding counted in the loss', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L))'),
+        ]),
+        ('sum over real tokens, not the mean', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return (per_token * mask).sum()'),
+        ]),
         ('mean of per-sentence means', [
             ('    return (per_token * mask).sum() / mask.sum()',
              '    return ((per_token * mask).sum(1) / mask.sum(1)).mean()'),
@@ -123,55 +84,37 @@ def masked_ce(logits, targets, mask):
         ]),
     ],
     'run_packed': [
-        # whole answer: written differently from the solution (4 of 5 code lines differ)
+        # whole answer: a different structure: no packing, the padded batch is run as is and masked afterwards
         ('no packing: the LSTM reads the padding', '''
 def run_packed(lstm, x, lengths):
     out, (h_n, c_n) = lstm(x)
     return out * length_mask(lengths, x.shape[1])[..., None], (h_n, c_n)
 '''),
-        # whole answer: written differently from the solution (4 of 5 code lines differ)
-        ('enforce_sorted=True with unsorted lengths', '''
-def run_packed(lstm, x, lengths):
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True)
-    out, state = lstm(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-    return out, state
-'''),
-        # whole answer: written differently from the solution (5 of 5 code lines differ)
-        ('sorted by length, order not restored', '''
-def run_packed(lstm, x, lengths):
-    order = torch.argsort(lengths, descending=True)
-    packed = pack_padded_sequence(x[order], lengths[order].cpu(), batch_first=True)
-    out, state = lstm(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-    return out, state
-'''),
-        # whole answer: written differently from the solution (5 of 5 code lines differ)
-        ('outputs restored to the original order, final states not', '''
-def run_packed(lstm, x, lengths):
-    order = torch.argsort(lengths, descending=True)
-    packed = pack_padded_sequence(x[order], lengths[order].cpu(), batch_first=True)
-    out, (h_n, c_n) = lstm(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-    return out[torch.argsort(order)], (h_n, c_n)
-'''),
-        # whole answer: written differently from the solution (3 of 5 code lines differ)
-        ('total_length not given: out is only as long as the longest sentence', '''
-def run_packed(lstm, x, lengths):
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    out, state = lstm(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True)
-    return out, state
-'''),
-        # whole answer: written differently from the solution (4 of 5 code lines differ)
-        ('final state read from out at the last real step (wrong for the backward direction and lower layers)', '''
-def run_packed(lstm, x, lengths):
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    out, (h_n, c_n) = lstm(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-    last = out[torch.arange(x.shape[0]), lengths - 1, :lstm.hidden_size]
-    return out, (last.unsqueeze(0).expand_as(h_n).contiguous(), c_n)
-'''),
+        ('enforce_sorted=True with unsorted lengths', [
+            ('    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)',
+             '    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True)'),
+        ]),
+        ('sorted by length, order not restored', [
+            ('    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)',
+             '    order = torch.argsort(lengths, descending=True)\n'
+             '    packed = pack_padded_sequence(x[order], lengths[order].cpu(), batch_first=True)'),
+        ]),
+        ('outputs restored to the original order, final states not', [
+            ('    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)',
+             '    order = torch.argsort(lengths, descending=True)\n'
+             '    packed = pack_padded_sequence(x[order], lengths[order].cpu(), batch_first=True)'),
+            ('    return out, (h_n, c_n)',
+             '    return out[torch.argsort(order)], (h_n, c_n)'),
+        ]),
+        ('total_length not given: out is only as long as the longest sentence', [
+            ('    out, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=x.shape[1])   # (B, T, dirs * H)',
+             "    out, _ = pad_packed_sequence(packed_out, batch_first=True)   # (B, T', dirs * H)"),
+        ]),
+        ('final state read from out at the last real step (wrong for the backward direction and lower layers)', [
+            ('    return out, (h_n, c_n)',
+             '    last = out[torch.arange(x.shape[0]), lengths - 1, :lstm.hidden_size]\n'
+             '    return out, (last.unsqueeze(0).expand_as(h_n).contiguous(), c_n)'),
+        ]),
     ],
     'VariationalDropout': [
         ('a new mask at every time step (ordinary dropout)', [
