@@ -5,12 +5,11 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'encode_source': [
-        # whole answer: written differently from the solution (4 of 5 code lines differ)
-        ('no packing: the final state is read after the padding', '''
-def encode_source(embedding, rnn, src, lengths):
-    states, final = rnn(embedding(src))
-    return EncoderOutput(states, final, lengths_to_mask(lengths, src.shape[1]))
-'''),
+        ('no packing: the final state is read after the padding', [
+            ('    packed, final = rnn(pack(embedding(src), lengths))          # final: last real state of every sequence\n'
+             '    states, _ = unpack(packed, total_length=S)                  # (B, S, H)',
+             '    states, final = rnn(embedding(src))'),
+        ]),
         ('mask inverted (True at padding)', [
             ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
              '    return EncoderOutput(states, final, ~lengths_to_mask(lengths, S))'),
@@ -19,69 +18,50 @@ def encode_source(embedding, rnn, src, lengths):
             ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
              '    return EncoderOutput(states, states[:, -1].unsqueeze(0), lengths_to_mask(lengths, S))'),
         ]),
-        # whole answer: written differently from the solution (3 of 5 code lines differ)
-        ('unpacked without total_length: states only as wide as the longest sequence', '''
-def encode_source(embedding, rnn, src, lengths):
-    packed, final = rnn(pack(embedding(src), lengths))
-    states, _ = unpack(packed)
-    return EncoderOutput(states, final, lengths_to_mask(lengths))
-'''),
-        # whole answer: written differently from the solution (3 of 5 code lines differ)
-        ('final state of the top layer only (wrong for stacked RNNs and LSTMs)', '''
-def encode_source(embedding, rnn, src, lengths):
-    S = src.shape[1]
-    packed, final = rnn(pack(embedding(src), lengths))
-    states, _ = unpack(packed, total_length=S)
-    if isinstance(final, tuple):
-        final = final[0]
-    return EncoderOutput(states, final[-1:], lengths_to_mask(lengths, S))
-'''),
+        ('unpacked without total_length: states only as wide as the longest sequence', [
+            ('    states, _ = unpack(packed, total_length=S)                  # (B, S, H)',
+             '    states, _ = unpack(packed)'),
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    return EncoderOutput(states, final, lengths_to_mask(lengths))'),
+        ]),
+        ('final state of the top layer only (wrong for stacked RNNs and LSTMs)', [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    if isinstance(final, tuple):\n'
+             '        final = final[0]\n'
+             '    return EncoderOutput(states, final[-1:], lengths_to_mask(lengths, S))'),
+        ]),
     ],
     'decoder_step': [
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('softmax applied: probabilities instead of logits', '''
-def decoder_step(embedding, rnn, out, prev_tokens, state):
-    output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
-    return torch.softmax(out(output.squeeze(1)), dim=-1), state
-'''),
-        # whole answer: written differently from the solution (2 of 4 code lines differ)
-        ('returns the old state', '''
-def decoder_step(embedding, rnn, out, prev_tokens, state):
-    output, new_state = rnn(embedding(prev_tokens).unsqueeze(1), state)
-    return out(output.squeeze(1)), state
-'''),
-        # whole answer: written differently from the solution (2 of 4 code lines differ)
-        ('state not passed: the RNN restarts from zeros every step', '''
-def decoder_step(embedding, rnn, out, prev_tokens, state):
-    output, state = rnn(embedding(prev_tokens).unsqueeze(1))
-    return out(output.squeeze(1)), state
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('.squeeze() without an axis: batch 1 loses its batch axis', '''
-def decoder_step(embedding, rnn, out, prev_tokens, state):
-    output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
-    return out(output.squeeze()), state
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ("logits from the GRU-style state[-1] (breaks for LSTM's (h, c))", '''
-def decoder_step(embedding, rnn, out, prev_tokens, state):
-    output, state = rnn(embedding(prev_tokens).unsqueeze(1), state)
-    return out(state[-1]), state
-'''),
+        ('softmax applied: probabilities instead of logits', [
+            ('    return out(output.squeeze(1)), state               # (B, V)',
+             '    return torch.softmax(out(output.squeeze(1)), dim=-1), state'),
+        ]),
+        ('returns the old state', [
+            ('    output, state = rnn(emb, state)                    # (B, 1, H)',
+             '    output, new_state = rnn(emb, state)'),
+        ]),
+        ('state not passed: the RNN restarts from zeros every step', [
+            ('    output, state = rnn(emb, state)                    # (B, 1, H)',
+             '    output, state = rnn(emb)'),
+        ]),
+        ('.squeeze() without an axis: batch 1 loses its batch axis', [
+            ('    return out(output.squeeze(1)), state               # (B, V)',
+             '    return out(output.squeeze()), state'),
+        ]),
+        ("logits from the GRU-style state[-1] (breaks for LSTM's (h, c))", [
+            ('    return out(output.squeeze(1)), state               # (B, V)',
+             '    return out(state[-1]), state'),
+        ]),
     ],
     'teacher_forcing_loss': [
-        # whole answer: written differently from the solution (5 of 11 code lines differ)
-        ('decoder fed the target it must predict (no shift)', '''
-def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
-    enc = model.encoder(src, src_lengths)
-    state = model.decoder.init_state(enc)
-    steps = []
-    for t in range(1, tgt.shape[1]):
-        logits, state = model.decoder.step(tgt[:, t], state, enc)
-        steps.append(logits)
-    targets = tgt[:, 1:]
-    return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
-'''),
+        ('decoder fed the target it must predict (no shift)', [
+            ('        logits, state = model.decoder.step(prev, state, enc)                   # (B, V)\n'
+             '        steps.append(logits)\n'
+             '        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio\n'
+             '        prev = torch.where(use_truth, tgt[:, t], logits.argmax(dim=-1))',
+             '        logits, state = model.decoder.step(tgt[:, t], state, enc)\n'
+             '        steps.append(logits)'),
+        ]),
         ('padding counted in the loss', [
             ('        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio\n'
              '        prev = torch.where(use_truth, tgt[:, t], logits.argmax(dim=-1))\n'
@@ -92,47 +72,23 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
              '    logits = torch.stack(steps, 1)\n'
              '    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))'),
         ]),
-        # whole answer: written differently from the solution (5 of 11 code lines differ)
-        ('targets shifted by one too many (predicts two steps ahead)', '''
-def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
-    enc = model.encoder(src, src_lengths)
-    state = model.decoder.init_state(enc)
-    prev, steps = tgt[:, 0], []
-    for t in range(1, tgt.shape[1] - 1):
-        logits, state = model.decoder.step(prev, state, enc)
-        steps.append(logits)
-        use = torch.rand(tgt.shape[0]) < ratio
-        prev = torch.where(use, tgt[:, t], logits.argmax(-1))
-    targets = tgt[:, 2:]
-    return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
-'''),
-        # whole answer: written differently from the solution (6 of 11 code lines differ)
-        ('ratio ignored: always teacher forcing', '''
-def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
-    enc = model.encoder(src, src_lengths)
-    state = model.decoder.init_state(enc)
-    steps = []
-    for t in range(tgt.shape[1] - 1):
-        logits, state = model.decoder.step(tgt[:, t], state, enc)
-        steps.append(logits)
-    targets = tgt[:, 1:]
-    return masked_cross_entropy(torch.stack(steps, 1), targets, targets != model.pad_id)
-'''),
-        # whole answer: written differently from the solution (5 of 11 code lines differ)
-        ('sum over tokens divided by the batch size', '''
-def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
-    enc = model.encoder(src, src_lengths)
-    state = model.decoder.init_state(enc)
-    prev, steps = tgt[:, 0], []
-    for t in range(1, tgt.shape[1]):
-        logits, state = model.decoder.step(prev, state, enc)
-        steps.append(logits)
-        use = torch.rand(tgt.shape[0]) < ratio
-        prev = torch.where(use, tgt[:, t], logits.argmax(-1))
-    logits, targets = torch.stack(steps, 1), tgt[:, 1:]
-    per = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
-    return (per * (targets.reshape(-1) != model.pad_id)).sum() / tgt.shape[0]
-'''),
+        ('targets shifted by one too many (predicts two steps ahead)', [
+            ('    for t in range(1, tgt.shape[1]):',
+             '    for t in range(1, tgt.shape[1] - 1):'),
+            ('    targets = tgt[:, 1:]                                                       # (B, T-1)',
+             '    targets = tgt[:, 2:]'),
+        ]),
+        ('ratio ignored: always teacher forcing', [
+            ('        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio\n'
+             '        prev = torch.where(use_truth, tgt[:, t], logits.argmax(dim=-1))',
+             '        prev = tgt[:, t]'),
+        ]),
+        ('sum over tokens divided by the batch size', [
+            ('    return masked_cross_entropy(torch.stack(steps, dim=1), targets, targets != model.pad_id)',
+             '    logits = torch.stack(steps, dim=1)\n'
+             '    per = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")\n'
+             '    return (per * (targets.reshape(-1) != model.pad_id)).sum() / tgt.shape[0]'),
+        ]),
     ],
     'teacher_forcing_ratio': [
         ('increasing: start and end swapped', [
@@ -153,20 +109,14 @@ def teacher_forcing_loss(model, src, src_lengths, tgt, ratio=1.0):
         ]),
     ],
     'greedy_decode': [
-        # whole answer: written differently from the solution (9 of 16 code lines differ)
-        ('<eos> does not stop: rows keep generating after <eos>', '''
-def greedy_decode(decoder, enc, bos_id, eos_id, max_len, pad_id=0):
-    B = enc.mask.shape[0]
-    with torch.no_grad():
-        state = decoder.init_state(enc)
-        prev = torch.full((B,), bos_id, dtype=torch.long)
-        out = []
-        for _ in range(max_len):
-            logits, state = decoder.step(prev, state, enc)
-            prev = logits.argmax(-1)
-            out.append(prev)
-    return torch.stack(out, 1)
-'''),
+        ('<eos> does not stop: rows keep generating after <eos>', [
+            ('            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)',
+             '            token = logits.argmax(dim=-1)'),
+            ('\n'
+             '            if finished.all():\n'
+             '                break',
+             ''),
+        ]),
         ('feeds <bos> at every step instead of its own output', [
             ('    return torch.stack(out, dim=1)',
              '    return torch.stack(out, 1)'),
