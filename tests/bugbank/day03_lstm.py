@@ -67,39 +67,18 @@ BUGS: Bank = {
         ]),
     ],
     'lstm_cell_backward_np': [
-        # whole answer: written differently from the solution (5 of 10 code lines differ)
-        ('missing the path from h_t into c_t (only dc reaches c_t)', '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-    dc_total = dc
-    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
-    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''),
-        # whole answer: written differently from the solution (5 of 10 code lines differ)
-        ('incoming dc ignored (only the path through h_t)', '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-    dc_total = dh * o * (1.0 - tanh_c ** 2)
-    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
-    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''),
-        # whole answer: written differently from the solution (5 of 10 code lines differ)
-        ("tanh' written as 1 - tanh(c) instead of 1 - tanh(c)**2", '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-    dc_total = dc + dh * o * (1.0 - tanh_c)
-    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
-    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''),
+        ('missing the path from h_t into c_t (only dc reaches c_t)', [
+            ('    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)             # both paths into c_t',
+             '    dc_total = dc'),
+        ]),
+        ('incoming dc ignored (only the path through h_t)', [
+            ('    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)             # both paths into c_t',
+             '    dc_total = dh * o * (1.0 - tanh_c ** 2)'),
+        ]),
+        ("tanh' written as 1 - tanh(c) instead of 1 - tanh(c)**2", [
+            ('    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)             # both paths into c_t',
+             '    dc_total = dc + dh * o * (1.0 - tanh_c)'),
+        ]),
         ("candidate's derivative taken as the sigmoid's, g (1 - g)", [
             ('            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(axis=0),\n'
              '            "b_hh": da.sum(axis=0)}',
@@ -108,17 +87,10 @@ def lstm_cell_backward_np(dh, dc, cache):
              '                        axis=1)                               # (B, 4H), order i, f, g, o',
              '    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * g * (1 - g), do * o * (1 - o)], axis=1)'),
         ]),
-        # whole answer: written differently from the solution (5 of 10 code lines differ)
-        ('dL/dc_prev not multiplied by the forget gate', '''
-def lstm_cell_backward_np(dh, dc, cache):
-    i, f, g, o, tanh_c = (cache[k] for k in ("i", "f", "g", "o", "tanh_c"))
-    do = dh * tanh_c
-    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
-    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i
-    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=1)
-    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total,
-            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(0), "b_hh": da.sum(0)}
-'''),
+        ('dL/dc_prev not multiplied by the forget gate', [
+            ('    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,',
+             '    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total,'),
+        ]),
         ('bias gradients averaged over the batch', [
             ('            "W_ih": da.T @ cache["x"], "W_hh": da.T @ cache["h_prev"], "b_ih": da.sum(axis=0),\n'
              '            "b_hh": da.sum(axis=0)}',
@@ -157,7 +129,7 @@ def lstm_cell_backward_np(dh, dc, cache):
             ('        a = a + b_ih + b_hh',
              '        a = a + b_ih'),
         ]),
-        # whole answer: written differently from the solution (10 of 9 code lines differ)
+        # whole answer: a different structure: a loop of per-gate products instead of one fused product per weight matrix
         ('eight per-gate products instead of one fused product per matrix', '''
 def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h_prev, c_prev = state
@@ -172,15 +144,12 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
     return torch.sigmoid(a_o) * torch.tanh(c), c
 '''),
-        # whole answer: written differently from the solution (5 of 9 code lines differ)
-        ('crashes when the cell has no bias (b_ih = b_hh = None)', '''
-def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
-    h_prev, c_prev = state
-    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
-    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)
-    return torch.sigmoid(a_o) * torch.tanh(c), c
-'''),
+        ('crashes when the cell has no bias (b_ih = b_hh = None)', [
+            ('    a = x @ W_ih.T + h_prev @ W_hh.T                         # (B, 4H): all four gates in one product each\n'
+             '    if b_ih is not None:\n'
+             '        a = a + b_ih + b_hh',
+             '    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh'),
+        ]),
         ('previous state detached (no gradient to h_prev, c_prev)', [
             ('    h = torch.sigmoid(a_o) * torch.tanh(c)\n'
              '    return h, c',
@@ -202,154 +171,33 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
         ]),
     ],
     'lstm_module': [
-        # whole answer: written differently from the solution (14 of 23 code lines differ)
-        ('batch_first ignored (input always read as (T, B, D))', '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, state=None):
-        xs = x
-        if state is None:
-            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        else:
-            h, c = state[0][0], state[1][0]
-        outs = []
-        for t in range(xs.shape[0]):
-            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs), (h.unsqueeze(0), c.unsqueeze(0))
-'''),
-        # whole answer: written differently from the solution (16 of 23 code lines differ)
-        ('c0 ignored: the cell state always starts at zero', '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, state=None):
-        xs = x.transpose(0, 1) if self.batch_first else x
-        h = xs.new_zeros(xs.shape[1], self.hidden_size) if state is None else state[0][0]
-        c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        outs = []
-        for t in range(xs.shape[0]):
-            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        out = torch.stack(outs, dim=1 if self.batch_first else 0)
-        return out, (h.unsqueeze(0), c.unsqueeze(0))
-'''),
-        # whole answer: written differently from the solution (14 of 23 code lines differ)
-        ('h0 and c0 swapped', '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, state=None):
-        xs = x.transpose(0, 1) if self.batch_first else x
-        if state is None:
-            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        else:
-            c, h = state[0][0], state[1][0]
-        outs = []
-        for t in range(xs.shape[0]):
-            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        out = torch.stack(outs, dim=1 if self.batch_first else 0)
-        return out, (h.unsqueeze(0), c.unsqueeze(0))
-'''),
-        # whole answer: written differently from the solution (14 of 23 code lines differ)
-        ('states detached every step (truncated BPTT by accident)', '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, state=None):
-        xs = x.transpose(0, 1) if self.batch_first else x
-        if state is None:
-            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        else:
-            h, c = state[0][0], state[1][0]
-        outs = []
-        for t in range(xs.shape[0]):
-            h, c = lstm_cell(xs[t], (h.detach(), c.detach()), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        out = torch.stack(outs, dim=1 if self.batch_first else 0)
-        return out, (h.unsqueeze(0), c.unsqueeze(0))
-'''),
-        # whole answer: written differently from the solution (13 of 23 code lines differ)
-        ('returns (c_n, h_n) instead of (h_n, c_n)', '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, state=None):
-        xs = x.transpose(0, 1) if self.batch_first else x
-        if state is None:
-            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        else:
-            h, c = state[0][0], state[1][0]
-        outs = []
-        for t in range(xs.shape[0]):
-            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        out = torch.stack(outs, dim=1 if self.batch_first else 0)
-        return out, (c.unsqueeze(0), h.unsqueeze(0))
-'''),
-        # whole answer: written differently from the solution (13 of 23 code lines differ)
-        ('h_n and c_n without the layer dimension', '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        k = 1.0 / hidden_size ** 0.5
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
-
-    def forward(self, x, state=None):
-        xs = x.transpose(0, 1) if self.batch_first else x
-        if state is None:
-            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        else:
-            h, c = state[0][0], state[1][0]
-        outs = []
-        for t in range(xs.shape[0]):
-            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        out = torch.stack(outs, dim=1 if self.batch_first else 0)
-        return out, (h, c)
-'''),
-        # whole answer: written differently from the solution (18 of 23 code lines differ)
+        ('batch_first ignored (input always read as (T, B, D))', [
+            ('        xs = x.transpose(0, 1) if self.batch_first else x      # (T, B, D)',
+             '        xs = x'),
+            ('        output = torch.stack(outputs, dim=1 if self.batch_first else 0)  # (B, T, H) or (T, B, H)',
+             '        output = torch.stack(outputs, dim=0)'),
+        ]),
+        ('c0 ignored: the cell state always starts at zero', [
+            ('            h, c = state[0][0], state[1][0]                    # (B, H) each',
+             '            h, c = state[0][0], xs.new_zeros(B, self.hidden_size)'),
+        ]),
+        ('h0 and c0 swapped', [
+            ('            h, c = state[0][0], state[1][0]                    # (B, H) each',
+             '            c, h = state[0][0], state[1][0]'),
+        ]),
+        ('states detached every step (truncated BPTT by accident)', [
+            ('            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)',
+             '            h, c = lstm_cell(xs[t], (h.detach(), c.detach()), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)'),
+        ]),
+        ('returns (c_n, h_n) instead of (h_n, c_n)', [
+            ('        return output, (h.unsqueeze(0), c.unsqueeze(0))                 # (1, B, H) each',
+             '        return output, (c.unsqueeze(0), h.unsqueeze(0))'),
+        ]),
+        ('h_n and c_n without the layer dimension', [
+            ('        return output, (h.unsqueeze(0), c.unsqueeze(0))                 # (1, B, H) each',
+             '        return output, (h, c)'),
+        ]),
+        # whole answer: delegates to nn.LSTM, a different structure
         ('delegates to nn.LSTM', '''
 class LSTM(nn.Module):
     def __init__(self, input_size, hidden_size, batch_first=False):
@@ -362,78 +210,39 @@ class LSTM(nn.Module):
     def forward(self, x, state=None):
         return self._lstm(x, state)
 '''),
-        # whole answer: written differently from the solution (13 of 23 code lines differ)
-        ('weights drawn from N(0, 1)', '''
-class LSTM(nn.Module):
-    def __init__(self, input_size, hidden_size, batch_first=False):
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
-        self.weight_ih = nn.Parameter(torch.randn(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.randn(4 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.randn(4 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.randn(4 * hidden_size))
-
-    def forward(self, x, state=None):
-        xs = x.transpose(0, 1) if self.batch_first else x
-        if state is None:
-            h = c = xs.new_zeros(xs.shape[1], self.hidden_size)
-        else:
-            h, c = state[0][0], state[1][0]
-        outs = []
-        for t in range(xs.shape[0]):
-            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-            outs.append(h)
-        return torch.stack(outs, dim=1 if self.batch_first else 0), (h.unsqueeze(0), c.unsqueeze(0))
-'''),
+        ('weights drawn from N(0, 1)', [
+            ('        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-bound, bound))\n'
+             '        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-bound, bound))\n'
+             '        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-bound, bound))\n'
+             '        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-bound, bound))',
+             '        self.weight_ih = nn.Parameter(torch.randn(4 * hidden_size, input_size))\n'
+             '        self.weight_hh = nn.Parameter(torch.randn(4 * hidden_size, hidden_size))\n'
+             '        self.bias_ih = nn.Parameter(torch.randn(4 * hidden_size))\n'
+             '        self.bias_hh = nn.Parameter(torch.randn(4 * hidden_size))'),
+        ]),
     ],
     'lstm_param_count': [
-        # whole answer: written differently from the solution (5 of 8 code lines differ)
-        ('one bias vector per gate block, 4H(D + H) + 4H', '''
-def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    dirs = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        D = input_size if layer == 0 else hidden_size * dirs
-        total += dirs * (4 * hidden_size * (D + hidden_size) + (4 * hidden_size if bias else 0))
-    return total
-'''),
-        # whole answer: written differently from the solution (7 of 8 code lines differ)
-        ('deeper layers read input_size instead of the layer below', '''
-def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    dirs = 2 if bidirectional else 1
-    per_layer = 4 * hidden_size * (input_size + hidden_size) + (8 * hidden_size if bias else 0)
-    return num_layers * dirs * per_layer
-'''),
-        # whole answer: written differently from the solution (5 of 8 code lines differ)
-        ('bidirectional ignored', '''
-def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    total = 0
-    for layer in range(num_layers):
-        D = input_size if layer == 0 else hidden_size
-        total += 4 * hidden_size * (D + hidden_size) + (8 * hidden_size if bias else 0)
-    return total
-'''),
-        # whole answer: written differently from the solution (5 of 8 code lines differ)
-        ('bidirectional: deeper layers read H instead of 2H', '''
-def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    dirs = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        D = input_size if layer == 0 else hidden_size
-        total += dirs * (4 * hidden_size * (D + hidden_size) + (8 * hidden_size if bias else 0))
-    return total
-'''),
-        # whole answer: written differently from the solution (5 of 8 code lines differ)
-        ('bias=False ignored', '''
-def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
-    dirs = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        D = input_size if layer == 0 else hidden_size * dirs
-        total += dirs * (4 * hidden_size * (D + hidden_size) + 8 * hidden_size)
-    return total
-'''),
-        # whole answer: written differently from the solution (7 of 8 code lines differ)
+        ('one bias vector per gate block, 4H(D + H) + 4H', [
+            ('        per_direction = 4 * H * (D + H) + (8 * H if bias else 0)',
+             '        per_direction = 4 * H * (D + H) + (4 * H if bias else 0)'),
+        ]),
+        ('deeper layers read input_size instead of the layer below', [
+            ('        D = input_size if layer == 0 else H * directions',
+             '        D = input_size'),
+        ]),
+        ('bidirectional ignored', [
+            ('    directions = 2 if bidirectional else 1',
+             '    directions = 1'),
+        ]),
+        ('bidirectional: deeper layers read H instead of 2H', [
+            ('        D = input_size if layer == 0 else H * directions',
+             '        D = input_size if layer == 0 else H'),
+        ]),
+        ('bias=False ignored', [
+            ('        per_direction = 4 * H * (D + H) + (8 * H if bias else 0)',
+             '        per_direction = 4 * H * (D + H) + 8 * H'),
+        ]),
+        # whole answer: a different algorithm: counts a built nn.LSTM's parameters
         ('counts the parameters of an nn.LSTM instead of using the formula', '''
 def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
     lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
@@ -463,18 +272,15 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
             ('    f = torch.sigmoid(a_f + p_f * c_prev)',
              '    f = torch.sigmoid(a_f)'),
         ]),
-        # whole answer: written differently from the solution (4 of 8 code lines differ)
-        ('peepholes look at h_prev instead of the cell state', '''
-def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
-    h_prev, c_prev = state
-    a_i, a_f, a_g, a_o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=1)
-    i = torch.sigmoid(a_i + p_i * h_prev)
-    f = torch.sigmoid(a_f + p_f * h_prev)
-    c = f * c_prev + i * torch.tanh(a_g)
-    h = torch.sigmoid(a_o + p_o * h_prev) * torch.tanh(c)
-    return h, c
-'''),
-        # whole answer: written differently from the solution (7 of 8 code lines differ)
+        ('peepholes look at h_prev instead of the cell state', [
+            ('    i = torch.sigmoid(a_i + p_i * c_prev)',
+             '    i = torch.sigmoid(a_i + p_i * h_prev)'),
+            ('    f = torch.sigmoid(a_f + p_f * c_prev)',
+             '    f = torch.sigmoid(a_f + p_f * h_prev)'),
+            ('    o = torch.sigmoid(a_o + p_o * c)                         # the output gate sees the new cell state',
+             '    o = torch.sigmoid(a_o + p_o * h_prev)'),
+        ]),
+        # whole answer: delegates to the course's reference implementation
         ("delegates to the course's reference", '''
 def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
     return ref_lstm.peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o)
