@@ -9,38 +9,22 @@ BUGS: Bank = {
             ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
              '    return torch.bmm(keys, (query @ weight.T).unsqueeze(-1)).squeeze(-1)'),
         ]),
-        # whole answer: written differently from the solution (4 of 4 code lines differ)
-        ("dot scores divided by sqrt(H) (the transformer's scaled dot product)", '''
-def general_scores(query, keys, weight):
-    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
-
-def dot_scores(query, keys):
-    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1) / math.sqrt(query.shape[-1])
-'''),
-        # whole answer: written differently from the solution (4 of 4 code lines differ)
-        ('softmax applied inside the score function: weights instead of scores', '''
-def general_scores(query, keys, weight):
-    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
-
-def dot_scores(query, keys):
-    return torch.softmax(torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1), dim=-1)
-'''),
-        # whole answer: written differently from the solution (4 of 4 code lines differ)
-        ('.squeeze() without an axis: batch 1 with one source position collapses to a scalar', '''
-def general_scores(query, keys, weight):
-    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
-
-def dot_scores(query, keys):
-    return torch.bmm(keys, query.unsqueeze(-1)).squeeze()
-'''),
-        # whole answer: written differently from the solution (4 of 4 code lines differ)
-        ('query @ keys.transpose(1, 2) on a 2-D query broadcasts over the batch: (B, B, S)', '''
-def general_scores(query, keys, weight):
-    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)
-
-def dot_scores(query, keys):
-    return query @ keys.transpose(1, 2)
-'''),
+        ("dot scores divided by sqrt(H) (the transformer's scaled dot product)", [
+            ('    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)          # (B, S, H) @ (B, H, 1) -> (B, S)',
+             '    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1) / math.sqrt(query.shape[-1])'),
+        ]),
+        ('softmax applied inside the score function: weights instead of scores', [
+            ('    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)          # (B, S, H) @ (B, H, 1) -> (B, S)',
+             '    return torch.softmax(torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1), dim=-1)'),
+        ]),
+        ('.squeeze() without an axis: batch 1 with one source position collapses to a scalar', [
+            ('    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)          # (B, S, H) @ (B, H, 1) -> (B, S)',
+             '    return torch.bmm(keys, query.unsqueeze(-1)).squeeze()'),
+        ]),
+        ('query @ keys.transpose(1, 2) on a 2-D query broadcasts over the batch: (B, B, S)', [
+            ('    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)          # (B, S, H) @ (B, H, 1) -> (B, S)',
+             '    return query @ keys.transpose(1, 2)'),
+        ]),
         ("general: einsum reuses the query's index for the key (W summed over its rows)", [
             ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
              '    return torch.einsum("bi,ij,bsi->bs", query, weight, keys)'),
@@ -73,63 +57,58 @@ def dot_scores(query, keys):
         ]),
     ],
     'masked_softmax': [
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('a small finite fill (-100): padding gets weight once the real scores are very negative', '''
-def masked_softmax(scores, mask):
-    return torch.softmax(scores.masked_fill(~mask, -100.0), dim=-1) * mask.any(dim=-1, keepdim=True)
-'''),
-        # whole answer: written differently from the solution (2 of 4 code lines differ)
-        ('mask inverted: the padding gets the weight', '''
-def masked_softmax(scores, mask):
-    lowest = torch.finfo(scores.dtype).min
-    return torch.softmax(scores.masked_fill(mask, lowest), dim=-1) * ~mask
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('padding filled with -inf: a row that is all padding is NaN', '''
-def masked_softmax(scores, mask):
-    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('padding filled with 0 instead of a very negative number', '''
-def masked_softmax(scores, mask):
-    return torch.softmax(scores.masked_fill(~mask, 0.0), dim=-1) * mask
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('softmax over all positions, then multiplied by the mask: rows no longer sum to 1', '''
-def masked_softmax(scores, mask):
-    return torch.softmax(scores, dim=-1) * mask
-'''),
-        # whole answer: written differently from the solution (2 of 4 code lines differ)
-        ('lowest-float fill but no zeroing: a row that is all padding comes out uniform', '''
-def masked_softmax(scores, mask):
-    lowest = torch.finfo(scores.dtype).min
-    return torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)
-'''),
-        # whole answer: written differently from the solution (2 of 4 code lines differ)
-        ('softmax over the batch axis (dim=0)', '''
-def masked_softmax(scores, mask):
-    lowest = torch.finfo(scores.dtype).min
-    return torch.softmax(scores.masked_fill(~mask, lowest), dim=0) * mask
-'''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
+        ('a small finite fill (-100): padding gets weight once the real scores are very negative', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores.masked_fill(~mask, -100.0), dim=-1)'),
+            ('    return weights * mask                                        # an all-padding row: uniform * 0 = 0',
+             '    return weights * mask.any(dim=-1, keepdim=True)'),
+        ]),
+        ('mask inverted: the padding gets the weight', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores.masked_fill(mask, lowest), dim=-1)'),
+            ('    return weights * mask                                        # an all-padding row: uniform * 0 = 0',
+             '    return weights * ~mask'),
+        ]),
+        ('padding filled with -inf: a row that is all padding is NaN', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)'),
+            ('    return weights * mask                                        # an all-padding row: uniform * 0 = 0',
+             '    return weights'),
+        ]),
+        ('padding filled with 0 instead of a very negative number', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores.masked_fill(~mask, 0.0), dim=-1)'),
+        ]),
+        ('softmax over all positions, then multiplied by the mask: rows no longer sum to 1', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores, dim=-1)'),
+        ]),
+        ('lowest-float fill but no zeroing: a row that is all padding comes out uniform', [
+            ('    return weights * mask                                        # an all-padding row: uniform * 0 = 0',
+             '    return weights'),
+        ]),
+        ('softmax over the batch axis (dim=0)', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=0)'),
+        ]),
+        # whole answer: a different algorithm: a hand-written softmax
         ('hand-written softmax without subtracting the row max: exp overflows for large scores', '''
 def masked_softmax(scores, mask):
     e = torch.exp(scores) * mask
     return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 '''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
+        # whole answer: a different algorithm: a hand-written softmax
         ('hand-written softmax shifted by the max over the whole row, padding included: underflows to 0', '''
 def masked_softmax(scores, mask):
     e = torch.exp(scores - scores.max(dim=-1, keepdim=True).values) * mask
     return e / e.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 '''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ("masked_fill_ in place: overwrites the caller's scores (an error on a leaf that requires grad)", '''
-def masked_softmax(scores, mask):
-    scores.masked_fill_(~mask, torch.finfo(scores.dtype).min)
-    return torch.softmax(scores, dim=-1) * mask
-'''),
-        # whole answer: written differently from the solution (5 of 4 code lines differ)
+        ("masked_fill_ in place: overwrites the caller's scores (an error on a leaf that requires grad)", [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    scores.masked_fill_(~mask, lowest)\n'
+             '    weights = torch.softmax(scores, dim=-1)'),
+        ]),
+        # whole answer: a different loop structure: row by row into a new tensor
         ("row-by-row loop into torch.zeros(scores.shape): float32 whatever the scores' dtype", '''
 def masked_softmax(scores, mask):
     weights = torch.zeros(scores.shape)
@@ -138,12 +117,12 @@ def masked_softmax(scores, mask):
             weights[b, mask[b]] = torch.softmax(scores[b, mask[b]], dim=0)
     return weights
 '''),
-        # whole answer: written differently from the solution (3 of 4 code lines differ)
-        ('log-mask trick (scores + log(mask)) with NaN rows zeroed afterwards: the gradient is NaN', '''
-def masked_softmax(scores, mask):
-    weights = torch.softmax(scores + torch.log(mask.to(scores.dtype)), dim=-1)
-    return torch.where(mask.any(dim=-1, keepdim=True), weights, torch.zeros_like(weights))
-'''),
+        ('log-mask trick (scores + log(mask)) with NaN rows zeroed afterwards: the gradient is NaN', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores + torch.log(mask.to(scores.dtype)), dim=-1)'),
+            ('    return weights * mask                                        # an all-padding row: uniform * 0 = 0',
+             '    return torch.where(mask.any(dim=-1, keepdim=True), weights, torch.zeros_like(weights))'),
+        ]),
     ],
     'attention_step': [
         ("ignores the state it is given: the RNN restarts from the encoder's final state every step", [
@@ -209,47 +188,24 @@ def masked_softmax(scores, mask):
              '''def modified_precision(hypothesis, references, n):
 '''),
         ]),
-        # whole answer: written differently from the solution (4 of 7 code lines differ)
-        ('no clipping: every matching n-gram counts', '''
-def modified_precision(hypothesis, references, n):
-    def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-
-    hyp, refs = ngrams(hypothesis), [ngrams(r) for r in references]
-    matches = sum(count for g, count in hyp.items() if any(g in r for r in refs))
-    return matches, sum(hyp.values())
-'''),
-        # whole answer: written differently from the solution (3 of 7 code lines differ)
-        ('clipped by the sum over the references instead of the max', '''
-def modified_precision(hypothesis, references, n):
-    def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-
-    hyp, total = ngrams(hypothesis), Counter()
-    for reference in references:
-        total += ngrams(reference)
-    return sum(min(count, total[g]) for g, count in hyp.items()), sum(hyp.values())
-'''),
-        # whole answer: written differently from the solution (4 of 7 code lines differ)
-        ('clipped by the min over the references (Counter & instead of |)', '''
-def modified_precision(hypothesis, references, n):
-    def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-
-    hyp, common = ngrams(hypothesis), ngrams(references[0])
-    for reference in references[1:]:
-        common &= ngrams(reference)
-    return sum(min(count, common[g]) for g, count in hyp.items()), sum(hyp.values())
-'''),
-        # whole answer: written differently from the solution (4 of 7 code lines differ)
-        ('clipped against the first reference only', '''
-def modified_precision(hypothesis, references, n):
-    def ngrams(tokens):
-        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
-
-    hyp, ref = ngrams(hypothesis), ngrams(references[0])
-    return sum(min(count, ref[g]) for g, count in hyp.items()), sum(hyp.values())
-'''),
+        ('no clipping: every matching n-gram counts', [
+            ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
+             '    return sum(count for g, count in hyp.items() if most[g] > 0), sum(hyp.values())'),
+        ]),
+        ('clipped by the sum over the references instead of the max', [
+            ('        most |= ngrams(reference)                         # the most any one reference has of each n-gram',
+             '        most += ngrams(reference)'),
+        ]),
+        ('clipped by the min over the references (Counter & instead of |)', [
+            ('    hyp, most = ngrams(hypothesis), Counter()',
+             '    hyp, most = ngrams(hypothesis), ngrams(references[0])'),
+            ('        most |= ngrams(reference)                         # the most any one reference has of each n-gram',
+             '        most &= ngrams(reference)'),
+        ]),
+        ('clipped against the first reference only', [
+            ('    for reference in references:',
+             '    for reference in references[:1]:'),
+        ]),
         ('total is len(hypothesis) for every n', [
             ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
              '    return sum(min(count, most[g]) for g, count in hyp.items()), len(hypothesis)'),
@@ -275,7 +231,7 @@ def modified_precision(hypothesis, references, n):
         ]),
     ],
     'corpus_bleu': [
-        # whole answer: written differently from the solution (14 of 15 code lines differ)
+        # whole answer: delegates to sacrebleu, a different algorithm
         ('delegates to sacrebleu instead of computing BLEU', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     k = max(len(r) for r in references)
@@ -283,7 +239,7 @@ def corpus_bleu(hypotheses, references, max_n=4):
     bleu = sacrebleu.BLEU(tokenize="none", smooth_method="none", max_ngram_order=max_n)
     return bleu.corpus_score([" ".join(h) for h in hypotheses], streams).score
 '''),
-        # whole answer: written differently from the solution (13 of 15 code lines differ)
+        # whole answer: a different algorithm: sentence-level BLEUs averaged
         ('mean of sentence-level BLEUs instead of corpus sums', '''
 def corpus_bleu(hypotheses, references, max_n=4):
     scores = []
