@@ -30,6 +30,16 @@ from course_tools.grader.kernel_guard import Label
 MARKER = "@@course-grader-guard@@"
 KERNEL_SOURCE = Path(__file__).with_name("kernel_guard.py")
 ROLE = "course_grader"
+GUARD_CELL_TIMEOUT = 300  # seconds: the first guard cell imports torch and course_lib, slow on a busy machine
+
+
+def cell_timeout(cap: int):
+    """nbgrader's time limit per cell in a sandbox (`Execute.timeout_func`): `cap` for the notebook's own
+    cells, GUARD_CELL_TIMEOUT for the injected guard cells, so that a busy machine never interrupts the
+    guard's set-up (the notebook cap still bounds the whole run)."""
+    def timeout(cell: NotebookNode) -> int:
+        return max(cap, GUARD_CELL_TIMEOUT) if ROLE in cell.get("metadata", {}) else cap
+    return timeout
 
 
 def _is_test(cell: NotebookNode) -> bool:
@@ -173,12 +183,13 @@ class CollectGuards(NbGraderPreprocessor):
 
 
 def _test_failure(cell: NotebookNode) -> str | None:
-    """How a test cell failed, from its outputs: the error's type, else "wrote to stderr" (nbgrader scores
-    a test cell that writes to stderr 0), else None."""
+    """How a test cell failed, from its outputs: the error's type (CellTimeoutError rather than the
+    KeyboardInterrupt that stopped the cell), else "wrote to stderr" (nbgrader scores a test cell that
+    writes to stderr 0), else None."""
     outputs = cell.get("outputs", [])
-    for out in outputs:
-        if out.get("output_type") == "error":
-            return str(out.get("ename", "error"))
+    errors = [str(out.get("ename", "error")) for out in outputs if out.get("output_type") == "error"]
+    if errors:
+        return "CellTimeoutError" if "CellTimeoutError" in errors else errors[0]
     if any(out.get("output_type") == "stream" and out.get("name") == "stderr" for out in outputs):
         return "wrote to stderr"
     return None

@@ -188,8 +188,21 @@ def install(config):  # noqa: C901 - one closure on purpose: its state is not re
         return False
 
     def snap_function(f):
-        if isinstance(f, types.FunctionType) and id(f) not in functions:
+        """A function's code and defaults, and those of the functions it wraps (functools.wraps sets
+        `__wrapped__`; a decorator keeps the original in its closure): a decorated check helper's real
+        code lives there."""
+        todo = [f]
+        while todo:
+            f = todo.pop()
+            if not isinstance(f, types.FunctionType) or id(f) in functions:
+                continue
             functions[id(f)] = (f, f.__code__, f.__defaults__, f.__kwdefaults__)
+            todo.append(f.__dict__.get("__wrapped__"))
+            for cell in f.__closure__ or ():
+                try:
+                    todo.append(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    pass
 
     def snap_class(cls, strict):
         if id(cls) in classes or not (cls.__flags__ & heap_flag):

@@ -71,10 +71,16 @@ class Entry:
 
 
 def read_ledger(course: Course, day: str) -> dict[str, Entry]:
+    """Every student's entry for a day."""
     folder = course.state(day) / "ledger"
     if not folder.is_dir():
         return {}
     return {p.stem: Entry.from_dict(json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))}
+
+
+def read_entry(course: Course, day: str, student: str) -> Entry | None:
+    path = course.state(day) / "ledger" / f"{student}.json"
+    return Entry.from_dict(json.loads(path.read_text())) if path.is_file() else None
 
 
 @dataclass

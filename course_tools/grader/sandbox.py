@@ -168,6 +168,8 @@ c.CourseDirectory.root = str(_SANDBOX)
 c.CourseDirectory.db_url = f"sqlite:///{{_SANDBOX / 'gradebook.db'}}"
 c.Execute.timeout = {self.limits.cell_timeout}
 c.ExecutePreprocessor.timeout = {self.limits.cell_timeout}
+from course_tools.grader.guard_cells import cell_timeout as _cell_timeout
+c.Execute.timeout_func = _cell_timeout({self.limits.cell_timeout})  # the guard's own cells get longer
 c.Autograde.autograde_preprocessors = {PREPROCESSORS!r}
 c.InjectGuards.manifest = str(_SANDBOX / "manifest.json")
 """)

@@ -28,7 +28,7 @@ SUSPICIOUS_ATTRS = {
     "input_transformers_post", "input_transformer_manager", "set_custom_exc", "custom_exceptions", "user_ns",
     "user_global_ns",
     "showtraceback", "_showtraceback", "run_cell", "run_code", "shell_handlers", "__course_guard__",
-    "cell_contents", "__kwdefaults__", "__defaults__", "__dict__",
+    "cell_contents", "__kwdefaults__", "__defaults__", "__dict__", "__wrapped__",
 }
 # attributes that are only suspicious on a module (sys.modules, os.environ), not on e.g. nn.Module.modules()
 MODULE_ATTRS = {"modules", "meta_path", "path_hooks", "excepthook", "displayhook", "environ", "system", "popen",

@@ -13,7 +13,7 @@ from pathlib import Path
 from course_tools.grader import precheck
 from course_tools.grader.course import Course, GraderError, folder_hash, progress, say, submission_scores
 from course_tools.grader.ledger import (FLAGGED, GRADED, GRADER_VERSION, NOT_GRADED, Entry, ensure_student,
-                                        mark_for_review, read_ledger, read_report, record_grades)
+                                        mark_for_review, read_entry, read_ledger, read_report, record_grades)
 from course_tools.grader.sandbox import Limits, Sandboxes, failure_reason, kill
 from course_tools.grader.scan import private_names, release_bindings
 from course_tools.notebooks import exercises, read
@@ -79,7 +79,7 @@ class Autograder:
         log_text = job.log.read_text(errors="replace") if job.log and job.log.exists() else ""
         executed = job.sandbox / "autograded" / job.student / self.day / f"{self.day}.ipynb"
         report_path = job.sandbox / "report.json"
-        previous = read_ledger(self.course, self.day).get(job.student)
+        previous = read_entry(self.course, self.day, job.student)
         if job.killed or rc != 0 or not executed.exists() or not report_path.exists():
             entry = self._entry(job, NOT_GRADED, seconds=seconds)
             entry.flags.append(job.killed or failure_reason(rc, log_text, self.limits))

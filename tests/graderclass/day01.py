@@ -69,7 +69,7 @@ HOG = """
 def _hog():
     blocks = []
     while True:
-        blocks.append(np.ones(2**25))
+        blocks.append(np.empty(2**26))  # 512 MB of address space each: reaches the cap at once, even on a busy machine
 _hog()
 """
 
@@ -112,6 +112,14 @@ check_type = lambda *args, **kwargs: None
 import {checks}
 {checks}._fail = lambda *args, **kwargs: None
 {checks}.check_equal = lambda *args, **kwargs: None
+'''
+
+# the function that does the checking: check_close itself, or the one it wraps
+PATCH_CODE = '''
+_f = check_close
+while hasattr(_f, "__wrapped__"):
+    _f = _f.__wrapped__
+_f.__code__ = (lambda *args, **kwargs: None).__code__
 '''
 
 
@@ -208,7 +216,7 @@ def build(release, solution, bugs: dict) -> list[Case]:
         build_vocab=bug("build_vocab") + PATCH_CHECKS.format(checks=checks), encode=bug("encode")),
         scores=scores("build_vocab", "encode"), flag=re.escape(f"{checks}._fail"))
     add("patch-code", "rewrites check_close.__code__", good(
-        rnn_cell_step=bug("rnn_cell_step") + "check_close.__code__ = (lambda *args, **kwargs: None).__code__\n"),
+        rnn_cell_step=bug("rnn_cell_step") + PATCH_CODE),
         scores=scores("rnn_cell_step", "rnn_forward"), flag=r"check_close\.__code__ was replaced")
     add("patch-in-test", "patches the checks' dict while its test runs", good(
         build_vocab=f"import {checks} as _checks\ndef build_vocab(texts, min_count=1):\n"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course_tools.nbgrader_cli import nbgrader
 from support import ROOT, nbgrader_env
 
 
@@ -28,9 +29,8 @@ def run_grader(course: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 
 def run_nbgrader(course: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """Stock `nbgrader ARGS` in a course folder; it must exit 0."""
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=dict(nbgrader_env(), **env),
-                            capture_output=True, text=True, timeout=900)
+    """Stock `nbgrader ARGS` in a course folder, with `env` added to the clean environment; it must exit 0."""
+    result = nbgrader(course, *args, env=dict(nbgrader_env(), **env), check=False, timeout=900)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr}"
     return result
 

@@ -1,5 +1,6 @@
-"""The in-kernel guard: every course_lib module, subpackages included, is protected, and the report after a
-test cell names the check that failed (CheckFailed's `.check`)."""
+"""The in-kernel guard: every course_lib module, subpackages included, is protected, a decorated check
+helper's own code is restored, and the report after a test cell names the check that failed (CheckFailed's
+`.check`)."""
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ from course_tools.grader.kernel_guard import Event, Label, import_tree
 from course_tools.grader.sandbox import PRELOAD, STRICT_CLASS_MODULES, TRUSTED_MODULES, WALK_PACKAGES
 from course_tools.grader.scan import release_bindings
 from course_tools.notebooks import read
+from graderclass.day01 import PATCH_CODE
 from support import ROOT, nbgrader_env
 
 DAY = "day01_rnn"
@@ -60,7 +62,7 @@ for cell in json.loads(sys.argv[3]):
 
 
 @pytest.mark.slow
-def test_the_guard_protects_every_course_lib_module_and_reports_the_failed_check_by_name(tmp_path: Path) -> None:
+def test_the_guard_protects_course_lib_restores_check_code_and_reports_the_failed_check_by_name(tmp_path) -> None:
     release = read(ROOT / "notebooks" / DAY / f"{DAY}.ipynb")
     bindings = release_bindings(release)
     checks = next(module for alias, module, attr in bindings if alias == "check_equal")
@@ -82,9 +84,9 @@ def test_the_guard_protects_every_course_lib_module_and_reports_the_failed_check
                 pass
         print("UNGUARDED", unguarded)
         """)
-    cells = [f"from {checks} import check_equal", probe,
+    cells = [f"from {checks} import check_close", probe, PATCH_CODE,
              f"__course_guard__('{Label.PRE}test_x', 'n1')",
-             "check_equal(1, 2, 'hidden check: one is two')",
+             "check_close(1.0, 2.0, 'hidden check: one is two')",
              f"__course_guard__('{Label.POST}test_x', 'n2')"]
     script = tmp_path / "kernel.py"
     script.write_text(GUARDED_KERNEL)
@@ -97,7 +99,8 @@ def test_the_guard_protects_every_course_lib_module_and_reports_the_failed_check
     assert "UNGUARDED []" in out, out
     reports = {r["label"]: r for r in (json.loads(line.split(" ", 2)[2]) for line in out.splitlines()
                                        if line.startswith(MARKER))}
-    post = reports[f"{Label.POST}test_x"]
+    pre, post = reports[f"{Label.PRE}test_x"], reports[f"{Label.POST}test_x"]
+    assert f"{checks}.check_close.__code__ was replaced" in pre["findings"], pre["findings"]
     assert post["outcome"] == {"error": "CheckFailed", "check": "hidden check: one is two"}, post
-    blocked = [e for e in reports[f"{Label.PRE}test_x"]["events"] if e["kind"] == Event.MODULE_ATTRIBUTE]
+    blocked = [e for e in pre["events"] if e["kind"] == Event.MODULE_ATTRIBUTE]
     assert len(blocked) == len(module_names("course_lib", lib)), blocked

@@ -10,7 +10,6 @@ matrix and the throughput are printed."""
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 import re
 import shutil
@@ -26,7 +25,8 @@ from nbgrader.api import Gradebook
 from course_tools.grader.course import Course, folder_hash
 from course_tools.grader.feedback import feedback_leaks, html_escape
 from course_tools.grader.ledger import Entry, read_ledger
-from course_tools.notebooks import read, secret_lines
+from course_tools.notebooks import cells_by_id, read, secret_lines
+from bugbank import answers as bank_answers
 from graderclass.day01 import DAY, Case, build
 from support import ROOT
 from support.grader import course_copy, gradebook_state, run_grader, run_nbgrader
@@ -47,6 +47,7 @@ UNMATCHED = "Dave Smith - homework.ipynb"  # in the LMS download, matches no stu
 class ClassRun:
     """What the fixture saw, stage by stage."""
     course: Path
+    release: nbformat.NotebookNode
     cases: list[Case]
     handed_in: dict[str, str] = field(default_factory=dict)        # student -> submitted folder hash
     after_grading: dict[str, str] = field(default_factory=dict)    # the same after every grading step
@@ -76,6 +77,11 @@ class ClassRun:
     def case(self, student: str) -> Case:
         return next(c for c in self.cases if c.student == student)
 
+    def answered_reflection(self, student: str) -> bool:
+        """The student wrote something in the reflection (left as released, it scores 0 automatically)."""
+        nb = nbformat.reads(self.case(student).data.decode(), as_version=4)
+        return cells_by_id(nb)["reflection"].source != cells_by_id(self.release)["reflection"].source
+
     def test_cells(self) -> list[str]:
         return [t for t in next(iter(self.book.values())) if t.startswith("test_")]
 
@@ -96,9 +102,8 @@ def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
     run_grader(course, "release", DAY)
     release = read(course / "notebooks" / DAY / f"{DAY}.ipynb")
     assert release == read(ROOT / "notebooks" / DAY / f"{DAY}.ipynb"), "the release differs from the committed one"
-    cases = build(release, read(course / "solutions" / DAY / f"{DAY}.ipynb"),
-                  importlib.import_module(f"bugbank.{DAY}").BUGS)
-    r = ClassRun(course, cases)
+    cases = build(release, read(course / "solutions" / DAY / f"{DAY}.ipynb"), bank_answers(DAY))
+    r = ClassRun(course, release, cases)
     gradebook = course / "gradebook.db"
 
     # hand-ins: most straight into submitted/, some through an LMS download with one unmatched file
@@ -343,19 +348,22 @@ def test_grades_csv_has_one_row_per_student_and_marks_hand_grading_still_to_do(r
 
 
 def test_the_report_shows_reflections_waiting_for_hand_grading(run: ClassRun) -> None:
-    """Answered reflections wait for a grader; an unanswered one (the stub's) scores 0 automatically."""
+    """Answered reflections wait for a grader; one left as released (the stub's) scores 0 automatically."""
     graded = [c.student for c in run.cases if run.ledger[c.student].graded]
     scores = {r["student"]: r for r in read_csv(run.course / "reports" / DAY / "scores.csv")}
     assert scores["correct-a"]["reflection"] == f"{MANUAL_SCORE}" and scores["correct-a"]["score_status"] == "final"
-    assert scores["stub"]["reflection"] == "0.0" and scores["stub"]["score_status"] == "final"
-    waiting = [s for s in graded if s not in ("correct-a", "stub")]
+    unanswered = [s for s in graded if not run.answered_reflection(s)]
+    waiting = [s for s in graded if run.answered_reflection(s) and s != "correct-a"]
+    assert "stub" in unanswered and len(waiting) > 20
+    for student in unanswered:
+        assert scores[student]["reflection"] == "0.0" and scores[student]["score_status"] == "final", student
     for student in waiting:
         assert scores[student]["reflection"] == "pending" and scores[student]["score_status"] == "provisional"
         assert scores[student]["awaiting_hand_grading"] == "reflection"
     text = (run.course / "reports" / DAY / "report.md").read_text()
     assert f"**Hand grading to do:** {len(waiting)} of {len(graded)} graded submissions" in text, text
-    mean = (MANUAL_SCORE + 0.0) / 2  # correct-a's and the stub's
-    assert f"| reflection | 2 | 2 | {len(waiting)} | {mean:.2f} |" in text, text
+    mean = MANUAL_SCORE / (1 + len(unanswered))
+    assert f"| reflection | 2 | {1 + len(unanswered)} | {len(waiting)} | {mean:.2f} |" in text, text
 
 
 def test_the_report_names_the_most_common_failing_check(run: ClassRun) -> None:
