@@ -1,2 +1,2 @@
-"""Synthetic classes of submissions for tests/test_grader.py: honest answers, realistic bugs, broken files,
-runaway code and cheats, each with the outcome the grader must reach."""
+"""Synthetic classes of submissions for tests/course_tools/grader/test_synthetic_class.py: honest answers,
+realistic bugs, broken files, runaway code and cheats, each with the outcome the grader must reach."""
