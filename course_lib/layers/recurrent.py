@@ -67,6 +67,19 @@ class Recurrent(nn.Module):
         """One step: x (B, D_k), state (B, H) or ((B, H), (B, H)) -> the new state."""
         raise NotImplementedError
 
+    def _state_parts(self, state: Any, expected: tuple[int, ...], context: str, layout: str) -> tuple[Any, ...]:
+        """The tensors of a given initial state, h0 or an LSTM's (h0, c0), each checked to have shape
+        `expected` (`layout` in words); errors start with `context`."""
+        if self.has_cell_state and (not isinstance(state, tuple) or len(state) != 2):
+            got = f"a tuple of length {len(state)}" if isinstance(state, tuple) else type(state).__name__
+            raise TypeError(f"the initial state of an LSTM is a tuple (h0, c0), got {got}")
+        parts = state if self.has_cell_state else (state,)
+        for name, part in zip(("h0", "c0"), parts):
+            if not isinstance(part, torch.Tensor) or tuple(part.shape) != expected:
+                got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
+                raise ValueError(f"{context}{name} must have shape {layout} = {expected}, got {got}")
+        return parts
+
     def _initial_state(self, state: Any, B: int, like: torch.Tensor) -> list[Any]:
         """One state per (layer, direction), in PyTorch's order l0, l0_reverse, l1, ..."""
         n, H = self.num_layers * self.num_directions, self.hidden_size
@@ -75,15 +88,8 @@ class Recurrent(nn.Module):
             zeros = like.new_zeros(expected)
             parts = (zeros, zeros) if self.has_cell_state else (zeros,)
         else:
-            parts = state if self.has_cell_state else (state,)
-            if self.has_cell_state and (not isinstance(state, tuple) or len(state) != 2):
-                got = f"a tuple of length {len(state)}" if isinstance(state, tuple) else type(state).__name__
-                raise TypeError(f"the initial state of an LSTM is a tuple (h0, c0), got {got}")
+            parts = self._state_parts(state, expected, "", "(num_layers * num_directions, B, H)")
             for name, part in zip(("h0", "c0"), parts):
-                if not isinstance(part, torch.Tensor) or tuple(part.shape) != expected:
-                    got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
-                    raise ValueError(f"{name} must have shape (num_layers * num_directions, B, H) = "
-                                     f"{expected}, got {got}")
                 if part.dtype != like.dtype:
                     raise TypeError(f"{name} has dtype {part.dtype} but the input is {like.dtype}")
         if self.has_cell_state:
@@ -110,16 +116,8 @@ class Recurrent(nn.Module):
                              f"sequences of length >= 1")
         if x.dim() == 2:  # unbatched, as nn.RNN/LSTM/GRU allow: run as a batch of one
             if state is not None:
-                expected = (self.num_layers * self.num_directions, self.hidden_size)
-                parts = state if (self.has_cell_state and isinstance(state, tuple)) else (state,)
-                if self.has_cell_state and (not isinstance(state, tuple) or len(state) != 2):
-                    got = f"a tuple of length {len(state)}" if isinstance(state, tuple) else type(state).__name__
-                    raise TypeError(f"the initial state of an LSTM is a tuple (h0, c0), got {got}")
-                for name, part in zip(("h0", "c0"), parts):
-                    if not isinstance(part, torch.Tensor) or tuple(part.shape) != expected:
-                        got = tuple(part.shape) if isinstance(part, torch.Tensor) else type(part).__name__
-                        raise ValueError(f"for unbatched input x {tuple(x.shape)}, {name} must have shape "
-                                         f"(num_layers * num_directions, H) = {expected}, got {got}")
+                self._state_parts(state, (self.num_layers * self.num_directions, self.hidden_size),
+                                  f"for unbatched input x {tuple(x.shape)}, ", "(num_layers * num_directions, H)")
                 state = tuple(s.unsqueeze(1) for s in state) if self.has_cell_state else state.unsqueeze(1)
             output, final = Recurrent.forward(self, x.unsqueeze(1 if not self.batch_first else 0), state)
             output = output.squeeze(1 if not self.batch_first else 0)

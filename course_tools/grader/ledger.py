@@ -4,6 +4,7 @@ gradebook with nbgrader itself. Only the grader process writes the course gradeb
 time."""
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import shutil
@@ -160,7 +161,7 @@ def record_grades(course: Course, day: str, student: str, executed: Path, folder
     for extra in student_files(folder):
         shutil.copy(extra, staged / extra.name)
     config = Config()
-    config.merge(course.config)
+    config.merge(copy.deepcopy(course.config))  # merge shares nested sections: never touch the course's
     overrides = Config()
     overrides.CourseDirectory.root = str(course.root)
     overrides.CourseDirectory.submitted_directory = staged_rel

@@ -44,18 +44,21 @@ DENY_IN_ROOT = ["solutions", "sources", "tests", "submitted", "autograded", "fee
                 "reports", STATE, ".exchange", ".git", "nbgrader_config.py", "gradebook.db", "grades.csv"]
 DENY_COMPONENTS = ["solutions", "sources", "tests", "submitted", "autograded", "feedback", "downloaded", ".git",
                    ".exchange", STATE]
-PREPROCESSORS = [
-    "course_tools.grader.guard_cells.InjectGuards",
-    "nbgrader.preprocessors.Execute",
-    "course_tools.grader.guard_cells.CollectGuards",
-    "nbgrader.preprocessors.IgnorePattern",
-    "course_tools.preprocessors.RestoreSubmittedOutputs",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+GUARDS = ("course_tools.grader.guard_cells.InjectGuards", "course_tools.grader.guard_cells.CollectGuards")
+
+
+def guarded_preprocessors(configured: list) -> list[str]:
+    """The course's autograde preprocessors (nbgrader's defaults when it sets none), with the guard cells
+    injected before Execute and collected right after it."""
+    from nbgrader.converters.autograde import Autograde
+    names = [p if isinstance(p, str) else f"{p.__module__}.{p.__name__}"
+             for p in (configured or Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default())]
+    out: list[str] = []
+    for name in names:
+        out += [GUARDS[0], name, GUARDS[1]] if name.rsplit(".", 1)[-1] == "Execute" else [name]
+    if GUARDS[0] not in out:
+        raise ValueError(f"the course's Autograde.autograde_preprocessors have no Execute step: {names}")
+    return out
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Sandboxes:
         self.template = self.root / "template.db"
         self._make_template()
         self.config_text = (course.root / "nbgrader_config.py").read_text()
+        self.preprocessors = guarded_preprocessors(course.config.Autograde.get("autograde_preprocessors"))
 
     def _make_template(self) -> None:
         """A consistent copy of the course gradebook with every student and every other assignment
@@ -170,7 +174,7 @@ c.Execute.timeout = {self.limits.cell_timeout}
 c.ExecutePreprocessor.timeout = {self.limits.cell_timeout}
 from course_tools.grader.guard_cells import cell_timeout as _cell_timeout
 c.Execute.timeout_func = _cell_timeout({self.limits.cell_timeout})  # the guard's own cells get longer
-c.Autograde.autograde_preprocessors = {PREPROCESSORS!r}
+c.Autograde.autograde_preprocessors = {self.preprocessors!r}
 c.InjectGuards.manifest = str(_SANDBOX / "manifest.json")
 """)
         return sandbox

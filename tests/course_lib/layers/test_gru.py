@@ -8,13 +8,9 @@ import torch
 from torch import nn
 
 from course_lib.layers.gru import gru_cell_backward_np, gru_cell_forward_np
+from support.cells import autograd_cell_grads, central_differences, np_problem, np_weights
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-# ------------------------------------------------------------------------------ NumPy cells
-def _np_weights(cell: nn.Module) -> list[np.ndarray]:
-    return [getattr(cell, n).detach().numpy().copy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
 
 @pytest.mark.parametrize("B,D,H", [(1, 1, 1), (1, 3, 2), (4, 2, 5), (3, 6, 3)])
@@ -23,7 +19,7 @@ def test_gru_cell_forward_np_matches_nn_grucell(B, D, H):
     cell = nn.GRUCell(D, H).double()
     rng = np.random.default_rng(B + D + H)
     x, h_prev = rng.normal(size=(B, D)), rng.normal(size=(B, H))
-    h, cache = gru_cell_forward_np(x, h_prev, *_np_weights(cell))
+    h, cache = gru_cell_forward_np(x, h_prev, *np_weights(cell))
     with torch.no_grad():
         h_ref = cell(torch.from_numpy(x), torch.from_numpy(h_prev))
     assert h.shape == (B, H) and h.dtype == np.float64
@@ -31,65 +27,21 @@ def test_gru_cell_forward_np_matches_nn_grucell(B, D, H):
     assert isinstance(cache, dict)
 
 
-def _np_problem(B: int, D: int, H: int, G: int, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    p = {"x": rng.normal(size=(B, D)), "h_prev": rng.normal(scale=0.8, size=(B, H))}
-    if G == 4:
-        p["c_prev"] = rng.normal(size=(B, H))
-    p.update(W_ih=rng.normal(scale=0.6, size=(G * H, D)), W_hh=rng.normal(scale=0.6, size=(G * H, H)),
-             b_ih=rng.normal(scale=0.3, size=G * H), b_hh=rng.normal(scale=0.3, size=G * H))
-    return p
-
-
 def _gru_loss_np(p, R_h) -> float:
     h, _ = gru_cell_forward_np(p["x"], p["h_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     return float((h * R_h).sum())
 
 
-def _central_differences(loss, params: dict[str, np.ndarray], eps: float = 1e-6) -> dict[str, np.ndarray]:
-    numeric = {}
-    for key, value in params.items():
-        grad = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            plus = {k: v.copy() for k, v in params.items()}
-            minus = {k: v.copy() for k, v in params.items()}
-            plus[key][idx] += eps
-            minus[key][idx] -= eps
-            grad[idx] = (loss(plus) - loss(minus)) / (2 * eps)
-        numeric[key] = grad
-    return numeric
-
-
-def _autograd_cell_grads(kind: str, p: dict[str, np.ndarray], R: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """Gradients of sum(h * R_h) [+ sum(c * R_c)] through torch's own nn.LSTMCell / nn.GRUCell."""
-    B, D = p["x"].shape
-    H = p["h_prev"].shape[1]
-    cell = (nn.LSTMCell if kind == "lstm" else nn.GRUCell)(D, H).double()
-    with torch.no_grad():
-        for name, key in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), ("W_ih", "W_hh", "b_ih", "b_hh")):
-            getattr(cell, name).copy_(torch.from_numpy(p[key]))
-    leaves = {k: torch.from_numpy(p[k].copy()).requires_grad_() for k in ("x", "h_prev", "c_prev") if k in p}
-    if kind == "lstm":
-        out = cell(leaves["x"], (leaves["h_prev"], leaves["c_prev"]))
-    else:
-        out = (cell(leaves["x"], leaves["h_prev"]),)
-    sum((o * torch.from_numpy(r)).sum() for o, r in zip(out, R)).backward()
-    grads = {k: v.grad.numpy() for k, v in leaves.items()}
-    grads.update(W_ih=cell.weight_ih.grad.numpy(), W_hh=cell.weight_hh.grad.numpy(),
-                 b_ih=cell.bias_ih.grad.numpy(), b_hh=cell.bias_hh.grad.numpy())
-    return grads
-
-
 @pytest.mark.parametrize("B,D,H", [(1, 1, 1), (2, 3, 2), (3, 2, 4)])
 def test_gru_cell_backward_np_matches_autograd_and_finite_differences(B, D, H):
-    p = _np_problem(B, D, H, 3, seed=B * 10 + H + 1)
+    p = np_problem(B, D, H, 3, seed=B * 10 + H + 1)
     R_h = np.random.default_rng(9).normal(size=(B, H))
     h, cache = gru_cell_forward_np(p["x"], p["h_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     grads = gru_cell_backward_np(R_h, cache)
 
     assert set(grads) == set(p)
-    autograd = _autograd_cell_grads("gru", p, [R_h])
-    numeric = _central_differences(lambda q: _gru_loss_np(q, R_h), p)
+    autograd = autograd_cell_grads("gru", p, [R_h])
+    numeric = central_differences(lambda q: _gru_loss_np(q, R_h), p)
     for key in p:
         assert grads[key].shape == p[key].shape, key
         assert np.abs(numeric[key]).max() > 1e-3, key
@@ -102,7 +54,7 @@ def test_gru_cell_backward_np_matches_autograd_and_finite_differences(B, D, H):
 
 def test_gru_is_pytorchs_variant_not_the_papers():
     # Cho et al. apply the reset gate before the matmul, W_hn (r * h); PyTorch after it, r * (W_hn h + b_hn)
-    p = _np_problem(2, 3, 3, 3, seed=22)
+    p = np_problem(2, 3, 3, 3, seed=22)
     h, _ = gru_cell_forward_np(p["x"], p["h_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     H = 3
     sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from course_lib.layers.lstm import LSTM, lstm_cell, lstm_cell_backward_np, lstm_cell_forward_np, peephole_lstm_cell
+from support.cells import autograd_cell_grads, central_differences, np_problem, np_weights
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -35,18 +36,13 @@ def test_lstm_state_must_be_a_tuple_of_two():
         model(x, (h0, None))
 
 
-# ------------------------------------------------------------------------------ NumPy cells
-def _np_weights(cell: nn.Module) -> list[np.ndarray]:
-    return [getattr(cell, n).detach().numpy().copy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-
-
 @pytest.mark.parametrize("B,D,H", [(1, 1, 1), (1, 3, 2), (4, 2, 5), (3, 6, 3)])
 def test_lstm_cell_forward_np_matches_nn_lstmcell(B, D, H):
     torch.manual_seed(B * 100 + D * 10 + H)
     cell = nn.LSTMCell(D, H).double()
     rng = np.random.default_rng(B + D + H)
     x, h_prev, c_prev = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
-    h, c, cache = lstm_cell_forward_np(x, h_prev, c_prev, *_np_weights(cell))
+    h, c, cache = lstm_cell_forward_np(x, h_prev, c_prev, *np_weights(cell))
     with torch.no_grad():
         h_ref, c_ref = cell(torch.from_numpy(x), (torch.from_numpy(h_prev), torch.from_numpy(c_prev)))
     assert h.shape == c.shape == (B, H) and h.dtype == c.dtype == np.float64
@@ -55,66 +51,22 @@ def test_lstm_cell_forward_np_matches_nn_lstmcell(B, D, H):
     assert isinstance(cache, dict)
 
 
-def _np_problem(B: int, D: int, H: int, G: int, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    p = {"x": rng.normal(size=(B, D)), "h_prev": rng.normal(scale=0.8, size=(B, H))}
-    if G == 4:
-        p["c_prev"] = rng.normal(size=(B, H))
-    p.update(W_ih=rng.normal(scale=0.6, size=(G * H, D)), W_hh=rng.normal(scale=0.6, size=(G * H, H)),
-             b_ih=rng.normal(scale=0.3, size=G * H), b_hh=rng.normal(scale=0.3, size=G * H))
-    return p
-
-
 def _lstm_loss_np(p, R_h, R_c) -> float:
     h, c, _ = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     return float((h * R_h).sum() + (c * R_c).sum())
 
 
-def _central_differences(loss, params: dict[str, np.ndarray], eps: float = 1e-6) -> dict[str, np.ndarray]:
-    numeric = {}
-    for key, value in params.items():
-        grad = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            plus = {k: v.copy() for k, v in params.items()}
-            minus = {k: v.copy() for k, v in params.items()}
-            plus[key][idx] += eps
-            minus[key][idx] -= eps
-            grad[idx] = (loss(plus) - loss(minus)) / (2 * eps)
-        numeric[key] = grad
-    return numeric
-
-
-def _autograd_cell_grads(kind: str, p: dict[str, np.ndarray], R: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """Gradients of sum(h * R_h) [+ sum(c * R_c)] through torch's own nn.LSTMCell / nn.GRUCell."""
-    B, D = p["x"].shape
-    H = p["h_prev"].shape[1]
-    cell = (nn.LSTMCell if kind == "lstm" else nn.GRUCell)(D, H).double()
-    with torch.no_grad():
-        for name, key in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), ("W_ih", "W_hh", "b_ih", "b_hh")):
-            getattr(cell, name).copy_(torch.from_numpy(p[key]))
-    leaves = {k: torch.from_numpy(p[k].copy()).requires_grad_() for k in ("x", "h_prev", "c_prev") if k in p}
-    if kind == "lstm":
-        out = cell(leaves["x"], (leaves["h_prev"], leaves["c_prev"]))
-    else:
-        out = (cell(leaves["x"], leaves["h_prev"]),)
-    sum((o * torch.from_numpy(r)).sum() for o, r in zip(out, R)).backward()
-    grads = {k: v.grad.numpy() for k, v in leaves.items()}
-    grads.update(W_ih=cell.weight_ih.grad.numpy(), W_hh=cell.weight_hh.grad.numpy(),
-                 b_ih=cell.bias_ih.grad.numpy(), b_hh=cell.bias_hh.grad.numpy())
-    return grads
-
-
 @pytest.mark.parametrize("B,D,H", [(1, 1, 1), (2, 3, 2), (3, 2, 4)])
 def test_lstm_cell_backward_np_matches_autograd_and_finite_differences(B, D, H):
-    p = _np_problem(B, D, H, 4, seed=B * 10 + H)
+    p = np_problem(B, D, H, 4, seed=B * 10 + H)
     rng = np.random.default_rng(7)
     R_h, R_c = rng.normal(size=(B, H)), rng.normal(size=(B, H))
     h, c, cache = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     grads = lstm_cell_backward_np(R_h, R_c, cache)  # dL/dh = R_h and dL/dc = R_c arriving from outside
 
     assert set(grads) == set(p)
-    autograd = _autograd_cell_grads("lstm", p, [R_h, R_c])
-    numeric = _central_differences(lambda q: _lstm_loss_np(q, R_h, R_c), p)
+    autograd = autograd_cell_grads("lstm", p, [R_h, R_c])
+    numeric = central_differences(lambda q: _lstm_loss_np(q, R_h, R_c), p)
     for key in p:
         assert grads[key].shape == p[key].shape, key
         assert np.abs(numeric[key]).max() > 1e-3, key  # not trivially 0 == 0
@@ -124,13 +76,13 @@ def test_lstm_cell_backward_np_matches_autograd_and_finite_differences(B, D, H):
 
 def test_lstm_cell_backward_np_separates_dh_and_dc():
     # only dc (the cell-state path from t+1) or only dh (the output) arriving: each matches autograd on its own
-    p = _np_problem(2, 3, 3, 4, seed=8)
+    p = np_problem(2, 3, 3, 4, seed=8)
     _, _, cache = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     R = np.random.default_rng(8).normal(size=(2, 3))
     zero = np.zeros_like(R)
     for dh, dc in ((R, zero), (zero, R)):
         grads = lstm_cell_backward_np(dh, dc, cache)
-        want = _autograd_cell_grads("lstm", p, [dh, dc])
+        want = autograd_cell_grads("lstm", p, [dh, dc])
         for key in p:
             np.testing.assert_allclose(grads[key], want[key], rtol=1e-10, atol=1e-12, err_msg=key)
     # with dh = 0 the only way back to c_prev is through the forget gate: dc_prev = dc * f
@@ -234,7 +186,7 @@ def test_peephole_gradcheck():
 
 @pytest.mark.parametrize("which,bad", [("dh", (1, 3)), ("dh", (3,)), ("dc", (2, 1)), ("dc", (2, 3, 1))])
 def test_lstm_cell_backward_np_refuses_an_upstream_gradient_of_the_wrong_shape_instead_of_broadcasting(which, bad):
-    p = _np_problem(2, 3, 3, 4, seed=9)
+    p = np_problem(2, 3, 3, 4, seed=9)
     _, _, cache = lstm_cell_forward_np(p["x"], p["h_prev"], p["c_prev"], p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
     grads = {"dh": np.zeros((2, 3)), "dc": np.zeros((2, 3))}
     grads[which] = np.ones(bad)

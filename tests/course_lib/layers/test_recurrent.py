@@ -16,7 +16,7 @@ from course_lib.layers.gru import GRU, GRUCell, gru_cell, gru_cell_forward_np, g
 from course_lib.layers.lstm import LSTM, LSTMCell, lstm_cell, lstm_cell_forward_np, lstm_param_count
 from course_lib.layers.recurrent import check_cell_args_np, copy_weights, param_count, sigmoid_np
 from course_lib.layers.rnn import ElmanRNN
-from course_lib.layers.recurrent import copy_weights
+from support.cells import np_problem
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -527,18 +527,8 @@ def test_cells_reject_wrong_shapes(kind):
             cell(x, bad)
 
 
-def _np_problem(B: int, D: int, H: int, G: int, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    p = {"x": rng.normal(size=(B, D)), "h_prev": rng.normal(scale=0.8, size=(B, H))}
-    if G == 4:
-        p["c_prev"] = rng.normal(size=(B, H))
-    p.update(W_ih=rng.normal(scale=0.6, size=(G * H, D)), W_hh=rng.normal(scale=0.6, size=(G * H, H)),
-             b_ih=rng.normal(scale=0.3, size=G * H), b_hh=rng.normal(scale=0.3, size=G * H))
-    return p
-
-
 def test_torch_cell_functions_match_numpy_cells_with_and_without_bias():
-    p4, p3 = _np_problem(3, 2, 4, 4, seed=20), _np_problem(3, 2, 4, 3, seed=21)
+    p4, p3 = np_problem(3, 2, 4, 4, seed=20), np_problem(3, 2, 4, 3, seed=21)
     t = {k: torch.from_numpy(v) for k, v in p4.items()}
     h, c, _ = lstm_cell_forward_np(*(p4[k] for k in ("x", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh")))
     h_t, c_t = lstm_cell(t["x"], (t["h_prev"], t["c_prev"]), t["W_ih"], t["W_hh"], t["b_ih"], t["b_hh"])
@@ -568,7 +558,7 @@ def test_sigmoid_np_matches_torch():
 
 # ------------------------------------------------------------------------------ check_cell_args_np
 def _args(B=2, D=3, H=4, G=4, c=True):
-    p = _np_problem(B, D, H, G, seed=0)
+    p = np_problem(B, D, H, G, seed=0)
     return dict(x=p["x"], h_prev=p["h_prev"], c_prev=p.get("c_prev") if c else None, W_ih=p["W_ih"],
                 W_hh=p["W_hh"], b_ih=p["b_ih"], b_hh=p["b_hh"])
 
