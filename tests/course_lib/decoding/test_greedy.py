@@ -10,6 +10,7 @@ import course_lib.decoding.greedy as greedy_mod
 import course_lib.decoding.beam as beam_mod
 import course_lib.models.attention_decoder as attdec
 from course_lib.models.seq2seq import EncoderOutput
+from support.seq2seq import source_batch
 
 
 PAD, BOS, EOS = 0, 2, 3
@@ -52,12 +53,6 @@ def test_greedy_decode_with_weights_zeroes_maps_after_eos():
 
 
 # ---------------------------------------------------------------- encoder / decoder
-def _src(B=4, S=7, V=11, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    lengths = torch.tensor([S, 1, 4, S - 2][:B]) if B <= 4 else torch.randint(1, S + 1, (B,), generator=g)
-    src = torch.randint(4, V, (B, S), generator=g)
-    src[torch.arange(S)[None, :] >= lengths[:, None]] = PAD
-    return src, lengths
 
 
 def _model(seed=0, cell="GRU", V_src=11, V_tgt=9):
@@ -110,7 +105,7 @@ def test_greedy_equals_beam_width_one_and_stops_at_eos():
         if EOS in row:
             assert all(t == PAD for t in row[row.index(EOS) + 1:])
     model = _model(3)
-    src, lengths = _src()
+    src, lengths = source_batch()
     assert torch.equal(model.greedy(src, lengths, 9), model.beam(src, lengths, 9, beam_width=1))
 
 

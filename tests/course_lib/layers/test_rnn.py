@@ -12,6 +12,7 @@ from torch import nn
 
 from course_lib.layers.recurrent import copy_weights
 from course_lib.layers.rnn import ElmanRNN, rnn_backward, rnn_cell, rnn_cell_step, rnn_forward
+from support.cells import central_differences
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -158,17 +159,10 @@ def test_rnn_backward_np_matches_central_finite_differences():
                            params["b_ih"], params["b_hh"])
     grads = rnn_backward(params["xs"], params["h0"], hs, R, params["W_ih"], params["W_hh"])
 
-    eps = 1e-6
-    for key, value in params.items():
-        numeric = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            plus = {k: v.copy() for k, v in params.items()}
-            minus = {k: v.copy() for k, v in params.items()}
-            plus[key][idx] += eps
-            minus[key][idx] -= eps
-            numeric[idx] = (loss(plus) - loss(minus)) / (2 * eps)
-        assert np.abs(numeric).max() > 1e-3, key  # the comparison is not trivially 0 == 0
-        np.testing.assert_allclose(grads[key], numeric, rtol=1e-6, atol=1e-8, err_msg=key)
+    numeric = central_differences(loss, params)
+    for key in params:
+        assert np.abs(numeric[key]).max() > 1e-3, key  # the comparison is not trivially 0 == 0
+        np.testing.assert_allclose(grads[key], numeric[key], rtol=1e-6, atol=1e-8, err_msg=key)
 
 
 def test_rnn_backward_np_only_last_step_loss_reaches_every_step():

@@ -8,25 +8,20 @@ from torch import nn
 
 import course_lib.models.seq2seq as s2s
 import course_lib.losses.cross_entropy as losses
+from support.seq2seq import source_batch
 
 
 PAD, BOS, EOS = 0, 2, 3  # Vocab order: <pad>, <unk>, <bos>, <eos>
 
 
 # ---------------------------------------------------------------- encoder / decoder
-def _src(B=4, S=7, V=11, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    lengths = torch.tensor([S, 1, 4, S - 2][:B]) if B <= 4 else torch.randint(1, S + 1, (B,), generator=g)
-    src = torch.randint(4, V, (B, S), generator=g)
-    src[torch.arange(S)[None, :] >= lengths[:, None]] = PAD
-    return src, lengths
 
 
 @pytest.mark.parametrize("cell", ["GRU", "LSTM"])
 def test_encoder_matches_running_each_sequence_alone(cell):
     torch.manual_seed(0)
     enc = s2s.Encoder(11, 5, 6, cell=cell, num_layers=2).double()
-    src, lengths = _src()
+    src, lengths = source_batch()
     out = enc(src, lengths)
     assert out.states.shape == (4, 7, 6) and out.mask.dtype == torch.bool
     assert torch.equal(out.mask, torch.arange(7)[None] < lengths[:, None])
@@ -46,7 +41,7 @@ def test_encoder_matches_running_each_sequence_alone(cell):
 
 def test_encoder_rejects_bad_lengths():
     enc = s2s.Encoder(11, 5, 6)
-    src, lengths = _src()
+    src, lengths = source_batch()
     with pytest.raises(ValueError):
         enc(src, lengths[:2])
     with pytest.raises(ValueError):
@@ -57,7 +52,7 @@ def test_encoder_rejects_bad_lengths():
 def test_decoder_steps_equal_forward_sequence(cell):
     torch.manual_seed(1)
     enc, dec = s2s.Encoder(11, 5, 6, cell=cell), s2s.Decoder(9, 4, 6, cell=cell)
-    src, lengths = _src()
+    src, lengths = source_batch()
     e = enc(src, lengths)
     inputs = torch.randint(0, 9, (4, 5))
     whole = dec.forward_sequence(inputs, dec.init_state(e), e)
@@ -87,7 +82,7 @@ def _tgt(B=4, T=6, V=9, seed=0):
 
 def test_teacher_forcing_forward_and_loss():
     model = _model()
-    src, lengths = _src()
+    src, lengths = source_batch()
     tgt = _tgt()
     full = model(src, lengths, tgt, teacher_forcing=1.0)
     assert full.shape == (4, 5, 9)
