@@ -22,6 +22,8 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from course_lib.notebook.registry import RegistryError
+from course_lib.notebook.rules import rule_text
 from course_tools import days_map
 from course_tools.nbgrader_cli import nbgrader
 
@@ -69,10 +71,30 @@ def solution_notebook(source: Path) -> nbformat.NotebookNode:
         if role in ("answer", "tests") and cell.cell_type != "code":
             raise ValueError(f"{source.name} cell {grade_id}: {role} cells must be code cells")
         meta["nbgrader"] = nbgrader
+    _add_rules(nb, source.name)
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
     return nb
+
+
+def _add_rules(nb: nbformat.NotebookNode, where: str) -> None:
+    """Every autograded exercise states what it may not call, generated from the exercise registry
+    (course_lib/notebook/registry/): appended to the markdown cell just before its answer cell, or in a
+    markdown cell of its own when a code cell comes first."""
+    for index in reversed(range(len(nb.cells))):
+        cell = nb.cells[index]
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code":
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            try:
+                text = rule_text(grade_id)
+            except RegistryError as err:
+                raise ValueError(f"{where} cell {grade_id}: every answer cell needs a registry entry: {err}") from None
+            before = nb.cells[index - 1] if index else None
+            if before is not None and before.cell_type == "markdown" and "nbgrader" not in before.metadata:
+                before.source = before.source.rstrip() + "\n\n" + text
+            else:
+                nb.cells.insert(index, nbformat.v4.new_markdown_cell(text, id=f"rules-{grade_id}"))
 
 
 def write_solution(day: str, root: Path = ROOT) -> Path:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from course_lib.notebook.registry import RegistryError, exercise
 from course_tools.notebooks import cells_by_id, exercises, read
 
 ROOT = Path(__file__).resolve().parent.parent
 FROM = re.compile(r"^\s*from (course_lib(?:\.\w+)+) import \(?([^)\n]+)\)?", re.M)
 IMPORT = re.compile(r"^\s*import (course_lib(?:\.\w+)+)(?: as (\w+))?", re.M)
 DOTTED = re.compile(r"course_lib(?:\.\w+)+")
-FORBIDDEN = re.compile(r"forbid_calls\(\s*(\[[^\]]*\]|\w+)", re.S)
 
 
 def _imports(code: str) -> dict[str, str]:
@@ -47,15 +47,12 @@ def _is_module(dotted: str) -> bool:
     return path.with_suffix(".py").is_file() or path.is_dir()
 
 
-def _references(code: str) -> set[str]:
-    """The course_lib objects a test cell forbids: the exercise's references."""
-    refs = set()
-    for listed in FORBIDDEN.findall(code):
-        refs |= set(DOTTED.findall(listed))
-        if not listed.startswith("["):  # a variable holding the list
-            m = re.search(rf"{listed}\s*=\s*(\[[^\]]*\])", code, re.S)
-            refs |= set(DOTTED.findall(m.group(1))) if m else set()
-    return refs
+def _references(grade_id: str) -> set[str]:
+    """The exercise's references, from the exercise registry."""
+    try:
+        return {p for p in exercise(grade_id).references}
+    except RegistryError:
+        return set()
 
 
 def day_entry(solution: Path) -> str:
@@ -67,7 +64,7 @@ def day_entry(solution: Path) -> str:
     rows = []
     for ex in exercises(nb):
         code = cells[ex["id"]].source + "\n" + cells[ex["test_id"]].source
-        refs = _references(code)
+        refs = _references(ex["id"])
         # what the answer and its test cell use from course_lib, the notebook's check helpers left out
         used = {p for p in _pieces(code, names) if not p.startswith("course_lib.notebook.") and not _is_module(p)} - refs
         listed = [f"`{r}` (reference)" for r in sorted(refs)] + [f"`{u}`" for u in sorted(used)]

@@ -8,10 +8,12 @@ helpers, so their failures say *which* check failed without showing how it was c
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import importlib
 import inspect
 import sys
+import traceback
 import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -277,6 +279,54 @@ def check_raises(fn: Callable[[], Any], exception: type[BaseException], name: st
     except Exception as err:  # noqa: BLE001 - reported to the student
         _fail(name, f"expected {exception.__name__}, got {type(err).__name__}: {err}", hint)
     _fail(name, f"expected {exception.__name__}, but nothing was raised", hint)
+
+
+def copy_inputs(value: Any) -> Any:
+    """A copy of an answer's inputs that the answer cannot change behind the test's back: tensors cloned
+    (keeping requires_grad on leaves), arrays copied, modules deep-copied, containers copied item by item."""
+    if isinstance(value, torch.Tensor):
+        copied = value.detach().clone()
+        return copied.requires_grad_(value.requires_grad) if value.is_leaf else copied
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, torch.nn.Module):
+        return copy.deepcopy(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple
+        return type(value)(*(copy_inputs(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(copy_inputs(v) for v in value)
+    if isinstance(value, dict):
+        return {k: copy_inputs(v) for k, v in value.items()}
+    return value
+
+
+def _answer_line(err: BaseException) -> str:
+    """Where in the student's code an error was raised: the last frame that is neither a library's nor the
+    course's (notebook cells have file names like /tmp/ipykernel_.../123.py or <ipython-input-...>)."""
+    where = ""
+    for frame in traceback.extract_tb(err.__traceback__):
+        if "site-packages" not in frame.filename and "course_lib" not in frame.filename and \
+                "/lib/python" not in frame.filename:
+            where = f" (line {frame.lineno}: {frame.line.strip()})" if frame.line else f" (line {frame.lineno})"
+    return where
+
+
+def run_answer(fn: Callable[..., Any], *args: Any, name: str, copy: bool = True,
+               hint: str | None = None, **kwargs: Any) -> Any:
+    """Call the student's `fn(*args, **kwargs)` for the check `name`, on copies of the inputs (compute the
+    expected value first, from the originals; pass copy=False to an exercise that must change its input in
+    place). An error raised inside the answer fails the check with the course's message: which check, the
+    error and the line of the answer that raised it."""
+    __tracebackhide__ = True  # noqa: F841
+    if copy:
+        args, kwargs = copy_inputs(args), copy_inputs(kwargs)
+    try:
+        return fn(*args, **kwargs)
+    except CheckFailed:
+        raise
+    except Exception as err:  # noqa: BLE001 - reported to the student
+        raise CheckFailed(name, f"your {getattr(fn, '__name__', 'answer')} raised {type(err).__name__}: {err}"
+                                f"{_answer_line(err)}", hint) from err
 
 
 def _resolve(path: str) -> tuple[Any, str]:

@@ -1,5 +1,7 @@
 """Every wrong answer in a day's bug bank loses points; at least one per exercise is caught only by the
-hidden tests. Runs the solution notebook once in a live kernel (grading budgets), then, for each wrong
+hidden tests; the visible tests catch at least 75 % of each day's bank and half of each exercise's; a
+reference that the registry names as a drop-in answer passes its exercise's tests when pasted, and is
+refused when reached through an alias. Runs the solution notebook once in a live kernel (grading budgets), then, for each wrong
 answer, redefines the answer, runs the public test cell (as released) and the full test cell (as graded),
 and restores the correct answer. Prints the day's grading table.
 
@@ -16,7 +18,11 @@ from support import DAYS, ROOT
 from course_tools.notebooks import exercises, read, solution_answer
 from bugbank import BankEditError, answers, resolve
 from live_kernel import LiveKernel
+from course_lib.notebook.registry import exercise
+from course_lib.notebook.rules import RULE
 
+VISIBLE_PER_DAY = 0.75       # share of a day's bank the visible tests must catch
+VISIBLE_PER_EXERCISE = 0.5   # and of each exercise's bank
 CHECK_CALL = re.compile(r"^\s*check_\w+\(", re.M)
 
 
@@ -89,6 +95,10 @@ def test_bug_bank(day: str, capsys: pytest.CaptureFixture) -> None:
                 problems.append(f"{ex['id']}: only {len(bank[ex['id']])} wrong answers in the bank (need 3)")
             if by_hidden == 0:
                 problems.append(f"{ex['id']}: no wrong answer is caught only by the hidden tests")
+            if by_public < VISIBLE_PER_EXERCISE * len(bank[ex["id"]]):
+                problems.append(f"{ex['id']}: the visible tests catch {by_public} of {len(bank[ex['id']])} wrong answers "
+                                f"(need at least {VISIBLE_PER_EXERCISE:.0%})")
+            problems += _reference_problems(kernel, ex, correct)
             rows.append((ex["id"], ex["points"], count_checks(ex["public_test"]),
                          count_checks(ex["test"]) - count_checks(ex["public_test"]), by_public, by_hidden,
                          len(bank[ex["id"]]), share(by_public, len(bank[ex["id"]]))))
@@ -107,4 +117,41 @@ def test_bug_bank(day: str, capsys: pytest.CaptureFixture) -> None:
                  sum(r[4] for r in rows), sum(r[5] for r in rows), sum(r[6] for r in rows),
                  share(sum(r[4] for r in rows), sum(r[6] for r in rows)))
         print(line(total))
+    caught, total = sum(r[4] for r in rows), sum(r[6] for r in rows)
+    if caught < VISIBLE_PER_DAY * total:
+        problems.append(f"{day}: the visible tests catch {caught} of {total} wrong answers (need {VISIBLE_PER_DAY:.0%})")
     assert not problems, "\n".join(problems)
+
+
+PASTE = """
+import inspect as _inspect, textwrap as _textwrap, {module} as _ref_module
+_pasted = dict(vars(_ref_module))
+exec(compile(_textwrap.dedent(_inspect.getsource(_ref_module.{name})), "<pasted reference>", "exec"), _pasted)
+{grade_id} = _pasted["{name}"]
+"""
+
+ALIASED = """
+import {module} as _ref_module
+_box = [_ref_module.{name}]
+def {grade_id}(*args, **kwargs):
+    return _box[0](*args, **kwargs)
+"""
+
+
+def _reference_problems(kernel: LiveKernel, ex: dict, correct: str) -> list[str]:
+    """An exercise whose registry entry names a drop-in `answer` (a reference with the exercise's
+    signature): that reference, pasted as new code, passes the exercise's full tests (the reference is
+    right); the reference itself, reached through a list, fails them on the rule "written by you"."""
+    entry = exercise(ex["id"])
+    if entry.answer is None:
+        return []
+    module, _, name = entry.answer.rpartition(".")
+    problems = []
+    kernel.run(PASTE.format(module=module, name=name, grade_id=ex["id"]))
+    if not (result := kernel.run(ex["test"])).ok:
+        problems.append(f"{ex['id']}: the reference {entry.answer}, pasted, fails its own hidden tests:\n{result.message}")
+    kernel.run(ALIASED.format(module=module, name=name, grade_id=ex["id"]))
+    if (result := kernel.run(ex["test"])).ok or RULE not in result.message:
+        problems.append(f"{ex['id']}: the reference {entry.answer}, reached through a list, is not refused")
+    assert kernel.run(correct).ok
+    return problems

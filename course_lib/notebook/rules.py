@@ -1,0 +1,184 @@
+"""The rule every hidden check enforces: the answer is written by the student. While a
+`written_by_you(grade_id)` block runs, the exercise's references (course_lib's own answer) and the library
+callables that would do the exercise (the registry's `may_not_call`) refuse to run, whatever name reaches
+them: a module attribute, an alias, a list, a closure, a default argument, `functools.partial`, a bound
+method, an object found through `gc`, a copy made with `types.FunctionType`.
+
+How: the refusal is keyed on identity, not on names. A Python function is known by its code object (the
+profiler hook `sys.setprofile` sees every frame that starts); a class by the code of the methods it
+defines; a torch built-in by the function object torch dispatches (a `TorchFunctionMode` sees every torch
+call, however it was reached); any other built-in by the object a Python call site calls. A refused call
+raises `CheckFailed("hidden check: written by you", ...)`, and the block fails on exit even if the answer
+caught that error, or switched the guard off.
+
+    with written_by_you("rnn_cell_step"):
+        check_close(rnn_cell_step(x, h, *params), expected, "hidden check: ...")
+
+Compute expected values before the block: inside it the references refuse the checks too.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import sys
+import threading
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from course_lib.notebook.checks import CheckFailed
+from course_lib.notebook.registry import Exercise, exercise, resolve
+
+RULE = "hidden check: written by you"
+# captured when course_lib is imported (the notebook's first cell), before any answer cell can replace them
+_setprofile, _getprofile, _thread_setprofile = sys.setprofile, sys.getprofile, threading.setprofile
+
+
+def _functions(obj: Any) -> list[types.FunctionType]:
+    """The Python functions whose running means `obj` runs: a function (unwrapped from its decorators), a
+    method's function, or every function a class defines itself (methods, static and class methods,
+    properties)."""
+    if isinstance(obj, type):
+        found = []
+        for value in vars(obj).values():
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            if isinstance(value, property):
+                found += [f for f in (value.fget, value.fset, value.fdel) if f is not None]
+            elif callable(value):
+                found += _functions(value) if not isinstance(value, type) else []
+        return found
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    if isinstance(obj, types.FunctionType):
+        inner = inspect.unwrap(obj)
+        return [inner] if isinstance(inner, types.FunctionType) else [obj]
+    return []
+
+
+class Banned:
+    """The identities of everything an exercise may not run: {code object: path}, {(file, first line): path}
+    (a code object copied with `code.replace` keeps both), {built-in: path} and, for a method of a built-in
+    type (`torch.Tensor.lerp`), {(its name, the type): path}."""
+
+    def __init__(self, paths: list[str]):
+        self.codes: dict[types.CodeType, str] = {}
+        self.places: dict[tuple[str, int], str] = {}
+        self.builtins: dict[Any, str] = {}
+        self.methods: dict[str, list[tuple[type, str]]] = {}
+        for path in paths:
+            obj = resolve(path)
+            functions = _functions(obj)
+            for fn in functions:
+                self.codes.setdefault(fn.__code__, path)
+                self.places.setdefault((fn.__code__.co_filename, fn.__code__.co_firstlineno), path)
+            if not functions:
+                if not callable(obj):
+                    raise TypeError(f"{path} is not callable")
+                owner = getattr(obj, "__objclass__", None)
+                if isinstance(owner, type):  # a method descriptor of a built-in type
+                    self.methods.setdefault(obj.__name__, []).append((owner, path))
+                self.builtins[obj] = path
+
+    def code_path(self, code: types.CodeType) -> str | None:
+        return self.codes.get(code) or self.places.get((code.co_filename, code.co_firstlineno))
+
+    def builtin_path(self, fn: Any) -> str | None:
+        try:
+            path = self.builtins.get(fn)
+        except TypeError:  # unhashable
+            path = None
+        if path is None:
+            bound_to = getattr(fn, "__self__", None)
+            for owner, p in self.methods.get(getattr(fn, "__name__", None), ()):
+                if isinstance(bound_to, owner):
+                    return p
+        return path
+
+
+class _TorchCalls(torch.overrides.TorchFunctionMode):
+    """Sees every torch function call, however it was reached (an alias, partial, map, a C caller)."""
+
+    def __init__(self, guard: "_Guard"):
+        super().__init__()
+        self.guard = guard
+
+    def __torch_function__(self, func, types_, args=(), kwargs=None):
+        path = self.guard.banned.builtin_path(func)
+        if path is not None:
+            self.guard.refuse(path)
+        return func(*args, **(kwargs or {}))
+
+
+class _Guard:
+    def __init__(self, entry: Exercise):
+        self.entry = entry
+        self.banned = Banned(list(entry.banned))
+        self.refused: str | None = None
+
+    def refuse(self, path: str) -> None:
+        __tracebackhide__ = True  # noqa: F841
+        self.refused = self.refused or path
+        raise self.failure(path)
+
+    def failure(self, path: str) -> CheckFailed:
+        kind = "course_lib's own answer" if path.startswith("course_lib.") else "a library version of this exercise"
+        return CheckFailed(RULE, f"your {self.entry.grade_id} runs {path} ({kind}), whatever name it is reached "
+                                 "by; this exercise asks you to write it yourself",
+                           "the exercise text lists what it may not call")
+
+    def profile(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            path = self.banned.code_path(frame.f_code)
+            if path is not None:
+                self.refuse(path)
+        elif event == "c_call":
+            path = self.banned.builtin_path(arg)
+            if path is not None:
+                self.refuse(path)
+
+
+@contextlib.contextmanager
+def written_by_you(grade_id: str) -> Iterator[Exercise]:
+    """Within the block, the exercise's banned objects (see the registry) refuse to run. Yields its entry."""
+    __tracebackhide__ = True  # noqa: F841
+    guard = _Guard(exercise(grade_id))
+    before = _getprofile()
+    torch_calls = _TorchCalls(guard)
+    hook = guard.profile  # one bound method, compared on exit
+    _thread_setprofile(hook)
+    _setprofile(hook)
+    switched_off = False
+    try:
+        with torch_calls:
+            yield guard.entry
+    except CheckFailed:
+        if guard.refused is None:
+            raise
+    finally:
+        switched_off = _getprofile() is not hook and guard.refused is None
+        _setprofile(before)
+        _thread_setprofile(None)
+    if guard.refused is not None:
+        raise guard.failure(guard.refused)
+    if switched_off:
+        raise CheckFailed(RULE, "the hidden checks' guard was switched off while your answer ran "
+                                "(sys.setprofile); answers must not change the grader's hooks")
+
+
+def rule_text(grade_id: str) -> str:
+    """One sentence for the exercise text: what the answer may not call (generated into every exercise)."""
+    entry = exercise(grade_id)
+    banned = [f"course_lib's own answer ({', '.join(f'`{p}`' for p in entry.references)})"] if entry.references else []
+    banned += [f"`{p}`" for p in entry.may_not_call]
+    if banned:
+        text = f"**May not call:** {', '.join(banned[:-1]) + ' or ' if len(banned) > 1 else ''}{banned[-1]}. " \
+               "The hidden tests refuse them under any name."
+    else:
+        text = "**May not call:** nothing is banned here; any torch or Python function is fine."
+    if entry.max_matrix_products is not None:
+        text += (f" At most {entry.max_matrix_products} matrix product{'s' if entry.max_matrix_products > 1 else ''}"
+                 " per call (`@`, `mm`, `matmul`, `einsum`, `F.linear`… all count).")
+    return text
