@@ -33,7 +33,8 @@ from course_lib.notebook.registry import Exercise, exercise, resolve
 
 RULE = "hidden check: written by you"
 # captured when course_lib is imported (the notebook's first cell), before any answer cell can replace them
-_setprofile, _getprofile, _thread_setprofile = sys.setprofile, sys.getprofile, threading.setprofile
+_setprofile, _getprofile = sys.setprofile, sys.getprofile
+_thread_setprofile, _thread_getprofile = threading.setprofile, threading.getprofile
 
 
 def _functions(obj: Any) -> list[types.FunctionType]:
@@ -145,7 +146,7 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
     """Within the block, the exercise's banned objects (see the registry) refuse to run. Yields its entry."""
     __tracebackhide__ = True  # noqa: F841
     guard = _Guard(exercise(grade_id))
-    before = _getprofile()
+    before, thread_before = _getprofile(), _thread_getprofile()
     torch_calls = _TorchCalls(guard)
     hook = guard.profile  # one bound method, compared on exit
     _thread_setprofile(hook)
@@ -160,7 +161,7 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
     finally:
         switched_off = _getprofile() is not hook and guard.refused is None
         _setprofile(before)
-        _thread_setprofile(None)
+        _thread_setprofile(thread_before)
     if guard.refused is not None:
         raise guard.failure(guard.refused)
     if switched_off:
