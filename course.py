@@ -7,6 +7,9 @@
                               (Formgrader, Create Assignment, course list)
     python3 course.py test    set up (first time only) and run the whole test suite
     python3 course.py build   rebuild solutions/ from sources/ and regenerate the release notebooks/
+    python3 course.py bundle  write the student bundle of a graded class to dist/student/: release notebooks
+                              and a course_lib whose answers to locked days are stubs (see
+                              c.StudentBundle.unlocked_days in nbgrader_config.py)
 
 Set-up makes a virtual environment in .venv/ and installs the pinned requirements.txt plus this
 repository (course_lib, course_tools) in editable mode. It is redone only when requirements.txt or
@@ -134,7 +137,7 @@ def run(args: list[str], env: dict | None = None) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"lab", "test", "build"}:
+    if not argv or argv[0] not in {"lab", "test", "build", "bundle"}:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
@@ -156,6 +159,8 @@ def main(argv: list[str]) -> int:
         return run(args, env)
     if command == "test":
         return run([str(python), "-m", "pytest", *extra])
+    if command == "bundle":
+        return run([str(python), "-m", "course_tools.bundle", *extra])
     return run([str(python), "-m", "course_tools.build", *extra])
 
 

@@ -32,6 +32,13 @@ Path(c.Exchange.root).mkdir(parents=True, exist_ok=True)
 if os.environ.get("COURSE_WORK"):
     c.Exchange.assignment_dir = str((ROOT / os.environ["COURSE_WORK"]).resolve())
 
+# --- the student bundle of a graded class (python3 course.py bundle) -------------------------------
+# Days whose answers students may see. course_lib holds the reference answer of every exercise; in the
+# bundle an instructor hands out (and the JupyterHub student image), the references of every day NOT listed
+# here are stubs that raise an error naming the exercise. Add a day once its deadline has passed, then
+# rebuild the bundle. A clone of the repository (self-study) is open-book whatever this says.
+c.StudentBundle.unlocked_days = []
+
 # --- release: identical bytes whether or not the source notebook was executed --------------
 c.ClearAllMetadata.enabled = True
 c.ClearAllMetadata.clear_cell_metadata = True
