@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 from torch import nn
 
 from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
-from course_lib.notebook.checks import check_close, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.checks import check_close, check_shape, check_dtype, check_type, check_true, run_answer
 from course_lib.notebook.plotting import plot_lines
 
 device = setup_notebook(seed=0)
@@ -108,9 +108,7 @@ print(f"entries with the gate almost closed (< 0.05): {(gate_values < 0.05).floa
 # PyTorch stores it (`weight_ih` and `weight_hh`, Day 01). Some texts write $[h_{t-1}, x_t]$; the order
 # only decides which columns of $W$ read which input, but for a given $W$ it matters.
 #
-# Write `gate(x, h, W, b)` with tensor operations (`torch.cat`, `@`, `torch.sigmoid`). The course's reference
-# versions of today's functions live in `course_lib.layers.gating`; your answers must not call them (the grader
-# checks).
+# Write `gate(x, h, W, b)` with tensor operations (`torch.cat`, `@`, `torch.sigmoid`).
 
 # %% nbgrader="answer" grade_id="gate"
 def gate(x: torch.Tensor, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -129,21 +127,49 @@ def gate(x: torch.Tensor, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> 
 torch.manual_seed(0)
 _x, _h = torch.randn(2, 3), torch.randn(2, 4)
 _W, _b = torch.randn(5, 7), torch.randn(5)
-g = gate(_x, _h, _W, _b)
+g = run_answer(gate, _x, _h, _W, _b, name="gate(x, h, W, b) with B = 2, D = 3, H = 4, G = 5",
+               hint="[x, h] is (B, D + H) = (2, 7) and W is (G, D + H) = (5, 7): multiply by W.T")
 check_type(g, torch.Tensor, "gate output")
 check_shape(g, (2, 5), "gate output (B=2, G=5)", hint="[x, h] is (B, D + H) and W is (G, D + H): multiply by W.T")
-check_true(bool(((g > 0) & (g < 1)).all()), "gate output", "values outside (0, 1): is the sigmoid applied last?")
-check_close(gate(_x, _h, torch.zeros(5, 7), torch.zeros(5)), torch.full((2, 5), 0.5), "gate with W = 0 and b = 0",
-            hint="sigmoid(0) = 0.5")
+check_true(bool(((g > 0) & (g < 1)).all()), "gate output", "values outside (0, 1): is the sigmoid applied last?",
+           hint="the bias goes inside the sigmoid, and the sigmoid (not tanh) is the last operation")
+check_close(run_answer(gate, _x, _h, torch.zeros(5, 7), torch.zeros(5), name="gate with W = 0 and b = 0"),
+            torch.full((2, 5), 0.5), "gate with W = 0 and b = 0",
+            hint="sigmoid(0) = 0.5 for every unit: a sigmoid, not a softmax over the gate units")
 _b_only = torch.tensor([-3.0, -1.0, 0.0, 1.0, 3.0])
-check_close(gate(_x, _h, torch.zeros(5, 7), _b_only), torch.sigmoid(_b_only).expand(2, 5),
-            "gate with W = 0 and b = [-3, -1, 0, 1, 3]", hint="the bias goes inside the sigmoid")
+check_close(run_answer(gate, _x, _h, torch.zeros(5, 7), _b_only, name="gate with W = 0 and b = [-3, -1, 0, 1, 3]"),
+            torch.tensor([[0.0474259, 0.2689414, 0.5, 0.7310586, 0.9525741]] * 2),
+            "gate with W = 0 and b = [-3, -1, 0, 1, 3] (expected sigmoid(b) in every row)", atol=1e-6,
+            hint="the bias goes inside the sigmoid, one bias per gate unit")
 _W_x = torch.cat([torch.eye(3), torch.zeros(3, 4)], dim=1)  # (3, 7): reads the first three features only
-check_close(gate(_x, _h, _W_x, torch.zeros(3)), torch.sigmoid(_x), "gate with W = [I | 0] (it reads only x)",
+check_close(run_answer(gate, _x, _h, _W_x, torch.zeros(3), name="gate with W = [I | 0]"), torch.sigmoid(_x),
+            "gate with W = [I | 0] (it reads only x, so the result is sigmoid(x))",
             hint="concatenate x first, then h: torch.cat([x, h], dim=1)")
+# float64 inputs written out, expected values computed once and stored (B = 2, D = 2, H = 3, G = 4)
+_x64 = torch.tensor([[1.0, -2.0], [0.5, 0.0]], dtype=torch.float64)
+_h64 = torch.tensor([[0.0, 1.0, -1.0], [2.0, -0.5, 0.25]], dtype=torch.float64)
+_W64 = torch.tensor([[0.5, -1.0, 0.25, 0.0, 1.0], [-0.5, 0.0, 1.0, -2.0, 0.5],
+                     [1.0, 0.5, -0.25, 0.75, 0.0], [0.0, -0.5, 0.5, 1.0, -1.0]], dtype=torch.float64)
+_b64 = torch.tensor([0.1, -0.2, 0.3, 0.0], dtype=torch.float64)
+_want64 = torch.tensor([[0.8320183851, 0.0391657228, 0.7407748992, 0.9525741268],
+                        [0.7502601056, 0.9355352342, 0.4812587841, 0.5621765009]], dtype=torch.float64)
+_g64 = run_answer(gate, _x64, _h64, _W64, _b64, name="gate on float64 inputs (B = 2, D = 2, H = 3, G = 4)")
+check_dtype(_g64, torch.float64, "gate on float64 inputs: float64 stays float64",
+            hint="use the inputs' own dtype: no .float(), and no new tensors made in float32")
+check_close(_g64, _want64, "gate on float64 inputs with every weight different (stored expected values)", atol=1e-8,
+            hint="sigmoid([x, h] W^T + b): x first in the concatenation, W transposed, b inside the sigmoid")
+_g1 = run_answer(gate, _x64[1:], _h64[1:], _W64, _b64, name="gate with a batch of one (B = 1)")
+check_shape(_g1, (1, 4), "gate output for a batch of one (B = 1, G = 4)",
+            hint="keep the batch axis: no .squeeze(), and concatenate along dim=1, the feature axis")
+check_close(_g1, _want64[1:], "gate for a batch of one (the second example alone)", atol=1e-8,
+            hint="each example's gate depends only on its own row of x and h")
+_sat = run_answer(gate, _x[:1], _h[:1], torch.zeros(2, 7), torch.tensor([-100.0, 100.0]),
+                  name="gate with pre-activations -100 and +100")
+check_close(_sat, torch.tensor([[0.0, 1.0]]), "gate with pre-activations -100 and +100 (saturated, not NaN)",
+            atol=1e-12, hint="exp(100) overflows in float32: write the sigmoid as torch.sigmoid, not exp(a) / (1 + exp(a))")
 ### BEGIN HIDDEN TESTS
 import course_lib.layers.gating as _gating
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(10)
 _x, _h = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 6, dtype=torch.float64)
 _W, _b = torch.randn(5, 10, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
@@ -151,22 +177,35 @@ _v = torch.randn(3, 5, dtype=torch.float64)
 _ref_in = [t.clone().requires_grad_(True) for t in (_x, _h, _W, _b)]
 _want = _gating.gate(*_ref_in)
 (_want * _v).sum().backward()
+_want = _want.detach()
 _want1 = _gating.gate(_x[:1], _h[:1], _W, _b)
 _sat_b = torch.tensor([-1000.0, 1000.0, -40.0, 40.0], dtype=torch.float64)
 _want_sat = torch.sigmoid(_sat_b).expand(2, 4)
-with forbid_calls(["course_lib.layers.gating.gate"], "hidden check: written from scratch"):
+_x1, _h1 = torch.randn(4, 1), torch.randn(4, 1)                      # D = H = 1, G = 3, float32
+_W1, _b1 = torch.randn(3, 2), torch.randn(3)
+_want_small = _gating.gate(_x1, _h1, _W1, _b1)
+with written_by_you("gate") as rules:
     _in = [t.clone().requires_grad_(True) for t in (_x, _h, _W, _b)]
-    _got = gate(*_in)
-    check_close(_got, _want, "hidden check: random x, h, W and b (float64)", atol=1e-12)
-    check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
+    _got = run_answer(gate, *_in, name="hidden check: random x, h, W and b (float64)", copy=False)
+    check_close(_got, _want, "hidden check: random x, h, W and b (float64, B = 3, D = 4, H = 6, G = 5)", atol=1e-12,
+                hint="sigmoid([x, h] W^T + b), x first")
+    check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="no .float() and no float32 tensors")
     check_true(isinstance(_got, torch.Tensor) and _got.requires_grad, "hidden check: gradients flow",
-               "the result is not connected to x, h, W and b: was it computed outside torch, or detached?")
+               "the result is not connected to x, h, W and b: was it computed outside torch, or detached?",
+               hint="compute the gate with torch operations on the given tensors")
     (_got * _v).sum().backward()
     for _name, _mine, _ref in zip(["x", "h", "W", "b"], _in, _ref_in):
-        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12)
-    check_close(gate(_x[:1], _h[:1], _W, _b), _want1, "hidden check: batch 1 keeps its batch axis", atol=1e-12)
-    check_close(gate(_x[:2], _h[:2], torch.zeros(4, 10, dtype=torch.float64), _sat_b), _want_sat,
-                "hidden check: saturated gates (pre-activations of +-1000) are exactly 0 and 1, not NaN", atol=1e-12)
+        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12,
+                    hint=f"{_name} must reach the result only through sigmoid([x, h] W^T + b)")
+    check_close(run_answer(gate, _x[:1], _h[:1], _W, _b, name="hidden check: batch 1"), _want1,
+                "hidden check: batch 1 keeps its batch axis", atol=1e-12, hint="no .squeeze()")
+    check_close(run_answer(gate, _x1, _h1, _W1, _b1, name="hidden check: D = H = 1, G = 3 (float32)"), _want_small,
+                "hidden check: one input feature and one state unit (D = H = 1, G = 3, float32)", atol=1e-6,
+                hint="concatenate along the feature axis, dim=1")
+    check_close(run_answer(gate, _x[:2], _h[:2], torch.zeros(4, 10, dtype=torch.float64), _sat_b,
+                           name="hidden check: saturated gates"), _want_sat,
+                "hidden check: saturated gates (pre-activations of +-1000) are exactly 0 and 1, not NaN", atol=1e-12,
+                hint="use torch.sigmoid")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -184,7 +223,7 @@ with forbid_calls(["course_lib.layers.gating.gate"], "hidden check: written from
 # ### Exercise 2 — a gated update (1 point)
 #
 # Write `gated_update(h_prev, candidate, z)`. All three are $(B, H)$; the result is $(B, H)$. Do not
-# modify the tensors you are given (no in-place operations on them), and do not call `torch.lerp`.
+# modify the tensors you are given (no in-place operations on them).
 
 # %% nbgrader="answer" grade_id="gated_update"
 def gated_update(h_prev: torch.Tensor, candidate: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -201,17 +240,36 @@ def gated_update(h_prev: torch.Tensor, candidate: torch.Tensor, z: torch.Tensor)
 # %% nbgrader="tests" grade_id="test_gated_update" points=1
 _hp = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 _cd = torch.tensor([[-1.0, 0.0, 1.0], [0.5, 0.5, 0.5]])
-out = gated_update(_hp.clone(), _cd.clone(), torch.ones(2, 3))
+out = run_answer(gated_update, _hp, _cd, torch.ones(2, 3), name="gated_update with z = 1")
 check_type(out, torch.Tensor, "gated_update output")
 check_shape(out, (2, 3), "gated_update output (B=2, H=3)", hint="every operation here is element-wise")
-check_close(out, _hp, "gated_update with z = 1 (keep everything)", hint="z = 1 must return h_prev")
-check_close(gated_update(_hp.clone(), _cd.clone(), torch.zeros(2, 3)), _cd, "gated_update with z = 0 (overwrite)",
-            hint="z = 0 must return the candidate")
-check_close(gated_update(_hp.clone(), _cd.clone(), torch.full((2, 3), 0.25)), 0.25 * _hp + 0.75 * _cd,
-            "gated_update with z = 0.25", hint="a blend: z * h_prev + (1 - z) * candidate")
+check_close(out, _hp, "gated_update with z = 1 (keep everything)", hint="z = 1 must return h_prev: z multiplies h_prev")
+check_close(run_answer(gated_update, _hp, _cd, torch.zeros(2, 3), name="gated_update with z = 0"), _cd,
+            "gated_update with z = 0 (overwrite)", hint="z = 0 must return the candidate: (1 - z) multiplies it")
+check_close(run_answer(gated_update, _hp, _cd, torch.full((2, 3), 0.25), name="gated_update with z = 0.25"),
+            0.25 * _hp + 0.75 * _cd, "gated_update with z = 0.25 everywhere",
+            hint="a blend, not a switch: a quarter of h_prev plus three quarters of the candidate")
+# a different gate value for every unit and every example, strictly between 0 and 1 (float64)
+_hp64, _cd64 = _hp.double(), _cd.double()
+_z64 = torch.tensor([[0.1, 0.5, 0.9], [0.8, 0.3, 0.6]], dtype=torch.float64)
+_want64 = torch.tensor([[-0.8, 1.0, 2.8], [3.3, 1.85, 3.8]], dtype=torch.float64)   # computed once, stored
+_out64 = run_answer(gated_update, _hp64, _cd64, _z64, name="gated_update with z different in every entry")
+check_close(_out64, _want64, "gated_update with z = [[0.1, 0.5, 0.9], [0.8, 0.3, 0.6]] (one value per unit and "
+            "example)", atol=1e-12, hint="element by element: entry [b, j] uses z[b, j] only (no mean over units, "
+            "no row of z shared by the whole batch)")
+check_dtype(_out64, torch.float64, "gated_update on float64 inputs: float64 stays float64",
+            hint="no .float(), and no new tensors made in float32")
+check_close(run_answer(gated_update, _hp64[1:], _cd64[1:], _z64[1:], name="gated_update with a batch of one"),
+            _want64[1:], "gated_update with a batch of one (B = 1: the second example alone)", atol=1e-12,
+            hint="keep the batch axis, and use that example's own gate values")
+_given = [t.clone() for t in (_hp64, _cd64, _z64)]
+run_answer(gated_update, *_given, name="gated_update on tensors the caller keeps", copy=False)
+for _name, _mine, _orig in zip(["h_prev", "candidate", "z"], _given, (_hp64, _cd64, _z64)):
+    check_close(_mine, _orig, f"gated_update must not modify {_name}", atol=0,
+                hint=f"no in-place operation (mul_, add_, *=, +=) on {_name}: it belongs to the caller")
 ### BEGIN HIDDEN TESTS
 import course_lib.layers.gating as _gating
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(11)
 _hp, _cd = torch.randn(3, 5, dtype=torch.float64), torch.randn(3, 5, dtype=torch.float64)
 _z = torch.rand(3, 5, dtype=torch.float64)
@@ -220,19 +278,25 @@ _v = torch.randn(3, 5, dtype=torch.float64)
 _ref_in = [t.clone().requires_grad_(True) for t in (_hp, _cd, _z)]
 (_gating.gated_update(*_ref_in) * _v).sum().backward()
 _want1 = _gating.gated_update(_hp[:1], _cd[:1], _z[:1])
+_h32, _c32, _z32 = torch.randn(4, 1), torch.randn(4, 1), torch.rand(4, 1)   # H = 1, float32
+_want32 = _gating.gated_update(_h32, _c32, _z32)
 _copies = [t.clone() for t in (_hp, _cd, _z)]
-with forbid_calls(["course_lib.layers.gating.gated_update", "torch.lerp", "torch.Tensor.lerp", "torch.Tensor.lerp_"],
-                  "hidden check: written from scratch"):
-    _got = gated_update(*_copies)
-    check_close(_got, _want, "hidden check: a different gate value for every unit (random z, float64)", atol=1e-12)
-    check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
+with written_by_you("gated_update") as rules:
+    _got = run_answer(gated_update, *_copies, name="hidden check: random z (float64)", copy=False)
+    check_close(_got, _want, "hidden check: a different gate value for every unit (random z, float64)", atol=1e-12,
+                hint="z * h_prev + (1 - z) * candidate, element by element")
+    check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="no float32 tensors")
     for _name, _mine, _orig in zip(["h_prev", "candidate", "z"], _copies, (_hp, _cd, _z)):
-        check_close(_mine, _orig, f"hidden check: {_name} is not modified", atol=0)
-    check_close(gated_update(_hp[:1], _cd[:1], _z[:1]), _want1, "hidden check: batch 1", atol=1e-12)
+        check_close(_mine, _orig, f"hidden check: {_name} is not modified", atol=0, hint="no in-place operations")
+    check_close(run_answer(gated_update, _hp[:1], _cd[:1], _z[:1], name="hidden check: batch 1"), _want1,
+                "hidden check: batch 1", atol=1e-12, hint="keep the batch axis")
+    check_close(run_answer(gated_update, _h32, _c32, _z32, name="hidden check: H = 1, float32"), _want32,
+                "hidden check: one unit (H = 1), float32", atol=1e-6, hint="element by element")
     _in = [t.clone().requires_grad_(True) for t in (_hp, _cd, _z)]
-    (gated_update(*_in) * _v).sum().backward()
+    (run_answer(gated_update, *_in, name="hidden check: gradients", copy=False) * _v).sum().backward()
     for _name, _mine, _ref in zip(["h_prev", "candidate", "z"], _in, _ref_in):
-        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12)
+        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12,
+                    hint="the gate is learned: gradients must reach z too (no detach, no .data)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -352,7 +416,7 @@ print(f"test squared error {((s_T - target) ** 2).mean():.4f}; always answering 
 #
 # Write `multiplicative_jacobian(h0, W, xs)`: run the recurrence over the inputs `xs` ($T \times H$; row
 # $t - 1$ is $x_t$), and build $\partial h_T / \partial h_0$ step by step as you go. Compute it from the
-# formula — no `backward`, `torch.autograd` or `torch.func`; the tests compare your matrix with autograd's.
+# formula, without autograd; the tests compare your matrix with autograd's.
 # With no inputs ($T = 0$) nothing happens to $h_0$, so the Jacobian is the identity.
 
 # %% nbgrader="answer" grade_id="multiplicative_jacobian"
@@ -376,18 +440,42 @@ def multiplicative_jacobian(h0: torch.Tensor, W: torch.Tensor, xs: torch.Tensor)
 torch.manual_seed(1)
 _W = torch.randn(4, 4) / 2                     # not symmetric
 _h0, _xs = torch.randn(4), torch.randn(3, 4)
-J = multiplicative_jacobian(_h0, _W, _xs)
+J = run_answer(multiplicative_jacobian, _h0, _W, _xs, name="multiplicative_jacobian with H = 4, T = 3")
 check_type(J, torch.Tensor, "multiplicative_jacobian output")
 check_shape(J, (4, 4), "multiplicative_jacobian output (H = 4)",
             hint="one row per entry of h_T, one column per entry of h_0")
 _J1 = torch.autograd.functional.jacobian(lambda h: torch.tanh(_W @ h + _xs[0]), _h0)   # autograd, one step
-check_close(multiplicative_jacobian(_h0, _W, _xs[:1]), _J1, "multiplicative_jacobian for one step (T = 1), "
-            "against autograd", atol=1e-5, hint="one step is diag(1 - h_1^2) W, with h_1 the state after the step")
-check_close(multiplicative_jacobian(torch.zeros(4), 0.5 * torch.eye(4), torch.zeros(3, 4)), 0.125 * torch.eye(4),
+check_close(run_answer(multiplicative_jacobian, _h0, _W, _xs[:1], name="multiplicative_jacobian for T = 1"), _J1,
+            "multiplicative_jacobian for one step (T = 1), against autograd", atol=1e-5,
+            hint="one step is diag(1 - h_1^2) W: row i of W scaled by 1 - h_1[i]^2, with h_1 = tanh(W h_0 + x_1) "
+                 "the state after the step (W itself, not W.T)")
+check_close(run_answer(multiplicative_jacobian, torch.zeros(4), 0.5 * torch.eye(4), torch.zeros(3, 4),
+                       name="multiplicative_jacobian with W = 0.5 I"), 0.125 * torch.eye(4),
             "multiplicative_jacobian with W = 0.5 I, h_0 = 0 and zero inputs (T = 3)",
             hint="h stays 0, so 1 - h^2 = 1 and every step multiplies by W: 0.5^3 = 0.125")
+# three steps, float64, non-symmetric W, against autograd through the whole recurrence
+_W64, _h064, _xs64 = _W.double(), _h0.double(), _xs.double()
+
+
+def _unroll_tanh3(h):
+    for x in _xs64:
+        h = torch.tanh(_W64 @ h + x)
+    return h
+
+
+_J3 = torch.autograd.functional.jacobian(_unroll_tanh3, _h064)
+_got3 = run_answer(multiplicative_jacobian, _h064, _W64, _xs64, name="multiplicative_jacobian for T = 3 (float64)",
+                   hint="make the identity you start from with h0's dtype: torch.eye(H, dtype=h0.dtype)")
+check_dtype(_got3, torch.float64, "multiplicative_jacobian on float64 inputs: float64 stays float64",
+            hint="torch.eye(H) is float32: pass dtype=h0.dtype")
+check_close(_got3, _J3, "multiplicative_jacobian for T = 3 steps (float64), against autograd", atol=1e-10,
+            hint="advance h at every step, and put each new step's factor on the LEFT of the product so far: "
+                 "J = diag(1 - h_t^2) W @ J")
+check_close(run_answer(multiplicative_jacobian, _h064, _W64, _xs64[:0], name="multiplicative_jacobian for T = 0"),
+            torch.eye(4, dtype=torch.float64), "multiplicative_jacobian with no inputs (T = 0) is the identity",
+            atol=0, hint="start from J = I and multiply one factor per step; with no step, nothing is multiplied")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(12)
 _W = 0.6 * torch.randn(6, 6, dtype=torch.float64)
 _h0, _xs = torch.randn(6, dtype=torch.float64), 0.5 * torch.randn(12, 6, dtype=torch.float64)
@@ -401,17 +489,27 @@ def _unroll(h, W=_W, xs=_xs):
 
 _want = torch.autograd.functional.jacobian(_unroll, _h0)
 _want_short = torch.autograd.functional.jacobian(lambda h: _unroll(h, _W, _xs[:2]), _h0)
-_no_autograd = ["torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
-                "torch.autograd.functional.jacobian", "torch.autograd.functional.vjp", "torch.autograd.functional.jvp",
-                "torch.func.jacrev", "torch.func.jacfwd", "torch.func.vjp", "torch.func.jvp"]
-with forbid_calls(_no_autograd, "hidden check: written from scratch (no autograd)"):
-    _got = multiplicative_jacobian(_h0, _W, _xs)
-    check_close(_got, _want, "hidden check: T = 12, random non-symmetric W, float64, against autograd", atol=1e-10)
-    check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
-    check_close(multiplicative_jacobian(_h0, _W, _xs[:2]), _want_short, "hidden check: T = 2 against autograd",
-                atol=1e-10)
-    check_close(multiplicative_jacobian(_h0, _W, _xs[:0]), torch.eye(6, dtype=torch.float64),
-                "hidden check: T = 0 gives the identity", atol=0)
+_W1, _h01, _xs1 = torch.tensor([[1.5]]), torch.tensor([0.3]), torch.randn(5, 1)        # H = 1, float32
+_want1 = torch.autograd.functional.jacobian(lambda h: _unroll(h, _W1, _xs1), _h01)
+_W_big = 3.0 * torch.randn(5, 5, dtype=torch.float64)                                  # saturating tanh
+_xs_big = torch.randn(8, 5, dtype=torch.float64)
+_want_big = torch.autograd.functional.jacobian(lambda h: _unroll(h, _W_big, _xs_big), _h0[:5])
+with written_by_you("multiplicative_jacobian") as rules:
+    _got = run_answer(multiplicative_jacobian, _h0, _W, _xs, name="hidden check: T = 12 (float64)")
+    check_close(_got, _want, "hidden check: T = 12, random non-symmetric W, float64, against autograd", atol=1e-10,
+                hint="J = diag(1 - h_t^2) W @ J at every step, h_t the state after the step")
+    check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="torch.eye(H, dtype=h0.dtype)")
+    check_close(run_answer(multiplicative_jacobian, _h0, _W, _xs[:2], name="hidden check: T = 2"), _want_short,
+                "hidden check: T = 2 against autograd", atol=1e-10, hint="new factors go on the left")
+    check_close(run_answer(multiplicative_jacobian, _h0, _W, _xs[:0], name="hidden check: T = 0"),
+                torch.eye(6, dtype=torch.float64), "hidden check: T = 0 gives the identity", atol=0,
+                hint="start from the identity")
+    check_close(run_answer(multiplicative_jacobian, _h01, _W1, _xs1, name="hidden check: H = 1"), _want1,
+                "hidden check: one unit (H = 1), T = 5, float32, against autograd", atol=1e-6,
+                hint="a (1, 1) matrix: keep both axes")
+    check_close(run_answer(multiplicative_jacobian, _h0[:5], _W_big, _xs_big, name="hidden check: large W"),
+                _want_big, "hidden check: a large W that saturates tanh (T = 8), against autograd", atol=1e-10,
+                hint="tanh' = 1 - h_t^2, with h_t the state after the step")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -434,7 +532,7 @@ with forbid_calls(_no_autograd, "hidden check: written from scratch (no autograd
 # ### Exercise 4 — the Jacobian of the additive update (2 points)
 #
 # Write `additive_jacobian(c0, W, xs, f, i)`: $\partial c_T / \partial c_0$ for the update above, with `xs`,
-# `f` and `i` all $(T, H)$ (row $t - 1$ holds step $t$). As before: from the formula, no autograd, and the
+# `f` and `i` all $(T, H)$ (row $t - 1$ holds step $t$). As before: from the formula, without autograd, and the
 # identity for $T = 0$. Note where $g_t$ comes from: the state *before* the step.
 
 # %% nbgrader="answer" grade_id="additive_jacobian"
@@ -462,18 +560,43 @@ torch.manual_seed(2)
 _W = torch.randn(4, 4) / 2
 _c0, _xs = torch.randn(4), torch.randn(3, 4)
 _f, _i = torch.rand(3, 4), torch.rand(3, 4)
-J = additive_jacobian(_c0, _W, _xs, _f, _i)
+J = run_answer(additive_jacobian, _c0, _W, _xs, _f, _i, name="additive_jacobian with H = 4, T = 3")
 check_type(J, torch.Tensor, "additive_jacobian output")
 check_shape(J, (4, 4), "additive_jacobian output (H = 4)", hint="one row per entry of c_T, one column per entry of c_0")
-check_close(additive_jacobian(_c0, _W, _xs, _f, torch.zeros(3, 4)), torch.diag(_f.prod(dim=0)),
-            "additive_jacobian with the input gate closed (i = 0, T = 3)", atol=1e-6,
-            hint="with i = 0, c_T = f_3 * f_2 * f_1 * c_0: the Jacobian is diagonal, the product of the forget gates")
+check_close(run_answer(additive_jacobian, _c0, _W, _xs, _f, torch.zeros(3, 4), name="additive_jacobian with i = 0"),
+            torch.diag(_f.prod(dim=0)), "additive_jacobian with the input gate closed (i = 0, T = 3)", atol=1e-6,
+            hint="with i = 0, c_T = f_3 * f_2 * f_1 * c_0: the Jacobian is diagonal, the product of the forget gates "
+                 "(the direct path diag(f_t) must be there, and it is f, not i)")
 _one_step = lambda c: _f[0] * c + _i[0] * torch.tanh(_W @ c + _xs[0])   # noqa: E731
-check_close(additive_jacobian(_c0, _W, _xs[:1], _f[:1], _i[:1]), torch.autograd.functional.jacobian(_one_step, _c0),
+check_close(run_answer(additive_jacobian, _c0, _W, _xs[:1], _f[:1], _i[:1], name="additive_jacobian for T = 1"),
+            torch.autograd.functional.jacobian(_one_step, _c0),
             "additive_jacobian for one step (T = 1), against autograd", atol=1e-5,
-            hint="diag(f_1) + diag(i_1 * (1 - g_1^2)) W, with g_1 = tanh(W c_0 + x_1)")
+            hint="diag(f_1) + diag(i_1 * (1 - g_1^2)) W: row a of W scaled by i_1[a] (1 - g_1[a]^2), with "
+                 "g_1 = tanh(W c_0 + x_1) from the state before the step")
+# three steps, float64, random gates strictly between 0 and 1, against autograd through the whole update
+_W64, _c064, _xs64, _f64, _i64 = (t.double() for t in (_W, _c0, _xs, _f, _i))
+
+
+def _unroll_additive3(c):
+    for x_t, f_t, i_t in zip(_xs64, _f64, _i64):
+        c = f_t * c + i_t * torch.tanh(_W64 @ c + x_t)
+    return c
+
+
+_J3 = torch.autograd.functional.jacobian(_unroll_additive3, _c064)
+_got3 = run_answer(additive_jacobian, _c064, _W64, _xs64, _f64, _i64, name="additive_jacobian for T = 3 (float64)",
+                   hint="make the identity you start from with c0's dtype: torch.eye(H, dtype=c0.dtype)")
+check_dtype(_got3, torch.float64, "additive_jacobian on float64 inputs: float64 stays float64",
+            hint="torch.eye(H) is float32: pass dtype=c0.dtype")
+check_close(_got3, _J3, "additive_jacobian for T = 3 steps with random gates (float64), against autograd",
+            atol=1e-10, hint="take the steps in order (row t - 1 is step t), advance c after each step, and put each "
+                             "new step's Jacobian on the LEFT: J = step @ J")
+check_close(run_answer(additive_jacobian, _c064, _W64, _xs64[:0], _f64[:0], _i64[:0],
+                       name="additive_jacobian for T = 0"), torch.eye(4, dtype=torch.float64),
+            "additive_jacobian with no inputs (T = 0) is the identity", atol=0,
+            hint="start from J = I and multiply one step's Jacobian per step")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(13)
 _W = 0.6 * torch.randn(6, 6, dtype=torch.float64)
 _c0, _xs = torch.randn(6, dtype=torch.float64), 0.5 * torch.randn(10, 6, dtype=torch.float64)
@@ -489,18 +612,26 @@ def _unroll_additive(c, W=_W, xs=_xs, f=_f, i=_i):
 _want = torch.autograd.functional.jacobian(_unroll_additive, _c0)
 _ones, _zeros = torch.ones(10, 6, dtype=torch.float64), torch.zeros(10, 6, dtype=torch.float64)
 _want_tanh = torch.autograd.functional.jacobian(lambda c: _unroll_additive(c, _W, _xs, _zeros, _ones), _c0)
-_no_autograd = ["torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
-                "torch.autograd.functional.jacobian", "torch.autograd.functional.vjp", "torch.autograd.functional.jvp",
-                "torch.func.jacrev", "torch.func.jacfwd", "torch.func.vjp", "torch.func.jvp"]
-with forbid_calls(_no_autograd, "hidden check: written from scratch (no autograd)"):
-    _got = additive_jacobian(_c0, _W, _xs, _f, _i)
+_want_short = torch.autograd.functional.jacobian(lambda c: _unroll_additive(c, _W, _xs[:2], _f[:2], _i[:2]), _c0)
+_W1, _c01, _xs1, _f1, _i1 = torch.tensor([[-1.2]]), torch.tensor([0.4]), torch.randn(4, 1), torch.rand(4, 1), \
+    torch.rand(4, 1)                                                                      # H = 1, float32
+_want1 = torch.autograd.functional.jacobian(lambda c: _unroll_additive(c, _W1, _xs1, _f1, _i1), _c01)
+with written_by_you("additive_jacobian") as rules:
+    _got = run_answer(additive_jacobian, _c0, _W, _xs, _f, _i, name="hidden check: T = 10 (float64)")
     check_close(_got, _want, "hidden check: T = 10, random gates and non-symmetric W, float64, against autograd",
-                atol=1e-10)
-    check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
-    check_close(additive_jacobian(_c0, _W, _xs, _zeros, _ones), _want_tanh,
-                "hidden check: f = 0, i = 1 is the tanh recurrence (T = 10), against autograd", atol=1e-10)
-    check_close(additive_jacobian(_c0, _W, _xs[:0], _f[:0], _i[:0]), torch.eye(6, dtype=torch.float64),
-                "hidden check: T = 0 gives the identity", atol=0)
+                atol=1e-10, hint="step = diag(f_t) + diag(i_t (1 - g_t^2)) W; J = step @ J")
+    check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="torch.eye(H, dtype=c0.dtype)")
+    check_close(run_answer(additive_jacobian, _c0, _W, _xs, _zeros, _ones, name="hidden check: f = 0, i = 1"),
+                _want_tanh, "hidden check: f = 0, i = 1 is the tanh recurrence (T = 10), against autograd", atol=1e-10,
+                hint="g_t comes from the state before the step")
+    check_close(run_answer(additive_jacobian, _c0, _W, _xs[:2], _f[:2], _i[:2], name="hidden check: T = 2"),
+                _want_short, "hidden check: T = 2 against autograd", atol=1e-10, hint="new steps go on the left")
+    check_close(run_answer(additive_jacobian, _c0, _W, _xs[:0], _f[:0], _i[:0], name="hidden check: T = 0"),
+                torch.eye(6, dtype=torch.float64), "hidden check: T = 0 gives the identity", atol=0,
+                hint="start from the identity")
+    check_close(run_answer(additive_jacobian, _c01, _W1, _xs1, _f1, _i1, name="hidden check: H = 1"), _want1,
+                "hidden check: one unit (H = 1), T = 4, float32, against autograd", atol=1e-6,
+                hint="a (1, 1) matrix: keep both axes")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -624,23 +755,52 @@ def init_forget_bias(lstm: nn.Module, value: float = 1.0) -> nn.Module:
 
 # %% nbgrader="tests" grade_id="test_init_forget_bias" points=2
 torch.manual_seed(0)
-_lstm = nn.LSTM(3, 5)
-_input_block = _lstm.bias_ih_l0[:5].detach().clone()
-_result = init_forget_bias(_lstm)
+_lstm = nn.LSTM(3, 5)                                                     # D = 3, H = 5: one layer, one direction
+_before = {k: p.detach().clone() for k, p in _lstm.named_parameters()}
+_result = run_answer(init_forget_bias, _lstm, name="init_forget_bias(nn.LSTM(3, 5))", copy=False,
+                     hint="change the parameters inside `with torch.no_grad():` (autograd refuses in-place changes "
+                          "to a parameter otherwise)")
 check_true(_result is _lstm, "init_forget_bias return value", "expected the LSTM it was given",
            hint="change the parameters in place, then return lstm")
 _sum = (_lstm.bias_ih_l0 + _lstm.bias_hh_l0).detach()                 # (4H,) = (20,), blocks i, f, g, o
-check_close(_sum[5:10], torch.ones(5), "forget-gate part of bias_ih_l0 + bias_hh_l0 (rows 5:10 for H = 5)",
-            hint="the gate order is i, f, g, o, so the forget block is rows H:2H, and both bias vectors are added")
-check_close(_lstm.bias_ih_l0[:5], _input_block, "input-gate part of bias_ih_l0 (rows 0:5), which must not change",
-            atol=0)
-init_forget_bias(_lstm, value=2.5)
+check_close(_sum[5:10], torch.ones(5), "forget-gate part of bias_ih_l0 + bias_hh_l0 (rows 5:10 for H = 5), value 1",
+            hint="the gate order is i, f, g, o, so the forget block is rows H:2H (H = hidden_size, not input_size); "
+                 "both bias vectors are added, so set value in one and 0 in the other (assign, don't add)")
+for _k in ["bias_ih_l0", "bias_hh_l0"]:
+    _keep = torch.ones(20, dtype=torch.bool)
+    _keep[5:10] = False
+    check_close(getattr(_lstm, _k)[_keep], _before[_k][_keep],
+                f"{_k} outside the forget block (rows 0:5 and 10:20, gates i, g, o), which must not change", atol=0,
+                hint="change only rows H:2H; the input, candidate and output gates keep their biases")
+for _k in ["weight_ih_l0", "weight_hh_l0"]:
+    check_close(getattr(_lstm, _k), _before[_k], f"{_k}, which must not change", atol=0, hint="only biases change")
+run_answer(init_forget_bias, _lstm, value=2.5, name="init_forget_bias(lstm, value=2.5)", copy=False)
 check_close((_lstm.bias_ih_l0 + _lstm.bias_hh_l0)[5:10], torch.full((5,), 2.5),
-            "forget-gate part of bias_ih_l0 + bias_hh_l0 after init_forget_bias(lstm, value=2.5)")
+            "forget-gate part of bias_ih_l0 + bias_hh_l0 after init_forget_bias(lstm, value=2.5)",
+            hint="use the value argument, and assign it: calling the function twice must not add up")
+# two layers, both directions: every bias_ih*/bias_hh* pair has its own forget block
+_deep = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+_deep_before = {k: p.detach().clone() for k, p in _deep.named_parameters()}
+run_answer(init_forget_bias, _deep, value=1.5, name="init_forget_bias on a 2-layer bidirectional nn.LSTM", copy=False)
+for _sfx in ["l0", "l0_reverse", "l1", "l1_reverse"]:
+    check_close((getattr(_deep, f"bias_ih_{_sfx}") + getattr(_deep, f"bias_hh_{_sfx}"))[4:8], torch.full((4,), 1.5),
+                f"forget-gate part of bias_ih_{_sfx} + bias_hh_{_sfx} (nn.LSTM(3, 4, num_layers=2, bidirectional=True))",
+                hint="loop over every parameter in lstm.named_parameters(): every layer (l0, l1, ...) and the "
+                     "reverse direction (_reverse) have their own biases")
+check_true(all(torch.equal(p[:4], _deep_before[k][:4]) and torch.equal(p[8:], _deep_before[k][8:])
+               for k, p in _deep.named_parameters() if k.startswith("bias")),
+           "other gates' biases of the 2-layer bidirectional LSTM", "a bias outside rows 4:8 changed",
+           hint="only the forget block, rows H:2H, changes")
+_cell = nn.LSTMCell(2, 3)
+run_answer(init_forget_bias, _cell, value=-1.0, name="init_forget_bias on nn.LSTMCell(2, 3)", copy=False,
+           hint="an nn.LSTMCell has no num_layers: find the biases through named_parameters() (bias_ih, bias_hh)")
+check_close((_cell.bias_ih + _cell.bias_hh)[3:6], torch.full((3,), -1.0),
+            "forget-gate part of bias_ih + bias_hh of nn.LSTMCell(2, 3), value -1",
+            hint="an nn.LSTMCell's biases are called bias_ih and bias_hh (no _l0 suffix)")
 ### BEGIN HIDDEN TESTS
 import copy
 import course_lib.layers.gating as _gating
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(14)
 _lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True).double()
 _before = {k: p.detach().clone() for k, p in _lstm.named_parameters()}
@@ -649,25 +809,38 @@ _xin = torch.randn(2, 5, 4, dtype=torch.float64)
 _want_out = _gating.init_forget_bias_(copy.deepcopy(_lstm), 2.0)(_xin)[0].detach()
 _cell = nn.LSTMCell(3, 4).double()
 _cell_before = {k: p.detach().clone() for k, p in _cell.named_parameters()}
-with forbid_calls(["course_lib.layers.gating.init_forget_bias_"], "hidden check: written from scratch"):
-    _result = init_forget_bias(_lstm, 2.0)
+_three = nn.LSTM(2, 3, num_layers=3)                                      # default value, three layers
+_three_params = dict(_three.named_parameters())
+with written_by_you("init_forget_bias") as rules:
+    _result = run_answer(init_forget_bias, _lstm, 2.0, name="hidden check: 2 layers, bidirectional", copy=False)
+    check_true(_result is _lstm, "hidden check: returns the LSTM", "another object was returned",
+               hint="return lstm")
     for _sfx in ["l0", "l0_reverse", "l1", "l1_reverse"]:
         check_close((_params[f"bias_ih_{_sfx}"] + _params[f"bias_hh_{_sfx}"])[6:12], torch.full((6,), 2.0),
-                    f"hidden check: forget-gate bias of {_sfx} (2 layers, both directions)", atol=1e-12)
+                    f"hidden check: forget-gate bias of {_sfx} (2 layers, both directions)", atol=1e-12,
+                    hint="change the existing parameters in place, for every layer and direction")
     _forget = torch.zeros(24, dtype=torch.bool)
     _forget[6:12] = True
     for _k, _p in _lstm.named_parameters():
         _keep = ~_forget if _k.startswith("bias") else torch.ones(_p.shape[0], dtype=torch.bool)
         check_close(_p[_keep], _before[_k][_keep], "hidden check: every other entry (other gates' biases, all "
-                    "weights) unchanged", atol=0)
+                    "weights) unchanged", atol=0, hint="only rows H:2H of the biases change")
     check_true(all(_p is _params[_k] for _k, _p in _lstm.named_parameters()), "hidden check: changed in place",
-               "a parameter was replaced by a new one (an optimizer made earlier would not see it)")
+               "a parameter was replaced by a new one (an optimizer made earlier would not see it)",
+               hint="assign into the existing parameter under torch.no_grad(): p[H:2 * H] = value")
     check_close(_lstm(_xin)[0], _want_out, "hidden check: the LSTM computes the same as with the reference "
-                "initialisation", atol=1e-12)
-    init_forget_bias(_cell, 3.0)
+                "initialisation", atol=1e-12, hint="b_ih + b_hh = value on the forget block, nothing else changed")
+    run_answer(init_forget_bias, _cell, 3.0, name="hidden check: nn.LSTMCell", copy=False)
     check_close((_cell.bias_ih + _cell.bias_hh)[4:8], torch.full((4,), 3.0),
-                "hidden check: works on nn.LSTMCell (parameters bias_ih and bias_hh)", atol=1e-12)
-    check_close(_cell.weight_hh, _cell_before["weight_hh"], "hidden check: nn.LSTMCell weights unchanged", atol=0)
+                "hidden check: works on nn.LSTMCell (parameters bias_ih and bias_hh)", atol=1e-12,
+                hint="find the biases through named_parameters()")
+    check_close(_cell.weight_hh, _cell_before["weight_hh"], "hidden check: nn.LSTMCell weights unchanged", atol=0,
+                hint="only biases change")
+    run_answer(init_forget_bias, _three, name="hidden check: default value, 3 layers", copy=False)
+    for _l in range(3):
+        check_close((_three_params[f"bias_ih_l{_l}"] + _three_params[f"bias_hh_l{_l}"])[3:6], torch.ones(3),
+                    f"hidden check: default value 1.0, layer {_l} of a 3-layer LSTM", atol=1e-7,
+                    hint="value defaults to 1.0; every layer has its own biases")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -678,7 +851,8 @@ with forbid_calls(["course_lib.layers.gating.init_forget_bias_"], "hidden check:
 # $\lVert \partial L / \partial x_t \rVert$ for every step: how strongly the loss can still "feel" an input
 # that came $T - t$ steps earlier (`course_lib.gradients.flow.input_gradient_norms`). Curves are averaged over
 # five random initialisations, in float64 so that tiny values do not round to 0. The LSTM appears three
-# times: with PyTorch's initialisation, and with your `init_forget_bias` at 1 and at 2.
+# times: with PyTorch's initialisation, and with your `init_forget_bias` at 1 and at 2 (an answer that sets
+# the wrong block, or only some layers, shows here: its curves fall like the default LSTM's).
 
 # %%
 from course_lib.gradients.flow import input_gradient_norms

@@ -29,11 +29,30 @@ BUGS: Bank = {
         ('computed in NumPy: no gradient reaches W, b, x or h', [
             ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
              '    a = (xh @ W.T + b).detach().numpy()\n'
-             '    return torch.from_numpy(1 / (1 + np.exp(-a)))   # (B, G)'),
+             '    return torch.from_numpy(1 / (1 + np.exp(-np.clip(a, -500, 500))))   # (B, G)'),
         ]),
         ('squeezes the result: batch 1 loses its batch axis', [
             ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
              '    return torch.sigmoid(xh @ W.T + b).squeeze()   # (B, G)'),
+        ]),
+        ('softmax over the gate units instead of a sigmoid per unit', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    return torch.softmax(xh @ W.T + b, dim=1)   # (B, G)'),
+        ]),
+        ('weights cast to float32: float64 inputs come back as float32', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    return torch.sigmoid(xh.float() @ W.T.float() + b.float())   # (B, G)'),
+        ]),
+        # whole answer: W split into its x and h parts, but at the wrong column (H instead of D)
+        ('W split at column H instead of D', '''
+def gate(x, h, W, b):
+    H = h.shape[1]
+    W_x, W_h = W[:, :H], W[:, H:]
+    return torch.sigmoid(x @ W_x.T + h @ W_h.T + b)
+'''),
+        ('x and h concatenated along the batch axis (dim=0)', [
+            ('    xh = torch.cat([x, h], dim=1)        # (B, D + H)',
+             '    xh = torch.cat([x, h], dim=0)        # (B, D + H)'),
         ]),
     ],
     'gated_update': [
@@ -54,9 +73,31 @@ BUGS: Bank = {
              '    z = z.mean(dim=1, keepdim=True)\n'
              '    return z * h_prev + (1 - z) * candidate   # (B, H)'),
         ]),
+        ("the first example's gate used for the whole batch", [
+            ('    return z * h_prev + (1 - z) * candidate   # (B, H)',
+             '    return z[0] * h_prev + (1 - z[0]) * candidate'),
+        ]),
         ("in place: overwrites the caller's h_prev", [
             ('    return z * h_prev + (1 - z) * candidate   # (B, H)',
              '    return h_prev.mul_(z).add_((1 - z) * candidate)'),
+        ]),
+        ("in place: the candidate scaled in place", [
+            ('    return z * h_prev + (1 - z) * candidate   # (B, H)',
+             '    candidate *= 1 - z\n'
+             '    return z * h_prev + candidate'),
+        ]),
+        ('parenthesis misplaced: 1 - z * candidate', [
+            ('    return z * h_prev + (1 - z) * candidate   # (B, H)',
+             '    return z * h_prev + (1 - z * candidate)'),
+        ]),
+        ('the gate treated as a constant: no gradient reaches z', [
+            ('    return z * h_prev + (1 - z) * candidate   # (B, H)',
+             '    z = z.detach()\n'
+             '    return z * h_prev + (1 - z) * candidate   # (B, H)'),
+        ]),
+        ('delegates to torch.lerp, which the exercise bans', [
+            ('    return z * h_prev + (1 - z) * candidate   # (B, H)',
+             '    return torch.lerp(candidate, h_prev, z)'),
         ]),
     ],
     'multiplicative_jacobian': [
@@ -78,6 +119,10 @@ BUGS: Bank = {
             ('        J = ((1 - h ** 2)[:, None] * W) @ J                         # diag(1 - h_t^2) W, on the left',
              '        J = J @ ((1 - h ** 2)[:, None] * W)'),
         ]),
+        ("diag(1 - h^2) on the right of W: columns scaled instead of rows", [
+            ('        J = ((1 - h ** 2)[:, None] * W) @ J                         # diag(1 - h_t^2) W, on the left',
+             '        J = (W * (1 - h ** 2)[None, :]) @ J'),
+        ]),
         # whole answer: a different algorithm: one matrix power instead of the chain of step Jacobians
         ("first step's Jacobian raised to the T-th power", '''
 def multiplicative_jacobian(h0, W, xs):
@@ -86,11 +131,33 @@ def multiplicative_jacobian(h0, W, xs):
     h1 = torch.tanh(W @ h0 + xs[0])
     return torch.linalg.matrix_power((1 - h1 ** 2)[:, None] * W, len(xs))
 '''),
+        ("state never advanced: every factor taken at h_1", [
+            ('        h = torch.tanh(W @ h + x)                                   # (H,)\n',
+             '        h = torch.tanh(W @ h0 + x)                                  # (H,)\n'),
+        ]),
         ('identity made in float32: fails for float64 inputs', [
             ('    h = h0\n'
              '    J = torch.eye(h0.shape[0], dtype=h0.dtype, device=h0.device)   # (H, H)',
              '    h, J = h0, torch.eye(h0.shape[0])'),
         ]),
+        # whole answer: starts from the first factor, so T = 0 is not handled
+        ('no identity to start from: T = 0 returns None', '''
+def multiplicative_jacobian(h0, W, xs):
+    h, J = h0, None
+    for x in xs:
+        h = torch.tanh(W @ h + x)
+        step = torch.diag(1 - h ** 2) @ W
+        J = step if J is None else step @ J
+    return J
+'''),
+        ('asks autograd for the Jacobian, which the exercise bans', '''
+def multiplicative_jacobian(h0, W, xs):
+    def unroll(h):
+        for x in xs:
+            h = torch.tanh(W @ h + x)
+        return h
+    return torch.autograd.functional.jacobian(unroll, h0)
+'''),
     ],
     'additive_jacobian': [
         ('direct path forgotten (no diag(f))', [
@@ -115,6 +182,34 @@ def multiplicative_jacobian(h0, W, xs):
             ('        g = torch.tanh(W @ c + x_t)                                        # (H,), from c_{t-1}',
              '        g = torch.tanh(W @ c0 + x_t)'),
         ]),
+        ('the input gate left out of the candidate branch', [
+            ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}',
+             '        step = torch.diag(f_t) + (1 - g ** 2)[:, None] * W'),
+        ]),
+        ('f and i swapped in the step Jacobian', [
+            ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}',
+             '        step = torch.diag(i_t) + (f_t * (1 - g ** 2))[:, None] * W'),
+        ]),
+        ('the Jacobians multiplied element by element, as if they were diagonal', [
+            ('        J = step @ J',
+             '        J = J * step'),
+        ]),
+        ('steps taken in reverse order', [
+            ('    for x_t, f_t, i_t in zip(xs, f, i):',
+             '    for x_t, f_t, i_t in zip(xs.flip(0), f.flip(0), i.flip(0)):'),
+        ]),
+        ('identity made in float32: fails for float64 inputs', [
+            ('    J = torch.eye(c0.shape[0], dtype=c0.dtype, device=c0.device)          # (H, H)',
+             '    J = torch.eye(c0.shape[0])'),
+        ]),
+        ('asks autograd for the Jacobian, which the exercise bans', '''
+def additive_jacobian(c0, W, xs, f, i):
+    def unroll(c):
+        for x_t, f_t, i_t in zip(xs, f, i):
+            c = f_t * c + i_t * torch.tanh(W @ c + x_t)
+        return c
+    return torch.autograd.functional.jacobian(unroll, c0)
+'''),
     ],
     'init_forget_bias': [
         ('bias set on the input-gate block (rows 0:H)', [
@@ -180,6 +275,39 @@ def init_forget_bias(lstm, value=1.0):
             for sfx in suffixes:
                 getattr(lstm, f"bias_ih_l{k}{sfx}")[H:2 * H] = value
                 getattr(lstm, f"bias_hh_l{k}{sfx}")[H:2 * H] = 0.0
+    return lstm
+'''),
+        # whole answer: loops over layers, but forgets the reverse direction
+        ('every layer, but the forward direction only', '''
+def init_forget_bias(lstm, value=1.0):
+    H = lstm.hidden_size
+    with torch.no_grad():
+        for name, p in lstm.named_parameters():
+            if name.endswith("_reverse"):
+                continue
+            if name.startswith("bias_ih"):
+                p[H:2 * H] = value
+            elif name.startswith("bias_hh"):
+                p[H:2 * H] = 0.0
+    return lstm
+'''),
+        ('value added to the forget bias instead of assigned', [
+            ('                p[H:2 * H] = value    # rows H:2H are the forget gate',
+             '                p[H:2 * H] += value'),
+        ]),
+        ('the input size taken for H', [
+            ('    H = lstm.hidden_size',
+             '    H = lstm.input_size'),
+        ]),
+        # whole answer: builds new parameters instead of changing the existing ones
+        ('new nn.Parameter objects replace the old ones (not in place)', '''
+def init_forget_bias(lstm, value=1.0):
+    H = lstm.hidden_size
+    for name, p in list(lstm.named_parameters()):
+        if name.startswith(("bias_ih", "bias_hh")):
+            new = p.detach().clone()
+            new[H:2 * H] = value if name.startswith("bias_ih") else 0.0
+            setattr(lstm, name, nn.Parameter(new))
     return lstm
 '''),
     ],
