@@ -30,7 +30,8 @@ import matplotlib.pyplot as plt
 from torch import nn
 
 from course_lib.notebook.runtime import setup_notebook, budget
-from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_shape, check_true, check_type,
+                                       run_answer)
 from course_lib.notebook.plotting import plot_lines
 from course_lib.text.vocab import PAD, UNK, BOS, EOS, SPECIALS, Vocab
 from course_lib.data.names import load_names
@@ -89,27 +90,46 @@ def build_vocab(texts: list[str], min_count: int = 1) -> list[str]:
 
 
 # %% nbgrader="tests" grade_id="test_build_vocab" points=2
-itos = build_vocab(["banana", "cab"])
-check_type(itos, list, "build_vocab(['banana', 'cab'])")
-check_equal(itos[:4], list(SPECIALS), "the first four entries (special tokens)",
+itos = run_answer(build_vocab, ["banana", "cab"], name="build_vocab(['banana', 'cab'])")
+check_type(itos, list, "build_vocab(['banana', 'cab'])", hint="return a list: the special tokens, then the characters")
+check_equal(itos[:4], list(SPECIALS), "the first four entries of build_vocab(['banana', 'cab'])",
             hint="start the list with SPECIALS, in that order")
 check_equal(itos, ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"], "build_vocab(['banana', 'cab'])",
-            hint="a appears 4 times, b and n twice (alphabetical tie-break), c once")
+            hint="a appears 4 times, b and n twice, c once: most frequent first")
+itos = run_answer(build_vocab, ["cabbage", "dad"], name="build_vocab(['cabbage', 'dad'])")
+check_equal(itos[4:], ["a", "b", "d", "c", "e", "g"], "build_vocab(['cabbage', 'dad']) after the special tokens",
+            hint="a occurs 3 times; b and d twice; c, e and g once. Equal counts go in alphabetical order, not in "
+                 "the order the characters first appear (the order Counter.most_common keeps)")
+itos = run_answer(build_vocab, ["aab", "b", "c"], min_count=2, name="build_vocab(['aab', 'b', 'c'], min_count=2)")
+check_equal(itos[4:], ["a", "b"], "build_vocab(['aab', 'b', 'c'], min_count=2) after the special tokens",
+            hint="count every occurrence over all texts: a twice (both in 'aab'), b twice (once in each of two "
+                 "texts), c once; keep the characters counted at least min_count times")
 ### BEGIN HIDDEN TESTS
 import course_lib.text.vocab as _ref_vocab
-from course_lib.notebook.checks import forbid_calls
-_texts = names_list[:300]
-_want, _want40 = _ref_vocab.build_vocab(_texts), _ref_vocab.build_vocab(_texts, min_count=40)
-with forbid_calls(["course_lib.text.vocab.build_vocab"], "hidden check: written from scratch"):
-    check_equal(build_vocab(_texts), _want, "hidden check: vocabulary of 300 names")
-    check_equal(build_vocab(_texts, min_count=40), _want40, "hidden check: min_count=40 drops rare characters")
-    check_equal(build_vocab(["zzyyx", "xy"]), list(SPECIALS) + ["y", "x", "z"],
-                "hidden check: ties broken in alphabetical order")
-    check_equal(build_vocab(["aa", "ab", "ac"]), list(SPECIALS) + ["a", "b", "c"],
-                "hidden check: counts every occurrence")
-    check_equal(build_vocab(["ab", "b"], min_count=2), list(SPECIALS) + ["b"],
-                "hidden check: min_count counts occurrences, not texts")
-    check_equal(build_vocab([]), list(SPECIALS), "hidden check: no texts gives only the special tokens")
+from course_lib.notebook.rules import written_by_you
+
+_cases = [  # (texts, min_count, what the check is about, hint)
+    (names_list[:300], 1, "vocabulary of 300 names", "most frequent first, ties alphabetical"),
+    (names_list[:300], 40, "min_count=40 on 300 names", "keep characters counted at least min_count times"),
+    (names_list, 2000, "min_count=2000 on all names", "count every occurrence over all texts"),
+    (["zzyyx", "xy"], 1, "ties broken in alphabetical order", "equal counts: alphabetical (code point) order"),
+    (["aa", "ab", "ac"], 1, "counts every occurrence", "count characters, not texts"),
+    (["ab", "b"], 2, "min_count counts occurrences, not texts", "a occurs once, b twice"),
+    (["aaa", "bcb"], 3, "min_count with a character repeated inside one text", "a occurs 3 times, b twice"),
+    (["abc", "ab"], 3, "nothing reaches min_count", "no character occurs 3 times: only the special tokens"),
+    (["bB", "ab"], 1, "upper case before lower case (code points)", "'B' < 'a' < 'b' in code point order"),
+    (["", "x", ""], 1, "empty texts among others", "an empty text adds nothing"),
+    ([], 1, "no texts gives only the special tokens", "return list(SPECIALS) when there is nothing to count"),
+]
+_expected = [_ref_vocab.build_vocab(texts, min_count=k) for texts, k, _, _ in _cases]
+with written_by_you("build_vocab"):
+    for (_texts, _k, _what, _hint), _want in zip(_cases, _expected):
+        _got = run_answer(build_vocab, _texts, min_count=_k, name=f"hidden check: {_what}")
+        check_type(_got, list, f"hidden check: {_what}")
+        check_equal(_got, _want, f"hidden check: {_what}", hint=_hint)
+    _got = run_answer(build_vocab, ["cab", "a"], name="hidden check: min_count left at its default")
+    check_equal(_got, list(SPECIALS) + ["a", "b", "c"], "hidden check: min_count left at its default",
+                hint="the default min_count=1 keeps every character")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -130,21 +150,41 @@ def encode(text: str, stoi: dict[str, int]) -> torch.Tensor:
 
 # %% nbgrader="tests" grade_id="test_encode" points=1
 _stoi = {tok: i for i, tok in enumerate(["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"])}
-ids = encode("cab", _stoi)
-check_type(ids, torch.Tensor, "encode('cab')", hint="build a list of ids, then torch.tensor(ids, dtype=torch.long)")
-check_dtype(ids, torch.long, "encode('cab')")
-check_equal(ids, torch.tensor([2, 7, 4, 5, 3]), "encode('cab')", hint="<bos>=2, c=7, a=4, b=5, <eos>=3")
+ids = run_answer(encode, "cab", _stoi, name="encode('cab', stoi)")
+check_type(ids, torch.Tensor, "encode('cab', stoi)", hint="build a list of ids, then torch.tensor(ids, dtype=torch.long)")
+check_dtype(ids, torch.long, "encode('cab', stoi)", hint="ids are integers: torch.tensor(ids, dtype=torch.long)")
+check_equal(ids, torch.tensor([2, 7, 4, 5, 3]), "encode('cab', stoi)",
+            hint="<bos>=2 first, then c=7, a=4, b=5, then <eos>=3 last")
+check_equal(run_answer(encode, "cxb", _stoi, name="encode('cxb', stoi)"), torch.tensor([2, 7, 1, 5, 3]),
+            "encode('cxb', stoi), where 'x' is not in stoi",
+            hint="a character missing from stoi becomes the id of <unk> (here 1): neither dropped nor an error")
+_stoi = {"<pad>": 0, "b": 1, "<eos>": 2, "a": 3, "<unk>": 4, "<bos>": 5}
+check_equal(run_answer(encode, "abz", _stoi, name="encode('abz', stoi) with the special tokens at other ids"),
+            torch.tensor([5, 3, 1, 4, 2]), "encode('abz', stoi) with the special tokens at other ids",
+            hint="look the special ids up in stoi (here <bos>=5, <unk>=4, <eos>=2); never assume 1, 2, 3")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
 import course_lib.text.vocab as _ref_vocab
-_vocab = Vocab(["<eos>", "x", "<bos>", "y", "<unk>", "<pad>", "z"])  # specials at unusual ids
+from course_lib.notebook.rules import written_by_you
+
+_odd = Vocab(["x", "<eos>", "<bos>", "y", "<unk>", "<pad>", "z"])  # a character at id 0, specials elsewhere
 _full = Vocab(_ref_vocab.build_vocab(names_list))
-_cases = [("xyz", _vocab, "specials at other ids"), ("xqz", _vocab, "unknown character becomes <unk>"),
-          ("", _vocab, "empty text")] + [(n, _full, "names with the full vocabulary") for n in ["mary", "zoe", "x"]]
-_expected = [v.encode(text) for text, v, _ in _cases]
-with forbid_calls(["course_lib.text.vocab.Vocab.encode"], "hidden check: written from scratch"):
-    for (_text, _v, _what), _want in zip(_cases, _expected):
-        check_equal(encode(_text, _v.stoi), _want, f"hidden check: {_what}")
+_cases = [("xyz", _odd, "a character at id 0, special tokens at other ids", "id 0 is a valid id, not a missing one"),
+          ("qxq", _odd, "unknown characters become <unk>", "<unk> is stoi['<unk>'] (here 4)"),
+          ("", _odd, "empty text", "an empty text gives just <bos>, <eos>"),
+          ("<eos>", _odd, "the text '<eos>' is five characters", "encode character by character"),
+          ("mary", _full, "a name with the full vocabulary", "<bos>, the ids of the characters, <eos>"),
+          ("x", _full, "one character", "<bos>, the id of x, <eos>"),
+          ("zoë", _full, "a character outside the names' alphabet", "ë is not in stoi: <unk>")]
+_expected = [v.encode(text) for text, v, _, _ in _cases]
+with written_by_you("encode"):
+    for (_text, _v, _what, _hint), _want in zip(_cases, _expected):
+        _stoi = dict(_v.stoi)
+        _got = run_answer(encode, _text, _stoi, name=f"hidden check: {_what}", copy=False)
+        check_type(_got, torch.Tensor, f"hidden check: {_what}")
+        check_dtype(_got, torch.long, f"hidden check: {_what}")
+        check_equal(_got, _want, f"hidden check: {_what}", hint=_hint)
+        check_true(_stoi == _v.stoi, f"hidden check: {_what}", "encode changed the stoi dict it was given",
+                   "only read stoi: stoi.get(ch, unk_id) does not add the character")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -200,30 +240,53 @@ def rnn_cell_step(x: np.ndarray, h_prev: np.ndarray, W_ih: np.ndarray, W_hh: np.
 
 
 # %% nbgrader="tests" grade_id="test_rnn_cell_step" points=2
-_rng = np.random.default_rng(0)
-_x, _h = _rng.normal(size=(2, 3)), np.zeros((2, 4))
-_W_ih, _W_hh, _b_ih, _b_hh = _rng.normal(size=(4, 3)), _rng.normal(size=(4, 4)), _rng.normal(size=4), np.zeros(4)
-h = rnn_cell_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
-check_type(h, np.ndarray, "rnn_cell_step output")
-check_shape(h, (2, 4), "rnn_cell_step output (B=2, H=4)", hint="x @ W_ih.T has shape (B, H)")
-check_close(h, np.tanh(_x @ _W_ih.T + _b_ih), "rnn_cell_step output with h_prev = 0")
-check_true(np.all(np.abs(h) < 1), "rnn_cell_step output", "values outside (-1, 1): is tanh applied last?")
+# B=2, D=2, H=3; W_hh is not symmetric, so a transposed W_hh shows. Expected values computed once, stored.
+_x = np.array([[0.5, -1.0], [1.0, 2.0]])
+_h = np.array([[0.1, -0.2, 0.3], [0.0, 0.5, -0.5]])
+_W_ih = np.array([[0.1, 0.2], [-0.3, 0.4], [0.5, -0.6]])
+_W_hh = np.array([[0.2, -0.1, 0.0], [0.3, 0.1, -0.2], [0.0, 0.4, 0.5]])
+_b_ih, _b_hh = np.array([0.1, -0.1, 0.2]), np.array([0.05, 0.0, -0.3])
+_zeros_x, _zeros_h, _zeros_b = np.zeros((2, 2)), np.zeros((2, 3)), np.zeros(3)
+h = run_answer(rnn_cell_step, _x, _h, _W_ih, _W_hh, _b_ih, _b_hh, name="rnn_cell_step output")
+check_type(h, np.ndarray, "rnn_cell_step output", hint="use NumPy operations (np.tanh, @) on the arrays")
+check_shape(h, (2, 3), "rnn_cell_step output (B=2, H=3)", hint="x @ W_ih.T has shape (B, H)")
+check_close(run_answer(rnn_cell_step, _x, _zeros_h, _W_ih, _W_hh, _b_ih, _zeros_b, name="input term"),
+            np.array([[-0.049958375, -0.5716699661, 0.7818063576], [0.537049567, 0.3799489623, -0.4621171573]]),
+            "rnn_cell_step with h_prev = 0 and b_hh = 0: tanh(x W_ih^T + b_ih)",
+            hint="x @ W_ih.T (W_ih is (H, D)) plus b_ih, then tanh")
+check_close(run_answer(rnn_cell_step, _zeros_x, _h, _W_ih, _W_hh, _zeros_b, _zeros_b, name="recurrent term"),
+            np.array([[0.0399786803, -0.049958375, 0.0698858903], [-0.049958375, 0.1488850336, -0.049958375]]),
+            "rnn_cell_step with x = 0 and both biases 0: tanh(h_prev W_hh^T)",
+            hint="the recurrent term is h_prev @ W_hh.T (transposed, like W_ih), inside the tanh")
+check_close(run_answer(rnn_cell_step, _zeros_x, _zeros_h, _W_ih, _W_hh, _b_ih, _b_hh, name="biases"),
+            np.array([[0.1488850336, -0.0996679946, -0.0996679946]] * 2),
+            "rnn_cell_step with x = 0 and h_prev = 0: tanh(b_ih + b_hh)", hint="add both biases, inside the tanh")
+check_close(h, np.array([[0.0399786803, -0.6043677771, 0.6750698748], [0.537049567, 0.5005202112, -0.6910694698]]),
+            "rnn_cell_step output, all four terms",
+            hint="one tanh around the sum of all four terms: x W_ih^T + b_ih + h_prev W_hh^T + b_hh")
 ### BEGIN HIDDEN TESTS
 import course_lib.layers.rnn as _ref_rnn
-from course_lib.notebook.checks import forbid_calls
-_W_hh = np.triu(_rng.normal(size=(4, 4)))  # not symmetric: a transposed W_hh shows
-_h, _b_hh = _rng.normal(size=(2, 4)), _rng.normal(size=4)
-_expected = _ref_rnn.rnn_cell_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
-with forbid_calls(["course_lib.layers.rnn.rnn_cell_step"], "hidden check: written from scratch"):
-    check_close(rnn_cell_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh), _expected,
-                "hidden check: random h_prev, W_hh and both biases", atol=1e-10)
-    _cell = nn.RNNCell(5, 6).double()
-    _xt, _ht = torch.randn(1, 5, dtype=torch.float64), torch.randn(1, 6, dtype=torch.float64)
-    _p = [p.detach().numpy() for p in (_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)]
-    _got = rnn_cell_step(_xt.numpy(), _ht.numpy(), *_p)
-    check_close(_got, _cell(_xt, _ht).detach().numpy(), "hidden check: parity with nn.RNNCell, batch 1, float64",
-                atol=1e-10)
-    check_dtype(_got, np.float64, "hidden check: float64 stays float64")
+from course_lib.notebook.rules import written_by_you
+
+_rng = np.random.default_rng(0)
+_cases = []  # (x, h_prev, W_ih, W_hh, b_ih, b_hh, what)
+for _B, _D, _H in [(3, 5, 4), (1, 2, 6), (4, 4, 4)]:
+    _cases.append((_rng.normal(size=(_B, _D)), _rng.normal(size=(_B, _H)), _rng.normal(size=(_H, _D)),
+                   np.triu(_rng.normal(size=(_H, _H))), _rng.normal(size=_H), _rng.normal(size=_H),
+                   f"random inputs and weights, B={_B}, D={_D}, H={_H}, float64"))
+_cell = nn.RNNCell(5, 6).double()
+_xt, _ht = torch.randn(1, 5, dtype=torch.float64), torch.randn(1, 6, dtype=torch.float64)
+_p = [p.detach().numpy().copy() for p in (_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)]
+_cases.append((_xt.numpy(), _ht.numpy(), *_p, "parity with nn.RNNCell, batch 1, float64"))
+_expected = [_ref_rnn.rnn_cell_step(*c[:6]) for c in _cases[:-1]] + [_cell(_xt, _ht).detach().numpy()]
+with written_by_you("rnn_cell_step"):
+    for _c, _want in zip(_cases, _expected):
+        _got = run_answer(rnn_cell_step, *_c[:6], name=f"hidden check: {_c[6]}")
+        check_type(_got, np.ndarray, f"hidden check: {_c[6]}")
+        check_close(_got, _want, f"hidden check: {_c[6]}", atol=1e-10,
+                    hint="tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh), computed in float64")
+        check_dtype(_got, np.float64, f"hidden check: {_c[6]}: float64 stays float64",
+                    hint="do not convert the arrays to float32")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -254,25 +317,46 @@ def rnn_forward(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarr
 # %% nbgrader="tests" grade_id="test_rnn_forward" points=2
 _rng = np.random.default_rng(1)
 _W = [_rng.normal(size=s) * 0.5 for s in [(4, 3), (4, 4), (4,), (4,)]]
-_xs, _h0 = _rng.normal(size=(5, 2, 3)), np.zeros((2, 4))
-hs, h_T = rnn_forward(_xs, _h0, *_W)
-check_shape(hs, (5, 2, 4), "rnn_forward hs (T=5, B=2, H=4)", hint="one hidden state per time step, h0 excluded")
-check_shape(h_T, (2, 4), "rnn_forward h_T")
-check_close(h_T, hs[-1], "rnn_forward h_T", hint="h_T should be the last entry of hs")
-check_close(hs[0], rnn_cell_step(_xs[0], _h0, *_W), "rnn_forward hs[0] (the first step)")
+_xs, _h0 = _rng.normal(size=(5, 2, 3)), _rng.normal(size=(2, 4))  # T=5, B=2, D=3, H=4; a given (non-zero) h0
+_got = run_answer(rnn_forward, _xs, _h0, *_W, name="rnn_forward(xs, h0, ...)")
+check_true(isinstance(_got, tuple) and len(_got) == 2, "rnn_forward(xs, h0, ...)", f"expected the pair (hs, h_T), "
+           f"got {type(_got).__name__}", "return hs, h_T")
+hs, h_T = _got
+check_type(hs, np.ndarray, "rnn_forward hs", hint="stack the states into one array: np.stack(hs)")
+check_shape(hs, (5, 2, 4), "rnn_forward hs (T=5, B=2, H=4)",
+            hint="one state per time step, stacked along a new first axis (time); h0 is not in hs")
+check_shape(h_T, (2, 4), "rnn_forward h_T (B=2, H=4)")
+check_close(hs[0], rnn_cell_step(_xs[0], _h0, *_W), "rnn_forward hs[0], the state after reading xs[0]",
+            hint="start from the given h0 (not zeros) and take one step: hs[0] = rnn_cell_step(xs[0], h0, ...); "
+                 "h0 itself is not in hs")
+for _t in range(1, 5):
+    check_close(hs[_t], rnn_cell_step(_xs[_t], hs[_t - 1], *_W), f"rnn_forward hs[{_t}], one step after hs[{_t - 1}]",
+                hint="feed each new state into the next step (not h0 again), reading xs in order t = 0, 1, ...")
+check_close(h_T, hs[-1], "rnn_forward h_T", hint="h_T is the state after the last step, hs[-1]")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
-_rnn = nn.RNN(3, 4).double()
-_p = [p.detach().numpy() for p in (_rnn.weight_ih_l0, _rnn.weight_hh_l0, _rnn.bias_ih_l0, _rnn.bias_hh_l0)]
-_xt, _h0t = torch.randn(7, 3, 3, dtype=torch.float64), torch.randn(1, 3, 4, dtype=torch.float64)
-_out, _hn = _rnn(_xt, _h0t)
-with forbid_calls(["course_lib.layers.rnn.rnn_forward"], "hidden check: written from scratch"):
-    hs, h_T = rnn_forward(_xt.numpy(), _h0t[0].numpy(), *_p)
-    check_close(hs, _out.detach().numpy(), "hidden check: all states match nn.RNN (T=7, non-zero h0, float64)",
-                atol=1e-10)
-    check_close(h_T, _hn[0].detach().numpy(), "hidden check: final state matches nn.RNN", atol=1e-10)
-    hs, h_T = rnn_forward(_xt[:1, :1].numpy(), _h0t[0, :1].numpy(), *_p)
-    check_close(hs, _rnn(_xt[:1, :1], _h0t[:, :1])[0].detach().numpy(), "hidden check: T=1, batch 1", atol=1e-10)
+import course_lib.layers.rnn as _ref_rnn
+from course_lib.notebook.rules import written_by_you
+
+_cases = []  # (xs, h0, params, what)
+for _T, _B, _D, _H, _zero in [(7, 3, 3, 4, False), (1, 1, 3, 4, False), (5, 1, 2, 6, False), (4, 2, 5, 3, True)]:
+    _rnn = nn.RNN(_D, _H).double()
+    _p = [p.detach().numpy().copy() for p in (_rnn.weight_ih_l0, _rnn.weight_hh_l0, _rnn.bias_ih_l0, _rnn.bias_hh_l0)]
+    _xt = torch.randn(_T, _B, _D, dtype=torch.float64)
+    _h0t = torch.zeros(1, _B, _H, dtype=torch.float64) if _zero else torch.randn(1, _B, _H, dtype=torch.float64)
+    with torch.no_grad():
+        _out, _hn = _rnn(_xt, _h0t)
+    _cases.append((_xt.numpy(), _h0t[0].numpy(), _p, _out.numpy(), _hn[0].numpy(),
+                   f"T={_T}, B={_B}, D={_D}, H={_H}, {'zero' if _zero else 'given'} h0, float64, against nn.RNN"))
+with written_by_you("rnn_forward"):
+    for _xs, _h0, _p, _want_hs, _want_hT, _what in _cases:
+        _got = run_answer(rnn_forward, _xs, _h0, *_p, name=f"hidden check: {_what}")
+        check_true(isinstance(_got, tuple) and len(_got) == 2, f"hidden check: {_what}",
+                   "expected the pair (hs, h_T)", "return hs, h_T")
+        check_close(_got[0], _want_hs, f"hidden check: all states, {_what}", atol=1e-10,
+                    hint="start from h0, one step per xs[t], in float64")
+        check_dtype(_got[0], np.float64, f"hidden check: hs stays float64, {_what}",
+                    hint="do not store the states in a float32 array")
+        check_close(_got[1], _want_hT, f"hidden check: final state, {_what}", atol=1e-10)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -323,52 +407,103 @@ class RNN(nn.Module):
 
 
 # %% nbgrader="tests" grade_id="test_rnn_module" points=3
-model = RNN(3, 5)
+torch.manual_seed(0)
+model = run_answer(RNN, 3, 5, name="RNN(3, 5)")
 _shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
-check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "RNN parameter names")
+check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "RNN parameter names",
+            hint="four nn.Parameter attributes: weight_ih, weight_hh, bias_ih, bias_hh")
 check_equal([_shapes[k] for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]], [(5, 3), (5, 5), (5,), (5,)],
-            "RNN parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh]")
-output, h_n = model(torch.randn(2, 4, 3))
+            "RNN parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh]", hint="weight_ih is (H, D), weight_hh (H, H)")
+_bound = 1 / 5 ** 0.5
+check_true(all(float(p.detach().abs().max()) <= _bound for p in model.parameters()), "RNN(3, 5) initial parameters",
+           f"some values lie outside [-1/sqrt(H), 1/sqrt(H)] = [-{_bound:.3f}, {_bound:.3f}]",
+           "nn.init.uniform_(p, -bound, bound) with bound = 1 / sqrt(hidden_size), for every parameter")
+check_true(all(float(p.detach().std()) > 0.15 * _bound for p in model.parameters()), "RNN(3, 5) initial parameters",
+           "some parameters are (nearly) constant", "draw every parameter, biases too, from U(-bound, bound)")
+_got = run_answer(model, torch.randn(2, 4, 3), name="RNN(3, 5) on x of shape (2, 4, 3)")
+check_true(isinstance(_got, tuple) and len(_got) == 2, "RNN(3, 5) on x of shape (2, 4, 3)",
+           f"expected the pair (output, h_n), got {type(_got).__name__}", "return output, h_n")
+output, h_n = _got
 check_shape(output, (2, 4, 5), "RNN output (B=2, T=4, H=5)", hint="stack the states along dim=1 (batch first)")
 check_shape(h_n, (1, 2, 5), "RNN h_n", hint="h_n has a leading layer dimension of size 1, like nn.RNN")
 check_close(h_n[0], output[:, -1], "RNN h_n", hint="h_n should be the last state in output")
+
+# against nn.RNN with the same weights (torch's own RNN, not a course answer)
+_torch_rnn = nn.RNN(3, 5, batch_first=True)
+with torch.no_grad():
+    for _name in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]:
+        getattr(model, _name).copy_(getattr(_torch_rnn, _name + "_l0"))
+_x, _x1, _h0 = torch.randn(2, 4, 3, requires_grad=True), torch.randn(1, 4, 3), torch.randn(1, 1, 5)
+_out_ref, _hn_ref = _torch_rnn(_x)
+_hn_ref.sum().backward()
+with torch.no_grad():
+    _out1_ref, _hn1_ref = _torch_rnn(_x1, _h0)
+_x_mine = _x.detach().clone().requires_grad_(True)
+output, h_n = run_answer(model, _x_mine, name="RNN(3, 5) against nn.RNN", copy=False)
+check_close(output, _out_ref, "RNN output against nn.RNN with the same weights (B=2, T=4, h0=None)", atol=1e-5,
+            hint="h_t = tanh(x_t @ weight_ih.T + bias_ih + h_{t-1} @ weight_hh.T + bias_hh), h_0 = zeros")
+check_true(h_n.requires_grad, "RNN h_n", "h_n does not require grad: was it computed outside autograd?",
+           "use torch operations on the parameters (no NumPy, no torch.tensor(...) of results)")
+h_n.sum().backward()
+check_close(_x_mine.grad, _x.grad, "gradient of h_n.sum() with respect to every input x_t, against nn.RNN",
+            atol=1e-5, hint="a zero gradient for the early steps means the state was cut off: do not .detach() h")
+output, h_n = run_answer(model, _x1, _h0, name="RNN(3, 5) with a given h0, batch of one")
+check_close(output, _out1_ref, "RNN output for a batch of one with a given h0 of shape (1, 1, 5), against nn.RNN",
+            atol=1e-5, hint="start from the given state: h = h0[0], shape (B, H); zeros only when h0 is None")
+check_close(h_n, _hn1_ref, "RNN h_n for a batch of one with a given h0, against nn.RNN", atol=1e-5,
+            hint="h_n is the last state with shape (1, B, H)")
 with torch.no_grad():
     for _p in model.parameters():
         _p.zero_()
     model.bias_ih.fill_(0.3)
-check_close(model(torch.randn(1, 2, 3))[0], torch.full((1, 2, 5), np.tanh(0.3), dtype=torch.float32),
-            "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6)
+check_close(run_answer(model, torch.randn(1, 2, 3), name="RNN with zero weights")[0],
+            torch.full((1, 2, 5), np.tanh(0.3), dtype=torch.float32),
+            "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6, hint="tanh(bias_ih + bias_hh) at every step")
 ### BEGIN HIDDEN TESTS
-from course_lib.layers.recurrent import copy_weights
-from course_lib.notebook.checks import forbid_calls
-_ref = nn.RNN(4, 6, batch_first=True).double()
-_x = torch.randn(3, 9, 4, dtype=torch.float64, requires_grad=True)
-_h0 = torch.randn(1, 3, 6, dtype=torch.float64)
-_out_ref, _hn_ref = _ref(_x, _h0)
-(_out_ref.sum() + 2 * _hn_ref.sum()).backward()
-_o1_ref = _ref(_x[:1, :1].detach())[0]
-_forbidden = ["torch.nn.RNN", "torch.nn.RNNCell", "torch._VF.rnn_tanh", "torch._VF.rnn_tanh_cell",
-              "course_lib.layers.rnn.ElmanRNN", "course_lib.layers.rnn.rnn_cell"]
-with forbid_calls(_forbidden, "hidden check: written from scratch"):
+from course_lib.notebook.rules import written_by_you
+
+_names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+_cases = []  # (D, H, x, h0 or None, reference outputs and gradients, what)
+for _B, _T, _D, _H, _given in [(3, 9, 4, 6, True), (1, 1, 4, 6, False), (1, 5, 2, 7, True), (4, 3, 7, 2, False)]:
+    _ref = nn.RNN(_D, _H, batch_first=True).double()
+    _xr = torch.randn(_B, _T, _D, dtype=torch.float64, requires_grad=True)
+    _h0r = torch.randn(1, _B, _H, dtype=torch.float64, requires_grad=True) if _given else None
+    _out_ref, _hn_ref = _ref(_xr, _h0r)
+    (_out_ref.sum() + 2 * _hn_ref.sum()).backward()
+    _want = {"output": _out_ref.detach(), "h_n": _hn_ref.detach(), "x": _xr.grad,
+             "h0": _h0r.grad if _given else None, **{n: getattr(_ref, n + "_l0").grad for n in _names}}
+    _cases.append((_D, _H, _xr.detach(), _h0r.detach() if _given else None,
+                   [getattr(_ref, n + "_l0").detach().clone() for n in _names], _want,
+                   f"B={_B}, T={_T}, D={_D}, H={_H}, {'given h0' if _given else 'h0=None'}, float64"))
+with written_by_you("rnn_module"):
     torch.manual_seed(1)
-    _m = RNN(4, 6).double()
-    _bound = 1 / 6 ** 0.5
-    check_true(all(float(p.detach().abs().max()) <= _bound for p in _m.parameters()), "hidden check: initialisation",
-               "some parameters are outside the range PyTorch uses")
-    check_true(all(float(p.detach().std()) > 0.15 * _bound for p in _m.parameters()), "hidden check: initialisation",
-               "some parameters are (nearly) constant")
-    copy_weights(_ref, _m)
-    _x2 = _x.detach().clone().requires_grad_(True)
-    _out, _hn = _m(_x2, _h0)
-    check_close(_out, _out_ref, "hidden check: output matches nn.RNN (random weights, non-zero h0, float64)",
-                atol=1e-10)
-    check_close(_hn, _hn_ref, "hidden check: h_n matches nn.RNN", atol=1e-10)
-    (_out.sum() + 2 * _hn.sum()).backward()
-    check_close(_x2.grad, _x.grad, "hidden check: gradient with respect to the input matches nn.RNN", atol=1e-10)
-    check_close(_m.weight_hh.grad, _ref.weight_hh_l0.grad, "hidden check: gradient of weight_hh matches nn.RNN",
-                atol=1e-10)
-    _o1, _h1 = _m(_x[:1, :1].detach())
-    check_close(_o1, _o1_ref, "hidden check: T=1, batch 1, h0=None", atol=1e-10)
+    _m = run_answer(RNN, 40, 30, name="hidden check: RNN(40, 30)")
+    _bound = 1 / 30 ** 0.5
+    check_true(all(float(p.detach().abs().max()) <= _bound for p in _m.parameters()),
+               "hidden check: initialisation of RNN(40, 30)", "some parameters are outside the range PyTorch uses",
+               "bound = 1 / sqrt(hidden_size)")
+    check_true(all(abs(float(p.detach().std()) - _bound / 3 ** 0.5) < 0.2 * _bound for p in _m.parameters()),
+               "hidden check: initialisation of RNN(40, 30)", "the spread of some parameters is not that of "
+               "U(-1/sqrt(H), 1/sqrt(H))", "nn.init.uniform_(p, -bound, bound) for every parameter")
+    for _D, _H, _xc, _h0c, _weights, _want, _what in _cases:
+        _m = run_answer(RNN, _D, _H, name=f"hidden check: RNN({_D}, {_H})").double()
+        with torch.no_grad():
+            for _n, _w in zip(_names, _weights):
+                getattr(_m, _n).copy_(_w)
+        _x2 = _xc.clone().requires_grad_(True)
+        _h02 = _h0c.clone().requires_grad_(True) if _h0c is not None else None
+        _args = (_x2,) if _h0c is None else (_x2, _h02)
+        _out, _hn = run_answer(_m, *_args, name=f"hidden check: {_what}", copy=False)
+        check_close(_out, _want["output"], f"hidden check: output against nn.RNN, {_what}", atol=1e-10)
+        check_close(_hn, _want["h_n"], f"hidden check: h_n against nn.RNN, {_what}", atol=1e-10)
+        (_out.sum() + 2 * _hn.sum()).backward()
+        check_close(_x2.grad, _want["x"], f"hidden check: gradient with respect to x, {_what}", atol=1e-10,
+                    hint="keep the whole recurrence in autograd")
+        if _h0c is not None:
+            check_close(_h02.grad, _want["h0"], f"hidden check: gradient with respect to h0, {_what}", atol=1e-10,
+                        hint="the first step reads h0 itself (h0[0]), not a copy of it")
+        for _n in _names:
+            check_close(getattr(_m, _n).grad, _want[_n], f"hidden check: gradient of {_n}, {_what}", atol=1e-10)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -518,35 +653,71 @@ def clip_grad_norm(parameters: list[torch.Tensor], max_norm: float) -> torch.Ten
 
 
 # %% nbgrader="tests" grade_id="test_clip_grad_norm" points=2
-_p = torch.zeros(2, requires_grad=True)
-_p.grad = torch.tensor([3.0, 4.0])
-norm = clip_grad_norm([_p], max_norm=1.0)
+def _two_parameters():
+    """Two parameters with gradients [3, 0] and [0, 4]: global norm 5, each one's own norm 3 and 4."""
+    a, b = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    a.grad, b.grad = torch.tensor([3.0, 0.0]), torch.tensor([0.0, 4.0])
+    return a, b
+
+
+_a, _b = _two_parameters()
+norm = run_answer(clip_grad_norm, [_a, _b], 1.0, name="clip_grad_norm([a, b], max_norm=1.0)", copy=False)
 check_type(norm, torch.Tensor, "clip_grad_norm return value", hint="return the norm as a tensor")
-check_close(norm, torch.tensor(5.0), "clip_grad_norm return value (norm of [3, 4])",
-            hint="return the norm measured before clipping")
-check_close(_p.grad, torch.tensor([0.6, 0.8]), "gradient after clipping [3, 4] to norm 1", atol=1e-5,
-            hint="change p.grad in place, e.g. p.grad.mul_(scale)")
+check_shape(norm, (), "clip_grad_norm return value", hint="one number for all parameters: a 0-dim tensor")
+check_close(norm, torch.tensor(5.0), "clip_grad_norm return value for gradients [3, 0] and [0, 4]",
+            hint="the global norm before clipping: sqrt(3² + 4²) over all gradients together")
+check_true(not torch.equal(_a.grad, torch.tensor([3.0, 0.0])), "gradients after clip_grad_norm(max_norm=1.0)",
+           "p.grad is unchanged", "change each p.grad in place, e.g. p.grad.mul_(scale); a new tensor is lost")
+check_close(torch.cat([_a.grad, _b.grad]), torch.tensor([0.6, 0.0, 0.0, 0.8]),
+            "gradients [3, 0] and [0, 4] after clipping to global norm 1", atol=1e-5,
+            hint="one factor for all parameters, max_norm / global norm = 1 / 5: not each parameter by its own norm")
+_a, _b = _two_parameters()
+norm = run_answer(clip_grad_norm, [_a, _b], 10.0, name="clip_grad_norm([a, b], max_norm=10.0)", copy=False)
+check_close(norm, torch.tensor(5.0), "clip_grad_norm return value when the norm 5 is below max_norm 10",
+            hint="return the global norm, clipped or not")
+check_close(torch.cat([_a.grad, _b.grad]), torch.tensor([3.0, 0.0, 0.0, 4.0]),
+            "gradients [3, 0] and [0, 4] with max_norm 10 (global norm 5, below it)", atol=1e-5,
+            hint="the factor is min(1, max_norm / norm): a norm below max_norm leaves the gradients as they are")
+_a, _b = _two_parameters()
+_frozen = torch.zeros(3, requires_grad=True)  # never received a gradient: .grad is None
+norm = run_answer(clip_grad_norm, [_a, _frozen, _b], 1.0, name="clip_grad_norm with a parameter whose .grad is None",
+                  copy=False, hint="skip parameters whose .grad is None")
+check_true(_frozen.grad is None, "a parameter without a gradient", "its .grad is no longer None",
+           "skip parameters whose .grad is None: leave them alone")
+check_close(norm, torch.tensor(5.0), "clip_grad_norm return value with a parameter whose .grad is None",
+            hint="a parameter without a gradient adds nothing to the norm")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
+
 torch.manual_seed(2)
 _shapes = [(3, 4), (4,), (2, 2, 2)]
-for _max, _scale in [(1.0, 5.0), (100.0, 1.0)]:
-    _mine = [torch.zeros(s, requires_grad=True) for s in _shapes] + [torch.zeros(3, requires_grad=True)]
-    _theirs = [torch.zeros(s, requires_grad=True) for s in _shapes] + [torch.zeros(3, requires_grad=True)]
-    for _a, _b in zip(_mine[:-1], _theirs[:-1]):
-        _a.grad = torch.randn(_a.shape) * _scale
-        _b.grad = _a.grad.clone()
-    _want = torch.nn.utils.clip_grad_norm_(_theirs, _max)
-    with forbid_calls(["torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_",
-                       "torch.nn.utils.clip_grads_with_norm_", "course_lib.gradients.clipping.clip_grad_norm"],
-                      "hidden check: written from scratch"):
-        _got = clip_grad_norm(_mine, _max)
-    _case = "above" if _scale > 1 else "below"
-    check_close(_got, _want, f"hidden check: returned norm, several parameters, norm {_case} max_norm", atol=1e-5)
-    for _a, _b in zip(_mine[:-1], _theirs[:-1]):
-        check_close(_a.grad, _b.grad, f"hidden check: clipped gradients, several parameters, norm {_case} max_norm",
-                    atol=1e-6)
-    check_true(_mine[-1].grad is None, "hidden check: parameters without .grad", "a None gradient was replaced")
+_cases = []  # (theirs: grads before, max_norm, generator?, wanted norm, wanted grads, what)
+for _max, _scale, _dtype, _gen in [(1.0, 5.0, torch.float32, False), (100.0, 1.0, torch.float32, False),
+                                   (0.5, 1.0, torch.float64, False), (2.0, 3.0, torch.float32, True)]:
+    _grads = [torch.randn(s, dtype=_dtype) * _scale for s in _shapes]
+    _theirs = [torch.zeros(s, dtype=_dtype, requires_grad=True) for s in _shapes]
+    for _p, _g in zip(_theirs, _grads):
+        _p.grad = _g.clone()
+    _norm = torch.nn.utils.clip_grad_norm_(_theirs, _max)
+    _what = (f"several parameters, norm {float(_norm):.3g} {'above' if _norm > _max else 'below'} max_norm {_max}, "
+             f"{_dtype}{', parameters given as a generator' if _gen else ''}")
+    _cases.append((_grads, _max, _gen, _norm, [p.grad for p in _theirs], _what))
+with written_by_you("clip_grad_norm"):
+    for _grads, _max, _gen, _want_norm, _want_grads, _what in _cases:
+        _mine = [torch.zeros(g.shape, dtype=g.dtype, requires_grad=True) for g in _grads]
+        for _p, _g in zip(_mine, _grads):
+            _p.grad = _g.clone()
+        _none = torch.zeros(3, requires_grad=True)
+        _params = _mine[:1] + [_none] + _mine[1:]
+        _got = run_answer(clip_grad_norm, (p for p in _params) if _gen else _params, _max,
+                          name=f"hidden check: {_what}", copy=False)
+        check_close(_got, _want_norm, f"hidden check: returned norm, {_what}", atol=1e-5,
+                    hint="the global norm before clipping" + (": read the generator only once" if _gen else ""))
+        for _p, _want in zip(_mine, _want_grads):
+            check_close(_p.grad, _want, f"hidden check: clipped gradients, {_what}", atol=1e-6,
+                        hint="parameters may come as a generator: read it once, into a list" if _gen else None)
+        check_true(_none.grad is None, f"hidden check: a parameter without .grad, {_what}",
+                   "a None gradient was replaced")
 ### END HIDDEN TESTS
 
 # %% [markdown]
