@@ -1,5 +1,6 @@
 """`report DAY`: grades.csv (nbgrader export, marked where hand grading is still to do) and reports/DAY/ for the
-instructor: scores.csv, review.csv, score_distribution.png and report.md."""
+instructor: scores.csv, review.csv, score_distribution.png and report.md. The review list also holds the pairs
+of answers the copy detection (similarity.py) finds too alike; report.md shows each such pair side by side."""
 from __future__ import annotations
 
 import csv
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from course_tools.grader.course import Course, say, waiting
 from course_tools.grader.ledger import FLAGGED, GRADED, Entry, read_ledger
+from course_tools.grader.similarity import class_similarity, flags_by_student, side_by_side_lines
 from course_tools.nbgrader_cli import nbgrader
 from course_tools.notebooks import exercises, grade_id, nbgrader_meta, read
 
@@ -72,10 +74,15 @@ def cmd_report(course: Course, day: str) -> int:
     students = sorted(set(book) | set(course.submissions(day)))
     out = course.root / "reports" / day
     out.mkdir(parents=True, exist_ok=True)
+    copies = class_similarity(course, day)
+    copied = flags_by_student(copies)
     rows, review, failing = [], [], {t: Counter() for t in tests}
     for student in students:
         entry = book.get(student)
         status, flags = (entry.status, entry.flags) if entry else ("not graded yet", [])
+        if copied.get(student):
+            flags = [*flags, *copied[student]]
+            status = FLAGGED if status == GRADED else status
         scores = course.scores(day, student) or {}
         for t in tests:
             if entry and t in entry.failures and t in scores and scores[t][0] is not None and scores[t][0] < points[t]:
@@ -100,7 +107,7 @@ def cmd_report(course: Course, day: str) -> int:
                                          "awaiting_hand_grading", "needs_review", "flags"])
     write_csv(out / "review.csv", review, ["student", "status", "reason"])
     plot_distribution(out / "score_distribution.png", day, rows, tests, points)
-    lines = report_lines(day, rows, review, tests, points, manual, failing)
+    lines = report_lines(day, rows, review, tests, points, manual, failing) + ["", *side_by_side_lines(copies)]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     flagged = {r["student"] for r in review}
     say(f"report {day}: grades.csv, {(out / 'report.md').relative_to(course.root)}, scores.csv, review.csv, "

@@ -30,6 +30,8 @@ SUSPICIOUS_ATTRS = {
     "showtraceback", "_showtraceback", "run_cell", "run_code", "shell_handlers", "__course_guard__",
     "cell_contents", "__kwdefaults__", "__defaults__", "__dict__", "__wrapped__",
 }
+# what reads a function's source (to paste the course's reference in at run time), whichever module offers it
+SOURCE_READERS = {"getsource", "getsourcelines", "getsourcefile", "findsource", "get_source_lines_and_file"}
 # attributes that are only suspicious on a module (sys.modules, os.environ), not on e.g. nn.Module.modules()
 MODULE_ATTRS = {"modules", "meta_path", "path_hooks", "excepthook", "displayhook", "environ", "system", "popen",
                 "_exit", "kill"}
@@ -164,6 +166,8 @@ def scan(nb: NotebookNode, release: NotebookNode, bindings: list[list], private_
                     add(where, f"imports from {node.module}")
                 for a in node.names:
                     alias = a.asname or a.name
+                    if a.name in SOURCE_READERS:
+                        add(where, f"reads source code ({node.module}.{a.name})")
                     if alias in bound and bound[alias] != (node.module, a.name):
                         add(where, f"rebinds the notebook name {alias!r}")
             elif isinstance(node, ast.Call):
@@ -177,6 +181,8 @@ def scan(nb: NotebookNode, release: NotebookNode, bindings: list[list], private_
             elif isinstance(node, ast.Attribute):
                 if node.attr in SUSPICIOUS_ATTRS:
                     add(where, f"uses .{node.attr}")
+                elif node.attr in SOURCE_READERS:
+                    add(where, f"reads source code ({_dotted(node)})")
                 elif node.attr in MODULE_ATTRS and _root_name(node) in local_modules | {"sys", "os"}:
                     add(where, f"uses {_dotted(node)}")
             elif isinstance(node, ast.Name):
