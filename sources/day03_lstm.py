@@ -37,9 +37,9 @@ import torch
 import matplotlib.pyplot as plt
 from torch import nn
 
-import course_lib.layers.lstm as ref_lstm  # the course's reference LSTM: used below only to compare with yours
 from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
-from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.checks import (check_close, check_equal, check_shape, check_dtype, check_type, check_true,
+                                        count_matrix_products, run_answer)
 from course_lib.notebook.plotting import PALETTE
 from course_lib.notebook.timing import best_time
 from course_lib.layers.recurrent import copy_weights
@@ -132,6 +132,49 @@ print(f"max |change| of (h, c) after moving a random vector between the two bias
       f"{max((a - b).abs().max().item() for a, b in zip(before, after)):.1e}")
 
 # %% [markdown]
+# The probe of the table above, turned into two tools that the tests of Exercises 1 and 2 use, so they
+# can check your NumPy code against `nn.LSTMCell` itself. `nn_lstm_step` runs one `nn.LSTMCell` step on
+# NumPy arrays. `nn_lstm_gates` reads the four gate activations off `nn.LSTMCell` by forcing blocks of
+# the bias, as above: with the candidate forced to $g = \tanh(a_g + 100) = 1$ and $c_{t-1} = 0$, the cell
+# returns $c_t = i_t$; with $c_{t-1} = 1$ it returns $c_t = f_t + i_t$; unchanged, $c_t = i_t g_t$; and with
+# the forget gate forced to 1 and $c_{t-1} = 100$, $\tanh(c_t) = 1$ in float64, so $h_t = o_t$.
+
+# %%
+def nn_lstm_step(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, force=None):
+    """One nn.LSTMCell step on NumPy arrays (float64): returns (h, c). `force` = (block k, shift) adds
+    `shift` to rows kH:(k+1)H of the bias (block 0 input gate, 1 forget gate, 2 candidate, 3 output gate)."""
+    as64 = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float64)  # noqa: E731
+    H = np.shape(h_prev)[1]
+    cell = nn.LSTMCell(np.shape(x)[1], H).double()
+    with torch.no_grad():
+        for p, w in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh), (W_ih, W_hh, b_ih, b_hh)):
+            p.copy_(as64(w))
+        if force is not None:
+            cell.bias_ih[force[0] * H:(force[0] + 1) * H] += force[1]
+        h, c = cell(as64(x), (as64(h_prev), as64(c_prev)))
+    return h.numpy(), c.numpy()
+
+
+def nn_lstm_gates(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """nn.LSTMCell's gate activations for one step, read off with the bias probe: a dict with
+    i, f, g, o and tanh_c (tanh of the new cell state), each (B, H) float64."""
+    weights = (W_ih, W_hh, b_ih, b_hh)
+    zeros = np.zeros(np.shape(c_prev))
+    _, i = nn_lstm_step(x, h_prev, zeros, *weights, force=(2, 100.0))            # g = 1, c_prev = 0: c = i
+    _, f_plus_i = nn_lstm_step(x, h_prev, zeros + 1, *weights, force=(2, 100.0))  # c_prev = 1: c = f + i
+    _, i_times_g = nn_lstm_step(x, h_prev, zeros, *weights)                     # c = i * g
+    o, _ = nn_lstm_step(x, h_prev, zeros + 100, *weights, force=(1, 100.0))     # f = 1, tanh(c) = 1: h = o
+    _, c = nn_lstm_step(x, h_prev, c_prev, *weights)
+    return dict(i=i, f=f_plus_i - i, g=i_times_g / i, o=o, tanh_c=np.tanh(c))
+
+
+# the probe against what the cell itself returns, on random weights: h = o * tanh(c) must hold
+_r = np.random.default_rng(1)
+_demo = [_r.normal(size=s) for s in [(2, 3), (2, 4), (2, 4), (16, 3), (16, 4), (16,), (16,)]]
+_gates = nn_lstm_gates(*_demo)
+print(f"max |o * tanh(c) - h| with the probed gates: {np.abs(_gates['o'] * _gates['tanh_c'] - nn_lstm_step(*_demo)[0]).max():.1e}")
+
+# %% [markdown]
 # ### Exercise 1 — one LSTM step in NumPy (2 points)
 #
 # Write `lstm_cell_forward_np`. Shapes: `x` $(B, D)$, `h_prev` and `c_prev` $(B, H)$, `W_ih` $(4H, D)$,
@@ -175,53 +218,78 @@ def lstm_cell_forward_np(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, 
 
 # %% nbgrader="tests" grade_id="test_lstm_cell_forward_np" points=2
 _rng = np.random.default_rng(0)
-_x, _h, _c = _rng.normal(size=(2, 3)), np.zeros((2, 4)), _rng.normal(size=(2, 4))
-_W_ih, _W_hh, _b_ih, _b_hh = _rng.normal(size=(16, 3)), _rng.normal(size=(16, 4)), _rng.normal(size=16), np.zeros(16)
-h, c, cache = lstm_cell_forward_np(_x, _h, _c, _W_ih, _W_hh, _b_ih, _b_hh)
+_args = dict(x=_rng.normal(size=(2, 3)), h_prev=_rng.normal(size=(2, 4)), c_prev=_rng.normal(size=(2, 4)),
+             W_ih=_rng.normal(size=(16, 3)), W_hh=_rng.normal(size=(16, 4)), b_ih=_rng.normal(size=16),
+             b_hh=_rng.normal(size=16))
+_want_gates = nn_lstm_gates(**_args)                 # expected values first, from nn.LSTMCell
+_want_h, _want_c = nn_lstm_step(**_args)
+_zero = {k: np.zeros_like(v) if k[0] in "Wb" else v for k, v in _args.items()}
+_out = run_answer(lstm_cell_forward_np, **_args, name="lstm_cell_forward_np (B=2, D=3, H=4)")
+check_true(isinstance(_out, tuple) and len(_out) == 3, "lstm_cell_forward_np return value",
+           f"expected the tuple (h, c, cache), got {type(_out).__name__}", hint="return h, c, cache")
+h, c, cache = _out
 check_type(h, np.ndarray, "lstm_cell_forward_np h")
 check_shape(h, (2, 4), "lstm_cell_forward_np h (B=2, H=4)", hint="x @ W_ih.T is (B, 4H); each gate is one (B, H) block")
-check_shape(c, (2, 4), "lstm_cell_forward_np c (B=2, H=4)")
+check_shape(c, (2, 4), "lstm_cell_forward_np c (B=2, H=4)", hint="c has the shape of c_prev")
+check_dtype(c, np.float64, "lstm_cell_forward_np c for float64 inputs",
+            hint="compute in the dtype you are given: no .astype(np.float32), no np.float32 arrays")
 check_type(cache, dict, "lstm_cell_forward_np cache")
 _missing = sorted({"x", "h_prev", "c_prev", "W_ih", "W_hh", "i", "f", "g", "o", "tanh_c"} - set(cache))
-check_true(not _missing, "lstm_cell_forward_np cache", f"missing keys {_missing}")
-_zero = [np.zeros_like(w) for w in (_W_ih, _W_hh, _b_ih, _b_hh)]
-_h0w, _c0w, _ = lstm_cell_forward_np(_x, _h, _c, *_zero)
-check_close(_c0w, 0.5 * _c, "c when every weight and bias is 0 (each gate is 0.5, g is 0)",
-            hint="c = f * c_prev + i * g, with f a sigmoid")
-check_close(_h0w, 0.5 * np.tanh(0.5 * _c), "h when every weight and bias is 0", hint="h = o * tanh(c)")
-_cell = nn.LSTMCell(3, 4).double()
-with torch.no_grad():
-    for _p, _w in zip((_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh), (_W_ih, _W_hh, _b_ih, _b_hh)):
-        _p.copy_(torch.from_numpy(_w))
-    _want_h, _want_c = _cell(torch.from_numpy(_x), (torch.from_numpy(_h), torch.from_numpy(_c)))
-_order = "PyTorch's gate order: rows 0:H input gate, H:2H forget gate, 2H:3H candidate (tanh), 3H:4H output gate"
-check_close(c, _want_c.numpy(), "c against nn.LSTMCell (h_prev = 0, b_hh = 0)", hint=_order)
-check_close(h, _want_h.numpy(), "h against nn.LSTMCell (h_prev = 0, b_hh = 0)", hint=_order)
-check_close(cache["tanh_c"], np.tanh(c), "cache['tanh_c']")
-check_close(cache["o"] * cache["tanh_c"], h, "cache['o'] * cache['tanh_c']", hint="h = o * tanh(c)")
+check_true(not _missing, "lstm_cell_forward_np cache keys", f"missing keys {_missing}",
+           hint="the table in the exercise lists every key the backward pass reads")
+for _k in ("x", "h_prev", "W_ih", "W_hh"):
+    check_close(cache[_k], _args[_k], f"cache['{_k}'] is the argument {_k} as given",
+                hint=f"store the argument {_k} itself, unchanged")
+check_close(cache["c_prev"], _args["c_prev"], "cache['c_prev'] is the old cell state as given",
+            hint="the backward pass needs c_(t-1) (dL/df = dL/dc_t * c_prev): store the argument, not the new c, "
+                 "and don't update c_prev in place")
+_h0w, _c0w, _ = run_answer(lstm_cell_forward_np, **_zero, name="lstm_cell_forward_np with every weight and bias 0")
+check_close(_c0w, 0.5 * _args["c_prev"], "c when every weight and bias is 0 (each gate is 0.5, g is 0)",
+            hint="c = f * c_prev + i * g, with the forget gate a sigmoid")
+check_close(_h0w, 0.5 * np.tanh(0.5 * _args["c_prev"]), "h when every weight and bias is 0",
+            hint="h = o * tanh(c), with the output gate a sigmoid")
+_a = "a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh"
+for _k, _hint in [("i", f"the input gate is sigmoid of rows 0:H of {_a} (both biases, the recurrent term reads h_prev)"),
+                  ("f", "the forget gate is sigmoid of rows H:2H of a (the activation, after the sigmoid)"),
+                  ("g", "the candidate is tanh of rows 2H:3H of a: PyTorch's order is i, f, g, o"),
+                  ("o", "the output gate is sigmoid of rows 3H:4H of a: PyTorch's order is i, f, g, o")]:
+    check_close(cache[_k], _want_gates[_k], f"cache['{_k}'] against nn.LSTMCell's gate (random weights, h_prev != 0)",
+                hint=_hint)
+check_close(c, _want_c, "c against nn.LSTMCell (random weights, h_prev != 0)",
+            hint="c = f * c_prev + i * g: the forget gate scales the old memory, the input gate the candidate")
+check_close(h, _want_h, "h against nn.LSTMCell (random weights, h_prev != 0)", hint="h = o * tanh(c)")
+check_close(cache["tanh_c"], _want_gates["tanh_c"], "cache['tanh_c'] against tanh of nn.LSTMCell's c",
+            hint="tanh_c is tanh of the new cell state c_t, not c_t itself nor tanh(c_prev)")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+import course_lib.layers.lstm as _ref_lstm
+from course_lib.notebook.rules import written_by_you
+
 _cell = nn.LSTMCell(5, 3).double()
 _P = [p.detach().numpy().copy() for p in (_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)]
 _P[1] = _P[1] * 3  # a strong recurrent term: a missing or misplaced h_prev shows
 _rng = np.random.default_rng(10)
-_x, _h, _c = _rng.normal(size=(4, 5)), _rng.normal(size=(4, 3)), _rng.normal(size=(4, 3))
+_x, _h, _c = _rng.normal(size=(4, 5)), _rng.normal(size=(4, 3)), 2 * _rng.normal(size=(4, 3))
 with torch.no_grad():  # the same strong recurrent term in nn.LSTMCell
     _cell.weight_hh.mul_(3)
     _want_h, _want_c = (t.numpy() for t in _cell(torch.from_numpy(_x), (torch.from_numpy(_h), torch.from_numpy(_c))))
-_, _, _want_cache = ref_lstm.lstm_cell_forward_np(_x, _h, _c, *_P)
-_forbidden = ["course_lib.layers.lstm.lstm_cell_forward_np", "torch.nn.LSTMCell", "torch._VF.lstm_cell", "torch.lstm_cell"]
-with forbid_calls(_forbidden, "hidden check: written from scratch"):
-    _got_h, _got_c, _got_cache = lstm_cell_forward_np(_x, _h, _c, *_P)
-    _what = "random h_prev, both biases, float64"
-    check_close(_got_h, _want_h, f"hidden check: h matches nn.LSTMCell ({_what})", atol=1e-10)
-    check_close(_got_c, _want_c, f"hidden check: c matches nn.LSTMCell ({_what})", atol=1e-10)
-    check_dtype(_got_h, np.float64, "hidden check: float64 stays float64")
-    for _k in ("i", "f", "g", "o", "tanh_c"):
-        check_close(_got_cache[_k], _want_cache[_k], f"hidden check: cache['{_k}'] on random inputs", atol=1e-10)
-    _got_h, _got_c, _ = lstm_cell_forward_np(_x[:1], _h[:1], _c[:1], *_P)
-    check_close(_got_h, _want_h[:1], "hidden check: batch 1", atol=1e-10)
-    check_close(_got_c, _want_c[:1], "hidden check: batch 1", atol=1e-10)
+_, _, _want_cache = _ref_lstm.lstm_cell_forward_np(_x, _h, _c, *_P)
+_want_h1, _want_c1, _want_cache1 = _ref_lstm.lstm_cell_forward_np(_x[2:3], _h[2:3], _c[2:3], *_P)
+_keys = ("x", "h_prev", "c_prev", "W_ih", "W_hh", "i", "f", "g", "o", "tanh_c")
+with written_by_you("lstm_cell_forward_np"):
+    _what = "random h_prev and c_prev, both biases, float64"
+    _got_h, _got_c, _got_cache = run_answer(lstm_cell_forward_np, _x, _h, _c, *_P, name=f"hidden check: {_what}")
+    check_close(_got_h, _want_h, f"hidden check: h matches nn.LSTMCell ({_what})", atol=1e-10, rtol=1e-8)
+    check_close(_got_c, _want_c, f"hidden check: c matches nn.LSTMCell ({_what})", atol=1e-10, rtol=1e-8)
+    check_dtype(_got_h, np.float64, "hidden check: float64 stays float64 (h)")
+    check_dtype(_got_cache["tanh_c"], np.float64, "hidden check: float64 stays float64 (cache)")
+    for _k in _keys:
+        check_close(_got_cache[_k], _want_cache[_k], f"hidden check: cache['{_k}'] ({_what})", atol=1e-10, rtol=1e-8)
+    _got_h, _got_c, _got_cache = run_answer(lstm_cell_forward_np, _x[2:3], _h[2:3], _c[2:3], *_P,
+                                            name="hidden check: batch of one with a given state")
+    check_close(_got_h, _want_h1, "hidden check: h, batch of one with a given (h_prev, c_prev)", atol=1e-10, rtol=1e-8)
+    check_close(_got_c, _want_c1, "hidden check: c, batch of one with a given (h_prev, c_prev)", atol=1e-10, rtol=1e-8)
+    for _k in _keys:
+        check_close(_got_cache[_k], _want_cache1[_k], f"hidden check: cache['{_k}'], batch of one", atol=1e-10, rtol=1e-8)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -255,8 +323,8 @@ with forbid_calls(_forbidden, "hidden check: written from scratch"):
 # ### Exercise 2 — the backward pass in NumPy (3 points)
 #
 # Write `lstm_cell_backward_np(dh, dc, cache)`. `dh` and `dc` are $(B, H)$; `cache` is the dict of
-# Exercise 1 (use only the keys listed there: the tests build it with the course's forward pass, so a
-# slip in your forward cannot spoil this exercise). Return a dict with the gradients of
+# Exercise 1 (use only the keys listed there: the tests build it from `nn.LSTMCell`'s gates, so a slip
+# in your forward cannot spoil this exercise). Return a dict with the gradients of
 # `"x"`, `"h_prev"`, `"c_prev"`, `"W_ih"`, `"W_hh"`, `"b_ih"`, `"b_hh"`, each shaped like the argument it
 # belongs to. No autograd: this is the NumPy that autograd saves you from writing.
 #
@@ -306,26 +374,45 @@ _rng = np.random.default_rng(4)
 _args = dict(x=_rng.normal(size=(3, 2)), h_prev=_rng.normal(size=(3, 4)), c_prev=_rng.normal(size=(3, 4)),
              W_ih=_rng.normal(size=(16, 2)), W_hh=_rng.normal(size=(16, 4)), b_ih=_rng.normal(size=16),
              b_hh=_rng.normal(size=16))
-_, _, _cache = ref_lstm.lstm_cell_forward_np(**_args)  # the course's forward pass builds the cache
-_dh, _dc = _rng.normal(size=(3, 4)), np.zeros((3, 4))
-grads = lstm_cell_backward_np(_dh, _dc, _cache)
+_cache = {**{k: _args[k] for k in ("x", "h_prev", "c_prev", "W_ih", "W_hh")}, **nn_lstm_gates(**_args)}
+_dh, _dc, _none = _rng.normal(size=(3, 4)), _rng.normal(size=(3, 4)), np.zeros((3, 4))
+# expected values first: finite differences of L = sum(dh * h_t) + sum(dc * c_t) through nn.LSTMCell
+_loss_h = lambda: float(np.sum(_dh * nn_lstm_step(**_args)[0]))  # noqa: E731  (dL/dc_t = 0)
+_loss_c = lambda: float(np.sum(_dc * nn_lstm_step(**_args)[1]))  # noqa: E731  (dL/dh_t = 0)
+_want_h = {k: numerical_gradient(_loss_h, _args[k]) for k in _args}
+_want_c = {k: numerical_gradient(_loss_c, _args[k]) for k in _args}
+grads = run_answer(lstm_cell_backward_np, _dh, _none, _cache, name="lstm_cell_backward_np (B=3, D=2, H=4)")
 check_type(grads, dict, "lstm_cell_backward_np return value")
 check_equal(sorted(grads), sorted(_args), "lstm_cell_backward_np keys")
 for _k, _v in _args.items():
     check_shape(grads[_k], _v.shape, f"gradient for {_k}",
-                hint="a gradient has the shape of what it is the gradient of")
-_loss = lambda: float(np.sum(_dh * ref_lstm.lstm_cell_forward_np(**_args)[0]))  # L = sum(dh * h_t)
-for _k in _args:
-    check_close(grads[_k], numerical_gradient(_loss, _args[_k]),
-                f"dL/d{_k} against finite differences (dL/dc_t = 0 here)", atol=1e-6,
-                hint="all of dL/dh_t also reaches c_t: through h_t = o * tanh(c_t)")
+                hint="a gradient has the shape of what it is the gradient of (W_ih: da.T @ x, not x.T @ da)")
+check_close(grads["c_prev"], _want_h["c_prev"], "dL/dc_prev with dL/dc_t = 0 (finite differences)", atol=1e-6,
+            hint="dL/dh_t also reaches c_t through h_t = o * tanh(c_t): dc_total = dc + dh * o * (1 - tanh(c_t)**2); "
+                 "then dL/dc_prev = dc_total * f")
+_da_hint = ("da = [di * i(1-i), df * f(1-f), dg * (1-g**2), do * o(1-o)] side by side in the order i, f, g, o; "
+            "each bias gradient is da summed (not averaged) over the batch")
+for _k in ("b_ih", "b_hh"):
+    check_close(grads[_k], _want_h[_k], f"dL/d{_k} with dL/dc_t = 0 (finite differences)", atol=1e-6, hint=_da_hint)
+for _k, _hint in [("x", "dL/dx = da @ W_ih"), ("h_prev", "dL/dh_prev = da @ W_hh (the recurrent weights)"),
+                  ("W_ih", "dL/dW_ih = da.T @ x, summed over the batch by the product"),
+                  ("W_hh", "dL/dW_hh = da.T @ h_prev (the previous hidden state, not the new one)")]:
+    check_close(grads[_k], _want_h[_k], f"dL/d{_k} with dL/dc_t = 0 (finite differences)", atol=1e-6, hint=_hint)
+grads = run_answer(lstm_cell_backward_np, _none, _dc, _cache, name="lstm_cell_backward_np with dL/dh_t = 0")
+check_close(grads["c_prev"], _want_c["c_prev"], "dL/dc_prev with dL/dh_t = 0 and dL/dc_t from the next step",
+            atol=1e-6, hint="the incoming dc (from step t+1) is part of what reaches c_t; dL/dc_prev = dc_total * f")
+for _k in ("x", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"):
+    check_close(grads[_k], _want_c[_k], f"dL/d{_k} with dL/dh_t = 0 and dL/dc_t from the next step", atol=1e-6,
+                hint="dc reaches the gates too: di = dc_total * g, df = dc_total * c_prev, dg = dc_total * i "
+                     "(do gets nothing from it)")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+import course_lib.layers.lstm as _ref_lstm
+from course_lib.notebook.rules import written_by_you
 
 
 def _autograd_reference(args, dh, dc):
     t = {k: torch.tensor(v, requires_grad=True) for k, v in args.items()}
-    h, c = ref_lstm.lstm_cell(t["x"], (t["h_prev"], t["c_prev"]), t["W_ih"], t["W_hh"], t["b_ih"], t["b_hh"])
+    h, c = _ref_lstm.lstm_cell(t["x"], (t["h_prev"], t["c_prev"]), t["W_ih"], t["W_hh"], t["b_ih"], t["b_hh"])
     ((h * torch.tensor(dh)).sum() + (c * torch.tensor(dc)).sum()).backward()
     return {k: v.grad.numpy() for k, v in t.items()}
 
@@ -337,17 +424,15 @@ for _B, _D, _H in [(3, 5, 2), (1, 2, 3)]:
               W_ih=_rng.normal(size=(4 * _H, _D)), W_hh=_rng.normal(size=(4 * _H, _H)),
               b_ih=_rng.normal(size=4 * _H), b_hh=_rng.normal(size=4 * _H))
     _dh, _dc = _rng.normal(size=(_B, _H)), _rng.normal(size=(_B, _H))
-    _cases.append((_a, _dh, _dc, ref_lstm.lstm_cell_forward_np(**_a)[2], _autograd_reference(_a, _dh, _dc),
-                   "batch 1" if _B == 1 else "batch 3, D != H"))
-_forbidden = ["course_lib.layers.lstm.lstm_cell_backward_np", "torch.autograd.grad", "torch.autograd.backward",
-              "torch.Tensor.backward"]
-for _a, _dh, _dc, _cache, _want, _what in _cases:
-    with forbid_calls(_forbidden, "hidden check: written from scratch"):
-        _got = lstm_cell_backward_np(_dh, _dc, _cache)
-    for _k in _a:
-        check_close(_got[_k], _want[_k], f"hidden check: dL/d{_k} with dL/dc_t from the next step, {_what}",
-                    atol=1e-10)
-    check_dtype(_got["W_ih"], np.float64, "hidden check: float64 stays float64")
+    _cases.append((_a, _dh, _dc, _ref_lstm.lstm_cell_forward_np(**_a)[2], _autograd_reference(_a, _dh, _dc),
+                   "batch of one" if _B == 1 else "batch 3, D != H"))
+with written_by_you("lstm_cell_backward_np"):
+    for _a, _dh, _dc, _cache, _want, _what in _cases:
+        _got = run_answer(lstm_cell_backward_np, _dh, _dc, _cache, name=f"hidden check: {_what}")
+        for _k in _a:
+            check_close(_got[_k], _want[_k], f"hidden check: dL/d{_k}, dL/dh_t and dL/dc_t both non-zero, {_what}",
+                        atol=1e-10, rtol=1e-8)
+        check_dtype(_got["W_ih"], np.float64, "hidden check: float64 stays float64")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -428,7 +513,7 @@ for k, v in autograd.items():
 # - `b_ih` and `b_hh` may be `None`, for a cell built with `bias=False`: then no bias is added;
 # - split with `.chunk(4, dim=1)`, use `torch.sigmoid` and `torch.tanh`, and don't `.detach()` anything,
 #   so autograd can differentiate through it;
-# - no `nn.LSTMCell`, `nn.LSTM` or their functional forms (`torch.lstm_cell`, …): the grader checks.
+# - compute in the dtype you are given (float64 stays float64).
 #
 # Why fuse? One large product does the same arithmetic as four small ones, but reaches the hardware in
 # one call instead of four — measured after the exercise.
@@ -457,56 +542,83 @@ def lstm_cell(x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], W_ih: t
 torch.manual_seed(0)
 _cell = nn.LSTMCell(3, 4)
 _x, _state = torch.randn(2, 3), (torch.randn(2, 4), torch.randn(2, 4))
-_out = lstm_cell(_x, _state, _cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)
+_W = (_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)
+with torch.no_grad():  # expected values first
+    _want_h, _want_c = _cell(_x, _state)
+_out = run_answer(lstm_cell, _x, _state, *_W, name="lstm_cell (B=2, D=3, H=4)")
 check_type(_out, tuple, "lstm_cell return value", hint="return the tuple (h, c)")
 h, c = _out
 check_type(h, torch.Tensor, "lstm_cell h")
 check_shape(h, (2, 4), "lstm_cell h (B=2, H=4)")
 check_shape(c, (2, 4), "lstm_cell c (B=2, H=4)")
-_want_h, _want_c = _cell(_x, _state)
-check_close(c, _want_c, "c against nn.LSTMCell", hint="gate order i, f, g, o; both biases are added")
-check_close(h, _want_h, "h against nn.LSTMCell", hint="h = o * tanh(c)")
+check_close(c, _want_c, "c against nn.LSTMCell (random weights and state)",
+            hint="gate order i, f, g, o (chunk(4, dim=1)); both biases are added; c = f * c_prev + i * g")
+check_close(h, _want_h, "h against nn.LSTMCell (random weights and state)", hint="h = o * tanh(c)")
+_cell0 = nn.LSTMCell(3, 4, bias=False).double()
+_x1 = torch.randn(1, 3, dtype=torch.float64)
+_state1 = (torch.randn(1, 4, dtype=torch.float64), torch.randn(1, 4, dtype=torch.float64))
+with torch.no_grad():
+    _want_h, _want_c = _cell0(_x1, _state1)
+_out = run_answer(lstm_cell, _x1, _state1, _cell0.weight_ih, _cell0.weight_hh, None, None,
+                  name="lstm_cell with b_ih = b_hh = None (bias=False), batch of one, float64",
+                  hint="add the biases only when they are not None")
+check_dtype(_out[0], torch.float64, "lstm_cell h for float64 inputs", hint="compute in the dtype you are given")
+check_close(_out[1], _want_c, "c against nn.LSTMCell(bias=False), batch of one with a given state, float64",
+            atol=1e-10, rtol=1e-8, hint="with b_ih = b_hh = None no bias is added; float64 agrees to ~1e-15 unless "
+                                        "something is computed in float32 (torch.zeros(...) is float32)")
+check_close(_out[0], _want_h, "h against nn.LSTMCell(bias=False), batch of one with a given state, float64",
+            atol=1e-10, rtol=1e-8, hint="h = o * tanh(c)")
+with count_matrix_products() as _products:
+    run_answer(lstm_cell, _x, _state, *_W, name="lstm_cell (B=2, D=3, H=4), counting its matrix products")
+check_true(_products.count <= 2, "lstm_cell makes one fused matrix product per weight matrix",
+           f"one step made {_products.count} matrix products (@, mm, bmm, matmul, einsum, F.linear... all count)",
+           hint="x @ W_ih.T gives all four gate blocks at once, and h_prev @ W_hh.T likewise: two products in all")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import count_matrix_products, forbid_calls
+from course_lib.notebook.rules import written_by_you
 
-_forbidden = ["torch.nn.LSTMCell", "torch.nn.LSTM", "torch._VF.lstm_cell", "torch._VF.lstm", "torch.lstm_cell",
-              "torch.lstm", "course_lib.layers.lstm.lstm_cell", "course_lib.layers.lstm.LSTMCell", "course_lib.layers.lstm.LSTM"]
 torch.manual_seed(3)
 _ref = nn.LSTMCell(5, 3).double()
 with torch.no_grad():  # a strong recurrent term
     _ref.weight_hh.mul_(3)
-_x = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
-_h = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
-_c = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
-_want_h, _want_c = _ref(_x, (_h, _c))
-_want_grads = torch.autograd.grad((_want_h * torch.arange(3.0, dtype=torch.float64)).sum() + 2 * _want_c.sum(),
-                                  (_x, _h, _c, _ref.weight_ih, _ref.weight_hh, _ref.bias_hh))
-_nobias = nn.LSTMCell(5, 3, bias=False).double()
-_want_nobias = _nobias(_x[:1].detach(), (_h[:1].detach(), _c[:1].detach()))
+_leaves = lambda ts: [t.detach().clone().requires_grad_(True) for t in ts]  # noqa: E731
+_x, _h, _c = (torch.randn(4, n, dtype=torch.float64, requires_grad=True) for n in (5, 3, 3))
 _W = (_ref.weight_ih, _ref.weight_hh, _ref.bias_ih, _ref.bias_hh)
-with forbid_calls(_forbidden, "hidden check: written from scratch"):
+_seed = torch.arange(3.0, dtype=torch.float64)
+_want_h, _want_c = _ref(_x, (_h, _c))
+_want_grads = torch.autograd.grad((_want_h * _seed).sum() + 2 * _want_c.sum(), (_x, _h, _c, *_W))
+_want_h, _want_c = _want_h.detach(), _want_c.detach()
+_nobias = nn.LSTMCell(5, 3, bias=False).double()
+with torch.no_grad():
+    _want_nobias = _nobias(_x[1:2], (_h[1:2], _c[1:2]))
+    _cell32 = nn.LSTMCell(5, 3)
+    _cell32.load_state_dict({k: v.float() for k, v in _ref.state_dict().items()})
+    _want32 = _cell32(_x[:1].float(), (_h[:1].float(), _c[:1].float()))
+_mine = _leaves((_x, _h, _c, *_W))
+with written_by_you("lstm_cell") as rules:
+    _what = "random state, strong recurrent term, float64"
     with count_matrix_products() as _counter:
-        _got_h, _got_c = lstm_cell(_x, (_h, _c), *_W)
-    check_true(_counter.count <= 2, "hidden check: one fused matrix product per weight matrix",
+        _got_h, _got_c = run_answer(lstm_cell, _mine[0], (_mine[1], _mine[2]), *_mine[3:], copy=False,
+                                    name=f"hidden check: {_what}")  # our own copies: gradients reach them
+    check_true(_counter.count <= rules.max_matrix_products, "hidden check: one fused matrix product per weight matrix",
                f"one step made {_counter.count} matrix products; x @ W_ih.T gives all four gate blocks at once")
-    check_close(_got_h, _want_h, "hidden check: h matches nn.LSTMCell (random state, float64)", atol=1e-10)
-    check_close(_got_c, _want_c, "hidden check: c matches nn.LSTMCell (random state, float64)", atol=1e-10)
+    check_close(_got_h, _want_h, f"hidden check: h matches nn.LSTMCell ({_what})", atol=1e-10, rtol=1e-8)
+    check_close(_got_c, _want_c, f"hidden check: c matches nn.LSTMCell ({_what})", atol=1e-10, rtol=1e-8)
     check_dtype(_got_h, torch.float64, "hidden check: float64 stays float64")
-    try:
-        _got_nobias = lstm_cell(_x[:1].detach(), (_h[:1].detach(), _c[:1].detach()), _nobias.weight_ih,
-                                _nobias.weight_hh, None, None)
-    except Exception as _err:  # noqa: BLE001 - reported to the student
-        check_true(False, "hidden check: bias=False (b_ih = b_hh = None), batch 1",
-                   f"your lstm_cell raised {type(_err).__name__}: {_err}",
-                   hint="add the biases only when they are not None")
-    check_close(_got_nobias[0], _want_nobias[0], "hidden check: bias=False (b_ih = b_hh = None), batch 1", atol=1e-10)
-    check_close(_got_nobias[1], _want_nobias[1], "hidden check: bias=False (b_ih = b_hh = None), batch 1", atol=1e-10)
-_got_grads = torch.autograd.grad((_got_h * torch.arange(3.0, dtype=torch.float64)).sum() + 2 * _got_c.sum(),
-                                 (_x, _h, _c, _ref.weight_ih, _ref.weight_hh, _ref.bias_hh), allow_unused=True)
-for _name, _g, _w in zip(["x", "h_prev", "c_prev", "W_ih", "W_hh", "b_hh"], _got_grads, _want_grads):
+    _got_nobias = run_answer(lstm_cell, _x[1:2].detach(), (_h[1:2].detach(), _c[1:2].detach()), _nobias.weight_ih,
+                             _nobias.weight_hh, None, None, name="hidden check: bias=False, batch of one")
+    check_close(_got_nobias[0], _want_nobias[0], "hidden check: h, bias=False (b_ih = b_hh = None), batch of one",
+                atol=1e-10, rtol=1e-8)
+    check_close(_got_nobias[1], _want_nobias[1], "hidden check: c, bias=False (b_ih = b_hh = None), batch of one",
+                atol=1e-10, rtol=1e-8)
+    _got32 = run_answer(lstm_cell, _x[:1].detach().float(), (_h[:1].detach().float(), _c[:1].detach().float()),
+                        *(w.detach().float() for w in _W), name="hidden check: float32")
+    check_dtype(_got32[0], torch.float32, "hidden check: float32 stays float32")
+    check_close(_got32[1], _want32[1], "hidden check: c in float32, batch of one", atol=1e-5)
+_got_grads = torch.autograd.grad((_got_h * _seed).sum() + 2 * _got_c.sum(), _mine, allow_unused=True)
+for _name, _g, _w in zip(["x", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh"], _got_grads, _want_grads):
     check_true(_g is not None, f"hidden check: gradient with respect to {_name}",
                "no gradient flows to it: is something detached or unused?")
-    check_close(_g, _w, f"hidden check: gradient with respect to {_name} matches nn.LSTMCell", atol=1e-10)
+    check_close(_g, _w, f"hidden check: gradient with respect to {_name} matches nn.LSTMCell", atol=1e-10, rtol=1e-8)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -546,8 +658,7 @@ for B, H in [(1, 32), (64, 256)]:
 #   layout as `x`, and `h_n`, `c_n` are the final states, $(1, B, H)$ each.
 #
 # Use your `lstm_cell` for each step. Do not `.detach()` the states: the gradient must flow through every
-# step, through $h$ **and** $c$. Calling `nn.LSTM`, `nn.LSTMCell`, their functional forms or the course's
-# reference is not allowed (the grader checks).
+# step, through $h$ **and** $c$.
 
 # %% nbgrader="answer" grade_id="lstm_module"
 class LSTM(nn.Module):
@@ -586,37 +697,60 @@ class LSTM(nn.Module):
 
 
 # %% nbgrader="tests" grade_id="test_lstm_module" points=3
-model = LSTM(3, 5, batch_first=True)
+model = run_answer(LSTM, 3, 5, batch_first=True, name="LSTM(3, 5, batch_first=True)")
 _shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
 check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "LSTM parameter names")
 check_equal([_shapes[k] for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]], [(20, 3), (20, 5), (20,), (20,)],
             "LSTM parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh] for D=3, H=5",
             hint="four gate blocks: 4 * hidden_size rows")
-_result = model(torch.randn(2, 4, 3))
+_bound = 1 / 5 ** 0.5
+for _name, _p in model.named_parameters():
+    check_true(float(_p.detach().abs().max()) <= _bound and float(_p.detach().std()) > 0.2 * _bound,
+               f"LSTM initialisation of {_name} (H=5)",
+               f"values from {float(_p.min()):.3f} to {float(_p.max()):.3f}; expected spread over (-{_bound:.3f}, {_bound:.3f})",
+               hint="initialise every parameter like PyTorch: uniform_(-1/sqrt(hidden_size), 1/sqrt(hidden_size))")
+_result = run_answer(model, torch.randn(2, 4, 3), name="LSTM forward, batch_first=True, state=None")
 check_true(isinstance(_result, tuple) and len(_result) == 2 and isinstance(_result[1], tuple),
            "LSTM return value", "expected (output, (h_n, c_n)), like nn.LSTM")
 output, (h_n, c_n) = _result
 check_shape(output, (2, 4, 5), "LSTM output with batch_first=True (B=2, T=4, H=5)",
             hint="with batch_first the time steps are dim 1, in the input and in the output")
 check_shape(h_n, (1, 2, 5), "LSTM h_n", hint="h_n has a leading layer dimension of size 1, like nn.LSTM")
-check_shape(c_n, (1, 2, 5), "LSTM c_n")
-check_close(h_n[0], output[:, -1], "LSTM h_n", hint="h_n should be the last h_t in output")
-_output_tm, _ = LSTM(3, 5)(torch.randn(4, 2, 3))
-check_shape(_output_tm, (4, 2, 5), "LSTM output with batch_first=False (T=4, B=2, H=5)")
+check_shape(c_n, (1, 2, 5), "LSTM c_n", hint="c_n has a leading layer dimension of size 1, like nn.LSTM")
+check_close(h_n[0], output[:, -1], "LSTM h_n is the last h_t in output",
+            hint="return (output, (h_n, c_n)) in that order: h_n first")
+_output_tm, _ = run_answer(LSTM(3, 5), torch.randn(4, 2, 3), name="LSTM forward, batch_first=False")
+check_shape(_output_tm, (4, 2, 5), "LSTM output with batch_first=False (T=4, B=2, H=5)",
+            hint="without batch_first, x and output are (T, B, ...)")
 with torch.no_grad():
     for _p in model.parameters():
         _p.zero_()
     model.bias_ih[10:15] = 1.0  # rows 2H:3H, the candidate: g = tanh(1); every gate is 0.5
-    output, (h_n, c_n) = model(torch.randn(1, 3, 3))
+    output, (h_n, c_n) = run_answer(model, torch.randn(1, 3, 3), name="LSTM forward with zero weights")
 _c_t = torch.tensor([0.5, 0.75, 0.875]) * np.tanh(1.0)  # c_t = 0.5 c_{t-1} + 0.5 tanh(1), c_0 = 0
 check_close(c_n, torch.full((1, 1, 5), float(_c_t[-1])), "LSTM c_n with zero weights and bias_ih[2H:3H] = 1",
-            hint="c_t = f * c_{t-1} + i * g, carried from step to step")
+            hint="c_t = f * c_{t-1} + i * g, carried from step to step (c starts at 0 when state is None)")
 check_close(output, (0.5 * torch.tanh(_c_t))[None, :, None].expand(1, 3, 5),
-            "LSTM output with zero weights and bias_ih[2H:3H] = 1")
+            "LSTM output with zero weights and bias_ih[2H:3H] = 1", hint="every h_t = o * tanh(c_t), in order")
+torch.manual_seed(0)
+for _bf, _B in [(True, 2), (False, 1)]:  # a given (h0, c0) against nn.LSTM with the same weights
+    _ref = nn.LSTM(3, 5, batch_first=_bf)
+    _mine = run_answer(LSTM, 3, 5, batch_first=_bf, name=f"LSTM(3, 5, batch_first={_bf})")
+    copy_weights(_ref, _mine)
+    _x = torch.randn(_B, 4, 3) if _bf else torch.randn(4, _B, 3)
+    _state = (torch.randn(1, _B, 5), torch.randn(1, _B, 5))
+    with torch.no_grad():
+        _want, (_want_h, _want_c) = _ref(_x, _state)
+        _got, (_got_h, _got_c) = run_answer(_mine, _x, _state, name=f"LSTM forward with a given (h0, c0), B={_B}")
+    _what = f"given (h0, c0), batch_first={_bf}, B={_B}, against nn.LSTM"
+    check_close(_got, _want, f"LSTM output ({_what})",
+                hint="start from the given state: h = h0[0] and c = c0[0] (each (B, H)); h0 is the hidden state, "
+                     "c0 the cell state, and both are (1, B, H) whatever batch_first says")
+    check_close(_got_h, _want_h, f"LSTM h_n ({_what})", hint="h_n is the last h_t, shaped (1, B, H)")
+    check_close(_got_c, _want_c, f"LSTM c_n ({_what})", hint="c_n is the last c_t, shaped (1, B, H)")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
-_forbidden = ["torch.nn.LSTM", "torch.nn.LSTMCell", "torch._VF.lstm", "torch._VF.lstm_cell", "torch.lstm",
-              "torch.lstm_cell", "course_lib.layers.lstm.LSTM", "course_lib.layers.lstm.LSTMCell", "course_lib.layers.lstm.lstm_cell"]
+from course_lib.notebook.rules import written_by_you
+
 torch.manual_seed(5)
 _cases = {}
 for _bf in (True, False):
@@ -627,41 +761,50 @@ for _bf in (True, False):
     _c0 = torch.randn(1, 3, 6, dtype=torch.float64, requires_grad=True)
     _out, (_hn, _cn) = _ref(_x, (_h0, _c0))
     (_out.sum() + 2 * _hn.sum() + 3 * _cn.sum()).backward()
-    _cases[_bf] = (_ref, _x, _h0, _c0, _out, _hn, _cn)
-_ref1 = _cases[True][0]
-_x1 = _cases[True][1][:1, :1].detach()
-_want1 = _ref1(_x1)
-with forbid_calls(_forbidden, "hidden check: written from scratch"):
+    _cases[_bf] = (_ref, _x, _h0, _c0, _out.detach(), _hn.detach(), _cn.detach())
+_ref1 = _cases[False][0]
+_x1 = _cases[False][1][:1, 1:2].detach()  # T=1, B=1
+_s1 = (_cases[False][2][:, 1:2], _cases[False][3][:, 1:2].detach())
+with torch.no_grad():
+    _want1 = _ref1(_x1)
+    _want1s = _ref1(_cases[False][1][:, 1:2].detach(), _s1)  # B=1 with a given state, T=7
+with written_by_you("lstm_module"):
     torch.manual_seed(1)
-    _m = LSTM(4, 6, batch_first=True).double()
+    _m = run_answer(LSTM, 4, 6, batch_first=True, name="hidden check: LSTM(4, 6)").double()
     _bound = 1 / 6 ** 0.5
     check_true(all(float(p.detach().abs().max()) <= _bound for p in _m.parameters()), "hidden check: initialisation",
                "some parameters are outside the range PyTorch uses")
     check_true(all(float(p.detach().std()) > 0.15 * _bound for p in _m.parameters()), "hidden check: initialisation",
                "some parameters are (nearly) constant")
+    check_true(not any(cls.__module__.startswith("course_lib") for mod in _m.modules() for cls in type(mod).__mro__),
+               "hidden check: written by you", "your LSTM is built on a course_lib class; write the loop yourself")
     for _bf, (_ref, _x, _h0, _c0, _out_ref, _hn_ref, _cn_ref) in _cases.items():
-        _m = LSTM(4, 6, batch_first=_bf).double()
+        _m = run_answer(LSTM, 4, 6, batch_first=_bf, name=f"hidden check: LSTM(4, 6, batch_first={_bf})").double()
         copy_weights(_ref, _m)
         _x2 = _x.detach().clone().requires_grad_(True)
         _c02 = _c0.detach().clone().requires_grad_(True)
-        _out, (_hn, _cn) = _m(_x2, (_h0, _c02))
         _what = f"batch_first={_bf}, random weights, non-zero (h0, c0), float64"
-        check_close(_out, _out_ref, f"hidden check: output matches nn.LSTM ({_what})", atol=1e-10)
-        check_close(_hn, _hn_ref, f"hidden check: h_n matches nn.LSTM ({_what})", atol=1e-10)
-        check_close(_cn, _cn_ref, f"hidden check: c_n matches nn.LSTM ({_what})", atol=1e-10)
+        _out, (_hn, _cn) = run_answer(_m, _x2, (_h0.clone(), _c02), copy=False, name=f"hidden check: {_what}")
+        check_close(_out, _out_ref, f"hidden check: output matches nn.LSTM ({_what})", atol=1e-10, rtol=1e-8)
+        check_close(_hn, _hn_ref, f"hidden check: h_n matches nn.LSTM ({_what})", atol=1e-10, rtol=1e-8)
+        check_close(_cn, _cn_ref, f"hidden check: c_n matches nn.LSTM ({_what})", atol=1e-10, rtol=1e-8)
         (_out.sum() + 2 * _hn.sum() + 3 * _cn.sum()).backward()
         check_close(_x2.grad, _x.grad, f"hidden check: gradient with respect to the input matches nn.LSTM ({_what})",
-                    atol=1e-10)
+                    atol=1e-10, rtol=1e-8)
         check_true(_c02.grad is not None, "hidden check: gradient with respect to c0", "no gradient reaches c0")
         check_close(_c02.grad, _c0.grad, f"hidden check: gradient with respect to c0 matches nn.LSTM ({_what})",
-                    atol=1e-10)
+                    atol=1e-10, rtol=1e-8)
         check_close(_m.weight_hh.grad, _ref.weight_hh_l0.grad, f"hidden check: gradient of weight_hh ({_what})",
-                    atol=1e-10)
-    _m = LSTM(4, 6, batch_first=True).double()
+                    atol=1e-10, rtol=1e-8)
+    _m = LSTM(4, 6).double()
     copy_weights(_ref1, _m)
-    _got1 = _m(_x1)
-    check_close(_got1[0], _want1[0], "hidden check: T=1, batch 1, state=None", atol=1e-10)
-    check_close(_got1[1][1], _want1[1][1], "hidden check: c_n for T=1, batch 1, state=None", atol=1e-10)
+    _got1 = run_answer(_m, _x1, name="hidden check: T=1, batch of one, state=None, float64")
+    check_close(_got1[0], _want1[0], "hidden check: output, T=1, batch of one, state=None, float64", atol=1e-10, rtol=1e-8)
+    check_close(_got1[1][1], _want1[1][1], "hidden check: c_n, T=1, batch of one, state=None, float64", atol=1e-10, rtol=1e-8)
+    _got1s = run_answer(_m, _cases[False][1][:, 1:2].detach(), _s1, name="hidden check: batch of one, given state")
+    check_close(_got1s[0], _want1s[0], "hidden check: output, batch of one with a given (h0, c0)", atol=1e-10, rtol=1e-8)
+    check_close(_got1s[1][0], _want1s[1][0], "hidden check: h_n, batch of one with a given (h0, c0)", atol=1e-10, rtol=1e-8)
+    check_close(_got1s[1][1], _want1s[1][1], "hidden check: c_n, batch of one with a given (h0, c0)", atol=1e-10, rtol=1e-8)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -709,7 +852,7 @@ print(f"forward pass, B=32, T=100, D=32, H=64: nn.LSTM {t_ref * 1e3:.2f} ms, you
 #
 # Write `lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True)`: the
 # number of parameters of `nn.LSTM` with those arguments, as a Python `int`, from the formula — without
-# building an LSTM (the grader checks). `bias=False` drops both bias vectors.
+# building any module. `bias=False` drops both bias vectors.
 
 # %% nbgrader="answer" grade_id="lstm_param_count"
 def lstm_param_count(input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
@@ -727,39 +870,51 @@ def lstm_param_count(input_size: int, hidden_size: int, num_layers: int = 1, bid
 
 
 # %% nbgrader="tests" grade_id="test_lstm_param_count" points=2
-_n = lstm_param_count(10, 20)
+_nn_count = lambda *args, **kwargs: sum(p.numel() for p in nn.LSTM(*args, **kwargs).parameters())  # noqa: E731
+_want = {"(10, 20)": _nn_count(10, 20), "bias=False": _nn_count(10, 20, bias=False),  # expected values first
+         "num_layers=2": _nn_count(10, 20, num_layers=2),
+         "num_layers=2, bidirectional": _nn_count(10, 20, num_layers=2, bidirectional=True)}
+_n = run_answer(lstm_param_count, 10, 20, name="lstm_param_count(10, 20)")
 check_type(_n, int, "lstm_param_count(10, 20)", hint="return a Python int")
-check_equal(_n, sum(p.numel() for p in nn.LSTM(10, 20).parameters()), "lstm_param_count(10, 20) vs nn.LSTM(10, 20)",
-            hint="4H(D + H) weights, plus two bias vectors of 4H each")
-check_equal(lstm_param_count(10, 20, bias=False), sum(p.numel() for p in nn.LSTM(10, 20, bias=False).parameters()),
-            "lstm_param_count(10, 20, bias=False) vs nn.LSTM(10, 20, bias=False)")
+check_equal(_n, _want["(10, 20)"], "lstm_param_count(10, 20) vs nn.LSTM(10, 20)",
+            hint="4H(D + H) weights, plus two bias vectors of 4H each (b_ih and b_hh)")
+check_equal(run_answer(lstm_param_count, 10, 20, bias=False, name="lstm_param_count(10, 20, bias=False)"),
+            _want["bias=False"], "lstm_param_count(10, 20, bias=False) vs nn.LSTM(10, 20, bias=False)",
+            hint="bias=False drops both bias vectors")
+check_equal(run_answer(lstm_param_count, 10, 20, num_layers=2, name="lstm_param_count(10, 20, num_layers=2)"),
+            _want["num_layers=2"], "lstm_param_count(10, 20, num_layers=2) vs nn.LSTM",
+            hint="layer 0 reads the input (D), layer 1 reads the layer below it (D = H)")
+check_equal(run_answer(lstm_param_count, 10, 20, num_layers=2, bidirectional=True,
+                       name="lstm_param_count(10, 20, num_layers=2, bidirectional=True)"),
+            _want["num_layers=2, bidirectional"], "lstm_param_count(10, 20, num_layers=2, bidirectional=True) vs nn.LSTM",
+            hint="two directions per layer, each with its own weights; layer 1 reads both directions' outputs: D = 2H")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
+
 _configs = [(1, 1, 1, False, True), (7, 3, 3, False, True), (5, 8, 2, True, True), (4, 6, 3, True, False),
-            (16, 32, 1, True, True), (300, 2, 2, False, True)]
-_want = [sum(p.numel() for p in nn.LSTM(D, H, num_layers=L, bidirectional=bi, bias=b).parameters())
-         for D, H, L, bi, b in _configs]
-_forbidden = ["torch.nn.LSTM", "torch.nn.LSTMCell", "course_lib.layers.lstm.lstm_param_count", "course_lib.layers.lstm.param_count",
-              "course_lib.layers.recurrent.param_count", "course_lib.layers.lstm.LSTM", "course_lib.layers.lstm.LSTMCell"]
-with forbid_calls(_forbidden, "hidden check: written from the formula"):
+            (16, 32, 1, True, True), (300, 2, 2, False, True), (3, 9, 1, True, False), (6, 5, 3, False, False)]
+_want = [_nn_count(D, H, num_layers=L, bidirectional=bi, bias=b) for D, H, L, bi, b in _configs]
+_want_positional = _nn_count(5, 4, num_layers=2, bidirectional=True, bias=False)
+with written_by_you("lstm_param_count"):
     for (D, H, L, bi, b), _w in zip(_configs, _want):
-        _got = lstm_param_count(D, H, num_layers=L, bidirectional=bi, bias=b)
+        _what = f"input_size={D}, hidden_size={H}, num_layers={L}, bidirectional={bi}, bias={b}"
+        _got = run_answer(lstm_param_count, D, H, num_layers=L, bidirectional=bi, bias=b, name=f"hidden check: {_what}")
         check_type(_got, int, "hidden check: returns an int")
-        check_equal(_got, _w, f"hidden check: input_size={D}, hidden_size={H}, num_layers={L}, "
-                              f"bidirectional={bi}, bias={b}")
+        check_equal(_got, _w, f"hidden check: {_what}")
+    check_equal(run_answer(lstm_param_count, 5, 4, 2, True, False, name="hidden check: positional arguments"),
+                _want_positional, "hidden check: arguments given by position")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Your formula, `nn.LSTM`'s own count and the course's reference, side by side, and what the same width
-# costs as an RNN and a GRU:
+# Your formula against `nn.LSTM`'s own count, side by side, and what the same width costs as an RNN and
+# a GRU:
 
 # %%
-print(" D    H  layers bidir bias |   yours   nn.LSTM  course_lib")
+print(" D    H  layers bidir bias |   yours   nn.LSTM")
 for D, H, L, bi, b in [(10, 20, 1, False, True), (10, 20, 1, False, False), (64, 128, 2, False, True),
                        (64, 128, 2, True, True), (300, 512, 3, True, True)]:
     actual = sum(p.numel() for p in nn.LSTM(D, H, num_layers=L, bidirectional=bi, bias=b).parameters())
-    print(f"{D:3d} {H:4d} {L:5d}  {bi!s:5s} {b!s:5s}| {lstm_param_count(D, H, L, bi, b):9,d} {actual:9,d} "
-          f"{ref_lstm.lstm_param_count(D, H, L, bi, b):9,d}")
+    print(f"{D:3d} {H:4d} {L:5d}  {bi!s:5s} {b!s:5s}| {lstm_param_count(D, H, L, bi, b):9,d} {actual:9,d}")
 counts = {cls.__name__: sum(p.numel() for p in cls(128, 128).parameters()) for cls in (nn.RNN, nn.GRU, nn.LSTM)}
 print("D = H = 128, one layer:", ", ".join(f"{k} {v:,d} ({v / counts['RNN']:.0f}x RNN)" for k, v in counts.items()))
 
@@ -788,7 +943,6 @@ print("D = H = 128, one layer:", ", ".join(f"{k} {v:,d} ({v / counts['RNN']:.0f}
 #
 # Write `peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o)` in torch: arguments as in
 # `lstm_cell` (biases not `None` here), plus the three peephole vectors, each $(H,)$. Return `(h, c)`.
-# The course's reference is `course_lib.layers.lstm.peephole_lstm_cell`; yours is compared with it.
 
 # %% nbgrader="answer" grade_id="peephole_lstm_cell"
 def peephole_lstm_cell(x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor], W_ih: torch.Tensor,
@@ -815,25 +969,42 @@ torch.manual_seed(0)
 _cell = nn.LSTMCell(3, 4)
 _W = (_cell.weight_ih, _cell.weight_hh, _cell.bias_ih, _cell.bias_hh)
 _x, _state, _zero = torch.randn(2, 3), (torch.randn(2, 4), torch.randn(2, 4)), torch.zeros(4)
-_out = peephole_lstm_cell(_x, _state, *_W, _zero, _zero, _zero)
+with torch.no_grad():  # expected values first
+    _want_h, _want_c = _cell(_x, _state)
+_out = run_answer(peephole_lstm_cell, _x, _state, *_W, _zero, _zero, _zero,
+                  name="peephole_lstm_cell with p_i = p_f = p_o = 0")
 check_type(_out, tuple, "peephole_lstm_cell return value", hint="return the tuple (h, c)")
 h, c = _out
 check_shape(h, (2, 4), "peephole_lstm_cell h (B=2, H=4)")
 check_shape(c, (2, 4), "peephole_lstm_cell c (B=2, H=4)")
-_want_h, _want_c = _cell(_x, _state)
 check_close(c, _want_c, "peephole cell with p_i = p_f = p_o = 0 against nn.LSTMCell (c)",
-            hint="with zero peephole weights it is the ordinary LSTM")
-check_close(h, _want_h, "peephole cell with p_i = p_f = p_o = 0 against nn.LSTMCell (h)")
-_zeros = [torch.zeros_like(w) for w in _W]
-_half, _one = torch.full((4,), 0.5), (torch.zeros(2, 4), torch.ones(2, 4))
-_want_h, _want_c = ref_lstm.peephole_lstm_cell(_x, _one, *_zeros, _half, _half, _half)
-h, c = peephole_lstm_cell(_x, _one, *_zeros, _half, _half, _half)
-check_close(c, _want_c, "c with zero weights, c_prev = 1 and every peephole weight 0.5",
-            hint="the input and forget gates look at c_prev, before the sigmoid")
-check_close(h, _want_h, "h with zero weights, c_prev = 1 and every peephole weight 0.5",
-            hint="the output gate looks at the new c_t")
+            hint="with zero peephole weights it is the ordinary LSTM: gate order i, f, g, o, both biases")
+check_close(h, _want_h, "peephole cell with p_i = p_f = p_o = 0 against nn.LSTMCell (h)", hint="h = o * tanh(c)")
+# A case small enough to follow by hand: every weight 0, so a_i = a_f = a_o = 0 and g = tanh(b_g), with
+# b_g = (1, -0.5, 2); h_prev = 0; three different peephole vectors. Expected values computed once, float64.
+_H = 3
+_W0 = [torch.zeros(4 * _H, 2, dtype=torch.float64), torch.zeros(4 * _H, _H, dtype=torch.float64),
+       torch.zeros(4 * _H, dtype=torch.float64), torch.zeros(4 * _H, dtype=torch.float64)]
+_W0[2][2 * _H:3 * _H] = torch.tensor([1.0, -0.5, 2.0], dtype=torch.float64)
+_state0 = (torch.zeros(2, _H, dtype=torch.float64),
+           torch.tensor([[1.0, -2.0, 0.5], [0.3, 1.5, -1.0]], dtype=torch.float64))
+_p = [torch.tensor(v, dtype=torch.float64) for v in ([0.5, -1.0, 2.0], [1.5, 0.3, -0.7], [-1.0, 2.0, 0.8])]
+_want_c = torch.tensor([[1.2916358652, -1.1157188293, 0.9114518430], [0.5924951996, 0.8316568865, -0.5532728677]],
+                       dtype=torch.float64)
+_want_h = torch.tensor([[0.1852993384, -0.0781591606, 0.4869607433], [0.1893141140, 0.5728112447, -0.1967199108]],
+                       dtype=torch.float64)
+h, c = run_answer(peephole_lstm_cell, torch.zeros(2, 2, dtype=torch.float64), _state0, *_W0, *_p,
+                  name="peephole_lstm_cell with zero weights and p_i, p_f, p_o all different")
+check_dtype(c, torch.float64, "peephole_lstm_cell c for float64 inputs", hint="compute in the dtype you are given")
+check_close(c, _want_c, "c with zero weights, g = tanh((1, -0.5, 2)) and p_i, p_f, p_o all different",
+            hint="inside the sigmoid: i = sigmoid(a_i + p_i * c_prev), f = sigmoid(a_f + p_f * c_prev): "
+                 "p_i with the input gate, p_f with the forget gate, both looking at the cell state c_prev")
+check_close(h, _want_h, "h with zero weights, g = tanh((1, -0.5, 2)) and p_i, p_f, p_o all different",
+            hint="the output gate looks at the new cell state: o = sigmoid(a_o + p_o * c_t), then h = o * tanh(c_t)")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+import course_lib.layers.lstm as _ref_lstm
+from course_lib.notebook.rules import written_by_you
+
 torch.manual_seed(6)
 _D, _H = 5, 3
 _args = [torch.randn(4, _D, dtype=torch.float64), (torch.randn(4, _H, dtype=torch.float64),
@@ -841,22 +1012,29 @@ _args = [torch.randn(4, _D, dtype=torch.float64), (torch.randn(4, _H, dtype=torc
          torch.randn(4 * _H, _H, dtype=torch.float64), torch.randn(4 * _H, dtype=torch.float64),
          torch.randn(4 * _H, dtype=torch.float64)]
 _p = [torch.randn(_H, dtype=torch.float64) for _ in range(3)]
-_want = ref_lstm.peephole_lstm_cell(*_args, *_p)
-_args1 = [_args[0][:1], (_args[1][0][:1], _args[1][1][:1]), *_args[2:]]
-_want1 = ref_lstm.peephole_lstm_cell(*_args1, *_p)
-with forbid_calls(["course_lib.layers.lstm.peephole_lstm_cell"], "hidden check: written from scratch"):
-    _got = peephole_lstm_cell(*_args, *_p)
-    check_close(_got[1], _want[1], "hidden check: c matches the reference (random weights, three different "
-                                   "peephole vectors, float64)", atol=1e-10)
-    check_close(_got[0], _want[0], "hidden check: h matches the reference (random weights, three different "
-                                   "peephole vectors, float64)", atol=1e-10)
+_want = _ref_lstm.peephole_lstm_cell(*_args, *_p)
+_args1 = [_args[0][2:3], (_args[1][0][2:3], _args[1][1][2:3]), *_args[2:]]
+_want1 = _ref_lstm.peephole_lstm_cell(*_args1, *_p)
+_args32 = [_args1[0].float(), tuple(s.float() for s in _args1[1]), *(w.float() for w in _args1[2:])]
+_want32 = _ref_lstm.peephole_lstm_cell(*_args32, *(p.float() for p in _p))
+with written_by_you("peephole_lstm_cell"):
+    _what = "random weights and state, three different peephole vectors, float64"
+    _got = run_answer(peephole_lstm_cell, *_args, *_p, name=f"hidden check: {_what}")
+    check_close(_got[1], _want[1], f"hidden check: c matches the reference ({_what})", atol=1e-10, rtol=1e-8)
+    check_close(_got[0], _want[0], f"hidden check: h matches the reference ({_what})", atol=1e-10, rtol=1e-8)
     check_dtype(_got[0], torch.float64, "hidden check: float64 stays float64")
-    _got1 = peephole_lstm_cell(*_args1, *_p)
-    check_close(_got1[0], _want1[0], "hidden check: batch 1", atol=1e-10)
+    _got1 = run_answer(peephole_lstm_cell, *_args1, *_p, name="hidden check: batch of one with a given state")
+    check_close(_got1[0], _want1[0], "hidden check: h, batch of one with a given state", atol=1e-10, rtol=1e-8)
+    check_close(_got1[1], _want1[1], "hidden check: c, batch of one with a given state", atol=1e-10, rtol=1e-8)
+    _got32 = run_answer(peephole_lstm_cell, *_args32, *(p.float() for p in _p), name="hidden check: float32")
+    check_dtype(_got32[0], torch.float32, "hidden check: float32 stays float32")
+    check_close(_got32[0], _want32[0], "hidden check: h in float32", atol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Your peephole cell against the course's reference on random weights, and what the peepholes change:
+# What the peepholes change: your peephole cell with zero peephole weights against `nn.LSTMCell`, and
+# then, with random peephole weights, how far its $h_t$ moves from your plain `lstm_cell` given the same
+# weights (a wrong answer to either exercise shows here too):
 
 # %%
 torch.manual_seed(2)
@@ -865,13 +1043,19 @@ step_args = [torch.randn(4, Dp, dtype=torch.float64), (torch.randn(4, Hp, dtype=
              torch.randn(4, Hp, dtype=torch.float64)), torch.randn(4 * Hp, Dp, dtype=torch.float64),
              torch.randn(4 * Hp, Hp, dtype=torch.float64), torch.randn(4 * Hp, dtype=torch.float64),
              torch.randn(4 * Hp, dtype=torch.float64)]
+builtin = nn.LSTMCell(Dp, Hp).double()
+with torch.no_grad():
+    for p, w in zip((builtin.weight_ih, builtin.weight_hh, builtin.bias_ih, builtin.bias_hh), step_args[2:]):
+        p.copy_(w)
+    h_builtin, c_builtin = builtin(*step_args[:2])
+h_zero, c_zero = peephole_lstm_cell(*step_args, *[torch.zeros(Hp, dtype=torch.float64)] * 3)
+print(f"zero peepholes, max |yours - nn.LSTMCell|: h {(h_zero - h_builtin).abs().max():.1e}, "
+      f"c {(c_zero - c_builtin).abs().max():.1e}")
 peepholes = [torch.randn(Hp, dtype=torch.float64) for _ in range(3)]
-h_yours, c_yours = peephole_lstm_cell(*step_args, *peepholes)
-h_ref, c_ref = ref_lstm.peephole_lstm_cell(*step_args, *peepholes)
-h_plain, _ = lstm_cell(*step_args)
-print(f"max |yours - course_lib.layers.lstm.peephole_lstm_cell|: h {(h_yours - h_ref).abs().max():.1e}, "
-      f"c {(c_yours - c_ref).abs().max():.1e}")
-print(f"max |peephole h - plain LSTM h| with the same weights: {(h_yours - h_plain).abs().max():.2f}")
+h_peep, c_peep = peephole_lstm_cell(*step_args, *peepholes)
+h_plain, c_plain = lstm_cell(*step_args)
+print(f"random peepholes, max |peephole - plain LSTM| with the same weights: h {(h_peep - h_plain).abs().max():.2f}, "
+      f"c {(c_peep - c_plain).abs().max():.2f}")
 
 # %% [markdown]
 # ## 6. Watching the gates: an LSTM that counts brackets

@@ -65,6 +65,30 @@ BUGS: Bank = {
              '    h = o * np.tanh(c)\n'
              '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=c)'),
         ]),
+        ("the cache's c_prev is the new cell state (c_prev updated in place)", [
+            ('    c = f * c_prev + i * g                                   # (B, H)',
+             '    c_prev *= f\n'
+             '    c_prev += i * g\n'
+             '    c = c_prev'),
+        ]),
+        ("the cache's h_prev holds the new h", [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)'),
+        ]),
+        ('the cache holds the pre-activations instead of the gate activations', [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=a_i, f=a_f, g=a_g, o=a_o,\n'
+             '                      tanh_c=tanh_c)'),
+        ]),
+        ("cache['tanh_c'] holds tanh(c_prev)", [
+            ('    cache = dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o, tanh_c=tanh_c)\n    return h, c, cache',
+             '    return h, c, dict(x=x, h_prev=h_prev, c_prev=c_prev, W_ih=W_ih, W_hh=W_hh, i=i, f=f, g=g, o=o,\n'
+             '                      tanh_c=np.tanh(c_prev))'),
+        ]),
+        ('np.squeeze on the pre-activations (breaks a batch of one)', [
+            ('    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh          # (B, 4H)',
+             '    a = np.squeeze(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)'),
+        ]),
     ],
     'lstm_cell_backward_np': [
         ('missing the path from h_t into c_t (only dc reaches c_t)', [
@@ -106,6 +130,24 @@ BUGS: Bank = {
             ('    da = np.concatenate([di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g ** 2), do * o * (1.0 - o)],\n'
              '                        axis=1)                               # (B, 4H), order i, f, g, o',
              '    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)], axis=1)'),
+        ]),
+        ('pre-activation gradients kept in float32', [
+            ('                        axis=1)                               # (B, 4H), order i, f, g, o',
+             '                        axis=1).astype(np.float32)            # (B, 4H), order i, f, g, o'),
+        ]),
+        ('dL/dc_prev from the incoming dc only, not the total reaching c_t', [
+            ('    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc_total * f,',
+             '    return {"x": da @ cache["W_ih"], "h_prev": da @ cache["W_hh"], "c_prev": dc * f,'),
+        ]),
+        ('dL/dW_hh taken against the new h instead of h_prev', [
+            ('"W_hh": da.T @ cache["h_prev"]', '"W_hh": da.T @ (o * tanh_c)'),
+        ]),
+        ('forget-gate gradient uses f instead of c_prev', [
+            ('    di, df, dg = dc_total * g, dc_total * cache["c_prev"], dc_total * i',
+             '    di, df, dg = dc_total * g, dc_total * f, dc_total * i'),
+        ]),
+        ('dL/dx with the transposed weights (da @ W_ih.T)', [
+            ('    return {"x": da @ cache["W_ih"],', '    return {"x": da @ cache["W_ih"].T,'),
         ]),
     ],
     'lstm_cell': [
@@ -169,6 +211,15 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
             ('    a = x @ W_ih.T + h_prev @ W_hh.T                         # (B, 4H): all four gates in one product each',
              '    a = x @ W_hh.T + h_prev @ W_ih.T'),
         ]),
+        ('pre-activations accumulated in a float32 buffer', [
+            ('    a = x @ W_ih.T + h_prev @ W_hh.T                         # (B, 4H): all four gates in one product each',
+             '    a = torch.zeros(x.shape[0], W_ih.shape[0])\n'
+             '    a += x @ W_ih.T + h_prev @ W_hh.T'),
+        ]),
+        ('candidate squashed with a sigmoid', [
+            ('    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)',
+             '    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.sigmoid(a_g)'),
+        ]),
     ],
     'lstm_module': [
         ('batch_first ignored (input always read as (T, B, D))', [
@@ -220,6 +271,25 @@ class LSTM(nn.Module):
              '        self.bias_ih = nn.Parameter(torch.randn(4 * hidden_size))\n'
              '        self.bias_hh = nn.Parameter(torch.randn(4 * hidden_size))'),
         ]),
+        ('zero initial state made with torch.zeros (float32 whatever the input)', [
+            ('            zeros = xs.new_zeros(B, self.hidden_size)',
+             '            zeros = torch.zeros(B, self.hidden_size)'),
+        ]),
+        ('batch_first also applied to the given state', [
+            ('            h, c = state[0][0], state[1][0]                    # (B, H) each',
+             '            h0, c0 = (s.transpose(0, 1) for s in state) if self.batch_first else state\n'
+             '            h, c = h0[0], c0[0]'),
+        ]),
+        ('h0 used for the cell state too', [
+            ('            h, c = state[0][0], state[1][0]                    # (B, H) each',
+             '            h, c = state[0][0], state[0][0]'),
+        ]),
+        ('output collects the cell states', [
+            ('            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)\n'
+             '            outputs.append(h)',
+             '            h, c = lstm_cell(xs[t], (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)\n'
+             '            outputs.append(c)'),
+        ]),
     ],
     'lstm_param_count': [
         ('one bias vector per gate block, 4H(D + H) + 4H', [
@@ -248,6 +318,16 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
     lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
     return sum(p.numel() for p in lstm.parameters())
 '''),
+        ('bias vectors counted once per layer, not per direction', [
+            ('        per_direction = 4 * H * (D + H) + (8 * H if bias else 0)\n'
+             '        total += directions * per_direction',
+             '        total += directions * 4 * H * (D + H) + (8 * H if bias else 0)'),
+        ]),
+        ('returns a NumPy integer (np.sum over the layers)', [
+            ('    H, total = hidden_size, 0', '    H, total = hidden_size, []'),
+            ('        total += directions * per_direction', '        total.append(directions * per_direction)'),
+            ('    return total', '    return np.sum(total)'),
+        ]),
     ],
     'peephole_lstm_cell': [
         ('output gate looks at c_{t-1} instead of the new c_t', [
@@ -280,10 +360,16 @@ def lstm_param_count(input_size, hidden_size, num_layers=1, bidirectional=False,
             ('    o = torch.sigmoid(a_o + p_o * c)                         # the output gate sees the new cell state',
              '    o = torch.sigmoid(a_o + p_o * h_prev)'),
         ]),
-        # whole answer: delegates to the course's reference implementation
+        ('output-gate peephole looks at tanh(c_t)', [
+            ('    o = torch.sigmoid(a_o + p_o * c)                         # the output gate sees the new cell state',
+             '    o = torch.sigmoid(a_o + p_o * torch.tanh(c))'),
+        ]),
+        # whole answer: delegates to the course's reference implementation, imported under another name
         ("delegates to the course's reference", '''
+from course_lib.layers.lstm import peephole_lstm_cell as _course_peephole
+
 def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
-    return ref_lstm.peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o)
+    return _course_peephole(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o)
 '''),
     ],
 }
