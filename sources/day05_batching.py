@@ -37,12 +37,11 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
-from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.checks import (check_close, check_equal, check_shape, check_dtype, check_type, check_true,
+                                       run_answer)
 from course_lib.notebook.plotting import PALETTE, plot_lines
 from course_lib.notebook.timing import best_time
 from course_lib.batching.buckets import BucketBatchSampler, padding_fraction
-from course_lib.batching.padding import collate_tagged, pack, unpack
-from course_lib.losses.cross_entropy import masked_cross_entropy
 from course_lib.metrics.accuracy import masked_accuracy
 from course_lib.data.tagging import TAGS, ENTITY_TYPES, load_tagging, word_vocab, encode_examples
 
@@ -125,34 +124,69 @@ def pad_batch(seqs: list[torch.Tensor], pad_value: float = 0) -> tuple[torch.Ten
 
 # %% nbgrader="tests" grade_id="test_pad_batch" points=1
 _seqs = [torch.tensor([5, 6]), torch.tensor([7, 8, 9]), torch.tensor([4])]
-padded, lengths = pad_batch(_seqs)
+_out = run_answer(pad_batch, _seqs, name="pad_batch([5, 6], [7, 8, 9], [4])")
+check_true(isinstance(_out, tuple) and len(_out) == 2, "pad_batch return value",
+           f"expected a tuple (padded, lengths), got {type(_out).__name__}", hint="return padded, lengths")
+padded, lengths = _out
 check_type(padded, torch.Tensor, "pad_batch padded")
-check_shape(padded, (3, 3), "pad_batch padded (B=3, L_max=3)")
-check_dtype(padded, torch.long, "pad_batch padded", hint="keep the dtype of the sequences (new_full, or zeros with dtype=)")
+check_shape(padded, (3, 3), "pad_batch padded (B=3, L_max=3)",
+            hint="one row per sequence, as long as the longest sequence (not the first one)")
+check_dtype(padded, torch.long, "pad_batch padded", hint="keep the dtype of the sequences (new_full, or full with dtype=)")
 check_equal(padded, torch.tensor([[5, 6, 0], [7, 8, 9], [4, 0, 0]]), "pad_batch padded",
             hint="each sequence starts at position 0 of its row; padding goes at the end")
 check_type(lengths, torch.Tensor, "pad_batch lengths", hint="torch.tensor([...], dtype=torch.long)")
-check_dtype(lengths, torch.long, "pad_batch lengths")
+check_dtype(lengths, torch.long, "pad_batch lengths", hint="torch.tensor([...], dtype=torch.long)")
 check_equal(lengths, torch.tensor([2, 3, 1]), "pad_batch lengths", hint="the length of each sequence, in batch order")
+# a padding id other than 0: real ids may be 0 themselves
+padded, lengths = run_answer(pad_batch, [torch.tensor([0, 3]), torch.tensor([2, 0, 1, 4])], pad_value=-1,
+                             name="pad_batch([0, 3], [2, 0, 1, 4], pad_value=-1)")
+check_equal(padded, torch.tensor([[0, 3, -1, -1], [2, 0, 1, 4]]), "pad_batch padded with pad_value=-1",
+            hint="fill every padded position with pad_value, not with 0")
+# vectors (L_i, D) in float64
+_vecs = [torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64), torch.tensor([[5.0, 6.0]], dtype=torch.float64),
+         torch.tensor([[7.0, 8.0], [9.0, 10.0], [11.0, 12.0]], dtype=torch.float64)]
+padded, lengths = run_answer(pad_batch, _vecs, pad_value=0.5, name="pad_batch on three float64 sequences of shape (L_i, 2)")
+check_shape(padded, (3, 3, 2), "pad_batch padded for sequences of shape (L_i, D=2)",
+            hint="keep the trailing shape: (B, L_max, *seqs[0].shape[1:])")
+check_dtype(padded, torch.float64, "pad_batch padded for float64 sequences", hint="keep the dtype of the sequences")
+check_close(padded, torch.tensor([[[1, 2], [3, 4], [0.5, 0.5]], [[5, 6], [0.5, 0.5], [0.5, 0.5]],
+                                  [[7, 8], [9, 10], [11, 12]]], dtype=torch.float64),
+            "pad_batch padded for sequences of shape (L_i, 2), pad_value=0.5",
+            hint="whole time steps are padded: every entry of a padded step is pad_value")
+check_equal(lengths, torch.tensor([2, 1, 3]), "pad_batch lengths of sequences of shape (L_i, 2)",
+            hint="a length counts time steps: s.shape[0], not s.numel()")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 _g = torch.Generator().manual_seed(5)
 _lens = [4, 9, 1, 6, 9, 2]
-_long = [torch.randint(1, 50, (n,), generator=_g) for n in _lens]
+_long = [torch.randint(0, 50, (n,), generator=_g) for n in _lens]
 _vec = [torch.randn(n, 3, generator=_g, dtype=torch.float64) for n in _lens]
-_want_long = nn.utils.rnn.pad_sequence(_long, batch_first=True, padding_value=7)
-_want_vec = nn.utils.rnn.pad_sequence(_vec, batch_first=True, padding_value=-1.5)
-_forbidden = ["torch.nn.utils.rnn.pad_sequence", "course_lib.batching.padding.pad_sequences", "course_lib.batching.padding.collate_padded"]
-with forbid_calls(_forbidden, "hidden check: written from scratch"):
-    _p, _l = pad_batch(_long, pad_value=7)
+_f32 = [torch.randn(n, 4, generator=_g) for n in (3, 1)]
+_want_long = torch.full((6, 9), 7)
+_want_vec = torch.full((6, 9, 3), -1.5, dtype=torch.float64)
+for _i, _n in enumerate(_lens):
+    _want_long[_i, :_n], _want_vec[_i, :_n] = _long[_i], _vec[_i]
+_want_f32 = torch.zeros(2, 3, 4)
+_want_f32[0], _want_f32[1, :1] = _f32[0], _f32[1]
+with written_by_you("pad_batch"):
+    _p, _l = run_answer(pad_batch, _long, pad_value=7, name="hidden check: 6 sequences, pad_value=7")
     check_equal(_p, _want_long, "hidden check: 6 sequences, pad_value=7, longest not first")
     check_equal(_l, torch.tensor(_lens), "hidden check: lengths of 6 sequences")
-    _p, _l = pad_batch(_vec, pad_value=-1.5)
+    _p, _l = run_answer(pad_batch, _vec, pad_value=-1.5, name="hidden check: float64 (L_i, 3), pad_value=-1.5")
     check_dtype(_p, torch.float64, "hidden check: float64 sequences of shape (L_i, 3) stay float64")
-    check_equal(_p, _want_vec, "hidden check: sequences of shape (L_i, 3), pad_value=-1.5")
-    _p, _l = pad_batch([torch.tensor([3])])
+    check_equal(_p, _want_vec, "hidden check: sequences of shape (L_i, 3), pad_value=-1.5 (not rounded)")
+    _p, _l = run_answer(pad_batch, _f32, name="hidden check: float32 (L_i, 4), default pad_value")
+    check_dtype(_p, torch.float32, "hidden check: float32 sequences stay float32")
+    check_equal(_p, _want_f32, "hidden check: float32 sequences of shape (L_i, 4), default pad_value 0")
+    check_dtype(_l, torch.long, "hidden check: lengths are torch.long")
+    _p, _l = run_answer(pad_batch, [torch.tensor([3])], name="hidden check: batch 1, length 1")
     check_equal(_p, torch.tensor([[3]]), "hidden check: batch 1, length 1")
-    check_equal(_l, torch.tensor([1]), "hidden check: batch 1, length 1")
+    check_equal(_l, torch.tensor([1]), "hidden check: batch 1, length 1 (lengths)")
+    _p, _l = run_answer(pad_batch, [_vec[1]], pad_value=2, name="hidden check: batch 1 of shape (9, 3)")
+    check_equal(_p, _vec[1][None], "hidden check: batch 1 of shape (9, 3): nothing to pad")
+    _p, _l = run_answer(pad_batch, [torch.tensor([4, 4]), torch.tensor([5, 5])], pad_value=9,
+                        name="hidden check: equal lengths")
+    check_equal(_p, torch.tensor([[4, 4], [5, 5]]), "hidden check: equal lengths, nothing padded")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -174,31 +208,54 @@ def length_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tens
 
 
 # %% nbgrader="tests" grade_id="test_length_mask" points=1
-mask = length_mask(torch.tensor([3, 1, 2]))
-check_type(mask, torch.Tensor, "length_mask([3, 1, 2])")
-check_dtype(mask, torch.bool, "length_mask([3, 1, 2])", hint="a comparison such as t < length gives a bool tensor")
-check_shape(mask, (3, 3), "length_mask([3, 1, 2])")
-check_equal(mask, torch.tensor([[True, True, True], [True, False, False], [True, True, False]]),
-            "length_mask([3, 1, 2])", hint="True at real positions: t < lengths[b] (not <=, and not inverted)")
+mask = run_answer(length_mask, torch.tensor([2, 3, 0]), name="length_mask([2, 3, 0])")
+check_type(mask, torch.Tensor, "length_mask([2, 3, 0])")
+check_dtype(mask, torch.bool, "length_mask([2, 3, 0])", hint="a comparison such as t < length gives a bool tensor")
+check_shape(mask, (3, 3), "length_mask([2, 3, 0])", hint="(B, max_len), max_len the largest length when not given")
+check_equal(mask, torch.tensor([[True, True, False], [True, True, True], [False, False, False]]),
+            "length_mask([2, 3, 0])",
+            hint="True at real positions: t < lengths[b] (not <=, not inverted); a row of length 0 is all False")
+mask = run_answer(length_mask, torch.tensor([1, 3]), 5, name="length_mask([1, 3], max_len=5)")
+check_shape(mask, (2, 5), "length_mask([1, 3], max_len=5)", hint="when max_len is given, the mask has max_len columns")
+check_equal(mask, torch.tensor([[True, False, False, False, False], [True, True, True, False, False]]),
+            "length_mask([1, 3], max_len=5)", hint="positions beyond a sentence's length are False, up to max_len")
 ### BEGIN HIDDEN TESTS
-from course_lib.batching.padding import lengths_to_mask
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 _lens = torch.tensor([4, 0, 7, 1, 7])
-_want = lengths_to_mask(_lens)
-_want9 = lengths_to_mask(_lens, 9)
-with forbid_calls(["course_lib.batching.padding.lengths_to_mask"], "hidden check: written from scratch"):
-    check_equal(length_mask(_lens), _want, "hidden check: a length-0 row is all False")
-    check_equal(length_mask(_lens, max_len=9), _want9, "hidden check: max_len=9, longer than every length")
-    check_equal(length_mask(torch.tensor([1])), torch.tensor([[True]]), "hidden check: batch 1, length 1")
-    check_equal(length_mask(torch.tensor([2, 2]), 2), torch.ones(2, 2, dtype=torch.bool),
-                "hidden check: no padding at all")
+_want = torch.arange(7)[None, :] < _lens[:, None]
+_want9 = torch.arange(9)[None, :] < _lens[:, None]
+with written_by_you("length_mask"):
+    check_equal(run_answer(length_mask, _lens, name="hidden check: lengths (4, 0, 7, 1, 7)"), _want,
+                "hidden check: lengths (4, 0, 7, 1, 7), a length-0 row is all False")
+    check_equal(run_answer(length_mask, _lens, max_len=9, name="hidden check: max_len=9"), _want9,
+                "hidden check: max_len=9 (keyword), longer than every length")
+    check_equal(run_answer(length_mask, torch.tensor([1]), name="hidden check: batch 1"), torch.tensor([[True]]),
+                "hidden check: batch 1, length 1")
+    check_equal(run_answer(length_mask, torch.tensor([3]), 4, name="hidden check: batch 1, max_len=4"),
+                torch.tensor([[True, True, True, False]]), "hidden check: batch 1, max_len=4")
+    check_equal(run_answer(length_mask, torch.tensor([2, 2]), 2, name="hidden check: no padding"),
+                torch.ones(2, 2, dtype=torch.bool), "hidden check: no padding at all")
+    check_equal(run_answer(length_mask, torch.tensor([5, 2, 3], dtype=torch.int32), name="hidden check: int32"),
+                torch.arange(5)[None, :] < torch.tensor([5, 2, 3])[:, None], "hidden check: int32 lengths")
+    _lens_given = torch.tensor([3, 1, 2])
+    run_answer(length_mask, _lens_given, 4, name="hidden check: lengths left unchanged", copy=False)
+    check_equal(_lens_given, torch.tensor([3, 1, 2]), "hidden check: the lengths passed in are not changed in place")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# `course_lib.batching.padding.collate_tagged` does both for a batch of (word ids, tag ids) pairs — the course's
-# reference version of what you just wrote — and returns `(ids, tags, lengths, mask)`:
+# Your two functions together make a batch of (word ids, tag ids) pairs: `collate_tagged` below returns
+# `(ids, tags, lengths, mask)`, and every later cell of this notebook batches sentences with it. So a
+# mistake in `pad_batch` or `length_mask` shows up here already: check that the mask printed below has
+# as many ones in each row as the sentence's length, at the start of the row.
 
 # %%
+def collate_tagged(pairs, pad_id: int = 0, tag_pad_id: int = 0):
+    """(word ids (L_i,), tag ids (L_i,)) pairs -> ids (B, L), tags (B, L), lengths (B,), mask (B, L), with your functions."""
+    ids, lengths = pad_batch([w for w, _ in pairs], pad_value=pad_id)
+    tags, _ = pad_batch([t for _, t in pairs], pad_value=tag_pad_id)
+    return ids, tags, lengths, length_mask(lengths, ids.shape[1])
+
+
 ids, tags, lengths, mask = collate_tagged(encoded.train[:4], pad_id=vocab.pad_id, tag_pad_id=0)
 print("ids", tuple(ids.shape), "lengths", lengths.tolist())
 print("mask (1 = real):\n", mask.int())
@@ -245,39 +302,70 @@ def masked_ce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -
 torch.manual_seed(0)
 _logits, _targets = torch.randn(2, 4, 5), torch.randint(0, 5, (2, 4))
 _full = torch.ones(2, 4, dtype=torch.bool)
-loss = masked_ce(_logits, _targets, _full)
-check_type(loss, torch.Tensor, "masked_ce output")
+_want_full = nn.functional.cross_entropy(_logits.reshape(-1, 5), _targets.reshape(-1))
+loss = run_answer(masked_ce, _logits, _targets, _full, name="masked_ce with no padding")
+check_type(loss, torch.Tensor, "masked_ce output", hint="return a tensor (not .item()), so that it can be backpropagated")
 check_shape(loss, (), "masked_ce output", hint="return one number: a 0-dim tensor")
-check_close(loss, nn.functional.cross_entropy(_logits.reshape(-1, 5), _targets.reshape(-1)),
-            "masked_ce with no padding (must equal ordinary cross-entropy)")
-_half = length_mask(torch.tensor([2, 2]), 4)            # two real tokens per sentence, two padded
+check_close(loss, _want_full, "masked_ce with no padding (must equal ordinary cross-entropy)",
+            hint="with every position real, the masked mean is the ordinary mean cross-entropy")
+# lengths 3 and 1; the targets are padded with the id 4, and real targets include the id 0
+_targets2 = torch.tensor([[0, 2, 0, 4], [1, 4, 4, 4]])
+_mask2 = torch.tensor([[True, True, True, False], [True, False, False, False]])
+_want2 = nn.functional.cross_entropy(_logits[_mask2], _targets2[_mask2])     # the mean over the 4 real tokens
 _changed = _logits.clone()
-_changed[:, 2:] = 100 * torch.randn(2, 2, 5)            # new values at padded positions only
-check_close(masked_ce(_changed, _targets, _half), masked_ce(_logits, _targets, _half),
-            "masked_ce when only padded logits change", hint="padding must not contribute to the loss")
-_want = nn.functional.cross_entropy(_logits[:, :2].reshape(-1, 5), _targets[:, :2].reshape(-1))
-check_close(masked_ce(_logits, _targets, _half), _want, "masked_ce with half of the positions padded",
-            hint="divide by the number of real tokens (4), not by all positions (8)")
+_changed[~_mask2] = 100 * torch.randn(4, 5)                                  # new values at padded positions only
+check_close(run_answer(masked_ce, _changed, _targets2, _mask2, name="masked_ce with changed padded logits"),
+            run_answer(masked_ce, _logits, _targets2, _mask2, name="masked_ce, lengths 3 and 1"),
+            "masked_ce when only the logits at padded positions change",
+            hint="padding must not contribute to the loss: multiply the per-token losses by the mask")
+check_close(run_answer(masked_ce, _logits, _targets2, _mask2, name="masked_ce, lengths 3 and 1"), _want2,
+            "masked_ce with lengths 3 and 1 (4 real tokens of 8)",
+            hint="sum the losses of the real tokens and divide by their number (4): not by all 8 positions, not by "
+                 "the batch size, not a mean of per-sentence means; and the mask alone says what is padding "
+                 "(the target id 0 is a real tag here)")
+loss64 = run_answer(masked_ce, _logits.double(), _targets2, _mask2, name="masked_ce on float64 logits")
+check_dtype(loss64, torch.float64, "masked_ce on float64 logits", hint="do not convert to float32: keep the logits' dtype")
+check_close(loss64, _want2.double(), "masked_ce on float64 logits, lengths 3 and 1", atol=1e-6)
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 _g = torch.Generator().manual_seed(3)
 _lens = torch.tensor([9, 1, 4, 9, 2])
-_lg = torch.randn(5, 9, 7, generator=_g, dtype=torch.float64, requires_grad=True)
+_lg = torch.randn(5, 9, 7, generator=_g, dtype=torch.float64)
 _tg = torch.randint(0, 7, (5, 9), generator=_g)
-_m = length_mask(_lens)
-_want = masked_cross_entropy(_lg, _tg, _m)
+_m = torch.arange(9)[None, :] < _lens[:, None]
+_tg[~_m] = 6                                                  # padded with the last class id
+_want = nn.functional.cross_entropy(_lg[_m], _tg[_m])          # mean over the 25 real tokens
 _lg1, _tg1 = torch.randn(1, 6, 3, generator=_g), torch.randint(0, 3, (1, 6), generator=_g)
 _m1 = torch.zeros(1, 6, dtype=torch.bool)
 _m1[0, 0] = True
-_want1 = masked_cross_entropy(_lg1, _tg1, _m1)
-with forbid_calls(["course_lib.losses.cross_entropy.masked_cross_entropy"], "hidden check: written from scratch"):
-    _got = masked_ce(_lg, _tg, _m)
+_want1 = nn.functional.cross_entropy(_lg1[0, :1], _tg1[0, :1])
+_lg3, _tg3 = torch.randn(3, 1, 4, generator=_g), torch.randint(0, 4, (3, 1), generator=_g)
+_m3 = torch.tensor([[True], [False], [True]])
+_want3 = nn.functional.cross_entropy(_lg3[_m3], _tg3[_m3])
+_holes = torch.rand(5, 9, generator=_g) < 0.5                 # a mask that is not a prefix of each row
+_holes[0, 0] = True
+_want_holes = nn.functional.cross_entropy(_lg[_holes], _tg[_holes])
+_lg_ref = _lg.clone().requires_grad_(True)
+nn.functional.cross_entropy(_lg_ref[_m], _tg[_m]).backward()
+_want_grad = _lg_ref.grad                                     # the gradient of the mean over real tokens
+_lg_grad = _lg.clone().requires_grad_(True)
+with written_by_you("masked_ce"):
+    _got = run_answer(masked_ce, _lg, _tg, _m, name="hidden check: uneven lengths, float64")
     check_close(_got, _want, "hidden check: uneven lengths (9, 1, 4, 9, 2), float64: mean over the 25 real tokens",
                 atol=1e-10)
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
+    _got = run_answer(masked_ce, _lg_grad, _tg, _m, name="hidden check: gradient", copy=False)
+    check_true(isinstance(_got, torch.Tensor) and _got.requires_grad, "hidden check: the loss can be backpropagated",
+               "the returned loss carries no gradient")
     _got.backward()
-    check_close(_lg.grad[~_m], torch.zeros_like(_lg.grad[~_m]), "hidden check: zero gradient at padded positions")
-    check_close(masked_ce(_lg1, _tg1, _m1), _want1, "hidden check: batch 1 with a single real token")
+    check_close(_lg_grad.grad[~_m], torch.zeros_like(_lg_grad.grad[~_m]), "hidden check: zero gradient at padded positions")
+    check_close(_lg_grad.grad, _want_grad, "hidden check: gradient with respect to the logits", atol=1e-10)
+    check_close(run_answer(masked_ce, _lg1, _tg1, _m1, name="hidden check: batch 1"), _want1,
+                "hidden check: batch 1 with a single real token")
+    check_close(run_answer(masked_ce, _lg3, _tg3, _m3, name="hidden check: one step"), _want3,
+                "hidden check: L=1, batch 3, the middle sentence all padding")
+    check_close(run_answer(masked_ce, _lg, _tg, _holes, name="hidden check: a mask with holes"), _want_holes,
+                "hidden check: a mask that is not a prefix of each row", atol=1e-10)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -359,42 +447,80 @@ def run_packed(lstm: nn.LSTM, x: torch.Tensor, lengths: torch.Tensor
 
 # %% nbgrader="tests" grade_id="test_run_packed" points=2
 torch.manual_seed(0)
-_lstm = nn.LSTM(3, 4, batch_first=True)
-_x, _lens = torch.randn(3, 5, 3), torch.tensor([2, 5, 3])
-out, (h_n, c_n) = run_packed(_lstm, _x, _lens)
-check_shape(out, (3, 5, 4), "run_packed out (B=3, T=5, H=4)")
-check_shape(h_n, (1, 3, 4), "run_packed h_n (layers=1, B=3, H=4)")
-check_shape(c_n, (1, 3, 4), "run_packed c_n")
-check_close(out[0, 2:], torch.zeros(3, 4), "run_packed out at the padded steps of sentence 0 (length 2)",
-            hint="pad_packed_sequence puts zeros at padding; running the LSTM on the padded batch does not")
-check_close(h_n[0], out[torch.arange(3), _lens - 1], "run_packed h_n against out at each sentence's last real step",
-            hint="h_n must be the state after each sentence's own last word, in the original batch order")
+_lstm = nn.LSTM(3, 4, batch_first=True, bidirectional=True)
+_x, _lens = torch.randn(3, 6, 3), torch.tensor([2, 5, 3])      # T = 6, longer than every sentence
+_want_out = torch.zeros(3, 6, 8)                               # each sentence run on its own, zeros at padding
+_want_h, _want_c = torch.zeros(2, 3, 4), torch.zeros(2, 3, 4)
 with torch.no_grad():
-    _alone, _ = _lstm(_x[2:3, :3])                         # sentence 2 (length 3) on its own
-check_close(out[2, :3], _alone[0], "run_packed out of sentence 2 against running it alone")
+    for _b, _n in enumerate(_lens.tolist()):
+        _o, (_h, _c) = _lstm(_x[_b:_b + 1, :_n])
+        _want_out[_b, :_n], _want_h[:, _b], _want_c[:, _b] = _o[0], _h[:, 0], _c[:, 0]
+with torch.no_grad():
+    _res = run_answer(run_packed, _lstm, _x, _lens, name="run_packed on a BiLSTM, lengths (2, 5, 3), T=6")
+check_true(isinstance(_res, tuple) and len(_res) == 2, "run_packed return value",
+           f"expected (out, (h_n, c_n)), got {type(_res).__name__}", hint="return out, (h_n, c_n)")
+out, (h_n, c_n) = _res
+check_shape(out, (3, 6, 8), "run_packed out (B=3, T=6, 2 directions x H=4)",
+            hint="pad_packed_sequence(..., total_length=x.shape[1]) keeps T even when every sentence is shorter")
+check_close(out[0, 2:], torch.zeros(4, 8), "run_packed out at the padded steps of sentence 0 (length 2)",
+            hint="pad_packed_sequence puts zeros at padding; running the LSTM on the padded batch does not")
+check_close(out, _want_out, "run_packed out, each sentence against running it alone",
+            hint="pack with enforce_sorted=False, so that PyTorch sorts and restores the batch order; without "
+                 "packing the backward direction reads the padding")
+check_shape(h_n, (2, 3, 4), "run_packed h_n (layers x dirs=2, B=3, H=4)")
+check_close(h_n, _want_h, "run_packed h_n, each sentence against running it alone",
+            hint="take h_n from the LSTM run on the packed batch: it holds each sentence's own final state, in the "
+                 "original order; the backward direction ends at position 0, not at the last real step")
+check_shape(c_n, (2, 3, 4), "run_packed c_n")
+check_close(c_n, _want_c, "run_packed c_n, each sentence against running it alone",
+            hint="c_n, like h_n, must come back in the original batch order")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(1)
 _bi = nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True).double()
 _lens = torch.tensor([3, 7, 1, 5, 7, 2])
 _x = torch.randn(6, 9, 3, dtype=torch.float64)               # T = 9 > every length
 _want_out = torch.zeros(6, 9, 8, dtype=torch.float64)
 _want_h, _want_c = torch.zeros(4, 6, 4, dtype=torch.float64), torch.zeros(4, 6, 4, dtype=torch.float64)
+_uni = nn.LSTM(2, 3, num_layers=3, batch_first=True)
+_xu = torch.randn(4, 5, 2)
+_lens_u = torch.tensor([1, 2, 4, 5])                          # sorted increasing
+_want_u = torch.zeros(4, 5, 3)
+_want_uh = torch.zeros(3, 4, 3)
 with torch.no_grad():
     for _b, _n in enumerate(_lens.tolist()):
         _o, (_h, _c) = _bi(_x[_b:_b + 1, :_n])
         _want_out[_b, :_n], _want_h[:, _b], _want_c[:, _b] = _o[0], _h[:, 0], _c[:, 0]
+    for _b, _n in enumerate(_lens_u.tolist()):
+        _o, (_h, _c) = _uni(_xu[_b:_b + 1, :_n])
+        _want_u[_b, :_n], _want_uh[:, _b] = _o[0], _h[:, 0]
     _want_one = _bi(_x[:1, :1])
-with forbid_calls(["course_lib.batching.padding.pack", "course_lib.batching.padding.unpack"], "hidden check: written with torch.nn.utils.rnn"):
+    _want_full = _uni(_xu)
+_xg = _x.clone().requires_grad_(True)
+with written_by_you("run_packed"):
     with torch.no_grad():
-        _out, (_h, _c) = run_packed(_bi, _x, _lens)
+        _out, (_h, _c) = run_answer(run_packed, _bi, _x, _lens, name="hidden check: 2-layer BiLSTM")
         check_shape(_out, (6, 9, 8), "hidden check: out keeps T=9 when every sentence is shorter (total_length)")
         check_close(_out, _want_out, "hidden check: 2-layer BiLSTM, float64, each sentence as if run alone", atol=1e-10)
         check_close(_h, _want_h, "hidden check: h_n of a 2-layer BiLSTM in the original order", atol=1e-10)
         check_close(_c, _want_c, "hidden check: c_n of a 2-layer BiLSTM in the original order", atol=1e-10)
-        _out, (_h, _c) = run_packed(_bi, _x[:1, :1], torch.tensor([1]))
+        _out, (_h, _c) = run_answer(run_packed, _bi, _x[:1, :1], torch.tensor([1]), name="hidden check: batch 1")
         check_close(_out, _want_one[0], "hidden check: batch 1, length 1", atol=1e-10)
         check_close(_h, _want_one[1][0], "hidden check: batch 1, length 1 (h_n)", atol=1e-10)
+        check_close(_c, _want_one[1][1], "hidden check: batch 1, length 1 (c_n)", atol=1e-10)
+        _out, (_h, _c) = run_answer(run_packed, _uni, _xu, _lens_u, name="hidden check: 3-layer LSTM")
+        check_close(_out, _want_u, "hidden check: 3 layers, one direction, lengths sorted increasing")
+        check_close(_h, _want_uh, "hidden check: h_n of 3 layers, one direction")
+        _out, (_h, _c) = run_answer(run_packed, _uni, _xu, torch.full((4,), 5), name="hidden check: no padding")
+        check_close(_out, _want_full[0], "hidden check: no padding: same as the LSTM on the whole batch")
+        check_close(_c, _want_full[1][1], "hidden check: no padding (c_n)")
+    _lens_given = _lens.clone()
+    _out, _ = run_answer(run_packed, _bi, _xg, _lens_given, name="hidden check: gradient", copy=False)
+    _out.sum().backward()
+    check_true(_xg.grad is not None, "hidden check: the output can be backpropagated to x", "x received no gradient")
+    _pad = torch.arange(9)[None, :] >= _lens[:, None]
+    check_close(_xg.grad[_pad], torch.zeros_like(_xg.grad[_pad]), "hidden check: no gradient reaches padded inputs")
+    check_equal(_lens_given, _lens, "hidden check: lengths not changed in place")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -533,7 +659,8 @@ print(f"two runs in training mode differ by up to {(a - b).abs().max():.3f} (dro
 # ### Exercise 5 — variational dropout (2 points)
 #
 # Write the module `VariationalDropout(p)`. In training mode, `forward(x)` with `x` $(B, T, D)$ draws a
-# mask of shape $(B, 1, D)$ whose entries are 1 with probability $1 - p$, scales it by $1/(1-p)$ so the
+# mask of shape $(B, 1, D)$ whose entries are 1 with probability $1 - p$ (draw it yourself, with `torch.rand` or
+# `torch.bernoulli`), scales it by $1/(1-p)$ so the
 # expected value of every entry is unchanged, and returns `x * mask` (broadcast over time). A new mask is
 # drawn at each call; each sentence gets its own. In eval mode (`self.training` False) or with $p = 0$,
 # return `x` unchanged. Keep the dtype and device of `x`; do not change `x` in place.
@@ -561,39 +688,82 @@ class VariationalDropout(nn.Module):
 torch.manual_seed(0)
 _drop = VariationalDropout(0.5)
 _x = torch.rand(4, 6, 10) + 0.5                      # no zeros of its own
-_y = _drop(_x)
+_y = run_answer(_drop, _x, name="VariationalDropout(0.5) in training mode on x of shape (4, 6, 10)")
+check_type(_y, torch.Tensor, "VariationalDropout output")
 check_shape(_y, (4, 6, 10), "VariationalDropout output")
+check_dtype(_y, torch.float32, "VariationalDropout output for float32 x", hint="keep the dtype of x")
 _zero = _y == 0
-check_true(bool(_zero.any()), "VariationalDropout in training mode (p=0.5)", "nothing was dropped")
+check_true(bool(_zero.any()) and not bool(_zero.all()), "VariationalDropout in training mode (p=0.5)",
+           f"{int(_zero.sum())} of {_zero.numel()} entries were dropped", hint="in training mode drop, in eval mode do not")
 check_equal(_zero, _zero[:, :1].expand_as(_zero), "which entries are dropped, compared with step 0",
             hint="draw one mask of shape (B, 1, D) and use it at every time step")
 check_close(_y[~_zero], (_x * 2)[~_zero], "kept entries with p=0.5", hint="scale kept entries by 1 / (1 - p)")
+check_true(bool((_zero[0, 0] != _zero[1:, 0]).any()), "masks of the 4 sentences of the batch",
+           "all sentences of the batch were given the same mask", hint="the mask has shape (B, 1, D), not (1, 1, D)")
+_y2 = run_answer(_drop, _x, name="VariationalDropout(0.5), second call")
+check_true(bool(((_y2 == 0) != _zero).any()), "two calls of VariationalDropout(0.5) in training mode",
+           "two calls dropped exactly the same entries", hint="draw a new mask at every call of forward")
+# p = 0.2: one unit in five is dropped, and kept units are scaled by 1 / 0.8
+_y = run_answer(VariationalDropout(0.2), torch.ones(200, 3, 50), name="VariationalDropout(0.2) on ones (200, 3, 50)")
+_share = (_y[:, 0] == 0).float().mean().item()
+check_true(abs(_share - 0.2) < 0.03, "share of dropped units with p=0.2",
+           f"{_share:.3f} of the units were dropped; expected about 0.20",
+           hint="an entry is dropped with probability p, kept with probability 1 - p: keep = torch.rand(...) >= p")
+check_close(_y[_y != 0], torch.full_like(_y[_y != 0], 1.25), "kept entries with p=0.2",
+            hint="scale kept entries by 1 / (1 - p) = 1.25")
+_y = run_answer(_drop, _x.double(), name="VariationalDropout(0.5) on float64 x")
+check_dtype(_y, torch.float64, "VariationalDropout output for float64 x",
+            hint="make the mask in the dtype of x (keep.to(x.dtype)), do not convert x")
 _drop.eval()
-check_close(_drop(_x), _x, "VariationalDropout in eval mode", hint="in eval mode return x unchanged")
+check_close(run_answer(_drop, _x, name="VariationalDropout(0.5) in eval mode"), _x, "VariationalDropout in eval mode",
+            hint="in eval mode (self.training False) return x unchanged: no mask, no scaling")
 ### BEGIN HIDDEN TESTS
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(1)
-_drop = VariationalDropout(0.3)
-_x = torch.ones(400, 5, 200, dtype=torch.float64, requires_grad=True)
-_y = _drop(_x)
-check_dtype(_y, torch.float64, "hidden check: float64 stays float64")
-_share = (_y[:, 0] == 0).double().mean().item()
-check_true(abs(_share - 0.3) < 0.02, "hidden check: share of dropped units with p=0.3",
-           f"{_share:.3f} of the units were dropped; expected about 0.30")
-check_true(bool((_y[0, 0] != _y[1, 0]).any()), "hidden check: each sentence gets its own mask",
-           "all sentences in the batch were given the same mask")
-check_equal(_y == 0, (_y[:, :1] == 0).expand_as(_y), "hidden check: same mask at every step (B=400, T=5)")
-check_true(bool((_drop(_x) != _y).any()), "hidden check: a new mask at each call", "two calls gave the same mask")
-_y.sum().backward()
-check_close(_x.grad, _y.detach(), "hidden check: gradient is the scaled mask")
-check_close(_x, torch.ones_like(_x), "hidden check: input not changed in place")
-_y1 = VariationalDropout(0.5)(torch.ones(3, 1, 4))
-check_true(bool(set(_y1.unique().tolist()) <= {0.0, 2.0}), "hidden check: T=1", f"values {_y1.unique().tolist()}")
+_ones = torch.ones(400, 5, 200, dtype=torch.float64)
 _x0 = torch.randn(2, 3, 4)
-check_close(VariationalDropout(0.0)(_x0), _x0, "hidden check: p=0 in training mode returns x")
+_xg = torch.ones(6, 4, 5, dtype=torch.float64, requires_grad=True)
+with written_by_you("VariationalDropout"):
+    _drop = VariationalDropout(0.3)
+    _y = run_answer(_drop, _ones, name="hidden check: p=0.3, float64")
+    check_dtype(_y, torch.float64, "hidden check: float64 stays float64")
+    _share = (_y[:, 0] == 0).double().mean().item()
+    check_true(abs(_share - 0.3) < 0.02, "hidden check: share of dropped units with p=0.3",
+               f"{_share:.3f} of the units were dropped; expected about 0.30")
+    check_close(_y[_y != 0], torch.full_like(_y[_y != 0], 1 / 0.7), "hidden check: kept units scaled by 1 / 0.7")
+    check_true(bool((_y[0, 0] != _y[1, 0]).any()), "hidden check: each sentence gets its own mask",
+               "all sentences in the batch were given the same mask")
+    check_equal(_y == 0, (_y[:, :1] == 0).expand_as(_y), "hidden check: same mask at every step (B=400, T=5)")
+    check_true(bool((run_answer(_drop, _ones, name="hidden check: second call") != _y).any()),
+               "hidden check: a new mask at each call", "two calls gave the same mask")
+    _y = run_answer(VariationalDropout(p=0.75), torch.ones(300, 2, 100), name="hidden check: p=0.75")
+    _share = (_y[:, 0] == 0).float().mean().item()
+    check_true(abs(_share - 0.75) < 0.02, "hidden check: share of dropped units with p=0.75",
+               f"{_share:.3f} of the units were dropped; expected about 0.75")
+    check_close(_y[_y != 0], torch.full_like(_y[_y != 0], 4.0), "hidden check: kept units scaled by 1 / 0.25")
+    _y = run_answer(_drop, _xg, name="hidden check: gradient", copy=False)
+    _y.sum().backward()
+    check_close(_xg.grad, _y.detach(), "hidden check: the gradient is the scaled mask")
+    check_close(_xg, torch.ones_like(_xg), "hidden check: x not changed in place")
+    _y1 = run_answer(VariationalDropout(0.5), torch.ones(3, 1, 4), name="hidden check: T=1")
+    check_true(bool(set(_y1.unique().tolist()) <= {0.0, 2.0}), "hidden check: T=1", f"values {_y1.unique().tolist()}")
+    _yb = run_answer(VariationalDropout(0.5), torch.ones(1, 7, 300), name="hidden check: batch 1")
+    check_equal(_yb == 0, (_yb[:, :1] == 0).expand_as(_yb), "hidden check: batch 1, same mask at every step")
+    check_true(0.4 < (_yb[0, 0] == 0).float().mean().item() < 0.6, "hidden check: batch 1, p=0.5",
+               "about half of the 300 units should be dropped")
+    check_close(run_answer(VariationalDropout(0.0), _x0, name="hidden check: p=0"), _x0,
+                "hidden check: p=0 in training mode returns x")
+    _drop9 = VariationalDropout(0.9).eval()
+    check_close(run_answer(_drop9, _x0, name="hidden check: eval, p=0.9"), _x0, "hidden check: eval mode with p=0.9")
+    _drop9.train()
+    check_true(bool((run_answer(_drop9, torch.ones(50, 2, 20), name="hidden check: back in training mode") == 0).any()),
+               "hidden check: back in training mode after eval", "nothing was dropped")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The two kinds of mask side by side, for one sentence of 30 steps and 16 units (white: dropped):
+# The two kinds of mask side by side, for one sentence of 30 steps and 16 units (white: dropped). The
+# right-hand picture is drawn by your `VariationalDropout`: if it is right, every unit is a full-width
+# white or black stripe, and about 30 % of the stripes are white.
 
 # %%
 torch.manual_seed(0)
@@ -654,52 +824,119 @@ class BiLSTMTagger(nn.Module):
 
 
 # %% nbgrader="tests" grade_id="test_BiLSTMTagger" points=2
+class _Scale(nn.Module):
+    """Stands in for the tagger's dropout in this test: multiplies by 1.5, and records the shapes it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def forward(self, x):
+        self.shapes.append(tuple(x.shape))
+        return 1.5 * x
+
+
+def _tagger_expected(tagger, ids, lens, scale=1.0):
+    """embed -> scale -> LSTM on the packed batch -> scale -> head, with torch's own packing functions."""
+    with torch.no_grad():
+        packed = pack_padded_sequence(scale * tagger.embed(ids), lens, batch_first=True, enforce_sorted=False)
+        out, _ = pad_packed_sequence(tagger.lstm(packed)[0], batch_first=True, total_length=ids.shape[1])
+        return tagger.head(scale * out)
+
+
 torch.manual_seed(0)
-_tagger = BiLSTMTagger(vocab_size=20, num_tags=5, embed_dim=6, hidden_size=4).eval()
+_tagger = run_answer(BiLSTMTagger, 20, 5, 6, 4, num_layers=2, dropout=0.3, pad_id=2,
+                     name="BiLSTMTagger(20, 5, embed_dim=6, hidden_size=4, num_layers=2, dropout=0.3, pad_id=2)")
 for _part, _kind in [("embed", nn.Embedding), ("drop", VariationalDropout), ("lstm", nn.LSTM), ("head", nn.Linear)]:
-    check_type(getattr(_tagger, _part, None), _kind, f"BiLSTMTagger.{_part}")
+    check_type(getattr(_tagger, _part, None), _kind, f"BiLSTMTagger.{_part}",
+               hint=f"self.{_part} must be an {_kind.__name__}, under exactly this name")
+check_equal((_tagger.embed.num_embeddings, _tagger.embed.embedding_dim), (20, 6), "BiLSTMTagger.embed sizes",
+            hint="nn.Embedding(vocab_size, embed_dim, ...)")
+check_equal(_tagger.embed.padding_idx, 2, "BiLSTMTagger.embed.padding_idx with pad_id=2",
+            hint="nn.Embedding(..., padding_idx=pad_id): the padding id given, not always 0")
 check_true(_tagger.lstm.bidirectional and _tagger.lstm.batch_first, "BiLSTMTagger.lstm",
-           "it must be bidirectional=True and batch_first=True")
-check_equal(_tagger.head.in_features, 8, "BiLSTMTagger.head.in_features", hint="two directions: 2 * hidden_size")
-_ids = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 0, 0, 0]])
-_lens = torch.tensor([5, 2])
+           f"bidirectional={_tagger.lstm.bidirectional}, batch_first={_tagger.lstm.batch_first}",
+           hint="it must be bidirectional=True and batch_first=True")
+check_equal((_tagger.lstm.input_size, _tagger.lstm.hidden_size, _tagger.lstm.num_layers), (6, 4, 2),
+            "BiLSTMTagger.lstm (input_size, hidden_size, num_layers)",
+            hint="nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, ...)")
+check_equal((_tagger.head.in_features, _tagger.head.out_features), (8, 5), "BiLSTMTagger.head (in, out)",
+            hint="two directions: nn.Linear(2 * hidden_size, num_tags)")
+_tagger.eval()
+_ids = torch.tensor([[3, 4, 5, 2, 2], [8, 9, 6, 7, 1], [8, 9, 2, 2, 2]])   # padded with pad_id=2
+_lens = torch.tensor([3, 5, 2])
+_real = torch.arange(5)[None, :] < _lens[:, None]
+_want = _tagger_expected(_tagger, _ids, _lens)
 with torch.no_grad():
-    _logits = _tagger(_ids, _lens)
-    _alone = _tagger(_ids[1:, :2], _lens[1:])
-check_shape(_logits, (2, 5, 5), "BiLSTMTagger logits (B=2, T=5, num_tags=5)")
-check_close(_logits[1, :2], _alone[0], "logits of sentence 1 in the batch against the sentence alone",
-            hint="run the LSTM on the packed batch, or the backward direction reads the padding")
+    _logits = run_answer(_tagger, _ids, _lens, name="BiLSTMTagger forward, eval mode, lengths (3, 5, 2)")
+    _alone = run_answer(_tagger, _ids[2:, :2], _lens[2:], name="BiLSTMTagger forward on sentence 2 alone")
+check_shape(_logits, (3, 5, 5), "BiLSTMTagger logits (B=3, T=5, num_tags=5)",
+            hint="one row of logits per position: the head on every LSTM output, not on the final states")
+check_close(_logits[2, :2], _alone[0, :2], "logits of sentence 2 in the batch against the sentence alone",
+            hint="run the LSTM on the packed batch (your run_packed), or the backward direction reads the padding")
+check_close(_logits[_real], _want[_real], "BiLSTMTagger logits at real positions, eval mode",
+            hint="embed -> drop -> LSTM on the packed batch -> drop -> head")
+_tagger.drop = _Scale()                                   # a dropout stand-in whose effect is known
+_want = _tagger_expected(_tagger, _ids, _lens, scale=1.5)
+with torch.no_grad():
+    _logits = run_answer(_tagger, _ids, _lens, name="BiLSTMTagger forward with self.drop replaced")
+check_equal(_tagger.drop.shapes, [(3, 5, 6), (3, 5, 8)], "what self.drop is applied to (shapes, in order)",
+            hint="self.drop once on the embeddings (B, T, embed_dim), once on the LSTM outputs (B, T, 2H), "
+                 "before the head")
+check_close(_logits[_real], _want[_real], "BiLSTMTagger logits with self.drop multiplying by 1.5",
+            hint="embed -> self.drop -> LSTM on the packed batch -> self.drop -> head")
 ### BEGIN HIDDEN TESTS
+from course_lib.notebook.rules import written_by_you
 torch.manual_seed(2)
-_tagger = BiLSTMTagger(vocab_size=30, num_tags=7, embed_dim=5, hidden_size=3, num_layers=2, dropout=0.25,
-                       pad_id=3).double().eval()
-check_equal(_tagger.embed.padding_idx, 3, "hidden check: embedding padding_idx is pad_id")
-check_equal(_tagger.lstm.num_layers, 2, "hidden check: num_layers=2")
-check_close(_tagger.lstm.dropout, 0.25, "hidden check: dropout between the two LSTM layers")
-check_close(_tagger.drop.p, 0.25, "hidden check: VariationalDropout(dropout)")
 _ids = torch.randint(4, 30, (5, 8))
 _lens = torch.tensor([2, 8, 1, 5, 3])
-_ids[length_mask(_lens, 8).logical_not()] = 3
-with torch.no_grad():
-    _packed_out = unpack(_tagger.lstm(pack(_tagger.embed(_ids), _lens))[0], total_length=8)[0]
-    _want = _tagger.head(_packed_out)
-    _got = _tagger(_ids, _lens)
-    check_dtype(_got, torch.float64, "hidden check: a float64 model gives float64 logits")
-    check_close(_got, _want, "hidden check: 2 layers, float64, lengths (2, 8, 1, 5, 3): embed -> packed LSTM -> head",
-                atol=1e-10)
-    check_close(_tagger(_ids[2:3, :1], _lens[2:3]), _want[2:3, :1], "hidden check: batch 1, length 1", atol=1e-10)
-_tagger.train()
-_tagger(_ids, _lens).sum().backward()
-check_close(_tagger.embed.weight.grad[3], torch.zeros(5, dtype=torch.float64),
-            "hidden check: the padding id's embedding gets no gradient")
+_real = torch.arange(8)[None, :] < _lens[:, None]
+_ids[~_real] = 3
+with written_by_you("BiLSTMTagger"):
+    _tagger = run_answer(BiLSTMTagger, 30, 7, 5, 3, 2, 0.25, 3, name="hidden check: BiLSTMTagger(30, 7, 5, 3, 2, 0.25, 3)")
+    check_equal(_tagger.embed.padding_idx, 3, "hidden check: embedding padding_idx is pad_id (positional)")
+    check_equal(_tagger.lstm.num_layers, 2, "hidden check: num_layers=2 (positional)")
+    check_close(_tagger.lstm.dropout, 0.25, "hidden check: dropout between the two LSTM layers")
+    check_close(_tagger.drop.p, 0.25, "hidden check: VariationalDropout(dropout)")
+    _one = run_answer(BiLSTMTagger, 11, 3, 4, 2, name="hidden check: one layer, default dropout")
+    check_close(_one.lstm.dropout, 0.0, "hidden check: one layer: no dropout between layers")
+    check_close(_one.drop.p, 0.0, "hidden check: default dropout=0.0")
+    check_equal(_one.embed.padding_idx, 0, "hidden check: default pad_id=0")
+    check_equal(_one.lstm.num_layers, 1, "hidden check: default num_layers=1")
+_tagger = _tagger.double().eval()
+_want = _tagger_expected(_tagger, _ids, _lens)
+_want1 = _tagger_expected(_tagger, _ids[2:3, :1], _lens[2:3])
+with written_by_you("BiLSTMTagger"):
+    with torch.no_grad():
+        _got = run_answer(_tagger, _ids, _lens, name="hidden check: 2 layers, float64")
+        check_dtype(_got, torch.float64, "hidden check: a float64 model gives float64 logits")
+        check_shape(_got, (5, 8, 7), "hidden check: logits (5, 8, 7)")
+        check_close(_got[_real], _want[_real], "hidden check: 2 layers, float64, lengths (2, 8, 1, 5, 3)", atol=1e-10)
+        _got = run_answer(_tagger, _ids[2:3, :1], _lens[2:3], name="hidden check: batch 1, length 1")
+        check_close(_got, _want1, "hidden check: batch 1, length 1", atol=1e-10)
+        _short = run_answer(_tagger, _ids[[0, 2]], _lens[[0, 2]], name="hidden check: every sentence shorter than T")
+        check_shape(_short, (2, 8, 7), "hidden check: logits keep T=8 when every sentence is shorter")
+        check_close(_short[0, :2], _want[0, :2], "hidden check: every sentence shorter than T", atol=1e-10)
+    _tagger.train()
+    _a = run_answer(_tagger, _ids, _lens, name="hidden check: training mode")
+    _b = run_answer(_tagger, _ids, _lens, name="hidden check: training mode, second call")
+    check_true(not torch.allclose(_a, _b), "hidden check: dropout active in training mode",
+               "two calls in training mode gave the same logits")
+    _a.sum().backward()
+    check_close(_tagger.embed.weight.grad[3], torch.zeros(5, dtype=torch.float64),
+                "hidden check: the padding id's embedding gets no gradient")
+    check_true(bool(_tagger.embed.weight.grad[4:].abs().sum() > 0), "hidden check: real words' embeddings get gradient",
+               "no gradient reached the embeddings")
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Training
 #
 # Two layers, 64-dimensional embeddings and states, variational dropout 0.3 on embeddings and outputs and
-# 0.3 between the layers; Adam, batches of 32 from the bucketing sampler, the masked loss
-# `course_lib.losses.cross_entropy.masked_cross_entropy`. After each epoch, masked accuracy on the validation split.
+# 0.3 between the layers; Adam, batches of 64 from the bucketing sampler, and your masked loss `masked_ce`.
+# After each epoch, masked accuracy on the validation split. Everything here runs on your own code
+# (`collate_tagged` with your padding and mask, your `masked_ce`, your tagger with your `run_packed` and
+# `VariationalDropout`), so a mistake in any of them shows in the curves and the scores below.
 # (While grading, this cell trains only a few steps.)
 
 # %%
@@ -736,7 +973,7 @@ def tag_batches(sampler: BucketBatchSampler):
 
 def tagger_loss(model: nn.Module, batch) -> torch.Tensor:
     ids, tg, lens, m = batch
-    return masked_cross_entropy(model(ids, lens), tg, m)
+    return masked_ce(model(ids, lens), tg, m)
 
 
 seed_everything(0)

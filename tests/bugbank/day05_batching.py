@@ -33,6 +33,30 @@ def pad_batch(seqs, pad_value=0):
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
     return nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=pad_value), lengths
 '''),
+        ('lengths counted with numel (L_i * D for vectors)', [
+            ('    lengths = torch.tensor([s.shape[0] for s in seqs], dtype=torch.long)        # (B,)',
+             '    lengths = torch.tensor([s.numel() for s in seqs], dtype=torch.long)        # (B,)'),
+            ('    padded = seqs[0].new_full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), pad_value)',
+             '    padded = seqs[0].new_full((len(seqs), max(s.shape[0] for s in seqs), *seqs[0].shape[1:]), pad_value)'),
+        ]),
+        ('L_max taken from the first sequence', [
+            ('    padded = seqs[0].new_full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), pad_value)',
+             '    padded = seqs[0].new_full((len(seqs), seqs[0].shape[0], *seqs[0].shape[1:]), pad_value)'),
+        ]),
+        ('lengths returned as a Python list', [
+            ('    return padded, lengths',
+             '    return padded, [s.shape[0] for s in seqs]'),
+        ]),
+        ('padded tensor always torch.long', [
+            ('    padded = seqs[0].new_full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), pad_value)',
+             '    padded = torch.full((len(seqs), int(lengths.max()), *seqs[0].shape[1:]), pad_value, dtype=torch.long)'),
+        ]),
+        # whole answer: pads through a nested tensor, torch's own padding
+        ('delegates to a nested tensor', '''
+def pad_batch(seqs, pad_value=0):
+    lengths = torch.tensor([s.shape[0] for s in seqs], dtype=torch.long)
+    return torch.nested.nested_tensor(list(seqs)).to_padded_tensor(pad_value), lengths
+'''),
     ],
     'length_mask': [
         ('mask inverted (True at padding)', [
@@ -55,6 +79,23 @@ def pad_batch(seqs, pad_value=0):
         ('assumes the first sentence is the longest', [
             ('        max_len = int(lengths.max())',
              '        max_len = int(lengths[0])'),
+        ]),
+        ('assumes the last sentence is the longest', [
+            ('        max_len = int(lengths.max())',
+             '        max_len = int(lengths[-1])'),
+        ]),
+        ('mask transposed: (max_len, B)', [
+            ('    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]   # (1, T) < (B, 1) -> (B, T)',
+             '    return torch.arange(max_len, device=lengths.device)[:, None] < lengths[None, :]'),
+        ]),
+        ('default max_len is the batch size', [
+            ('        max_len = int(lengths.max())',
+             '        max_len = len(lengths)'),
+        ]),
+        ('lengths decremented in place, then compared with <=', [
+            ('    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]   # (1, T) < (B, 1) -> (B, T)',
+             '    lengths -= 1\n'
+             '    return torch.arange(max_len, device=lengths.device)[None, :] <= lengths[:, None]'),
         ]),
     ],
     'masked_ce': [
@@ -82,6 +123,36 @@ def pad_batch(seqs, pad_value=0):
             ('    return (per_token * mask).sum() / mask.sum()',
              '    return (per_token * mask).sum() / B'),
         ]),
+        ('ignore_index=0 instead of the mask (padding guessed from the targets)', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return nn.functional.cross_entropy(logits.reshape(B * L, C), targets.reshape(B * L), ignore_index=0)'),
+        ]),
+        ('mask taken as targets != 0', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    real = targets != 0\n'
+             '    return (per_token * real).sum() / real.sum()'),
+        ]),
+        ('logits masked instead of the losses', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return nn.functional.cross_entropy((logits * mask[..., None]).reshape(B * L, C), targets.reshape(B * L))'),
+        ]),
+        ('returns a Python float (.item())', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    return ((per_token * mask).sum() / mask.sum()).item()'),
+        ]),
+        ('float32 accumulator: float64 logits give a float32 loss', [
+            ('    return (per_token * mask).sum() / mask.sum()',
+             '    total = torch.zeros(())\n'
+             '    total += (per_token * mask).sum()\n'
+             '    return total / mask.sum()'),
+        ]),
+        # whole answer: log-softmax by hand, with a squeeze that breaks when L = 1
+        ('log-probabilities gathered by hand, squeezed (wrong when L = 1)', '''
+def masked_ce(logits, targets, mask):
+    log_probs = torch.log_softmax(logits, dim=-1)                        # (B, L, C)
+    nll = -log_probs.gather(-1, targets.unsqueeze(-1)).squeeze()         # (B, L)
+    return (nll * mask).sum() / mask.sum()
+'''),
     ],
     'run_packed': [
         # whole answer: a different structure: no packing, the padded batch is run as is and masked afterwards
@@ -114,6 +185,25 @@ def run_packed(lstm, x, lengths):
             ('    return out, (h_n, c_n)',
              '    last = out[torch.arange(x.shape[0]), lengths - 1, :lstm.hidden_size]\n'
              '    return out, (last.unsqueeze(0).expand_as(h_n).contiguous(), c_n)'),
+        ]),
+        ('final states read from out for both directions, layers ignored', [
+            ('    return out, (h_n, c_n)',
+             '    H = lstm.hidden_size\n'
+             '    fwd = out[torch.arange(x.shape[0]), lengths - 1, :H]\n'
+             '    h_last = torch.stack([fwd, out[:, 0, H:]]) if lstm.bidirectional else fwd[None]\n'
+             '    return out, (h_last, c_n)'),
+        ]),
+        ('order restored with the sorting permutation instead of its inverse', [
+            ('    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)',
+             '    order = torch.argsort(lengths, descending=True)\n'
+             '    packed = pack_padded_sequence(x[order], lengths[order].cpu(), batch_first=True)'),
+            ('    return out, (h_n, c_n)',
+             '    return out[order], (h_n[:, order], c_n[:, order])'),
+        ]),
+        ('final states from the LSTM run on the padded batch', [
+            ('    return out, (h_n, c_n)',
+             '    _, (h_n, c_n) = lstm(x)\n'
+             '    return out, (h_n, c_n)'),
         ]),
     ],
     'VariationalDropout': [
@@ -160,6 +250,38 @@ def run_packed(lstm, x, lengths):
             ('        if not self.training or self.p == 0.0:',
              '        if not self.training or self.p == 0:'),
         ]),
+        ('x multiplied in place', [
+            ('        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return x.mul_(keep.to(x.dtype) / (1.0 - self.p))'),
+        ]),
+        ('mask drawn with F.dropout on a tensor of ones', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n'
+             '        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        mask = nn.functional.dropout(x.new_ones(x.shape[0], 1, x.shape[2]), self.p, training=True)\n'
+             '        return x * mask'),
+        ]),
+        ('mask drawn once and reused at every call', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)\n',
+             '        if getattr(self, "keep", None) is None or self.keep.shape[::2] != x.shape[::2]:\n'
+             '            self.keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p\n'
+             '        keep = self.keep\n'),
+        ]),
+        ('mask of shape (1, T, D): shared by the batch, new at every step', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)',
+             '        keep = torch.rand(1, x.shape[1], x.shape[2], device=x.device) >= self.p'),
+        ]),
+        ('mask of shape (B, T, 1): whole time steps dropped', [
+            ('        keep = torch.rand(x.shape[0], 1, x.shape[2], device=x.device) >= self.p      # (B, 1, D)',
+             '        keep = torch.rand(x.shape[0], x.shape[1], 1, device=x.device) >= self.p'),
+        ]),
+        ('training flag inverted: drops in eval mode only', [
+            ('        if not self.training or self.p == 0.0:',
+             '        if self.training or self.p == 0.0:'),
+        ]),
+        ('scaled by (1 - p) instead of 1 / (1 - p)', [
+            ('        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return x * keep.to(x.dtype) * (1.0 - self.p)'),
+        ]),
     ],
     'BiLSTMTagger': [
         ('no packing: the backward direction reads the padding', [
@@ -193,6 +315,37 @@ def run_packed(lstm, x, lengths):
             ('        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,\n'
              '                            dropout=dropout if num_layers > 1 else 0.0)',
              '        self.lstm = nn.LSTM(embed_dim, hidden_size, bidirectional=True, batch_first=True)'),
+        ]),
+        ('nn.Dropout instead of VariationalDropout', [
+            ('        self.drop = VariationalDropout(dropout)',
+             '        self.drop = nn.Dropout(dropout)'),
+        ]),
+        ('dropout on the embeddings only', [
+            ('        return self.head(self.drop(out))                 # (B, T, num_tags)',
+             '        return self.head(out)                            # (B, T, num_tags)'),
+        ]),
+        ('dropout applied to the logits, after the head', [
+            ('        return self.head(self.drop(out))                 # (B, T, num_tags)',
+             '        return self.drop(self.head(out))                 # (B, T, num_tags)'),
+        ]),
+        ('padding id 0 hard-coded in the embedding', [
+            ('        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)',
+             '        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)'),
+        ]),
+        ('VariationalDropout with its default p, not dropout', [
+            ('        self.drop = VariationalDropout(dropout)',
+             '        self.drop = VariationalDropout()'),
+        ]),
+        ('LSTM of hidden_size // 2 per direction, head of hidden_size', [
+            ('        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, bidirectional=True, batch_first=True,',
+             '        self.lstm = nn.LSTM(embed_dim, hidden_size // 2, num_layers=num_layers, bidirectional=True, batch_first=True,'),
+            ('        self.head = nn.Linear(2 * hidden_size, num_tags)',
+             '        self.head = nn.Linear(hidden_size, num_tags)'),
+        ]),
+        ('sorted by length for the LSTM, order not restored', [
+            ('        out, _ = run_packed(self.lstm, x, lengths)       # (B, T, 2H), zeros at padding',
+             '        order = torch.argsort(lengths, descending=True)\n'
+             '        out, _ = run_packed(self.lstm, x[order], lengths[order])'),
         ]),
     ],
 }
