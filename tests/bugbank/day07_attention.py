@@ -29,6 +29,43 @@ BUGS: Bank = {
             ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
              '    return torch.einsum("bi,ij,bsi->bs", query, weight, keys)'),
         ]),
+        # whole answer: computed in NumPy (dtype kept, gradient lost)
+        ('computed with numpy.einsum: right values and dtype, but no gradient reaches the query or W', """
+def dot_scores(query, keys):
+    return torch.from_numpy(np.einsum("bh,bsh->bs", query.detach().numpy(), keys.detach().numpy()))
+
+
+def general_scores(query, keys, weight):
+    q, w, k = query.detach().numpy(), weight.detach().numpy(), keys.detach().numpy()
+    return torch.from_numpy(np.einsum("bi,ij,bsj->bs", q, w, k))
+"""),
+        # whole answer: loops into a float32 buffer
+        ('loops over the batch and the source into torch.zeros(B, S): float32 whatever the inputs', """
+def dot_scores(query, keys):
+    B, S, _ = keys.shape
+    scores = torch.zeros(B, S)
+    for b in range(B):
+        for j in range(S):
+            scores[b, j] = query[b] @ keys[b, j]
+    return scores
+
+
+def general_scores(query, keys, weight):
+    B, S, _ = keys.shape
+    scores = torch.zeros(B, S)
+    for b in range(B):
+        for j in range(S):
+            scores[b, j] = query[b] @ weight @ keys[b, j]
+    return scores
+"""),
+        ('dot: elementwise product summed over the source axis (dim=1) instead of the hidden axis', [
+            ('    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)          # (B, S, H) @ (B, H, 1) -> (B, S)',
+             '    return (query.unsqueeze(1) * keys).sum(dim=1)'),
+        ]),
+        ('general: W applied on the keys\' side the wrong way round (keys @ W), fits only when H_q = H_k', [
+            ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
+             '    return torch.bmm(keys @ weight, query.unsqueeze(-1)).squeeze(-1)'),
+        ]),
     ],
     'additive_scores': [
         ('tanh missing: a linear score', [
@@ -54,6 +91,27 @@ BUGS: Bank = {
         ('v times the hidden layer summed over the source positions instead of the attention units', [
             ('    return torch.tanh(projected) @ v                                    # (B, S)',
              '    return (torch.tanh(projected) * v).sum(dim=1)'),
+        ]),
+        ('W_q and W_k swapped: the query projected with w_keys, the keys with w_query', [
+            ('    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T      # (B, 1, A) + (B, S, A) -> (B, S, A)',
+             '    projected = (query @ w_keys.T).unsqueeze(1) + keys @ w_query.T'),
+        ]),
+        ('ReLU instead of tanh', [
+            ('    return torch.tanh(projected) @ v                                    # (B, S)',
+             '    return torch.relu(projected) @ v'),
+        ]),
+        ('v forgotten: tanh summed over the attention units', [
+            ('    return torch.tanh(projected) @ v                                    # (B, S)',
+             '    return torch.tanh(projected).sum(dim=-1)'),
+        ]),
+        ('projected query not unsqueezed: (B, A) + (B, S, A) lines the batch up with the source positions', [
+            ('    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T      # (B, 1, A) + (B, S, A) -> (B, S, A)',
+             '    projected = query @ w_query.T + keys @ w_keys.T'),
+        ]),
+        ('everything cast to float32 with .float() to avoid dtype errors: float64 precision lost', [
+            ('    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T      # (B, 1, A) + (B, S, A) -> (B, S, A)',
+             '    query, keys, w_query, w_keys, v = query.float(), keys.float(), w_query.float(), w_keys.float(), v.float()\n'
+             '    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T'),
         ]),
     ],
     'masked_softmax': [
@@ -123,6 +181,20 @@ def masked_softmax(scores, mask):
             ('    return weights * mask                                        # an all-padding row: uniform * 0 = 0',
              '    return torch.where(mask.any(dim=-1, keepdim=True), weights, torch.zeros_like(weights))'),
         ]),
+        ('a -1e9 fill: fine in float32, but float16 cannot hold it', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores.masked_fill(~mask, -1e9), dim=-1)'),
+        ]),
+        ('mask multiplied into the scores (scores * mask): padding scores 0, not -inf', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores * mask, dim=-1)'),
+        ]),
+        # whole answer: a different algorithm: renormalise after masking
+        ('softmax over every position, times the mask, renormalised: 0/0 for a row that is all padding', """
+def masked_softmax(scores, mask):
+    weights = torch.softmax(scores, dim=-1) * mask
+    return weights / weights.sum(dim=-1, keepdim=True)
+"""),
     ],
     'attention_step': [
         ("ignores the state it is given: the RNN restarts from the encoder's final state every step", [
@@ -169,6 +241,30 @@ def masked_softmax(scores, mask):
             ('    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)          # (B, S)',
              '    mask = enc.states.abs().sum(dim=-1) > 0\n'
              '    weights = masked_softmax(decoder.attention(query, enc.states), mask)'),
+        ]),
+        ('context from the raw scores instead of the softmax weights', [
+            ('    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)          # (B, S)\n'
+             '    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)                 # (B, H_k)',
+             '    scores = decoder.attention(query, enc.states)\n'
+             '    weights = masked_softmax(scores, enc.mask)\n'
+             '    context = torch.bmm(scores.unsqueeze(1), enc.states).squeeze(1)'),
+        ]),
+        ('weights detached (to plot them) before the context: no gradient reaches the attention weights', [
+            ('    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)                 # (B, H_k)',
+             '    weights = weights.detach()\n'
+             '    context = torch.bmm(weights.unsqueeze(1), enc.states).squeeze(1)'),
+        ]),
+        ('returns the state it was given instead of the new one', [
+            ('    output, state = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)   # (B, 1, H)',
+             '    output, _ = decoder.rnn(decoder.embedding(prev_tokens).unsqueeze(1), state)'),
+        ]),
+        ('plain softmax times the mask, not renormalised: the rows do not sum to 1', [
+            ('    weights = masked_softmax(decoder.attention(query, enc.states), enc.mask)          # (B, S)',
+             '    weights = torch.softmax(decoder.attention(query, enc.states), dim=-1) * enc.mask'),
+        ]),
+        ('query + context instead of combine([query; context])', [
+            ('    mixed = torch.tanh(decoder.combine(torch.cat([query, context], dim=-1)))          # (B, H)',
+             '    mixed = torch.tanh(query + context)'),
         ]),
     ],
     'modified_precision': [
@@ -228,6 +324,36 @@ def masked_softmax(scores, mask):
         ("the hypothesis count is not a bound: matches = the reference's max count per distinct n-gram", [
             ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
              '    return sum(most[g] for g in hyp), sum(hyp.values())'),
+        ]),
+        # whole answer: scored reference by reference
+        ('clipped reference by reference, then the best reference taken (max of per-reference matches)', """
+def modified_precision(hypothesis, references, n):
+    def ngrams(tokens):
+        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
+
+    hyp = ngrams(hypothesis)
+    best = 0
+    for reference in references:
+        ref = ngrams(reference)
+        best = max(best, sum(min(c, ref[g]) for g, c in hyp.items()))
+    return best, sum(hyp.values())
+"""),
+        ('total = len(hypothesis) - n + 1: negative for a hypothesis shorter than n - 1', [
+            ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
+             '    return sum(min(count, most[g]) for g, count in hyp.items()), len(hypothesis) - n + 1'),
+        ]),
+        ('total counts distinct n-grams only', [
+            ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
+             '    return sum(min(count, most[g]) for g, count in hyp.items()), len(hyp)'),
+        ]),
+        ('hypothesis n-grams as a set: each distinct n-gram matches at most once', [
+            ('    return sum(min(count, most[g]) for g, count in hyp.items()), sum(hyp.values())',
+             '    return sum(1 for g in hyp if most[g] > 0), sum(hyp.values())'),
+        ]),
+        ('tokens lower-cased before counting: "The" matches "the"', [
+            ('        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))',
+             '        tokens = [t.lower() for t in tokens]\n'
+             '        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))'),
         ]),
     ],
     'corpus_bleu': [
@@ -344,6 +470,58 @@ def corpus_bleu(hypotheses, references, max_n=4):
              '''def corpus_bleu(hypotheses, references, max_n=4):
     matches, totals = [0] * 4, [0] * 4
 '''),
+        ]),
+        ('longest reference length instead of the closest', [
+            ('        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie',
+             '        ref_len += max(len(r) for r in refs)'),
+        ]),
+        ('closest reference, the longer one on a tie', [
+            ('        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie',
+             '        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), -r))'),
+        ]),
+        ('reference length averaged over the references', [
+            ('        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))   # closest, shorter on a tie',
+             '        ref_len += sum(len(r) for r in refs) / len(refs)'),
+        ]),
+        # whole answer: brevity penalty per sentence
+        ('brevity penalty per sentence, multiplied together, instead of one from the corpus lengths', """
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    brevity = 1.0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        r = min((len(x) for x in refs), key=lambda x: (abs(len(hyp) - x), x))
+        if len(hyp) < r:
+            brevity *= math.exp(1 - r / len(hyp))
+    if min(matches) == 0:
+        return 0.0
+    return 100 * brevity * math.exp(sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n)
+"""),
+        # whole answer: precisions averaged over sentences
+        ('p_n averaged over the sentences (macro) instead of pooled counts', """
+def corpus_bleu(hypotheses, references, max_n=4):
+    precisions = [[] for _ in range(max_n)]
+    hyp_len = ref_len = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            if t > 0:
+                precisions[n - 1].append(m / t)
+        hyp_len += len(hyp)
+        ref_len += min((len(r) for r in refs), key=lambda r: (abs(len(hyp) - r), r))
+    p = [sum(x) / len(x) if x else 0.0 for x in precisions]
+    if min(p) == 0:
+        return 0.0
+    brevity = 1.0 if hyp_len >= ref_len else math.exp(1 - ref_len / hyp_len)
+    return 100 * brevity * math.exp(sum(math.log(x) for x in p) / max_n)
+"""),
+        ('add-one smoothing: a corpus without a 4-gram match scores above 0', [
+            ('    log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n',
+             '    log_precision = sum(math.log((m + 1) / (t + 1)) for m, t in zip(matches, totals)) / max_n'),
+            ('    if min(matches) == 0:\n        return 0.0\n', ''),
         ]),
     ],
 }
