@@ -26,6 +26,7 @@
 # Points: 11 autograded (five exercises), 2 for the reflection at the end.
 
 # %%
+import copy
 import time
 
 import numpy as np
@@ -35,13 +36,13 @@ from torch import nn
 
 from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
 from course_lib.notebook.checks import check_close, check_equal, check_shape, check_dtype, check_type, check_true
+from course_lib.notebook.checks import run_answer
 from course_lib.notebook.plotting import plot_lines, PALETTE
 from course_lib.notebook.timing import best_time
 from course_lib.layers.recurrent import copy_weights
 from course_lib.data.tasks import IGNORE
 from course_lib.metrics.accuracy import masked_accuracy
 from course_lib.training.loop import train
-from course_lib.data import tasks
 
 device = setup_notebook(seed=0)
 
@@ -95,8 +96,7 @@ device = setup_notebook(seed=0)
 #
 # Write `gru_cell` in PyTorch, PyTorch's variant, with **exactly one matrix product with `weight_ih` and
 # one with `weight_hh`** (compute all three blocks together, then split them). It must work for any float
-# dtype and batch size, and let gradients flow to every argument. Calling `nn.GRUCell`, `nn.GRU` or the
-# course's reference is not allowed (the grader checks).
+# dtype and batch size, and let gradients flow to every argument.
 
 # %% nbgrader="answer" grade_id="gru_cell"
 def gru_cell(x: torch.Tensor, h_prev: torch.Tensor, weight_ih: torch.Tensor, weight_hh: torch.Tensor,
@@ -122,20 +122,56 @@ def gru_cell(x: torch.Tensor, h_prev: torch.Tensor, weight_ih: torch.Tensor, wei
 # %% nbgrader="tests" grade_id="test_gru_cell" points=2
 _g = torch.Generator().manual_seed(0)
 _x, _h = torch.randn(2, 3, generator=_g), torch.randn(2, 4, generator=_g)
+_W_ih, _W_hh = torch.randn(12, 3, generator=_g), torch.randn(12, 4, generator=_g)
+_b_ih, _b_hh = torch.randn(12, generator=_g), torch.randn(12, generator=_g)
+_W_in, _b_in = _W_ih[8:], _b_ih[8:]                  # the n block of the input side
 _zeros = [torch.zeros(12, 3), torch.zeros(12, 4), torch.zeros(12), torch.zeros(12)]
-h = gru_cell(_x, _h, *_zeros)
+h = run_answer(gru_cell, _x, _h, *_zeros, name="gru_cell with every weight and bias 0")
 check_type(h, torch.Tensor, "gru_cell output")
 check_shape(h, (2, 4), "gru_cell output (B=2, H=4)",
             hint="x @ weight_ih.T has shape (B, 3H); split it into three (B, H) blocks with .chunk(3, dim=1)")
 check_close(h, 0.5 * _h, "gru_cell output when every weight and bias is 0",
             hint="then r = z = sigmoid(0) = 0.5 and n = tanh(0) = 0, so h = 0.5 * h_prev")
-_b_open = torch.zeros(12)
-_b_open[4:8] = 30.0  # the z block: update gate fully open
-_h_kept = gru_cell(_x, _h, torch.randn(12, 3, generator=_g), torch.randn(12, 4, generator=_g), _b_open, torch.zeros(12))
-check_close(_h_kept, _h, "gru_cell output when the update gate is fully open (z = 1)",
-            hint="z = 1 must keep h_prev: h = (1 - z) * n + z * h_prev, and z is the second of the blocks r, z, n")
+
+
+def _gates_forced(r_bias: float, z_bias: float) -> torch.Tensor:
+    """bias_ih with the r block and the z block pushed to a large value (gate 1) or a small one (gate 0)."""
+    b = _b_ih.clone()
+    b[0:4], b[4:8] = r_bias, z_bias
+    return b
+
+
+_keep = run_answer(gru_cell, _x, _h, _W_ih, _W_hh, _gates_forced(40.0, 40.0), _b_hh,
+                   name="gru_cell with both gates forced open (r = z = 1)")
+check_close(_keep, _h, "gru_cell output when r = z = 1 (random weights)",
+            hint="z = 1 must keep the old state: PyTorch's h = (1 - z) * n + z * h_prev, not z * n + (1 - z) * h_prev")
+_keep = run_answer(gru_cell, _x, _h, _W_ih, _W_hh, _gates_forced(-40.0, 40.0), _b_hh,
+                   name="gru_cell with only the update gate forced open (r = 0, z = 1)")
+check_close(_keep, _h, "gru_cell output when r = 0 and z = 1 (random weights)",
+            hint="the blocks are stacked r, z, n: the update gate z is the SECOND chunk, the reset gate r the first")
+_want_n = torch.tanh(_x @ _W_in.T + _b_in)            # r = 0: the candidate sees nothing of h_prev, nor b_hn
+_new = run_answer(gru_cell, _x, _h, _W_ih, _W_hh, _gates_forced(-40.0, -40.0), _b_hh,
+                  name="gru_cell with both gates forced shut (r = z = 0)")
+check_close(_new, _want_n, "gru_cell output when r = z = 0: h = n = tanh(x W_in^T + b_in)",
+            hint="PyTorch's reset gate multiplies the projected state INCLUDING its bias, r * (h W_hn^T + b_hn), after "
+                 "the product; so with r = 0 neither h_prev nor b_hn reaches the candidate")
+_h64 = run_answer(gru_cell, _x.double(), _h.double(), *[t.double() for t in (_W_ih, _W_hh, _b_ih, _b_hh)],
+                  name="gru_cell in float64")
+check_dtype(_h64, torch.float64, "gru_cell output for float64 inputs",
+            hint="compute in the inputs' dtype: no .float(), and any tensor you create takes x's dtype")
+_builtin = nn.GRUCell(3, 4)                           # torch's own cell, given the same weights, for one sequence
+with torch.no_grad():
+    for _p, _v in zip((_builtin.weight_ih, _builtin.weight_hh, _builtin.bias_ih, _builtin.bias_hh),
+                      (_W_ih, _W_hh, _b_ih, _b_hh)):
+        _p.copy_(_v)
+    _want1 = _builtin(_x[1:], _h[1:])
+_got1 = run_answer(gru_cell, _x[1:], _h[1:], _W_ih, _W_hh, _b_ih, _b_hh, name="gru_cell, batch of one")
+check_shape(_got1, (1, 4), "gru_cell output for a batch of one", hint="keep the batch dimension: no .squeeze()")
+check_close(_got1, _want1, "gru_cell output for a batch of one, random weights (nn.GRUCell with the same weights)",
+            hint="r and z: sigmoid of input side + hidden side; n: tanh(i_n + r * h_n); h = (1 - z) * n + z * h_prev")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import count_matrix_products, forbid_calls
+from course_lib.notebook.checks import count_matrix_products
+from course_lib.notebook.rules import written_by_you
 
 _ref = nn.GRUCell(5, 6).double()
 with torch.no_grad():
@@ -147,26 +183,35 @@ _w = torch.randn(3, 6, dtype=torch.float64)
 _want = _ref(_xd, _hd)
 (_want * _w).sum().backward()
 _want_grads = [_xd.grad, _hd.grad] + [p.grad for p in _ref.parameters()]
+_want = _want.detach()
 _want1 = _ref(_xd[:1].detach(), _hd[:1].detach()).detach()
-_mine = [p.detach().clone().requires_grad_(True) for p in _ref.parameters()]
+_params = [p.detach().clone() for p in _ref.parameters()]
+_mine = [p.clone().requires_grad_(True) for p in _params]
 _x2, _h2 = _xd.detach().clone().requires_grad_(True), _hd.detach().clone().requires_grad_(True)
-_forbidden = ["torch.nn.GRUCell", "torch.nn.GRU", "torch._VF.gru_cell", "torch._VF.gru", "torch.gru_cell",
-              "course_lib.layers.gru.gru_cell", "course_lib.layers.gru.GRUCell", "course_lib.layers.gru.GRU",
-              "course_lib.layers.gru.gru_cell_forward_np"]
-with forbid_calls(_forbidden, "hidden check: written from scratch"):
-    _got = gru_cell(_x2, _h2, *_mine)
+_ref32 = nn.GRUCell(2, 3)
+_x32, _h32 = torch.randn(4, 2), torch.randn(4, 3)
+with torch.no_grad():
+    _want32 = _ref32(_x32, _h32)
+_params32 = [p.detach().clone() for p in _ref32.parameters()]
+with written_by_you("gru_cell") as rules:
+    _got = run_answer(gru_cell, _x2, _h2, *_mine, name="hidden check: gru_cell on random float64 weights", copy=False)
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
     check_close(_got, _want, "hidden check: parity with nn.GRUCell (random weights and biases, float64)", atol=1e-10)
     (_got * _w).sum().backward()
     for _name, _a, _b in zip(["x", "h_prev", "weight_ih", "weight_hh", "bias_ih", "bias_hh"],
                              [_x2.grad, _h2.grad] + [p.grad for p in _mine], _want_grads):
+        check_true(_a is not None, f"hidden check: gradient with respect to {_name}",
+                   f"no gradient reached {_name}: something detaches it or computes it without autograd")
         check_close(_a, _b, f"hidden check: gradient with respect to {_name} matches nn.GRUCell", atol=1e-10)
-    check_close(gru_cell(_xd[:1].detach(), _hd[:1].detach(), *[p.detach() for p in _mine]), _want1,
-                "hidden check: batch 1", atol=1e-10)
+    check_close(run_answer(gru_cell, _xd[:1].detach(), _hd[:1].detach(), *_params, name="hidden check: batch 1"),
+                _want1, "hidden check: batch 1 (float64)", atol=1e-10)
+    check_close(run_answer(gru_cell, _x32, _h32, *_params32, name="hidden check: float32, D=2, H=3"), _want32,
+                "hidden check: float32, input size 2, hidden size 3, batch 4", atol=1e-6)
     with count_matrix_products() as _counter:
-        gru_cell(_xd.detach(), _hd.detach(), *[p.detach() for p in _mine])
-    check_true(_counter.count == 2, "hidden check: one fused matrix product per input",
-               f"counted {_counter.count} matrix products in one step; expected 2 (x @ weight_ih.T, h_prev @ weight_hh.T)")
+        run_answer(gru_cell, _xd.detach(), _hd.detach(), *_params, name="hidden check: matrix products")
+    check_true(_counter.count <= rules.max_matrix_products, "hidden check: one fused matrix product per input",
+               f"counted {_counter.count} matrix products in one step; at most {rules.max_matrix_products} "
+               "(x @ weight_ih.T and h_prev @ weight_hh.T, each giving all three blocks)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -212,8 +257,8 @@ with torch.no_grad():
 #   $(1, B, H)$ (zeros when `None`), and returns `(output, h_n)`: every state, $(B, T, H)$, and the last
 #   one, $(1, B, H)$ — the shapes `nn.GRU` returns.
 #
-# Use your `gru_cell`. Calling `nn.GRU`, `nn.GRUCell` or the course's reference is not allowed, and do not
-# `.detach()` the state: the gradient must flow back through every step.
+# Use your `gru_cell`, and do not `.detach()` the state: the gradient must flow back through every step, to `x`,
+# to the weights and to `h0`.
 
 # %% nbgrader="answer" grade_id="gru_module"
 class GRU(nn.Module):
@@ -247,55 +292,107 @@ class GRU(nn.Module):
 
 
 # %% nbgrader="tests" grade_id="test_gru_module" points=3
-model = GRU(3, 5)
+model = run_answer(GRU, 3, 5, name="GRU(3, 5)")
 _shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
-check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "GRU parameter names")
+check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "GRU parameter names",
+            hint="four nn.Parameter attributes: weight_ih, weight_hh, bias_ih, bias_hh")
 check_equal([_shapes[k] for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]], [(15, 3), (15, 5), (15,), (15,)],
             "GRU parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh]", hint="three gate blocks: 3 * hidden_size rows")
-output, h_n = model(torch.randn(2, 4, 3))
-check_shape(output, (2, 4, 5), "GRU output (B=2, T=4, H=5)", hint="stack the states along dim=1 (batch first)")
+_largest = max(float(p.detach().abs().max()) for p in model.parameters())
+check_true(_largest <= 5 ** -0.5, "GRU(3, 5) initialisation",
+           f"the largest |parameter| is {_largest:.3f}, outside PyTorch's range +-1/sqrt(hidden_size) = {5 ** -0.5:.3f}",
+           hint="every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)): hidden_size, not input_size")
+_spread = {name: float(p.detach().abs().max()) for name, p in model.named_parameters()}
+check_true(min(_spread.values()) >= 0.5 * 5 ** -0.5, "GRU(3, 5) initialisation",
+           f"largest |value| per parameter {', '.join(f'{k} {v:.3f}' for k, v in sorted(_spread.items()))}: some "
+           f"parameter stays far inside +-1/sqrt(hidden_size) = {5 ** -0.5:.3f}",
+           hint="every parameter, biases too, is drawn from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)); no zeros")
+_x = torch.randn(2, 4, 3)
+output, h_n = run_answer(model, _x, name="GRU(3, 5) on x of shape (B=2, T=4, D=3), h0=None")
+check_shape(output, (2, 4, 5), "GRU output (B=2, T=4, H=5)",
+            hint="loop over the time steps x[:, t] (dim 1, batch first) and stack the states along dim=1")
 check_shape(h_n, (1, 2, 5), "GRU h_n", hint="h_n has a leading layer dimension of size 1, like nn.GRU")
 check_close(h_n[0], output[:, -1], "GRU h_n", hint="h_n should be the last state in output")
 with torch.no_grad():
     for _p in model.parameters():
         _p.zero_()
 _h0 = torch.randn(1, 2, 5)
-_out0, _ = model(torch.randn(2, 4, 3), _h0)
+_out0, _ = run_answer(model, torch.randn(2, 4, 3), _h0, name="GRU with zero weights and a given h0")
 check_close(_out0, _h0[0][:, None, :] * 0.5 ** torch.arange(1, 5)[None, :, None],
             "GRU output when every weight is 0 (each step halves the state, starting from h0)",
             hint="start from h0[0] and carry the state from step to step")
+_builtin = nn.GRU(3, 5, batch_first=True)             # torch's own GRU, its weights copied into your module
+copy_weights(_builtin, model)
+_x1, _h01 = torch.randn(1, 3, 3), torch.randn(1, 1, 5)
+with torch.no_grad():
+    _want_out, _want_hn = _builtin(_x1, _h01)
+_out1, _hn1 = run_answer(model, _x1, _h01, name="GRU on a batch of one with a given h0")
+check_shape(_out1, (1, 3, 5), "GRU output for a batch of one (B=1, T=3)", hint="keep the batch dimension: no .squeeze()")
+check_shape(_hn1, (1, 1, 5), "GRU h_n for a batch of one", hint="keep both leading dimensions: (1, B, H)")
+check_close(_out1, _want_out, "GRU output for a batch of one with a given h0 (nn.GRU with the same weights)",
+            hint="the state starts from h0[0], of shape (1, H) here: index the layer dimension away, don't .squeeze()")
+_xg = torch.randn(2, 4, 3, requires_grad=True)
+_out_g, _ = run_answer(model, _xg, name="GRU forward for the gradient check", copy=False)
+_out_g[:, -1].sum().backward()
+check_true(bool(_xg.grad[:, 0].abs().sum() > 0), "gradient of the last output with respect to the first input",
+           "it is zero: the state is cut from the graph between steps",
+           hint="no .detach() (and no torch.no_grad()) on the state: the last output depends on every earlier step")
+_model64 = copy.deepcopy(model).double()
+_out64, _hn64 = run_answer(_model64, torch.randn(2, 3, 3, dtype=torch.float64), name="GRU in float64, h0=None")
+check_dtype(_out64, torch.float64, "GRU output of a float64 module (h0=None)",
+            hint="the zero initial state must take x's dtype: x.new_zeros(B, H) or torch.zeros(..., dtype=x.dtype)")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
 _ref = nn.GRU(4, 6, batch_first=True).double()
 _x = torch.randn(3, 9, 4, dtype=torch.float64, requires_grad=True)
-_h0 = torch.randn(1, 3, 6, dtype=torch.float64)
+_h0 = torch.randn(1, 3, 6, dtype=torch.float64, requires_grad=True)
 _out_ref, _hn_ref = _ref(_x, _h0)
 (_out_ref.sum() + 2 * _hn_ref.sum()).backward()
-_o1_ref, _h1_ref = _ref(_x[:1, :1].detach())
-_forbidden = ["torch.nn.GRU", "torch.nn.GRUCell", "torch._VF.gru", "torch._VF.gru_cell", "torch.gru", "torch.gru_cell",
-              "course_lib.layers.gru.gru_cell", "course_lib.layers.gru.GRU", "course_lib.layers.gru.GRUCell"]
-with forbid_calls(_forbidden, "hidden check: written from scratch"):
+_out_ref, _hn_ref = _out_ref.detach(), _hn_ref.detach()
+with torch.no_grad():
+    _o1_ref, _h1_ref = _ref(_x[:1, :1].detach())
+    _xb, _hb = torch.randn(1, 5, 4, dtype=torch.float64), torch.randn(1, 1, 6, dtype=torch.float64)
+    _ob_ref, _hbn_ref = _ref(_xb, _hb)
+_ref_grads = {n: p.grad.clone() for n, p in _ref.named_parameters()}
+with written_by_you("gru_module"):
     torch.manual_seed(1)
-    _m = GRU(4, 6).double()
+    _m = run_answer(GRU, 4, 6, name="hidden check: GRU(4, 6)").double()
     _bound = 1 / 6 ** 0.5
     check_true(all(float(p.detach().abs().max()) <= _bound for p in _m.parameters()), "hidden check: initialisation",
                "some parameters are outside the range PyTorch uses")
     check_true(all(float(p.detach().std()) > 0.15 * _bound for p in _m.parameters()), "hidden check: initialisation",
                "some parameters are (nearly) constant")
+    _wide = run_answer(GRU, 2, 64, name="hidden check: GRU(2, 64)")
+    for _name, _p in _wide.named_parameters():  # U(-b, b): max |value| close to b, standard deviation b / sqrt(3)
+        _p = _p.detach()
+        check_true(0.9 * 64 ** -0.5 <= float(_p.abs().max()) <= 64 ** -0.5
+                   and 0.8 <= float(_p.std()) / (64 ** -0.5 / 3 ** 0.5) <= 1.2,
+                   f"hidden check: initialisation of {_name} in GRU(2, 64)",
+                   f"max |value| {float(_p.abs().max()):.4f} and std {float(_p.std()):.4f}; U(-1/8, 1/8) gives max "
+                   f"close to 0.125 and std 0.0722")
     copy_weights(_ref, _m)
     _x2 = _x.detach().clone().requires_grad_(True)
-    _out, _hn = _m(_x2, _h0)
+    _h02 = _h0.detach().clone().requires_grad_(True)
+    _out, _hn = run_answer(_m, _x2, _h02, name="hidden check: GRU on random float64 weights", copy=False)
     check_close(_out, _out_ref, "hidden check: output matches nn.GRU (random weights, non-zero h0, float64)",
                 atol=1e-10)
     check_close(_hn, _hn_ref, "hidden check: h_n matches nn.GRU", atol=1e-10)
     (_out.sum() + 2 * _hn.sum()).backward()
-    check_close(_x2.grad, _x.grad, "hidden check: gradient with respect to the input matches nn.GRU", atol=1e-10)
-    check_close(_m.weight_hh.grad, _ref.weight_hh_l0.grad, "hidden check: gradient of weight_hh matches nn.GRU",
-                atol=1e-10)
-    check_close(_m.bias_hh.grad, _ref.bias_hh_l0.grad, "hidden check: gradient of bias_hh matches nn.GRU", atol=1e-10)
-    _o1, _h1 = _m(_x[:1, :1].detach())
+    for _name, _a, _b in [("the input", _x2.grad, _x.grad), ("h0", _h02.grad, _h0.grad),
+                          ("weight_ih", _m.weight_ih.grad, _ref_grads["weight_ih_l0"]),
+                          ("weight_hh", _m.weight_hh.grad, _ref_grads["weight_hh_l0"]),
+                          ("bias_ih", _m.bias_ih.grad, _ref_grads["bias_ih_l0"]),
+                          ("bias_hh", _m.bias_hh.grad, _ref_grads["bias_hh_l0"])]:
+        check_true(_a is not None, f"hidden check: gradient with respect to {_name}",
+                   f"no gradient reached {_name}: the state or a parameter is detached somewhere")
+        check_close(_a, _b, f"hidden check: gradient with respect to {_name} matches nn.GRU (through every step)",
+                    atol=1e-10)
+    _o1, _h1 = run_answer(_m, _x[:1, :1].detach(), name="hidden check: T=1, batch 1, h0=None")
     check_close(_o1, _o1_ref, "hidden check: T=1, batch 1, h0=None", atol=1e-10)
     check_close(_h1, _h1_ref, "hidden check: h_n for T=1, batch 1, h0=None", atol=1e-10)
+    _ob, _hbn = run_answer(_m, _xb, _hb, name="hidden check: batch 1 with a given h0")
+    check_close(_ob, _ob_ref, "hidden check: batch 1, T=5, with a given h0", atol=1e-10)
+    check_close(_hbn, _hbn_ref, "hidden check: h_n for batch 1, T=5, with a given h0", atol=1e-10)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -367,27 +464,76 @@ def param_count(cell: str, input_size: int, hidden_size: int, num_layers: int = 
 
 
 # %% nbgrader="tests" grade_id="test_param_count" points=2
-_n = param_count("GRU", 10, 20)
-check_type(_n, int, "param_count('GRU', 10, 20)", hint="return a Python int")
+def _built(cell, D, H, **kwargs):
+    """What PyTorch counts, for the module built with these arguments (computed before your function runs)."""
+    return sum(p.numel() for p in getattr(nn, cell)(D, H, **kwargs).parameters())
+
+
+_n = run_answer(param_count, "GRU", 10, 20, name="param_count('GRU', 10, 20)")
+check_type(_n, int, "param_count('GRU', 10, 20)", hint="return a Python int (no float division, no numpy or torch number)")
 for _cell, _D, _H in [("RNN", 5, 8), ("GRU", 10, 20), ("LSTM", 5, 8)]:
-    check_equal(param_count(_cell, _D, _H), sum(p.numel() for p in getattr(nn, _cell)(_D, _H).parameters()),
+    _want = _built(_cell, _D, _H)
+    check_equal(run_answer(param_count, _cell, _D, _H, name=f"param_count('{_cell}', {_D}, {_H})"), _want,
                 f"param_count('{_cell}', {_D}, {_H}) (one layer)",
-                hint="weight_ih (G*H, D), weight_hh (G*H, H) and two bias vectors of G*H each")
+                hint="G blocks (RNN 1, GRU 3, LSTM 4): weight_ih (G*H, D), weight_hh (G*H, H) and TWO bias vectors "
+                     "of G*H each")
+_want = _built("GRU", 6, 4, num_layers=3)
+check_equal(run_answer(param_count, "GRU", 6, 4, num_layers=3, name="param_count('GRU', 6, 4, num_layers=3)"), _want,
+            "param_count('GRU', 6, 4, num_layers=3)",
+            hint="every layer has its own weights; layer k > 0 reads the H features of the layer below, not input_size")
+_want = _built("LSTM", 6, 4, bidirectional=True)
+check_equal(run_answer(param_count, "LSTM", 6, 4, bidirectional=True,
+                       name="param_count('LSTM', 6, 4, bidirectional=True)"), _want,
+            "param_count('LSTM', 6, 4, bidirectional=True) (one layer)",
+            hint="a bidirectional layer has two full sets of weights and biases, one per direction")
+_want = _built("GRU", 6, 4, num_layers=2, bidirectional=True)
+check_equal(run_answer(param_count, "GRU", 6, 4, num_layers=2, bidirectional=True,
+                       name="param_count('GRU', 6, 4, num_layers=2, bidirectional=True)"), _want,
+            "param_count('GRU', 6, 4, num_layers=2, bidirectional=True)",
+            hint="in a bidirectional network, layer 2 reads both directions' outputs concatenated: 2H features")
+_want = _built("RNN", 6, 4, num_layers=2, bias=False)
+check_equal(run_answer(param_count, "RNN", 6, 4, num_layers=2, bias=False,
+                       name="param_count('RNN', 6, 4, num_layers=2, bias=False)"), _want,
+            "param_count('RNN', 6, 4, num_layers=2, bias=False)", hint="bias=False: no bias vectors at all, only weights")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls, check_raises
+from course_lib.notebook.checks import check_raises
+from course_lib.notebook.rules import written_by_you
 _configs = [(7, 16, 2, False, True, "two stacked layers"), (7, 16, 3, True, True, "bidirectional, three layers"),
             (3, 5, 1, True, True, "bidirectional, one layer"), (12, 4, 2, True, False, "bias=False, bidirectional"),
-            (6, 9, 1, False, False, "bias=False"), (1, 1, 4, False, True, "input_size = hidden_size = 1")]
+            (6, 9, 1, False, False, "bias=False"), (1, 1, 4, False, True, "input_size = hidden_size = 1"),
+            (16, 16, 2, True, True, "input_size = hidden_size, bidirectional"),
+            (40, 3, 3, True, False, "bias=False, bidirectional, three layers")]
 _expected = {(c, cfg): sum(p.numel() for p in getattr(nn, c)(cfg[0], cfg[1], num_layers=cfg[2], bidirectional=cfg[3],
                                                            bias=cfg[4]).parameters())
              for c in ("RNN", "GRU", "LSTM") for cfg in _configs}
-with forbid_calls(["torch.nn.RNN", "torch.nn.GRU", "torch.nn.LSTM", "course_lib.layers.recurrent.param_count",
-                   "course_lib.layers.gru.gru_param_count", "course_lib.layers.lstm.lstm_param_count"],
-                  "hidden check: computed from the shapes"):
+_want_positional = _built("GRU", 5, 7, num_layers=2, bidirectional=True, bias=False)
+
+
+class _BuildsALayer(torch.overrides.TorchFunctionMode):
+    """Notes every parameter initialisation (what building any torch or course_lib layer does)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in ("uniform_", "normal_", "kaiming_uniform_", "xavier_uniform_", "orthogonal_"):
+            self.seen.append(func.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+with written_by_you("param_count"), _BuildsALayer() as _builds:
     for (_c, _cfg), _want in _expected.items():
-        check_equal(param_count(_c, _cfg[0], _cfg[1], num_layers=_cfg[2], bidirectional=_cfg[3], bias=_cfg[4]),
-                    _want, f"hidden check: {_c}, {_cfg[5]}")
+        _got = run_answer(param_count, _c, _cfg[0], _cfg[1], num_layers=_cfg[2], bidirectional=_cfg[3], bias=_cfg[4],
+                          name=f"hidden check: {_c}, {_cfg[5]}")
+        check_type(_got, int, f"hidden check: {_c}, {_cfg[5]}: a Python int")
+        check_equal(_got, _want, f"hidden check: {_c}, {_cfg[5]}")
+    check_equal(run_answer(param_count, "GRU", 5, 7, 2, True, False, name="hidden check: positional arguments"),
+                _want_positional, "hidden check: positional arguments (cell, D, H, num_layers, bidirectional, bias)")
     check_raises(lambda: param_count("Transformer", 4, 4), ValueError, "hidden check: an unknown cell name")
+    check_raises(lambda: param_count("gru_cell", 4, 4), ValueError, "hidden check: an unknown cell name ('gru_cell')")
+check_true(not _builds.seen, "hidden check: computed from the shapes, without building a layer",
+           f"param_count initialised parameters ({', '.join(sorted(set(_builds.seen)))}): it builds a layer and counts it")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -453,33 +599,58 @@ def make_copy_task(batch: int, n_copy: int, distance: int, n_symbols: int = 8,
 
 
 # %% nbgrader="tests" grade_id="test_make_copy_task" points=2
-inputs, targets = make_copy_task(2, 2, 3, generator=torch.Generator().manual_seed(0))
+inputs, targets = run_answer(make_copy_task, 2, 2, 3, generator=torch.Generator().manual_seed(0),
+                             name="make_copy_task(2, 2, 3)")
 check_type(inputs, torch.Tensor, "make_copy_task inputs")
-check_dtype(inputs, torch.long, "make_copy_task inputs")
-check_dtype(targets, torch.long, "make_copy_task targets")
+check_dtype(inputs, torch.long, "make_copy_task inputs", hint="token ids are integers: dtype=torch.long")
+check_dtype(targets, torch.long, "make_copy_task targets", hint="token ids are integers: dtype=torch.long")
 check_shape(inputs, (2, 7), "make_copy_task inputs (batch=2, T = 2*2 + 3)")
 check_shape(targets, (2, 7), "make_copy_task targets (batch=2, T = 2*2 + 3)")
+check_equal(inputs[:, 2:], torch.tensor([[0, 0, 0, 9, 0], [0, 0, 0, 9, 0]]),
+            "make_copy_task(2, 2, 3) inputs after the symbols (3 blanks, go, 1 blank)",
+            hint="blanks are 0, nothing random; the go marker n_symbols + 1 comes right after the `distance` blanks")
+check_equal(targets[:, :5], torch.full((2, 5), IGNORE),
+            "make_copy_task(2, 2, 3) targets before the go marker",
+            hint="nothing to predict there: IGNORE (-100, imported above) at positions 0 .. n_copy + distance - 1")
 check_equal(inputs, torch.tensor([[5, 8, 0, 0, 0, 9, 0], [6, 1, 0, 0, 0, 9, 0]]),
             "make_copy_task(2, 2, 3) inputs with torch.Generator().manual_seed(0)",
-            hint="symbols from one torch.randint(1, n_symbols + 1, (batch, n_copy), generator=generator); blanks "
-                 "are 0; the go marker n_symbols + 1 comes right after the blanks")
+            hint="the symbols come from ONE call torch.randint(1, n_symbols + 1, (batch, n_copy), generator=generator)")
 check_equal(targets, torch.tensor([[IGNORE] * 5 + [5, 8], [IGNORE] * 5 + [6, 1]]),
             "make_copy_task(2, 2, 3) targets with torch.Generator().manual_seed(0)",
-            hint="IGNORE before the go marker; the symbols from the go marker's position on")
+            hint="the symbols, in order, from the go marker's position on")
+inputs, targets = run_answer(make_copy_task, 1, 3, 0, n_symbols=5, generator=torch.Generator().manual_seed(1),
+                             name="make_copy_task(1, 3, 0, n_symbols=5)")
+check_equal(inputs, torch.tensor([[1, 5, 5, 6, 0, 0]]),
+            "make_copy_task(1, 3, 0, n_symbols=5) inputs with torch.Generator().manual_seed(1)",
+            hint="symbols are 1..n_symbols and the go marker is n_symbols + 1 (here 6): use n_symbols, not 8 or 9")
+check_equal(targets, torch.tensor([[IGNORE] * 3 + [1, 5, 5]]),
+            "make_copy_task(1, 3, 0, n_symbols=5) targets (distance 0: recall starts at the go marker)")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+from course_lib.notebook.rules import written_by_you
+import course_lib.data.tasks as _ref_tasks
 _cases = [(16, 3, 10, 8, "three symbols, distance 10"), (5, 1, 0, 8, "n_copy=1, distance 0"),
-          (1, 4, 7, 5, "batch 1, n_symbols=5"), (64, 2, 20, 3, "n_symbols=3"), (8, 2, 5, 12, "n_symbols=12")]
-_expected = [tasks.copy_task(b, k, d, n, generator=torch.Generator().manual_seed(i))
+          (1, 4, 7, 5, "batch 1, n_symbols=5"), (64, 2, 20, 3, "n_symbols=3"), (8, 2, 5, 12, "n_symbols=12"),
+          (3, 5, 1, 2, "n_symbols=2, n_copy=5, distance 1")]
+_expected = [_ref_tasks.copy_task(b, k, d, n, generator=torch.Generator().manual_seed(i))
              for i, (b, k, d, n, _) in enumerate(_cases)]
-with forbid_calls(["course_lib.data.tasks.copy_task"], "hidden check: written from scratch"):
+torch.manual_seed(123)
+_expected_global = _ref_tasks.copy_task(4, 2, 3, 6)
+_state = torch.get_rng_state()
+with written_by_you("make_copy_task"):
     for _i, ((_b, _k, _d, _ns, _what), (_ei, _et)) in enumerate(zip(_cases, _expected)):
-        _inp, _tgt = make_copy_task(_b, _k, _d, _ns, generator=torch.Generator().manual_seed(_i))
+        _inp, _tgt = run_answer(make_copy_task, _b, _k, _d, _ns, generator=torch.Generator().manual_seed(_i),
+                                name=f"hidden check: {_what}")
         check_equal(_inp, _ei, f"hidden check: inputs, {_what}")
         check_equal(_tgt, _et, f"hidden check: targets, {_what}")
-    _inp, _ = make_copy_task(2000, 1, 0, 4)
+    _inp, _ = run_answer(make_copy_task, 2000, 1, 0, 4, name="hidden check: no generator")
     check_equal(sorted(set(_inp[:, 0].tolist())), [1, 2, 3, 4],
                 "hidden check: without a generator, every symbol 1..n_symbols occurs")
+    torch.manual_seed(123)
+    _inp, _tgt = run_answer(make_copy_task, 4, 2, 3, 6, name="hidden check: no generator, global seed")
+    check_equal(_inp, _expected_global[0], "hidden check: without a generator, torch's global generator is used "
+                                           "(torch.manual_seed(123) first)")
+    check_true(torch.equal(torch.get_rng_state(), _state), "hidden check: one draw from the global generator",
+               "without a generator, the function must draw once from torch's global generator and reseed nothing")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -530,33 +701,59 @@ def make_adding_task(batch: int, length: int,
 
 
 # %% nbgrader="tests" grade_id="test_make_adding_task" points=2
-inputs, target = make_adding_task(200, 10, generator=torch.Generator().manual_seed(0))
+inputs, target = run_answer(make_adding_task, 200, 10, generator=torch.Generator().manual_seed(0),
+                            name="make_adding_task(200, 10)")
 check_type(inputs, torch.Tensor, "make_adding_task inputs")
 check_shape(inputs, (200, 10, 2), "make_adding_task inputs (batch=200, length=10, 2 channels)",
             hint="torch.stack([values, marks], dim=-1)")
-check_shape(target, (200,), "make_adding_task target")
+check_shape(target, (200,), "make_adding_task target", hint="one number per sequence: shape (batch,), not (batch, 1)")
 check_dtype(inputs, torch.float32, "make_adding_task inputs")
 check_dtype(target, torch.float32, "make_adding_task target")
 _values, _marks = inputs[..., 0], inputs[..., 1]
 check_true(bool(((_values >= 0) & (_values < 1)).all()), "make_adding_task values (channel 0)",
-           "some values are outside [0, 1)", hint="torch.rand(batch, length, generator=generator)")
+           "some values are outside [0, 1)", hint="channel 0 holds the values, torch.rand(batch, length, generator=generator)")
 check_equal(_marks.sum(dim=1), torch.full((200,), 2.0), "number of marks per sequence (channel 1)",
-            hint="exactly two positions are 1.0 in every row")
+            hint="exactly two positions are 1.0 in every row, one in each half: they never coincide")
 check_equal(_marks[:, :5].sum(dim=1), torch.ones(200), "number of marks in the first half (positions 0..4)",
             hint="one mark in [0, length // 2), the other in [length // 2, length)")
-check_close(target, (_values * _marks).sum(dim=1), "make_adding_task target (the sum of the two marked values)")
+check_close(target, (_values * _marks).sum(dim=1), "make_adding_task target (the sum of the two marked values)",
+            hint="the SUM of the two marked values, not their mean")
+inputs, target = run_answer(make_adding_task, 2, 5, generator=torch.Generator().manual_seed(0),
+                            name="make_adding_task(2, 5)")
+check_close(inputs[..., 0], torch.tensor([[0.4962566, 0.7682218, 0.0884774, 0.1320305, 0.3074228],
+                                          [0.6340787, 0.4900934, 0.8964447, 0.4556280, 0.6323063]]),
+            "make_adding_task(2, 5) values with torch.Generator().manual_seed(0)",
+            hint="draw the values FIRST: torch.rand(batch, length, generator=generator), then the positions")
+check_equal(inputs[..., 1], torch.tensor([[0.0, 1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0, 0.0]]),
+            "make_adding_task(2, 5) marks with torch.Generator().manual_seed(0) (odd length: halves [0, 2) and [2, 5))",
+            hint="after the values: torch.randint(0, length // 2, (batch,)), then torch.randint(length // 2, length, "
+                 "(batch,)), two calls, both with generator=generator; length // 2 rounds down")
+check_close(target, torch.tensor([0.8566992, 1.5305234]), "make_adding_task(2, 5) target with torch.Generator().manual_seed(0)")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
-_cases = [(32, 10, "length 10"), (16, 7, "odd length 7"), (1, 2, "batch 1, length 2"), (8, 101, "odd length 101")]
-_expected = [tasks.adding_task(b, T, generator=torch.Generator().manual_seed(10 + i)) for i, (b, T, _) in enumerate(_cases)]
-with forbid_calls(["course_lib.data.tasks.adding_task"], "hidden check: written from scratch"):
+from course_lib.notebook.rules import written_by_you
+import course_lib.data.tasks as _ref_tasks
+_cases = [(32, 10, "length 10"), (16, 7, "odd length 7"), (1, 2, "batch 1, length 2"), (8, 101, "odd length 101"),
+          (5, 3, "length 3")]
+_expected = [_ref_tasks.adding_task(b, T, generator=torch.Generator().manual_seed(10 + i))
+             for i, (b, T, _) in enumerate(_cases)]
+torch.manual_seed(321)
+_expected_global = _ref_tasks.adding_task(6, 8)
+_state = torch.get_rng_state()
+with written_by_you("make_adding_task"):
     for _i, ((_b, _T, _what), (_ei, _et)) in enumerate(zip(_cases, _expected)):
-        _inp, _tgt = make_adding_task(_b, _T, generator=torch.Generator().manual_seed(10 + _i))
+        _inp, _tgt = run_answer(make_adding_task, _b, _T, generator=torch.Generator().manual_seed(10 + _i),
+                                name=f"hidden check: {_what}")
         check_equal(_inp, _ei, f"hidden check: inputs with a seeded generator (documented draw order), {_what}")
         check_close(_tgt, _et, f"hidden check: target with a seeded generator, {_what}")
-    _inp, _tgt = make_adding_task(500, 9)
+    _inp, _tgt = run_answer(make_adding_task, 500, 9, name="hidden check: no generator")
     check_equal(_inp[:, :4, 1].sum(dim=1), torch.ones(500), "hidden check: without a generator, one mark in [0, 4)")
     check_equal(_inp[:, 4:, 1].sum(dim=1), torch.ones(500), "hidden check: without a generator, one mark in [4, 9)")
+    torch.manual_seed(321)
+    _inp, _tgt = run_answer(make_adding_task, 6, 8, name="hidden check: no generator, global seed")
+    check_equal(_inp, _expected_global[0], "hidden check: without a generator, torch's global generator is used "
+                                           "(torch.manual_seed(321) first)")
+    check_true(torch.equal(torch.get_rng_state(), _state), "hidden check: three draws from the global generator",
+               "without a generator, the function must draw from torch's global generator and reseed nothing")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -585,7 +782,8 @@ print("one sequence's marked positions:", torch.nonzero(inputs[0, :, 1]).flatten
 # 256 validation sequences is measured, and training stops once it reaches 99%. Reported: **recall
 # accuracy** on 1,000 new sequences — the fraction of the symbols written back correctly (guessing gives
 # 1/8) — for two seeds.
-# The batches come from `course_lib.data.tasks.copy_task`, the reference version of your `make_copy_task`.
+# The batches come from your `make_copy_task`: if it is wrong (a misplaced go marker, targets off by one), no
+# model can learn the task and every curve below stays near guessing — rerun this section once it passes its tests.
 #
 # **The LSTM, twice.** With PyTorch's default initialisation all biases are small, so an LSTM's forget
 # gate starts near $\sigma(0) = 0.5$: the cell state roughly halves every step (measured in the table at
@@ -647,7 +845,7 @@ def recall_accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tenso
 
 
 def copy_data(n: int, distance: int, seed: int):
-    inputs, targets = tasks.copy_task(n, N_COPY, distance, N_SYMBOLS, generator=torch.Generator().manual_seed(seed))
+    inputs, targets = make_copy_task(n, N_COPY, distance, N_SYMBOLS, generator=torch.Generator().manual_seed(seed))
     return inputs.to(device), targets.to(device)
 
 
@@ -655,7 +853,7 @@ def copy_batches(distance: int, seed: int):
     """Endless fresh training batches."""
     g = torch.Generator().manual_seed(seed)
     while True:
-        inputs, targets = tasks.copy_task(BATCH, N_COPY, distance, N_SYMBOLS, generator=g)
+        inputs, targets = make_copy_task(BATCH, N_COPY, distance, N_SYMBOLS, generator=g)
         yield inputs.to(device), targets.to(device)
 
 

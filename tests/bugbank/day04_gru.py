@@ -53,6 +53,28 @@ def gru_cell(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
              '        t.float() for t in (x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh))\n'
              '    gi = x @ weight_ih.T + bias_ih           # (B, 3H): input side of r, z and n'),
         ]),
+        ('blocks split with .chunk(3) along dim 0 (the batch)', [
+            ('    i_r, i_z, i_n = gi.chunk(3, dim=1)       # each (B, H)\n'
+             '    h_r, h_z, h_n = gh.chunk(3, dim=1)',
+             '    i_r, i_z, i_n = gi.chunk(3)\n'
+             '    h_r, h_z, h_n = gh.chunk(3)'),
+        ]),
+        ('reset gate multiplies the whole candidate pre-activation', [
+            ('    n = torch.tanh(i_n + r * h_n)',
+             '    n = torch.tanh(r * (i_n + h_n))'),
+        ]),
+        ('bias_hh left out', [
+            ('    gh = h_prev @ weight_hh.T + bias_hh      # (B, 3H): hidden side, b_hn included',
+             '    gh = h_prev @ weight_hh.T                # (B, 3H): hidden side'),
+        ]),
+        ('sigmoid for the candidate instead of tanh', [
+            ('    n = torch.tanh(i_n + r * h_n)',
+             '    n = torch.sigmoid(i_n + r * h_n)'),
+        ]),
+        ('previous state detached before the hidden-side product (no gradient to h_prev)', [
+            ('    gh = h_prev @ weight_hh.T + bias_hh      # (B, 3H): hidden side, b_hn included',
+             '    gh = h_prev.detach() @ weight_hh.T + bias_hh'),
+        ]),
     ],
     'gru_module': [
         ('h0 ignored', [
@@ -94,6 +116,28 @@ class GRU(nn.Module):
     def forward(self, x, h0=None):
         return self._gru(x, h0)
 '''),
+        ('zero initial state created in float32 whatever the dtype of x', [
+            ('        state = x.new_zeros(B, self.hidden_size) if h0 is None else h0[0]   # (B, H)',
+             '        state = torch.zeros(B, self.hidden_size) if h0 is None else h0[0]   # (B, H)'),
+        ]),
+        ('initial state taken as h0.squeeze() (drops the batch dimension when B = 1)', [
+            ('        state = x.new_zeros(B, self.hidden_size) if h0 is None else h0[0]   # (B, H)',
+             '        state = x.new_zeros(B, self.hidden_size) if h0 is None else h0.squeeze()   # (B, H)'),
+        ]),
+        ('loops over x.shape[0] (the batch) instead of the time steps', [
+            ('        for t in range(T):',
+             '        for t in range(x.shape[0]):'),
+        ]),
+        ('initialisation bound 1/sqrt(input_size)', [
+            ('        bound = 1.0 / hidden_size ** 0.5',
+             '        bound = 1.0 / input_size ** 0.5'),
+        ]),
+        ('biases initialised to zero', [
+            ('        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-bound, bound))\n'
+             '        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size).uniform_(-bound, bound))',
+             '        self.bias_ih = nn.Parameter(torch.zeros(3 * hidden_size))\n'
+             '        self.bias_hh = nn.Parameter(torch.zeros(3 * hidden_size))'),
+        ]),
     ],
     'param_count': [
         ('one bias vector per layer and direction', [
@@ -122,6 +166,25 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
     module = getattr(nn, cell)(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias)
     return sum(p.numel() for p in module.parameters())
 '''),
+        ('num_layers ignored (one layer counted)', [
+            ('    for layer in range(num_layers):',
+             '    for layer in range(1):'),
+        ]),
+        ('unknown cell name: KeyError from the dict instead of ValueError', [
+            ('    if cell not in blocks:\n'
+             '        raise ValueError(f"cell must be \'RNN\', \'GRU\' or \'LSTM\', got {cell!r}")\n',
+             ''),
+        ]),
+        ('biases counted once per layer, not once per direction', [
+            ('        per_direction = GH * layer_input + GH * hidden_size + (2 * GH if bias else 0)\n'
+             '        total += directions * per_direction',
+             '        per_direction = GH * layer_input + GH * hidden_size\n'
+             '        total += directions * per_direction + (2 * GH if bias else 0)'),
+        ]),
+        ('bidirectional ignored (one direction counted)', [
+            ('    directions = 2 if bidirectional else 1',
+             '    directions = 1'),
+        ]),
     ],
     'make_copy_task': [
         ('targets shifted by one (recall starts one step before the go marker)', [
@@ -144,6 +207,28 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         ('symbols drawn as (n_copy, batch) and transposed', [
             ('    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)   # (B, K)',
              '    symbols = torch.randint(1, n_symbols + 1, (K, batch), generator=generator).T'),
+        ]),
+        ('go marker n_symbols (off by one)', [
+            ('    inputs[:, K + distance] = n_symbols + 1                                      # the go marker',
+             '    inputs[:, K + distance] = n_symbols'),
+        ]),
+        ('positions with nothing to recall get 0 instead of IGNORE', [
+            ('    targets = torch.full((batch, T), IGNORE, dtype=torch.long)',
+             '    targets = torch.zeros(batch, T, dtype=torch.long)'),
+        ]),
+        ('a fresh torch.Generator() when none is given (every call returns the same batch)', [
+            ('    K, T = 2 * n_copy + distance' if False else '    K, T = n_copy, 2 * n_copy + distance',
+             '    K, T = n_copy, 2 * n_copy + distance\n'
+             '    if generator is None:\n'
+             '        generator = torch.Generator()'),
+        ]),
+        ('inputs built as floats (torch.zeros without dtype)', [
+            ('    inputs = torch.zeros(batch, T, dtype=torch.long)',
+             '    inputs = torch.zeros(batch, T)'),
+        ]),
+        ('symbols drawn from 1..n_symbols - 1 (randint upper bound off by one)', [
+            ('    symbols = torch.randint(1, n_symbols + 1, (batch, K), generator=generator)   # (B, K)',
+             '    symbols = torch.randint(1, n_symbols, (batch, K), generator=generator)'),
         ]),
     ],
     'make_adding_task': [
@@ -172,6 +257,31 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
              '    second = torch.randint(half, length, (batch,), generator=generator)           # (B,)',
              '    first = torch.randint(0, length, (batch,), generator=generator)\n'
              '    second = torch.randint(0, length, (batch,), generator=generator)'),
+        ]),
+        ('generator not passed to the position draws', [
+            ('    first = torch.randint(0, half, (batch,), generator=generator)                 # (B,)\n'
+             '    second = torch.randint(half, length, (batch,), generator=generator)           # (B,)',
+             '    first = torch.randint(0, half, (batch,))\n'
+             '    second = torch.randint(half, length, (batch,))'),
+        ]),
+        ('both positions from one randint call, the second shifted by half', [
+            ('    first = torch.randint(0, half, (batch,), generator=generator)                 # (B,)\n'
+             '    second = torch.randint(half, length, (batch,), generator=generator)           # (B,)',
+             '    first, second = (torch.randint(0, half, (batch, 2), generator=generator) + torch.tensor([0, half])).unbind(1)'),
+        ]),
+        ('channels swapped (marks first, values second)', [
+            ('    return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]',
+             '    return torch.stack([marks, values], dim=-1), values[rows, first] + values[rows, second]'),
+        ]),
+        ('target of shape (batch, 1)', [
+            ('    return torch.stack([values, marks], dim=-1), values[rows, first] + values[rows, second]',
+             '    return torch.stack([values, marks], dim=-1), (values[rows, first] + values[rows, second]).unsqueeze(1)'),
+        ]),
+        ('torch.manual_seed(0) when no generator is given (reseeds the global generator)', [
+            ('    values = torch.rand(batch, length, generator=generator)                       # (B, T)',
+             '    if generator is None:\n'
+             '        torch.manual_seed(0)\n'
+             '    values = torch.rand(batch, length, generator=generator)                       # (B, T)'),
         ]),
     ],
 }
