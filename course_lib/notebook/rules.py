@@ -5,8 +5,10 @@ them: a module attribute, an alias, a list, a closure, a default argument, `func
 method, an object found through `gc`, a copy made with `types.FunctionType`.
 
 How: the refusal is keyed on identity, not on names. A Python function is known by its code object (the
-profiler hook `sys.setprofile` sees every frame that starts); a class by the code of the methods it
-defines; a torch built-in by the function object torch dispatches (a `TorchFunctionMode` sees every torch
+profiler hook `sys.setprofile` sees every frame that starts in this thread, and the function's own code is
+swapped for a refusing one, which every thread sees), or by its compiled form (source pasted or exec'd
+unchanged, docstring included, compiles to the same bytecode and constants); a class by the code of the
+methods it defines; a torch built-in by the function object torch dispatches (a `TorchFunctionMode` sees every torch
 call, however it was reached); any other built-in by the object a Python call site calls. A refused call
 raises `CheckFailed("hidden check: written by you", ...)`, and the block fails on exit even if the answer
 caught that error, or switched the guard off.
@@ -23,7 +25,7 @@ import inspect
 import sys
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -59,6 +61,41 @@ def _functions(obj: Any) -> list[types.FunctionType]:
     return []
 
 
+def _compiled(code: types.CodeType) -> tuple:
+    """What compiling the same source gives again, wherever and under whatever file name: bytecode,
+    constants (nested code compared the same way) and the global and attribute names it uses."""
+    consts = tuple(_compiled(c) if isinstance(c, types.CodeType) else (type(c), c) for c in code.co_consts)
+    return code.co_code, consts, code.co_names
+
+
+def _refusing_code(fn: types.FunctionType, path: str) -> types.CodeType:
+    """Code that refuses to run, for `fn.__code__ = ...` while a check runs (so that every thread sees it):
+    it takes any arguments and has as many free variables as `fn` has closure cells, as Python requires."""
+    cells = [f"_cell{i}" for i in range(len(fn.__code__.co_freevars))]
+    source = "def _outer():\n"
+    if cells:
+        source += f"    {', '.join(cells)} = {', '.join(['None'] * len(cells))}{',' if len(cells) == 1 else ''}\n"
+    source += "    def refused(*args, **kwargs):\n"
+    if cells:
+        source += f"        ({', '.join(cells)},)\n"
+    source += f"        __import__('course_lib.notebook.rules', fromlist=['refused']).refused({path!r})\n"
+    source += "    return refused\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<refused: {path}>", "exec"), namespace)  # noqa: S102 - fixed text, no input
+    return namespace["_outer"]().__code__
+
+
+_active: list["_Guard"] = []
+
+
+def refused(path: str) -> None:
+    """Called by a banned function's swapped code (in any thread) while a check runs."""
+    __tracebackhide__ = True  # noqa: F841
+    if not _active:
+        raise RuntimeError(f"{path} was left refusing to run after a hidden check; restart the kernel")
+    _active[-1].refuse(path)
+
+
 class Banned:
     """The identities of everything an exercise may not run: {code object: path}, {(file, first line): path}
     (a code object copied with `code.replace` keeps both), {built-in: path} and, for a method of a built-in
@@ -67,14 +104,20 @@ class Banned:
     def __init__(self, paths: list[str]):
         self.codes: dict[types.CodeType, str] = {}
         self.places: dict[tuple[str, int], str] = {}
+        self.functions: dict[types.FunctionType, str] = {}
+        self.copies: dict[tuple, str] = {}   # compiled copies: same bytecode, constants (docstring) and names
+        self.seen: dict[types.CodeType, str | None] = {}
         self.builtins: dict[Any, str] = {}
         self.methods: dict[str, list[tuple[type, str]]] = {}
         for path in paths:
             obj = resolve(path)
             functions = _functions(obj)
             for fn in functions:
+                self.functions.setdefault(fn, path)
                 self.codes.setdefault(fn.__code__, path)
                 self.places.setdefault((fn.__code__.co_filename, fn.__code__.co_firstlineno), path)
+                if fn.__doc__:  # the docstring is one of the constants: an independent answer never matches
+                    self.copies.setdefault(_compiled(fn.__code__), path)
             if not functions:
                 if not callable(obj):
                     raise TypeError(f"{path} is not callable")
@@ -84,7 +127,12 @@ class Banned:
                 self.builtins[obj] = path
 
     def code_path(self, code: types.CodeType) -> str | None:
-        return self.codes.get(code) or self.places.get((code.co_filename, code.co_firstlineno))
+        path = self.codes.get(code) or self.places.get((code.co_filename, code.co_firstlineno))
+        if path is None and self.copies:
+            if code not in self.seen:  # source pasted or exec'd unchanged: the same compiled code
+                self.seen[code] = self.copies.get(_compiled(code))
+            path = self.seen[code]
+        return path
 
     def builtin_path(self, fn: Any) -> str | None:
         try:
@@ -130,15 +178,20 @@ class _Guard:
                                  "by; this exercise asks you to write it yourself",
                            "the exercise text lists what it may not call")
 
-    def profile(self, frame: types.FrameType, event: str, arg: Any) -> None:
-        if event == "call":
-            path = self.banned.code_path(frame.f_code)
-            if path is not None:
-                self.refuse(path)
-        elif event == "c_call":
-            path = self.banned.builtin_path(arg)
-            if path is not None:
-                self.refuse(path)
+    def profile_hook(self) -> Callable[[types.FrameType, str, Any], None]:
+        """The function for sys.setprofile: called at every call and return, so it does little."""
+        code_path, builtin_path, refuse = self.banned.code_path, self.banned.builtin_path, self.refuse
+
+        def hook(frame: types.FrameType, event: str, arg: Any) -> None:
+            if event == "call":
+                path = code_path(frame.f_code)
+                if path is not None:
+                    refuse(path)
+            elif event == "c_call":
+                path = builtin_path(arg)
+                if path is not None:
+                    refuse(path)
+        return hook
 
 
 @contextlib.contextmanager
@@ -148,11 +201,15 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
     guard = _Guard(exercise(grade_id))
     before, thread_before = _getprofile(), _thread_getprofile()
     torch_calls = _TorchCalls(guard)
-    hook = guard.profile  # one bound method, compared on exit
+    hook = guard.profile_hook()
+    swapped = {fn: fn.__code__ for fn in guard.banned.functions}
+    _active.append(guard)
     _thread_setprofile(hook)
     _setprofile(hook)
     switched_off = False
     try:
+        for fn, path in guard.banned.functions.items():  # every thread, even one started before the block
+            fn.__code__ = _refusing_code(fn, path)
         with torch_calls:
             yield guard.entry
     except CheckFailed:
@@ -162,6 +219,9 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
         switched_off = _getprofile() is not hook and guard.refused is None
         _setprofile(before)
         _thread_setprofile(thread_before)
+        for fn, code in swapped.items():
+            fn.__code__ = code
+        _active.remove(guard)
     if guard.refused is not None:
         raise guard.failure(guard.refused)
     if switched_off:

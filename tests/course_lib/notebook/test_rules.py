@@ -105,6 +105,12 @@ def test_switching_the_guard_off_fails_the_check() -> None:
     with pytest.raises(CheckFailed, match="switched off"):
         with written_by_you("build_vocab"):
             sys.setprofile(None)
+
+
+def test_a_reference_called_after_the_guard_is_switched_off_is_still_refused() -> None:
+    with pytest.raises(CheckFailed, match="build_vocab"):
+        with written_by_you("build_vocab"):
+            sys.setprofile(None)
             REF(TEXTS)
 
 
@@ -118,3 +124,56 @@ def test_the_rule_text_names_every_banned_object_and_the_product_limit() -> None
     text = rule_text("lstm_cell")
     assert "course_lib.layers.lstm.lstm_cell" in text and "`torch.nn.LSTMCell`" in text
     assert "At most 2 matrix products" in text
+
+
+def test_a_reference_run_by_a_thread_started_before_the_check_is_refused() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: None).result()  # the worker exists before the block
+        with pytest.raises(CheckFailed, match="build_vocab"):
+            with written_by_you("build_vocab"):
+                pool.submit(REF, TEXTS).result()
+    assert REF(TEXTS)  # its code is back
+
+
+def test_the_reference_source_executed_afresh_is_refused() -> None:
+    import inspect
+    namespace = dict(vars(vocab))
+    exec(compile(inspect.getsource(REF), "<pasted>", "exec"), namespace)  # what a pasted cell gives
+    with pytest.raises(CheckFailed, match="build_vocab"):
+        with written_by_you("build_vocab"):
+            namespace["build_vocab"](TEXTS)
+
+
+def test_an_independent_answer_with_the_same_logic_is_not_refused() -> None:
+    from collections import Counter
+
+    def build_vocab(texts, min_count=1, specials=vocab.SPECIALS):
+        counts = Counter(tok for text in texts for tok in text)
+        kept = sorted((t for t, n in counts.items() if n >= min_count and t not in specials),
+                      key=lambda t: (-counts[t], t))
+        return list(specials) + kept
+
+    with written_by_you("build_vocab"):
+        assert build_vocab(TEXTS) == REF.__wrapped__(TEXTS) if hasattr(REF, "__wrapped__") else True
+
+
+def test_a_closure_reference_gets_refusing_code_with_matching_cells() -> None:
+    from course_lib.notebook.rules import _refusing_code
+
+    def outer():
+        a, b = 1, 2
+
+        def inner(x):
+            return x + a + b
+        return inner
+
+    fn = outer()
+    saved = fn.__code__
+    fn.__code__ = _refusing_code(fn, "x.inner")
+    try:
+        with pytest.raises(RuntimeError, match="x.inner was left refusing"):
+            fn(1)
+    finally:
+        fn.__code__ = saved
+    assert fn(1) == 4
