@@ -128,7 +128,9 @@ torch.manual_seed(0)
 _x, _h = torch.randn(2, 3), torch.randn(2, 4)
 _W, _b = torch.randn(5, 7), torch.randn(5)
 g = run_answer(gate, _x, _h, _W, _b, name="gate(x, h, W, b) with B = 2, D = 3, H = 4, G = 5",
-               hint="[x, h] is (B, D + H) = (2, 7) and W is (G, D + H) = (5, 7): multiply by W.T")
+               hint="x is (B, D) = (2, 3) and h is (B, H) = (2, 4), so [x, h] (concatenated along dim=1, the "
+                    "feature axis) is (2, 7); W is (G, D + H) = (5, 7): multiply by W.T. If you split W, its first "
+                    "D columns read x")
 check_type(g, torch.Tensor, "gate output")
 check_shape(g, (2, 5), "gate output (B=2, G=5)", hint="[x, h] is (B, D + H) and W is (G, D + H): multiply by W.T")
 check_true(bool(((g > 0) & (g < 1)).all()), "gate output", "values outside (0, 1): is the sigmoid applied last?",
@@ -444,15 +446,19 @@ J = run_answer(multiplicative_jacobian, _h0, _W, _xs, name="multiplicative_jacob
 check_type(J, torch.Tensor, "multiplicative_jacobian output")
 check_shape(J, (4, 4), "multiplicative_jacobian output (H = 4)",
             hint="one row per entry of h_T, one column per entry of h_0")
-_J1 = torch.autograd.functional.jacobian(lambda h: torch.tanh(_W @ h + _xs[0]), _h0)   # autograd, one step
-check_close(run_answer(multiplicative_jacobian, _h0, _W, _xs[:1], name="multiplicative_jacobian for T = 1"), _J1,
-            "multiplicative_jacobian for one step (T = 1), against autograd", atol=1e-5,
-            hint="one step is diag(1 - h_1^2) W: row i of W scaled by 1 - h_1[i]^2, with h_1 = tanh(W h_0 + x_1) "
-                 "the state after the step (W itself, not W.T)")
 check_close(run_answer(multiplicative_jacobian, torch.zeros(4), 0.5 * torch.eye(4), torch.zeros(3, 4),
                        name="multiplicative_jacobian with W = 0.5 I"), 0.125 * torch.eye(4),
             "multiplicative_jacobian with W = 0.5 I, h_0 = 0 and zero inputs (T = 3)",
             hint="h stays 0, so 1 - h^2 = 1 and every step multiplies by W: 0.5^3 = 0.125")
+check_close(run_answer(multiplicative_jacobian, torch.zeros(4), _W, torch.zeros(1, 4),
+                       name="multiplicative_jacobian with h_0 = 0 and x_1 = 0 (T = 1)"), _W,
+            "multiplicative_jacobian with h_0 = 0, x_1 = 0 and a non-symmetric W (T = 1): h_1 = 0, so J = W",
+            hint="entry (i, j) is d h_1[i] / d h_0[j] = (1 - h_1[i]^2) W[i, j]: W itself, not W.T")
+_J1 = torch.autograd.functional.jacobian(lambda h: torch.tanh(_W @ h + _xs[0]), _h0)   # autograd, one step
+check_close(run_answer(multiplicative_jacobian, _h0, _W, _xs[:1], name="multiplicative_jacobian for T = 1"), _J1,
+            "multiplicative_jacobian for one step (T = 1), against autograd", atol=1e-5,
+            hint="one step is diag(1 - h_1^2) W: row i of W scaled by 1 - h_1[i]^2, with h_1 = tanh(W h_0 + x_1) "
+                 "the state after the step (not h_0)")
 # three steps, float64, non-symmetric W, against autograd through the whole recurrence
 _W64, _h064, _xs64 = _W.double(), _h0.double(), _xs.double()
 
@@ -567,6 +573,10 @@ check_close(run_answer(additive_jacobian, _c0, _W, _xs, _f, torch.zeros(3, 4), n
             torch.diag(_f.prod(dim=0)), "additive_jacobian with the input gate closed (i = 0, T = 3)", atol=1e-6,
             hint="with i = 0, c_T = f_3 * f_2 * f_1 * c_0: the Jacobian is diagonal, the product of the forget gates "
                  "(the direct path diag(f_t) must be there, and it is f, not i)")
+check_close(run_answer(additive_jacobian, torch.zeros(4), _W, torch.zeros(1, 4), torch.zeros(1, 4), torch.ones(1, 4),
+                       name="additive_jacobian with f = 0, i = 1, c_0 = 0, x_1 = 0"), _W,
+            "additive_jacobian with f = 0, i = 1, c_0 = 0 and x_1 = 0 (T = 1): g_1 = 0, so J = W", atol=1e-6,
+            hint="only the candidate branch is left: diag(i_1 (1 - g_1^2)) W = W itself here (W, not W.T)")
 _one_step = lambda c: _f[0] * c + _i[0] * torch.tanh(_W @ c + _xs[0])   # noqa: E731
 check_close(run_answer(additive_jacobian, _c0, _W, _xs[:1], _f[:1], _i[:1], name="additive_jacobian for T = 1"),
             torch.autograd.functional.jacobian(_one_step, _c0),
@@ -762,16 +772,23 @@ _result = run_answer(init_forget_bias, _lstm, name="init_forget_bias(nn.LSTM(3, 
                           "to a parameter otherwise)")
 check_true(_result is _lstm, "init_forget_bias return value", "expected the LSTM it was given",
            hint="change the parameters in place, then return lstm")
-_sum = (_lstm.bias_ih_l0 + _lstm.bias_hh_l0).detach()                 # (4H,) = (20,), blocks i, f, g, o
-check_close(_sum[5:10], torch.ones(5), "forget-gate part of bias_ih_l0 + bias_hh_l0 (rows 5:10 for H = 5), value 1",
-            hint="the gate order is i, f, g, o, so the forget block is rows H:2H (H = hidden_size, not input_size); "
-                 "both bias vectors are added, so set value in one and 0 in the other (assign, don't add)")
+_blocks = {"input gate i, rows 0:5": slice(0, 5), "candidate g, rows 10:15": slice(10, 15),
+           "output gate o, rows 15:20": slice(15, 20)}                  # H = 5: every block but the forget gate's
 for _k in ["bias_ih_l0", "bias_hh_l0"]:
-    _keep = torch.ones(20, dtype=torch.bool)
-    _keep[5:10] = False
-    check_close(getattr(_lstm, _k)[_keep], _before[_k][_keep],
-                f"{_k} outside the forget block (rows 0:5 and 10:20, gates i, g, o), which must not change", atol=0,
-                hint="change only rows H:2H; the input, candidate and output gates keep their biases")
+    _changed = [n for n, r in _blocks.items() if not torch.equal(getattr(_lstm, _k)[r], _before[_k][r])]
+    check_true(not _changed, f"{_k} outside the forget block, which must not change",
+               f"these blocks changed: {'; '.join(_changed)}",
+               hint="the gate order is i, f, g, o, so the forget block is rows H:2H = 5:10, with H = "
+                    "lstm.hidden_size (5 here), not the input size (3); change nothing else")
+_sum = (_lstm.bias_ih_l0 + _lstm.bias_hh_l0).detach()                 # (4H,) = (20,), blocks i, f, g, o
+if torch.allclose(_sum[5:10], torch.full((5,), 2.0)):
+    _why = "the forget bias came out as 2 = 2 * value: both vectors are added, so put value in one and 0 in the other"
+elif torch.allclose(_lstm.bias_ih_l0[5:10], torch.ones(5)):
+    _why = "bias_ih_l0 holds value, but bias_hh_l0's forget block still adds to it: set that block to 0"
+else:
+    _why = "assign the value (p[H:2 * H] = value) rather than adding it to PyTorch's random initial biases"
+check_close(_sum[5:10], torch.ones(5), "forget-gate part of bias_ih_l0 + bias_hh_l0 (rows 5:10 for H = 5), value 1",
+            hint=_why)
 for _k in ["weight_ih_l0", "weight_hh_l0"]:
     check_close(getattr(_lstm, _k), _before[_k], f"{_k}, which must not change", atol=0, hint="only biases change")
 run_answer(init_forget_bias, _lstm, value=2.5, name="init_forget_bias(lstm, value=2.5)", copy=False)
@@ -793,7 +810,8 @@ check_true(all(torch.equal(p[:4], _deep_before[k][:4]) and torch.equal(p[8:], _d
            hint="only the forget block, rows H:2H, changes")
 _cell = nn.LSTMCell(2, 3)
 run_answer(init_forget_bias, _cell, value=-1.0, name="init_forget_bias on nn.LSTMCell(2, 3)", copy=False,
-           hint="an nn.LSTMCell has no num_layers: find the biases through named_parameters() (bias_ih, bias_hh)")
+           hint="an nn.LSTMCell has no num_layers or bidirectional: find the biases through named_parameters() "
+                "(bias_ih, bias_hh)")
 check_close((_cell.bias_ih + _cell.bias_hh)[3:6], torch.full((3,), -1.0),
             "forget-gate part of bias_ih + bias_hh of nn.LSTMCell(2, 3), value -1",
             hint="an nn.LSTMCell's biases are called bias_ih and bias_hh (no _l0 suffix)")
