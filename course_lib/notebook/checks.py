@@ -7,15 +7,13 @@ helpers, so their failures say *which* check failed without showing how it was c
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
-import importlib
 import inspect
 import sys
 import traceback
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -327,50 +325,6 @@ def run_answer(fn: Callable[..., Any], *args: Any, name: str, copy: bool = True,
     except Exception as err:  # noqa: BLE001 - reported to the student
         raise CheckFailed(name, f"your {getattr(fn, '__name__', 'answer')} raised {type(err).__name__}: {err}"
                                 f"{_answer_line(err)}", hint) from err
-
-
-def _resolve(path: str) -> tuple[Any, str]:
-    module_name, _, attr = path.rpartition(".")
-    try:
-        owner = importlib.import_module(module_name)
-    except ImportError:
-        owner_path, _, owner_attr = module_name.rpartition(".")
-        owner = getattr(importlib.import_module(owner_path), owner_attr)
-    return owner, attr
-
-
-@contextlib.contextmanager
-def forbid_calls(paths: Sequence[str], name: str) -> Iterator[None]:
-    """Within the block, calling any of `paths` (e.g. "torch.nn.RNN", "torch._VF.rnn_tanh") fails the
-    check: a from-scratch answer must not delegate to the built-in it re-implements. The notebook's own
-    names for the same objects (`from torch.nn import RNN as R`) are blocked too. Block the low-level
-    function as well (torch._VF.*), which every instance of a built-in module calls however it was made."""
-    saved = []
-    notebook = sys.modules["__main__"]  # names a student imported under another name count too
-    try:
-        for path in paths:
-            owner, attr = _resolve(path)
-            if not hasattr(owner, attr):
-                continue
-            original = getattr(owner, attr)
-
-            def blocked(*args: Any, _path: str = path, **kwargs: Any) -> Any:
-                __tracebackhide__ = True  # noqa: F841
-                _fail(name, f"your answer calls {_path}; this exercise asks you to write it yourself")
-
-            aliases = [(notebook, n) for n, v in list(vars(notebook).items()) if v is original]
-            for target, target_attr in [(owner, attr), *aliases]:
-                # keep the raw attribute (a staticmethod stays one), or None where it is inherited
-                own = vars(target).get(target_attr) if isinstance(target, type) else getattr(target, target_attr)
-                saved.append((target, target_attr, own))
-                setattr(target, target_attr, blocked)
-        yield
-    finally:
-        for owner, attr, own in reversed(saved):
-            if own is None:
-                delattr(owner, attr)
-            else:
-                setattr(owner, attr, own)
 
 
 # Every torch function or method that multiplies matrices (or batches of them): what the "one fused matrix

@@ -75,7 +75,7 @@ def _refusing_code(fn: types.FunctionType, path: str) -> types.CodeType:
     source = "def _outer():\n"
     if cells:
         source += f"    {', '.join(cells)} = {', '.join(['None'] * len(cells))}{',' if len(cells) == 1 else ''}\n"
-    source += "    def refused(*args, **kwargs):\n"
+    source += "    def refused(*args, **kwargs):\n        __tracebackhide__ = True\n"
     if cells:
         source += f"        ({', '.join(cells)},)\n"
     source += f"        __import__('course_lib.notebook.rules', fromlist=['refused']).refused({path!r})\n"
@@ -212,9 +212,14 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
             fn.__code__ = _refusing_code(fn, path)
         with torch_calls:
             yield guard.entry
-    except CheckFailed:
-        if guard.refused is None:
-            raise
+    except CheckFailed as err:  # a refusal propagates as it was raised: its traceback shows the answer's line
+        if guard.refused is not None and err.check != RULE:
+            raise guard.failure(guard.refused) from None
+        raise
+    except Exception:  # the answer caught the refusal and failed in some other way
+        if guard.refused is not None:
+            raise guard.failure(guard.refused) from None
+        raise
     finally:
         switched_off = _getprofile() is not hook and guard.refused is None
         _setprofile(before)

@@ -177,3 +177,34 @@ def test_a_closure_reference_gets_refusing_code_with_matching_cells() -> None:
     finally:
         fn.__code__ = saved
     assert fn(1) == 4
+
+
+def test_a_library_module_built_before_the_check_refuses_to_run_inside_it() -> None:
+    torch.manual_seed(0)
+    built = torch.nn.RNN(3, 4)  # made before the block: only running it is refused
+    x = torch.randn(5, 2, 3)
+    before = built(x)[0].detach()
+    with pytest.raises(CheckFailed, match="torch.nn.RNN"):
+        with written_by_you("rnn_module"):
+            built(x)
+    torch.testing.assert_close(built(x)[0].detach(), before, rtol=0, atol=0)  # and runs again after
+
+
+def test_an_error_that_is_not_a_refusal_passes_through_and_everything_is_restored() -> None:
+    code, profile = REF.__code__, sys.getprofile()
+    with pytest.raises(KeyError, match="student bug"):
+        with written_by_you("build_vocab"):
+            raise KeyError("student bug")
+    assert REF.__code__ is code and sys.getprofile() is profile
+    assert REF(TEXTS)
+
+
+def test_an_answer_that_catches_the_refusal_and_fails_otherwise_is_reported_as_refused() -> None:
+    def answer(texts):
+        try:
+            return REF(texts)
+        except Exception:  # noqa: BLE001 - the cheat under test
+            raise ValueError("something else")
+    with pytest.raises(CheckFailed, match="build_vocab"):
+        with written_by_you("build_vocab"):
+            answer(TEXTS)
