@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-import sys
 import traceback
 import types
 from collections.abc import Callable, Sequence
