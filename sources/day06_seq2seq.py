@@ -33,20 +33,15 @@ import matplotlib.pyplot as plt
 from torch import nn
 
 from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
-from course_lib.notebook.checks import check_close, check_equal, check_shape, check_type, check_true
-from course_lib.metrics.accuracy import accuracy_by_length
+from course_lib.notebook.checks import check_close, check_dtype, check_equal, check_shape, check_type, check_true, run_answer
+from course_lib.metrics.accuracy import accuracy_by_length, exact_match
 from course_lib.notebook.plotting import plot_lines, PALETTE
 from course_lib.losses.cross_entropy import masked_cross_entropy
 from course_lib.batching.padding import pack, unpack, lengths_to_mask
 from course_lib.training.loop import train
 from course_lib.data.dates import date_pairs, build_vocabs, encode_pairs
 from course_lib.batching.buckets import bucket_batches, endless_batches, padding_fraction
-import course_lib.models.seq2seq as ref_s2s
-import course_lib.decoding.greedy as ref_greedy
-import course_lib.decoding.beam as ref_beam
-import course_lib.losses.cross_entropy as ref_loss
-import course_lib.metrics.accuracy as ref_acc
-from course_lib.models.seq2seq import EncoderOutput
+from course_lib.models.seq2seq import EncoderOutput, map_state, repeat_encoder_output
 
 device = setup_notebook(seed=0)
 
@@ -117,7 +112,8 @@ print(f"padding in bucketed batches of 64: {padding_fraction(b.src_lengths.tolis
 # `enforce_sorted=False`, so the batch may stay in its order), run the RNN, unpack back to the
 # **full** source width $S$ (`unpack(..., total_length=S)`), and build the mask with `lengths_to_mask`.
 # Return `EncoderOutput(states, final, mask)`. It must work for `nn.GRU` and `nn.LSTM` (whose final state
-# is a pair `(h, c)`). Calling the course's `encode` or `Encoder` is not allowed (the grader checks).
+# is a pair `(h, c)`), with one layer or several. The mask comes from `lengths`, not from the token ids:
+# the padding id need not be 0, and 0 may be a real token.
 
 # %% nbgrader="answer" grade_id="encode_source"
 def encode_source(embedding: nn.Embedding, rnn: nn.RNNBase, src: torch.Tensor, lengths: torch.Tensor) -> EncoderOutput:
@@ -138,40 +134,65 @@ def encode_source(embedding: nn.Embedding, rnn: nn.RNNBase, src: torch.Tensor, l
 # %% nbgrader="tests" grade_id="test_encode_source" points=2
 seed_everything(1)
 _emb, _gru = nn.Embedding(9, 4), nn.GRU(4, 5, batch_first=True)
-_src = torch.tensor([[4, 5, 6, 7], [8, 4, 0, 0], [5, 0, 0, 0]])
-_len = torch.tensor([4, 2, 1])
-_out = encode_source(_emb, _gru, _src, _len)
+_src = torch.tensor([[8, 0, 3, 3, 3], [4, 5, 6, 7, 3], [5, 3, 3, 3, 3]])   # padded with id 3; id 0 is a real token
+_len = torch.tensor([2, 4, 1])                          # not sorted; no sequence fills the width S = 5
+with torch.no_grad():                                                       # expected: each sequence alone, unpadded
+    _alone = [_gru(_emb(_src[b:b + 1, :n])) for b, n in enumerate(_len.tolist())]
+_out = run_answer(encode_source, _emb, _gru, _src, _len, name="encode_source on a GRU batch")
 check_type(_out, tuple, "encode_source output", hint="return EncoderOutput(states, final, mask)")
-check_shape(_out[0], (3, 4, 5), "states (B=3, S=4, H=5)", hint="unpack with total_length=S")
-check_equal(_out[2], torch.tensor([[True] * 4, [True, True, False, False], [True, False, False, False]]),
-            "mask", hint="mask[b, s] is True where s < lengths[b]; use lengths_to_mask")
-with torch.no_grad():
-    _alone, _h_alone = _gru(_emb(_src[1:2, :2]))
-check_close(_out[1][:, 1], _h_alone[:, 0], "final state of the second sequence (length 2)",
+check_shape(_out[0], (3, 5, 5), "states (B=3, S=5, H=5)",
+            hint="unpack with total_length=S: the states keep the source's full width even when no sequence fills it")
+check_dtype(_out[2], torch.bool, "mask dtype", hint="lengths_to_mask gives a bool mask")
+check_equal(_out[2], torch.tensor([[True, True] + [False] * 3, [True] * 4 + [False], [True] + [False] * 4]),
+            "mask (B=3, S=5)", hint="mask[b, s] is True where s < lengths[b], whatever the token ids: "
+                                   "lengths_to_mask(lengths, S), not src != 0")
+check_close(_out[1][:, 0], _alone[0][1][:, 0], "final state of the first sequence (length 2)",
+            hint="the final state must be the state after the last *real* character, not after the padding: pack the "
+                 "batch (lengths in any order: enforce_sorted=False, as course_lib's pack does)")
+check_close(_out[1][:, 2], _alone[2][1][:, 0], "final state of the third sequence (length 1)",
             hint="the final state must be the state after the last *real* character: pack the batch")
-check_close(_out[0][1, 2:], torch.zeros(2, 5), "states at padding positions", hint="unpack fills padding with 0")
+for _b, _n in enumerate(_len.tolist()):
+    check_close(_out[0][_b, :_n], _alone[_b][0][0], f"states of sequence {_b} at its {_n} real positions",
+                hint="run the RNN on the packed batch, then unpack")
+check_close(_out[0][0, 2:], torch.zeros(3, 5), "states at padding positions",
+            hint="take the states from the packed run, unpacked: unpack fills padding with 0")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+import course_lib.models.seq2seq as _ref_s2s
+from course_lib.notebook.rules import written_by_you
 seed_everything(2)
 _emb2, _lstm = nn.Embedding(9, 3).double(), nn.LSTM(3, 4, num_layers=2, batch_first=True).double()
-_src2 = torch.randint(1, 9, (4, 6))
+_src2 = torch.randint(0, 9, (4, 7))
 _len2 = torch.tensor([3, 1, 5, 2])
-_src2[torch.arange(6)[None] >= _len2[:, None]] = 0
-_want = ref_s2s.encode(_emb2, _lstm, _src2, _len2)
-_want1 = ref_s2s.encode(_emb, _gru, _src[2:], _len[2:])
+_src2[torch.arange(7)[None] >= _len2[:, None]] = 8
+_want = _ref_s2s.encode(_emb2, _lstm, _src2, _len2)
+_want1 = _ref_s2s.encode(_emb, _gru, _src[2:], _len[2:])
+_gru3 = nn.GRU(4, 3, num_layers=3, batch_first=True)
+_src4 = torch.tensor([[1, 2, 3], [4, 5, 6]])
+_len4 = torch.tensor([3, 3])
+_want3 = _ref_s2s.encode(_emb, _gru3, _src4, _len4)
 _src3 = _src2.clone()
 _src3[~_want.mask] = 7
-with forbid_calls(["course_lib.models.seq2seq.encode", "course_lib.models.seq2seq.Encoder.forward"], "hidden check: written by you"):
-    _got = encode_source(_emb2, _lstm, _src2, _len2)
-    check_close(_got[0], _want.states, "hidden check: LSTM, 2 layers, float64: states", atol=1e-10)
-    check_close(_got[1][0], _want.final[0], "hidden check: LSTM final h", atol=1e-10)
-    check_close(_got[1][1], _want.final[1], "hidden check: LSTM final c", atol=1e-10)
-    check_shape(_got[0], (4, 6, 4), "hidden check: states keep the full width S when no sequence fills it")
-    check_close(encode_source(_emb2, _lstm, _src3, _len2)[0], _want.states,
-                "hidden check: the content of padding positions does not matter", atol=1e-10)
-    _got1 = encode_source(_emb, _gru, _src[2:], _len[2:])
-    check_close(_got1[0], _want1.states, "hidden check: batch 1, length 1")
+with written_by_you("encode_source"):
+    _got = run_answer(encode_source, _emb2, _lstm, _src2, _len2, name="hidden check: LSTM, 2 layers, float64")
+    check_type(_got[1], tuple, "hidden check: an LSTM's final state is the pair (h, c)", hint="return the RNN's final state as it is")
+    check_close(_got[0], _want.states, "hidden check: LSTM, 2 layers, float64: states", atol=1e-10,
+                hint="states: the top layer's output at every position, zeros at padding")
+    check_close(_got[1][0], _want.final[0], "hidden check: LSTM, 2 layers: final h of every layer", atol=1e-10,
+                hint="final: the RNN's own final state, every layer, at each sequence's last real step")
+    check_close(_got[1][1], _want.final[1], "hidden check: LSTM, 2 layers: final c of every layer", atol=1e-10,
+                hint="final: the RNN's own final state, (h, c) for an LSTM")
+    check_shape(_got[0], (4, 7, 4), "hidden check: states keep the full width S when no sequence fills it")
+    check_equal(_got[2], _want.mask, "hidden check: mask with a padding id that is not 0")
+    check_close(run_answer(encode_source, _emb2, _lstm, _src3, _len2, name="hidden check: other padding ids")[0],
+                _want.states, "hidden check: the content of padding positions does not matter", atol=1e-10)
+    _got1 = run_answer(encode_source, _emb, _gru, _src[2:], _len[2:], name="hidden check: batch 1, length 1")
+    check_close(_got1[0], _want1.states, "hidden check: batch 1, length 1: states")
+    check_close(_got1[1], _want1.final, "hidden check: batch 1, length 1: final state")
     check_equal(_got1[2], _want1.mask, "hidden check: batch 1 mask")
+    _got3 = run_answer(encode_source, _emb, _gru3, _src4, _len4, name="hidden check: GRU, 3 layers, no padding")
+    check_close(_got3[1], _want3.final, "hidden check: GRU, 3 layers: final state of every layer",
+                hint="final: the RNN's own final state, (layers, B, H)")
+    check_close(_got3[0], _want3.states, "hidden check: GRU, 3 layers: states of the top layer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -192,7 +213,7 @@ with forbid_calls(["course_lib.models.seq2seq.encode", "course_lib.models.seq2se
 #
 # Embed the previous tokens, give the RNN a time axis of length 1, advance it from `state`, drop the
 # time axis, and apply `out`. Return **logits** (no softmax: the loss and the decoders apply their own)
-# and the new state. Do not use the course's `decoder_step` or `Decoder`.
+# and the new state, with the gradient still attached (no `.detach()`: training backpropagates through it).
 
 # %% nbgrader="answer" grade_id="decoder_step"
 def decoder_step(embedding: nn.Embedding, rnn: nn.RNNBase, out: nn.Linear, prev_tokens: torch.Tensor, state):
@@ -212,31 +233,53 @@ def decoder_step(embedding: nn.Embedding, rnn: nn.RNNBase, out: nn.Linear, prev_
 # %% nbgrader="tests" grade_id="test_decoder_step" points=2
 seed_everything(3)
 _emb, _gru, _lin = nn.Embedding(7, 4), nn.GRU(4, 5, batch_first=True), nn.Linear(5, 7)
-_prev, _state = torch.tensor([2, 5, 6]), torch.randn(1, 3, 5)
-_logits, _new = decoder_step(_emb, _gru, _lin, _prev, _state)
-check_shape(_logits, (3, 7), "logits (B=3, V=7)", hint="squeeze the time axis of the RNN output before `out`")
-check_shape(_new, (1, 3, 5), "new state (layers=1, B=3, H=5)")
-with torch.no_grad():
+_prev, _state = torch.tensor([2, 5, 6]), torch.randn(1, 3, 5, requires_grad=True)
+with torch.no_grad():                                       # expected: nn.GRU over a sequence of length 1
     _o, _h = _gru(_emb(_prev)[:, None], _state)
-check_close(_new, _h, "new state", hint="run the RNN from `state` on the embedded previous tokens, with a time axis of 1")
-check_close(_logits, _lin(_o[:, 0]), "logits", hint="logits = out(top state); no softmax")
+    _o1, _h1 = _gru(_emb(_prev[1:2])[:, None], _state[:, 1:2])
+_logits, _new = run_answer(decoder_step, _emb, _gru, _lin, _prev, _state, name="decoder_step, B=3")
+check_shape(_logits, (3, 7), "logits (B=3, V=7)", hint="squeeze the time axis of the RNN output before `out`")
+check_shape(_new, (1, 3, 5), "new state (layers=1, B=3, H=5)", hint="return the RNN's new state as it returns it")
+check_close(_new, _h, "new state", hint="run the RNN from the given `state` (not from zeros) on the embedded previous "
+                                         "tokens, with a time axis of 1, and return its new state")
+check_close(_logits, _lin(_o[:, 0]), "logits", hint="logits = out(RNN output at the one step); no softmax")
+check_true(_new.requires_grad, "the new state carries the gradient",
+           "the new state does not require grad", hint="do not .detach() the state: training backpropagates through it")
+# a batch of one, with its own given state
+_logits1, _new1 = run_answer(decoder_step, _emb, _gru, _lin, _prev[1:2], _state[:, 1:2], name="decoder_step, batch of one")
+check_shape(_logits1, (1, 7), "batch of one: logits (B=1, V=7)",
+            hint="squeeze only the time axis (squeeze(1)): a plain squeeze() also drops a batch axis of size 1")
+check_close(_new1, _h1, "batch of one: new state from the given state",
+            hint="pass `state` to the RNN: rnn(emb, state)")
+check_close(_logits1, _lin(_o1[:, 0]), "batch of one: logits")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+import course_lib.models.seq2seq as _ref_s2s
+from course_lib.notebook.rules import written_by_you
 seed_everything(4)
 _emb2, _lstm, _lin2 = nn.Embedding(6, 3).double(), nn.LSTM(3, 4, num_layers=2, batch_first=True).double(), nn.Linear(4, 6).double()
 _st2 = (torch.randn(2, 3, 4, dtype=torch.float64), torch.randn(2, 3, 4, dtype=torch.float64))
 _p2 = torch.tensor([1, 0, 5])
-_want = ref_s2s.decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
-_want1 = ref_s2s.decoder_step(_emb, _gru, _lin, _prev[:1], _state[:, :1])
-with forbid_calls(["course_lib.models.seq2seq.decoder_step", "course_lib.models.seq2seq.Decoder.step",
-                   "course_lib.models.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
-    _got = decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
-    check_close(_got[0], _want[0], "hidden check: 2-layer LSTM, float64: logits", atol=1e-10)
+_want = _ref_s2s.decoder_step(_emb2, _lstm, _lin2, _p2, _st2)
+_st1 = (_st2[0][:, 2:].clone(), _st2[1][:, 2:].clone())
+_want1 = _ref_s2s.decoder_step(_emb2, _lstm, _lin2, _p2[2:], _st1)
+_gru3 = nn.GRU(4, 5, num_layers=3, batch_first=True)
+_st3 = torch.randn(3, 2, 5)
+_want3 = _ref_s2s.decoder_step(_emb, _gru3, _lin, _prev[:2], _st3)
+with written_by_you("decoder_step"):
+    _got = run_answer(decoder_step, _emb2, _lstm, _lin2, _p2, _st2, name="hidden check: 2-layer LSTM, float64")
+    check_type(_got[1], tuple, "hidden check: an LSTM's new state is the pair (h, c)", hint="return the RNN's new state as it is")
+    check_close(_got[0], _want[0], "hidden check: 2-layer LSTM, float64: logits", atol=1e-10,
+                hint="logits from the RNN's output (the top layer), not from the state tuple")
     check_close(_got[1][0], _want[1][0], "hidden check: 2-layer LSTM: new h", atol=1e-10)
     check_close(_got[1][1], _want[1][1], "hidden check: 2-layer LSTM: new c", atol=1e-10)
-    _got1 = decoder_step(_emb, _gru, _lin, _prev[:1], _state[:, :1])
-    check_shape(_got1[0], (1, 7), "hidden check: batch 1 logits keep their batch axis")
-    check_close(_got1[0], _want1[0], "hidden check: batch 1 logits")
+    _got1 = run_answer(decoder_step, _emb2, _lstm, _lin2, _p2[2:], _st1, name="hidden check: LSTM, batch 1")
+    check_shape(_got1[0], (1, 6), "hidden check: LSTM, batch 1: logits keep their batch axis")
+    check_close(_got1[0], _want1[0], "hidden check: LSTM, batch 1, given state: logits", atol=1e-10)
+    check_close(_got1[1][1], _want1[1][1], "hidden check: LSTM, batch 1, given state: new c", atol=1e-10)
+    _got3 = run_answer(decoder_step, _emb, _gru3, _lin, _prev[:2], _st3, name="hidden check: 3-layer GRU")
+    check_close(_got3[1], _want3[1], "hidden check: 3-layer GRU: new state of every layer",
+                hint="the new state is the RNN's (layers, B, H) state, not its output")
+    check_close(_got3[0], _want3[0], "hidden check: 3-layer GRU: logits")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -266,10 +309,12 @@ with forbid_calls(["course_lib.models.seq2seq.decoder_step", "course_lib.models.
 # ### Exercise 3 — the teacher-forcing loss (2 points)
 #
 # Use `model.encoder(src, src_lengths)` (it returns an `EncoderOutput`), `model.decoder.init_state(enc)`
-# and `model.decoder.step(prev, state, enc)`. Step $t$ reads `tgt[:, 0]` (`<bos>`) first; afterwards, per
-# sequence, the true token `tgt[:, t]` where `torch.rand(B) < ratio`, else the arg-max of the previous
-# step's logits. Return the masked mean cross-entropy against `tgt[:, 1:]` (padding id `model.pad_id`).
-# Do not call the model itself or the course's `teacher_forcing_loss`.
+# (not `enc.final` directly: a decoder may prepare its start state) and `model.decoder.step(prev, state, enc)`,
+# $T - 1$ steps in all. The first step reads `tgt[:, 0]` (`<bos>`). After the step scored on `tgt[:, t]`, draw
+# `use_truth = torch.rand(B) < ratio` — a fresh draw at every step, so each sequence gets its own choice at
+# each step — and feed the true token `tgt[:, t]` where `use_truth`, else that step's arg-max prediction.
+# Return the mean cross-entropy over the real tokens of `tgt[:, 1:]`: every real token counts once, whatever
+# its row, and padding (`model.pad_id`, which need not be 0) not at all.
 
 # %% nbgrader="answer" grade_id="teacher_forcing_loss"
 def teacher_forcing_loss(model, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor,
@@ -295,42 +340,154 @@ def teacher_forcing_loss(model, src: torch.Tensor, src_lengths: torch.Tensor, tg
 
 
 # %% nbgrader="tests" grade_id="test_teacher_forcing_loss" points=2
-def _toy_model(seed, cell="GRU"):
-    seed_everything(seed)
-    return ref_s2s.Seq2Seq(ref_s2s.Encoder(12, 6, 8, cell), ref_s2s.Decoder(9, 5, 8, cell), bos_id=2, eos_id=3, pad_id=0)
+class _BagEncoder(nn.Module):
+    """A toy encoder: the final state (1, B, V) is the sum of the source's embeddings at its real positions."""
+
+    def __init__(self, V_src, V):
+        super().__init__()
+        self.embedding = nn.Embedding(V_src, V)
+
+    def forward(self, src, lengths):
+        mask = torch.arange(src.shape[1])[None] < lengths[:, None]
+        states = self.embedding(src) * mask[..., None]
+        return EncoderOutput(states, states.sum(1)[None], mask)
 
 
-_m = _toy_model(5)
+class _TableDecoder(nn.Module):
+    """A toy decoder: init_state doubles enc.final; a step moves the state to 0.5 * state + table[prev]
+    and returns it as the logits. Every step appends (tokens read, logits) to _TableDecoder.log."""
+    log = []
+
+    def __init__(self, V):
+        super().__init__()
+        self.table = nn.Parameter(torch.randn(V, V))
+
+    def init_state(self, enc):
+        return 2.0 * enc.final
+
+    def step(self, prev_tokens, state, enc):
+        state = 0.5 * state + self.table[prev_tokens][None]
+        _TableDecoder.log.append((prev_tokens.detach().clone(), state[0].detach().clone()))
+        return state[0], state
+
+
+class _ToyModel(nn.Module):
+    def __init__(self, seed, V_src=12, V=9, bos_id=2, eos_id=3, pad_id=0):
+        super().__init__()
+        seed_everything(seed)
+        self.encoder, self.decoder = _BagEncoder(V_src, V), _TableDecoder(V)
+        self.bos_id, self.eos_id, self.pad_id = bos_id, eos_id, pad_id
+
+
+def _reads(fn, *args, name, **kwargs):
+    """Run the answer; return (loss, the tokens the decoder read (B, steps), the logits of each step (B, steps, V))."""
+    _TableDecoder.log.clear()
+    loss = run_answer(fn, *args, name=name, **kwargs)
+    if not _TableDecoder.log:
+        return loss, None, None
+    return loss, torch.stack([r for r, _ in _TableDecoder.log], 1), torch.stack([lg for _, lg in _TableDecoder.log], 1)
+
+
+_m = _ToyModel(5)
 _src = torch.tensor([[4, 5, 6, 7, 8], [9, 10, 0, 0, 0]])
 _len = torch.tensor([5, 2])
 _tgt = torch.tensor([[2, 4, 5, 6, 3], [2, 7, 3, 0, 0]])
-_loss = teacher_forcing_loss(_m, _src, _len, _tgt)
-check_shape(_loss, (), "loss (a 0-dim tensor)")
-with torch.no_grad():
-    _logits = _m(_src, _len, _tgt)              # the reference forward pass: (B, T-1, V)
-_per = nn.functional.cross_entropy(_logits.reshape(-1, 9), _tgt[:, 1:].reshape(-1), reduction="none").reshape(2, 4)
-check_close(_loss, _per[_tgt[:, 1:] != 0].mean(), "loss with full teacher forcing", atol=1e-5,
-            hint="inputs tgt[:, :-1], targets tgt[:, 1:], mean over the real (non-<pad>) targets only")
-check_true(_loss.requires_grad, "loss is differentiable", "the loss does not require grad")
+_loss, _read, _ = _reads(teacher_forcing_loss, _m, _src, _len, _tgt, name="teacher_forcing_loss, ratio 1")
+check_shape(_loss, (), "loss (a 0-dim tensor)", hint="return the mean as a 0-dim tensor")
+check_true(_read is not None, "the decoder runs", "model.decoder.step was never called",
+           hint="run model.decoder.step(prev, state, enc) once per target position")
+check_shape(_read, (2, 4), "tokens the decoder read: one per step, T - 1 = 4 steps",
+            hint="the decoder reads tgt[:, :-1] (T - 1 tokens) and is scored on tgt[:, 1:]")
+check_equal(_read, _tgt[:, :-1], "with ratio 1 the decoder reads <bos>, y_1, ..., y_n: tgt[:, :-1]",
+            hint="step t reads the token *before* the one it must predict: start from tgt[:, 0] and feed tgt[:, t] after the step scored on tgt[:, t]")
+check_close(_loss, 2.2841976, "loss with full teacher forcing, padding id 0", atol=1e-5,
+            hint="decoder.init_state(enc) as the start state; targets tgt[:, 1:]; the mean over the real "
+                 "(non-<pad>) targets only, every token counting once")
+check_true(_loss.requires_grad, "loss is differentiable", "the loss does not require grad",
+           hint="keep the logits in the graph: no .detach(), no torch.no_grad()")
+# the same batch, with padding id 1: the mask must come from model.pad_id
+_m1 = _ToyModel(5, pad_id=1)
+_loss1 = run_answer(teacher_forcing_loss, _m1, _src, _len, torch.where(_tgt == 0, 1, _tgt), name="teacher_forcing_loss, padding id 1")
+check_close(_loss1, 2.2841976, "loss when the padding id is 1 (model.pad_id)", atol=1e-5,
+            hint="mask the targets that equal model.pad_id, whatever its value, not those equal to 0")
+# ratio 0: the decoder reads its own previous arg-max
+_mb = _ToyModel(6)
+seed_everything(0)
+_tgtb = torch.randint(4, 9, (64, 10))
+_tgtb[:, 0] = 2
+_srcb, _lenb = torch.randint(4, 12, (64, 3)), torch.full((64,), 3)
+_, _read0, _lg0 = _reads(teacher_forcing_loss, _mb, _srcb, _lenb, _tgtb, ratio=0.0, name="teacher_forcing_loss, ratio 0")
+check_equal(_read0[:, 0], _tgtb[:, 0], "ratio 0: the first step reads <bos>", hint="the first step always reads tgt[:, 0]")
+check_equal(_read0[:, 1:], _lg0[:, :-1].argmax(-1), "ratio 0: every later step reads the previous step's arg-max",
+            hint="without teacher forcing, feed logits.argmax(dim=-1) of the step just run")
+# ratio 0.8: a fresh choice per sequence and per step
+seed_everything(1)
+_, _read8, _lg8 = _reads(teacher_forcing_loss, _mb, _srcb, _lenb, _tgtb, ratio=0.8, name="teacher_forcing_loss, ratio 0.8")
+_truth, _own = _tgtb[:, 1:-1], _lg8[:, :-1].argmax(-1)
+check_true(bool(((_read8[:, 1:] == _truth) | (_read8[:, 1:] == _own)).all()), "ratio 0.8: every token read is the truth or the previous arg-max",
+           f"{int(((_read8[:, 1:] != _truth) & (_read8[:, 1:] != _own)).sum())} tokens read are neither",
+           hint="feed tgt[:, t] or the arg-max of the step just run, nothing else (no sampling)")
+_differ = _truth != _own                                    # where the two choices can be told apart
+_forced = (_read8[:, 1:] == _truth) & _differ
+_share = _forced.sum().item() / _differ.sum().item()
+check_true(abs(_share - 0.8) < 0.1, "ratio 0.8: share of steps fed the true token",
+           f"{_share:.0%} of the choices fed the true token, expected about 80%",
+           hint="feed the truth where torch.rand(B) < ratio (True with probability `ratio`)")
+_both_in_step = [bool(_forced[_differ[:, t], t].any() and (~_forced[_differ[:, t], t]).any()) for t in range(_differ.shape[1])]
+check_true(all(_both_in_step), "ratio 0.8: within one step, some sequences get the truth and others their own prediction",
+           f"at steps {[t + 1 for t, ok in enumerate(_both_in_step) if not ok]} every sequence got the same choice",
+           hint="draw one choice per sequence: torch.rand(B) < ratio, not one random number for the whole batch")
+_mixed_rows = sum(bool(_forced[b, _differ[b]].any() and (~_forced[b, _differ[b]]).any()) for b in range(64) if _differ[b].sum() >= 4)
+check_true(_mixed_rows > 32, "ratio 0.8: within one sequence, the choice changes from step to step",
+           f"only {_mixed_rows} of 64 sequences mix true tokens and their own predictions",
+           hint="draw a fresh choice at every step, not once per sequence before the loop")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
-_m2 = _toy_model(6, "LSTM")
+import course_lib.models.seq2seq as _ref_s2s
+import course_lib.losses.cross_entropy as _ref_loss
+from course_lib.notebook.rules import written_by_you
+
+
+def _course_model(seed, cell="GRU", pad_id=0):
+    seed_everything(seed)
+    return _ref_s2s.Seq2Seq(_ref_s2s.Encoder(12, 6, 8, cell), _ref_s2s.Decoder(9, 5, 8, cell), bos_id=2, eos_id=3, pad_id=pad_id)
+
+
+_m2 = _course_model(6, "LSTM", pad_id=7)
 _src2 = torch.randint(4, 12, (3, 6))
 _len2 = torch.tensor([6, 1, 3])
 _src2[torch.arange(6)[None] >= _len2[:, None]] = 0
-_tgt2 = torch.tensor([[2, 5, 3, 0, 0, 0], [2, 4, 6, 8, 7, 3], [2, 3, 0, 0, 0, 0]])
+_tgt2 = torch.tensor([[2, 5, 3, 7, 7, 7], [2, 4, 6, 8, 0, 3], [2, 3, 7, 7, 7, 7]])     # padding id 7; id 0 is a real token
+_m3 = _course_model(8, "GRU")
 with torch.no_grad():
-    _want_free = ref_loss.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0)
-    _want_forced = ref_loss.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0)
-    _want1 = ref_loss.teacher_forcing_loss(_m, _src[1:], _len[1:], _tgt[1:, :3], ratio=1.0)
-with forbid_calls(["course_lib.losses.cross_entropy.teacher_forcing_loss", "course_lib.models.seq2seq.Seq2Seq.forward",
-                   "course_lib.models.seq2seq.Decoder.forward_sequence"], "hidden check: written by you"):
-    check_close(teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0), _want_forced,
-                "hidden check: LSTM, full teacher forcing, different padding per row", atol=1e-5)
-    check_close(teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0), _want_free,
-                "hidden check: ratio 0 feeds the model's own arg-max predictions", atol=1e-5)
-    check_close(teacher_forcing_loss(_m, _src[1:], _len[1:], _tgt[1:, :3], ratio=1.0), _want1,
-                "hidden check: batch 1", atol=1e-5)
+    _want_free = _ref_loss.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=0.0)
+    _want_forced = _ref_loss.teacher_forcing_loss(_m2, _src2, _len2, _tgt2, ratio=1.0)
+    _want1 = _ref_loss.teacher_forcing_loss(_m3, _src2[1:2], _len2[1:2], _tgt2[1:2, :5], ratio=1.0)
+    _want1_free = _ref_loss.teacher_forcing_loss(_m3, _src2[1:2], _len2[1:2], _tgt2[1:2, :5], ratio=0.0)
+_m3.zero_grad()
+_ref_loss.teacher_forcing_loss(_m3, _src2, _len2, _tgt2.clamp(max=6), ratio=1.0).backward()
+_want_grad = _m3.decoder.out.weight.grad.clone()
+_m3.zero_grad()
+with written_by_you("teacher_forcing_loss"):
+    check_close(run_answer(teacher_forcing_loss, _m2, _src2, _len2, _tgt2, ratio=1.0, name="hidden check: LSTM, ratio 1"),
+                _want_forced, "hidden check: LSTM, full teacher forcing, padding id 7, different padding per row", atol=1e-5,
+                hint="targets tgt[:, 1:], mask from model.pad_id, the mean over every real token")
+    check_close(run_answer(teacher_forcing_loss, _m2, _src2, _len2, _tgt2, ratio=0.0, name="hidden check: LSTM, ratio 0"),
+                _want_free, "hidden check: ratio 0 feeds the model's own arg-max predictions", atol=1e-5)
+    check_close(run_answer(teacher_forcing_loss, _m3, _src2[1:2], _len2[1:2], _tgt2[1:2, :5], name="hidden check: batch 1"),
+                _want1, "hidden check: batch 1, default ratio (1)", atol=1e-5)
+    check_close(run_answer(teacher_forcing_loss, _m3, _src2[1:2], _len2[1:2], _tgt2[1:2, :5], ratio=0.0, name="hidden check: batch 1, ratio 0"),
+                _want1_free, "hidden check: batch 1, ratio 0", atol=1e-5)
+    run_answer(teacher_forcing_loss, _m3, _src2, _len2, _tgt2.clamp(max=6), ratio=1.0, name="hidden check: gradient", copy=False).backward()
+    check_close(_m3.decoder.out.weight.grad, _want_grad, "hidden check: gradient of the output layer", atol=1e-6,
+                hint="the loss must be built from the decoder's logits, in the graph")
+    seed_everything(3)
+    _, _read3, _lg3 = _reads(teacher_forcing_loss, _mb, _srcb, _lenb, _tgtb, ratio=0.3, name="hidden check: ratio 0.3")
+    _truth3, _own3 = _tgtb[:, 1:-1], _lg3[:, :-1].argmax(-1)
+    check_true(bool(((_read3[:, 1:] == _truth3) | (_read3[:, 1:] == _own3)).all()), "hidden check: ratio 0.3: truth or own arg-max",
+               "some tokens read are neither")
+    _d3 = _truth3 != _own3
+    _sh3 = ((_read3[:, 1:] == _truth3) & _d3).sum().item() / _d3.sum().item()
+    check_true(abs(_sh3 - 0.3) < 0.1, "hidden check: ratio 0.3: share of true tokens fed", f"{_sh3:.0%}, expected about 30%")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -348,35 +505,87 @@ def teacher_forcing_ratio(step: int, decay_steps: int, start: float = 1.0, end: 
 
 
 # %% nbgrader="tests" grade_id="test_teacher_forcing_ratio" points=1
-check_close(teacher_forcing_ratio(0, 100), 1.0, "ratio at step 0", hint="the schedule starts at `start`")
-check_close(teacher_forcing_ratio(50, 100), 0.5, "ratio half-way", hint="(1 - step / decay_steps) for start=1, end=0")
-check_close(teacher_forcing_ratio(100, 100, 1.0, 0.25), 0.25, "ratio at decay_steps with end=0.25")
+_r0 = run_answer(teacher_forcing_ratio, 0, 100, name="teacher_forcing_ratio(0, 100)")
+check_type(_r0, float, "teacher_forcing_ratio returns a float", hint="return a Python float (float(...) if you used torch or numpy)")
+check_close(_r0, 1.0, "ratio at step 0", hint="the schedule starts at `start`")
+check_close(run_answer(teacher_forcing_ratio, 50, 100, name="half-way"), 0.5, "ratio half-way (start 1, end 0)",
+            hint="linear: start + (end - start) * step / decay_steps")
+check_close(run_answer(teacher_forcing_ratio, 25, 100, 0.9, 0.3, name="a quarter of the way"), 0.75,
+            "ratio a quarter of the way from start=0.9 to end=0.3", hint="linear in the step (not cosine, not exponential), from `start` to `end`")
+check_close(run_answer(teacher_forcing_ratio, 100, 100, 1.0, 0.25, name="at decay_steps"), 0.25, "ratio at decay_steps with end=0.25",
+            hint="the ratio reaches `end` exactly at step decay_steps")
+check_close(run_answer(teacher_forcing_ratio, 150, 100, 1.0, 0.25, name="after decay_steps"), 0.25, "ratio after decay_steps stays at end=0.25",
+            hint="clamp: past decay_steps the ratio stays at `end` (min(step / decay_steps, 1))")
 ### BEGIN HIDDEN TESTS
-_r = [teacher_forcing_ratio(s, 10, 0.9, 0.3) for s in range(20)]
-check_true(all(a >= b - 1e-12 for a, b in zip(_r, _r[1:])), "hidden check: the ratio never rises",
-           f"got {[round(x, 3) for x in _r]}")
-check_close(_r[15], 0.3, "hidden check: constant at `end` after decay_steps", hint=None)
-check_close(teacher_forcing_ratio(3, 7, 0.8, 0.1), 0.8 - 0.7 * 3 / 7, "hidden check: start=0.8, end=0.1, step 3 of 7")
-check_close(teacher_forcing_ratio(1, 1), 0.0, "hidden check: decay_steps = 1")
+from course_lib.notebook.rules import written_by_you
+with written_by_you("teacher_forcing_ratio"):
+    _r = [run_answer(teacher_forcing_ratio, s, 10, 0.9, 0.3, name=f"hidden check: step {s} of 10") for s in range(20)]
+    check_true(all(a >= b - 1e-12 for a, b in zip(_r, _r[1:])), "hidden check: the ratio never rises",
+               f"got {[round(x, 3) for x in _r]}", hint="linear from `start` down to `end`, then constant")
+    check_close(_r[15], 0.3, "hidden check: constant at `end` after decay_steps")
+    check_close(_r[4], 0.9 - 0.6 * 0.4, "hidden check: start=0.9, end=0.3, step 4 of 10")
+    check_close(run_answer(teacher_forcing_ratio, 2, 7, 0.95, 0.15, name="hidden check: step 2 of 7"), 0.95 - 0.8 * 2 / 7,
+                "hidden check: start=0.95, end=0.15, step 2 of 7", atol=1e-9)
+    check_close(run_answer(teacher_forcing_ratio, 1, 1, name="hidden check: decay_steps = 1"), 0.0, "hidden check: decay_steps = 1")
+    check_close(run_answer(teacher_forcing_ratio, 0, 1, 0.6, 0.6, name="hidden check: start = end"), 0.6,
+                "hidden check: start = end: constant")
+    check_type(run_answer(teacher_forcing_ratio, 3, 7, 0.8, 0.1, name="hidden check: type"), float, "hidden check: a float")
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 5. Training on dates
 #
 # The model: character embeddings, a one-layer GRU encoder of 128 units, a GRU decoder of the same size
-# that starts from the encoder's final state, and a linear output layer (the course's `Encoder`,
-# `Decoder` and `Seq2Seq`, which compute what your functions above compute). Adam, gradients clipped at
-# norm 1, batches of 64 from the length buckets, a one-cycle learning-rate schedule. The teacher-forcing
-# ratio stays at 1 for the first 80 % of the steps — then the whole target goes through the decoder in one
-# fast call — and decays linearly to 0.5 over the last 20 %, with your schedule. (While grading, this cell
-# trains for a few steps only.)
+# that starts from the encoder's final state, and a linear output layer — assembled below from **your**
+# `encode_source`, `decoder_step` and `teacher_forcing_loss`, so a mistake in one of them shows in the loss
+# curve here and in the accuracy of Section 8. Adam, gradients clipped at norm 1, batches of 64 from the
+# length buckets, a one-cycle learning-rate schedule. The teacher-forcing ratio stays at 1 for the first
+# 80 % of the steps and decays linearly to 0.5 over the last 20 %, with your schedule. (While grading, this
+# cell trains for a few steps only.)
 
 # %%
+class DateEncoder(nn.Module):
+    """Character embeddings and a GRU; the forward pass is your encode_source."""
+
+    def __init__(self, vocab_size, embed_size, hidden_size, pad_id=0):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=pad_id)
+        self.rnn = nn.GRU(embed_size, hidden_size, batch_first=True)
+
+    def forward(self, src, lengths):
+        return encode_source(self.embedding, self.rnn, src, lengths)
+
+
+class DateDecoder(nn.Module):
+    """The plain decoder: it starts from the encoder's final state; a step is your decoder_step."""
+
+    def __init__(self, vocab_size, embed_size, hidden_size):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = nn.GRU(embed_size, hidden_size, batch_first=True)
+        self.out = nn.Linear(hidden_size, vocab_size)
+
+    def init_state(self, enc):
+        return enc.final
+
+    def step(self, prev_tokens, state, enc):
+        return decoder_step(self.embedding, self.rnn, self.out, prev_tokens, state)
+
+
+class DateModel(nn.Module):
+    """An encoder and a decoder, with the special token ids they share."""
+
+    def __init__(self, encoder, decoder, bos_id, eos_id, pad_id=0):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+        self.bos_id, self.eos_id, self.pad_id = bos_id, eos_id, pad_id
+
+
 HIDDEN, STEPS, BATCH = 128, budget(full=3000, grading=8), 64
 HOLD = int(0.8 * STEPS)  # steps at ratio 1 before the decay starts
 seed_everything(0)
-model = ref_s2s.Seq2Seq(ref_s2s.Encoder(len(src_vocab), 32, HIDDEN), ref_s2s.Decoder(len(tgt_vocab), 16, HIDDEN),
-                    BOS, EOS, PAD).to(device)
+model = DateModel(DateEncoder(len(src_vocab), 32, HIDDEN, PAD), DateDecoder(len(tgt_vocab), 16, HIDDEN),
+                  BOS, EOS, PAD).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=STEPS)
 ratios = []
@@ -386,7 +595,7 @@ def date_loss(model, batch):
     step = len(ratios)
     ratio = teacher_forcing_ratio(max(0, step - HOLD), max(1, STEPS - HOLD), 1.0, 0.5)
     ratios.append(ratio)
-    return ref_loss.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio)
+    return teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio)
 
 
 start = time.perf_counter()
@@ -483,25 +692,11 @@ def greedy_decode(decoder, enc: EncoderOutput, bos_id: int, eos_id: int, max_len
 
 
 # %% nbgrader="tests" grade_id="test_greedy_decode" points=2
-# tokens: 0 <pad>, 1 <unk>, 2 <bos>, 3 <eos>, 4 "a", 5 "b"
-_table = {(): [0, 0, 0, 0, 2, 1], (4,): [0, 0, 0, 3, 0, 1], (5,): [0, 0, 0, 0, 0, 2], (5, 5): [0, 0, 0, 2, 1, 0]}
-_dec = ScriptedDecoder(_table, 6)
-_out = greedy_decode(_dec, dummy_encoding(2), 2, 3, max_len=6)
-check_equal(_out, torch.tensor([[4, 3], [4, 3]]), "greedy output for two identical rows: 'a' then <eos>",
-            hint="arg-max each step, feed it back, stop when every row has <eos>")
-check_equal(_dec.steps, 2, "number of decoder steps", hint="stop as soon as every row has produced <eos>")
-_first = {(): [0, 0, 0, 0, 1, 2], (5,): [0, 0, 0, 0, 0, 2], (5, 5): [0, 0, 0, 3, 0, 0]}
-check_equal(greedy_decode(ScriptedDecoder(_first, 6), dummy_encoding(1), 2, 3, max_len=6), torch.tensor([[5, 5, 3]]),
-            "greedy output 'b b <eos>'")
-### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
-
-
 class _PerRow(ScriptedDecoder):
-    """Row b reads table b: rows finish at different steps."""
+    """Row b reads table b (prefixes not in it: logits `default`), so rows finish at different steps."""
 
-    def __init__(self, tables, V, max_len=8):
-        super().__init__({}, V, max_len)
+    def __init__(self, tables, V, max_len=8, default=None):
+        super().__init__({}, V, max_len, default)
         self.tables = tables
 
     def step(self, prev_tokens, state, enc):
@@ -510,35 +705,82 @@ class _PerRow(ScriptedDecoder):
         for b in range(prev_tokens.shape[0]):
             n = int((state[0, b] >= 0).sum())
             state[0, b, n] = prev_tokens[b]
-            _row = self.tables[b].get(tuple(state[0, b, 1: n + 1].tolist()), [0, 0, 0, 0, 0, 5])   # after the script: "b"
-            logits.append(torch.tensor(_row, dtype=torch.float32))
+            logits.append(torch.tensor(self.tables[b].get(tuple(state[0, b, 1: n + 1].tolist()), self.default),
+                                       dtype=torch.float32))
         return torch.stack(logits), state
 
 
+# tokens: 0 <pad>, 1 <unk>, 2 <bos>, 3 <eos>, 4 "a", 5 "b"
+_table = {(): [0, 0, 0, 0, 2, 1], (4,): [0, 0, 0, 3, 0, 1], (5,): [0, 0, 0, 0, 0, 2], (5, 5): [0, 0, 0, 2, 1, 0]}
+_dec = ScriptedDecoder(_table, 6)
+_out = run_answer(greedy_decode, _dec, dummy_encoding(2), 2, 3, max_len=6, name="greedy_decode, two identical rows", copy=False)
+check_type(_out, torch.Tensor, "greedy_decode output", hint="return torch.stack(tokens, dim=1): a (B, L) long tensor")
+check_equal(_out, torch.tensor([[4, 3], [4, 3]]), "greedy output for two identical rows: 'a' then <eos>",
+            hint="arg-max each step, record it (the <eos> too), feed it back, stop when every row has <eos>")
+check_equal(_dec.steps, 2, "number of decoder steps", hint="stop as soon as every row has produced <eos>")
+_first = {(): [0, 0, 0, 0, 1, 2], (5,): [0, 0, 0, 0, 0, 2], (5, 5): [0, 0, 0, 3, 0, 0]}
+check_equal(run_answer(greedy_decode, ScriptedDecoder(_first, 6), dummy_encoding(1), 2, 3, max_len=6, name="greedy 'b b <eos>'", copy=False),
+            torch.tensor([[5, 5, 3]]), "greedy output 'b b <eos>' (batch of one)",
+            hint="feed back the token just produced (not <bos> again); tokens are the arg-max over the vocabulary axis")
+# rows that finish at different steps; padding id 1
 _eos_now = {(): [0, 0, 0, 5, 0, 0]}
+_ab = {(): [0, 0, 0, 0, 5, 0], (4,): [0, 0, 0, 0, 0, 5], (4, 5): [0, 0, 0, 5, 0, 0]}
+_dec = _PerRow([_ab, _eos_now, _ab], 6, default=[0, 0, 0, 0, 5, 0])
+_out = run_answer(greedy_decode, _dec, dummy_encoding(3), 2, 3, 6, pad_id=1, name="greedy_decode, rows ending at steps 3, 1, 3", copy=False)
+check_shape(_out, (3, 3), "rows ending at steps 3, 1, 3: output (B=3, L=3)",
+            hint="L is the number of steps run: stop once every row has produced <eos> (not when the first one has, "
+                 "nor only when all produce it at the same step)")
+check_equal(_out[1], torch.tensor([3, 1, 1]), "a row that ended at step 1: <eos>, then pad_id = 1",
+            hint="after a row's <eos>, record pad_id (the argument, here 1) instead of its arg-max")
+check_equal(_out[0], torch.tensor([4, 5, 3]), "a row still running: 'a b <eos>'")
+check_equal(_dec.steps, 3, "rows ending at steps 3, 1, 3: decoder steps")
+# no <eos> at all: exactly max_len tokens
+_dec = ScriptedDecoder({}, 6, default=[0, 0, 0, 0, 0, 5])
+check_equal(run_answer(greedy_decode, _dec, dummy_encoding(2), 2, 3, 4, name="greedy_decode, no <eos>", copy=False),
+            torch.tensor([[5] * 4] * 2), "no <eos> ever: max_len = 4 tokens", hint="at most max_len steps: range(max_len)")
+### BEGIN HIDDEN TESTS
+import course_lib.models.seq2seq as _ref_s2s
+import course_lib.decoding.greedy as _ref_greedy
+from course_lib.notebook.rules import written_by_you
 _long = {(): [0, 0, 0, 0, 5, 0], (4,): [0, 0, 0, 0, 0, 5], (4, 5): [0, 0, 0, 0, 5, 0], (4, 5, 4): [0, 0, 0, 5, 0, 0]}
-_never = {}
-_never_default = [0, 0, 0, 0, 0, 5]
-_want_mixed = ref_greedy.greedy_decode(_PerRow([_long, _eos_now, _long], 6), dummy_encoding(3), 2, 3, 6)
+_want_mixed = _ref_greedy.greedy_decode(_PerRow([_long, _eos_now, _long], 6, default=[0, 0, 0, 0, 0, 5]), dummy_encoding(3), 2, 3, 6)
+# other special ids: <bos> 5, <eos> 1, <pad> 4
+_odd = {(): [0, 0, 0, 5, 0, 0], (3,): [5, 0, 0, 0, 0, 0], (3, 0): [0, 5, 0, 0, 0, 0]}      # 3, 0, <eos>
+_odd_b = {(): [0, 5, 0, 0, 0, 0]}                                                           # <eos> at once
+_want_odd = _ref_greedy.greedy_decode(_PerRow([_odd, _odd_b], 6), dummy_encoding(2), 5, 1, 6, 4)
 seed_everything(7)
-_m = ref_s2s.Seq2Seq(ref_s2s.Encoder(10, 4, 6), ref_s2s.Decoder(8, 4, 6), 2, 3, 0)
-_s = torch.randint(4, 10, (5, 4))
-_l = torch.tensor([4, 2, 3, 1, 4])
-_s[torch.arange(4)[None] >= _l[:, None]] = 0
-with torch.no_grad():
-    _enc = _m.encoder(_s, _l)
-_want_model = ref_greedy.greedy_decode(_m.decoder, _enc, 2, 3, 7, 0)
-with forbid_calls(["course_lib.decoding.greedy.greedy_decode", "course_lib.decoding.beam.beam_search",
-                   "course_lib.models.seq2seq.Seq2Seq.greedy"], "hidden check: written by you"):
+_models = {}
+for _cell in ("GRU", "LSTM"):
+    _m = _ref_s2s.Seq2Seq(_ref_s2s.Encoder(10, 4, 6, _cell), _ref_s2s.Decoder(8, 4, 6, _cell), 2, 3, 0)
+    _s = torch.randint(4, 10, (5, 4))
+    _l = torch.tensor([4, 2, 3, 1, 4])
+    _s[torch.arange(4)[None] >= _l[:, None]] = 0
+    with torch.no_grad():
+        _enc = _m.encoder(_s, _l)
+    _models[_cell] = (_m.decoder, _enc, _ref_greedy.greedy_decode(_m.decoder, _enc, 2, 3, 7, 0))
+_want_ids = _ref_greedy.greedy_decode(_m.decoder, _enc, 5, 6, 7, 1)          # <bos> 5, <eos> 6, <pad> 1 (LSTM)
+with written_by_you("greedy_decode"):
     _d = ScriptedDecoder(_eos_now, 6)
-    check_equal(greedy_decode(_d, dummy_encoding(1), 2, 3, 5), torch.tensor([[3]]), "hidden check: <eos> at step 1, batch 1")
+    check_equal(run_answer(greedy_decode, _d, dummy_encoding(1), 2, 3, 5, name="hidden check: <eos> at step 1", copy=False),
+                torch.tensor([[3]]), "hidden check: <eos> at step 1, batch 1")
     check_equal(_d.steps, 1, "hidden check: <eos> at step 1 stops after one step")
-    _d = ScriptedDecoder(_never, 6, default=_never_default)
-    check_equal(greedy_decode(_d, dummy_encoding(2), 2, 3, 4), torch.tensor([[5] * 4] * 2),
-                "hidden check: no <eos>: stops after max_len tokens")
-    check_equal(greedy_decode(_PerRow([_long, _eos_now, _long], 6), dummy_encoding(3), 2, 3, 6), _want_mixed,
-                "hidden check: rows finishing at different steps: <pad> after <eos>")
-    check_equal(greedy_decode(_m.decoder, _enc, 2, 3, 7, 0), _want_model, "hidden check: parity with the reference on a GRU seq2seq")
+    _d = ScriptedDecoder({}, 6, default=[0, 0, 0, 0, 0, 5])
+    check_equal(run_answer(greedy_decode, _d, dummy_encoding(1), 2, 3, 1, name="hidden check: max_len 1", copy=False),
+                torch.tensor([[5]]), "hidden check: max_len = 1")
+    check_equal(run_answer(greedy_decode, _PerRow([_long, _eos_now, _long], 6, default=[0, 0, 0, 0, 0, 5]), dummy_encoding(3), 2, 3, 6,
+                           name="hidden check: rows finishing at different steps", copy=False),
+                _want_mixed, "hidden check: rows finishing at different steps: <pad> after <eos>")
+    check_equal(run_answer(greedy_decode, _PerRow([_odd, _odd_b], 6), dummy_encoding(2), 5, 1, 6, 4,
+                           name="hidden check: <bos> 5, <eos> 1, <pad> 4", copy=False),
+                _want_odd, "hidden check: other special ids: <bos> 5, <eos> 1, <pad> 4",
+                hint="use the bos_id, eos_id and pad_id arguments, not fixed ids")
+    for _cell, (_dec_m, _enc_m, _want_m) in _models.items():
+        check_equal(run_answer(greedy_decode, _dec_m, _enc_m, 2, 3, 7, 0, name=f"hidden check: {_cell} seq2seq"),
+                    _want_m, f"hidden check: parity with the reference on a {_cell} seq2seq",
+                    hint="the batch size is enc.mask.shape[0]; the start state is decoder.init_state(enc)")
+    check_equal(run_answer(greedy_decode, _m.decoder, _enc, 5, 6, 7, 1, name="hidden check: LSTM seq2seq, other ids"),
+                _want_ids, "hidden check: LSTM seq2seq with <bos> 5, <eos> 6, <pad> 1",
+                hint="start from bos_id; stop at eos_id; pad with pad_id (the arguments)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -599,41 +841,87 @@ def beam_search_step(scores, log_probs, eos_id):
 # %% nbgrader="tests" grade_id="test_beam_search_step" points=2
 _scores = torch.tensor([[-0.5, -1.0]])
 _lp = torch.log(torch.tensor([[[0.0, 0.0, 0.0, 0.1, 0.5, 0.4], [0.0, 0.0, 0.0, 0.9, 0.05, 0.05]]]))
-_got = beam_search_step(_scores, _lp, 3)
+_got = run_answer(beam_search_step, _scores, _lp, 3, name="beam_search_step, one example, K=2, V=6")
 check_type(_got, tuple, "beam_search_step output", hint="return (scores, parent, token, ended)")
 # ranked: beam 1 + <eos> (-1.11), beam 0 + 'a' (-1.19), beam 0 + 'b' (-1.42), beam 1 + 'a' (-4.00), ...
 check_equal(_got[1], torch.tensor([[0, 0]]), "parents: the live beams are beam 0 + 'a' and beam 0 + 'b'",
             hint="rank all K * V candidates of an example together, skip those whose token is <eos>; parent = index // V")
 check_equal(_got[2], torch.tensor([[4, 5]]), "tokens", hint="token = index % V; never eos_id")
-check_close(_got[0], torch.tensor([[-0.5 + math.log(0.5), -0.5 + math.log(0.4)]]), "new live scores, best first")
+check_close(_got[0], torch.tensor([[-0.5 + math.log(0.5), -0.5 + math.log(0.4)]]), "new live scores, best first",
+            hint="a candidate's score is its beam's score plus its token's log-probability")
 check_close(_got[3], torch.tensor([[float("-inf"), -1.0 + math.log(0.9)]]),
-            "ended: beam 1 + <eos> ranks first (kept); beam 0 + <eos> ranks 4th of 12 (not among the best K = 2)")
+            "ended: beam 1 + <eos> ranks first (kept); beam 0 + <eos> ranks 4th of 12 (not among the best K = 2)",
+            hint="ended[b, k] = scores[b, k] + log_probs[b, k, eos_id] if that candidate's rank among all K * V is < K, else -inf")
+# two examples (ranked separately), float64, <eos> id 0, an unused slot (-inf) and an <eos> ranked (K + 1)-th
+_sc2 = torch.tensor([[-1.0, -2.0, float("-inf")], [0.0, -0.25, -3.0]], dtype=torch.float64)
+_lp2 = torch.log(torch.tensor([[[0.3, 0.6, 0.1], [0.1, 0.1, 0.8], [0.2, 0.4, 0.4]],
+                               [[0.2, 0.5, 0.3], [0.05, 0.25, 0.7], [0.1, 0.8, 0.1]]], dtype=torch.float64))
+# example 0 ranked: beam 0 + 1 (-1.51), beam 0 + <eos> (-2.20), beam 1 + 2 (-2.22), beam 0 + 2 (-3.30), ...
+# example 1 ranked: beam 1 + 2 (-0.61), beam 0 + 1 (-0.69), beam 0 + 2 (-1.20), beam 0 + <eos> (-1.61), ...
+_got = run_answer(beam_search_step, _sc2, _lp2, 0, name="beam_search_step, B=2, K=3, V=3, eos_id=0")
+check_equal(_got[1], torch.tensor([[0, 1, 0], [1, 0, 0]]), "B=2: parents, each example ranked on its own",
+            hint="sort each example's K * V candidates separately (dim=1 of a (B, K * V) tensor)")
+check_equal(_got[2], torch.tensor([[1, 2, 2], [2, 1, 2]]), "B=2: tokens (eos_id = 0 is never a live token)",
+            hint="compare with the eos_id argument, not a fixed id")
+check_dtype(_got[0], torch.float64, "B=2: scores keep the dtype of the inputs (float64)",
+            hint="do not create float32 tensors for the results; build them from the inputs")
+check_close(_got[0], (_sc2[:, :, None] + _lp2).reshape(2, 9).gather(1, torch.tensor([[1, 5, 2], [5, 1, 2]])),
+            "B=2: live scores", atol=1e-12)
+check_close(_got[3], torch.tensor([[-1.0 + math.log(0.3), float("-inf"), float("-inf")], [float("-inf")] * 3], dtype=torch.float64),
+            "B=2: ended: example 0's beam 0 + <eos> ranks 2nd (kept); example 1's best <eos> ranks 4th of 9 (not kept)",
+            hint="an <eos> candidate counts when its rank among all K * V candidates is below K: the K-th live beam "
+                 "is not the threshold, rank < K is")
+check_dtype(_got[3], torch.float64, "B=2: ended keeps the dtype of the inputs (float64)",
+            hint="torch.full_like(scores, float('-inf')) keeps the dtype; torch.full((B, K), ...) does not")
+# exact ties: the lower beam, then the lower token id, first
+# all 8 candidates tie; <eos> id 1: ranked beam 0 + 0, beam 0 + <eos>, beam 0 + 2, beam 0 + 3, beam 1 + 0, ...
+_got = run_answer(beam_search_step, torch.zeros(1, 2), torch.full((1, 2, 4), math.log(0.25)), 1, name="beam_search_step, exact ties")
+check_equal(_got[1], torch.tensor([[0, 0]]), "exact ties: parents (beam 0 first)",
+            hint="torch.sort(..., descending=True, stable=True): torch.topk does not keep the order of ties")
+check_equal(_got[2], torch.tensor([[0, 2]]), "exact ties: tokens (lowest ids first, <eos> = 1 skipped)",
+            hint="torch.sort(..., descending=True, stable=True) on the flat index k * V + v")
+check_close(_got[3], torch.tensor([[math.log(0.25), float("-inf")]]),
+            "exact ties: ended (beam 0 + <eos> ranks 2nd of 8: kept; beam 1 + <eos> ranks 6th: not kept)",
+            hint="ties are ranked by flat index k * V + v, <eos> candidates included")
 ### BEGIN HIDDEN TESTS
-from course_lib.notebook.checks import forbid_calls
+import course_lib.decoding.beam as _ref_beam
+from course_lib.notebook.rules import written_by_you
 _tie = torch.zeros(1, 2, 4, dtype=torch.float64)
-_want_t = ref_beam.beam_search_step(torch.zeros(1, 2, dtype=torch.float64), _tie, 3)
+_want_t = _ref_beam.beam_search_step(torch.zeros(1, 2, dtype=torch.float64), _tie, 3)
 seed_everything(8)
 _lp3 = torch.log_softmax(torch.randn(4, 3, 7, dtype=torch.float64), -1)
 _sc3 = -torch.rand(4, 3, dtype=torch.float64) * 3
 _sc3[1, 1:] = float("-inf")                                     # unused slots, as at the first step
 _lp3[2, :, 3] = _lp3[2].max() + 0.5                             # <eos> best for every beam of example 2
-_want3 = ref_beam.beam_search_step(_sc3, _lp3, 3)
+_want3 = _ref_beam.beam_search_step(_sc3, _lp3, 3)
+_want3e = _ref_beam.beam_search_step(_sc3, _lp3, 6)             # <eos> the last id
 _lp1 = torch.log_softmax(torch.randn(1, 1, 7), -1)
-_want1 = ref_beam.beam_search_step(torch.zeros(1, 1), _lp1, 3)
+_want1 = _ref_beam.beam_search_step(torch.zeros(1, 1), _lp1, 3)
 _lp1e = torch.log_softmax(torch.tensor([[[0.0, 0, 0, 2.0, 2.0, 0, 1.0]]]), -1)   # <eos> ties 'a': argmax takes <eos>
-_want1e = ref_beam.beam_search_step(torch.zeros(1, 1), _lp1e, 3)
+_want1e = _ref_beam.beam_search_step(torch.zeros(1, 1), _lp1e, 3)
+_lp5 = torch.log_softmax(torch.randn(2, 5, 40, dtype=torch.float64), -1).round(decimals=1)   # many ties, K * V = 200
+_sc5 = torch.tensor([[0.0, 0.0, -0.5, -0.5, -1.0], [-1.0, -1.0, -1.0, -1.0, -1.0]], dtype=torch.float64)
+_want5 = _ref_beam.beam_search_step(_sc5, _lp5, 1)
 _names = ["scores", "parent", "token", "ended"]
-with forbid_calls(["course_lib.decoding.beam.beam_search_step", "course_lib.decoding.beam.beam_search"], "hidden check: written by you"):
-    _g = beam_search_step(torch.zeros(1, 2, dtype=torch.float64), _tie, 3)
+with written_by_you("beam_search_step"):
+    _g = run_answer(beam_search_step, torch.zeros(1, 2, dtype=torch.float64), _tie, 3, name="hidden check: ties")
     for _i, _what in enumerate(_names):
         check_close(_g[_i], _want_t[_i], f"hidden check: exact ties go to the lower beam, then the lower token id: {_what}",
                     hint="torch.sort(..., descending=True, stable=True), not topk")
-    _g = beam_search_step(_sc3, _lp3, 3)
+    _g = run_answer(beam_search_step, _sc3, _lp3, 3, name="hidden check: B=4, K=3, V=7")
     for _i, _what in enumerate(_names):
         check_close(_g[_i], _want3[_i], f"hidden check: parity with the reference, B=4, K=3, V=7, float64: {_what}", atol=1e-10)
-    _g = beam_search_step(torch.zeros(1, 1), _lp1, 3)
+    check_dtype(_g[3], torch.float64, "hidden check: float64 in, float64 ended out")
+    _g = run_answer(beam_search_step, _sc3, _lp3, 6, name="hidden check: eos_id = V - 1")
+    for _i, _what in enumerate(_names):
+        check_close(_g[_i], _want3e[_i], f"hidden check: <eos> is the last id: {_what}", atol=1e-10)
+    _g = run_answer(beam_search_step, _sc5, _lp5, 1, name="hidden check: K=5, V=40, many ties")
+    for _i, _what in enumerate(_names):
+        check_close(_g[_i], _want5[_i], f"hidden check: K=5, V=40, many exact ties: {_what}", atol=1e-10,
+                    hint="a stable sort keeps tied candidates in flat-index order")
+    _g = run_answer(beam_search_step, torch.zeros(1, 1), _lp1, 3, name="hidden check: batch 1, one beam")
     check_equal(_g[2], _want1[2], "hidden check: batch 1, one beam (greedy)")
-    _g = beam_search_step(torch.zeros(1, 1), _lp1e, 3)
+    _g = run_answer(beam_search_step, torch.zeros(1, 1), _lp1e, 3, name="hidden check: one beam, <eos> best")
     check_close(_g[3], _want1e[3], "hidden check: one beam, <eos> the best token: it ends")
     check_equal(_g[2], _want1e[2], "hidden check: one beam, <eos> the best token: the live beam takes the next best")
 ### END HIDDEN TESTS
@@ -654,25 +942,98 @@ def length_normalised(scores: torch.Tensor, lengths: torch.Tensor, alpha: float)
 # %% nbgrader="tests" grade_id="test_length_normalised" points=1
 _s = torch.tensor([[-2.0, -3.0]])
 _l = torch.tensor([[2, 6]])
-check_close(length_normalised(_s, _l, 1.0), torch.tensor([[-1.0, -0.5]]), "alpha = 1: mean log-probability per token")
-check_close(length_normalised(_s, _l, 0.0), _s, "alpha = 0: the raw sum")
+check_close(run_answer(length_normalised, _s, _l, 1.0, name="alpha = 1"), torch.tensor([[-1.0, -0.5]]),
+            "alpha = 1: mean log-probability per token", hint="divide by the length (to the power alpha = 1)")
+check_close(run_answer(length_normalised, _s, _l, 0.0, name="alpha = 0"), _s, "alpha = 0: the raw sum",
+            hint="length ** 0 = 1: alpha is an exponent of the length")
+check_close(run_answer(length_normalised, _s, _l, 0.5, name="alpha = 0.5"), torch.tensor([[-1.4142136, -1.2247449]]),
+            "alpha = 0.5: divide by the square root of the length", hint="scores / lengths ** alpha: alpha is the exponent")
+_n64 = run_answer(length_normalised, _s.double(), _l, 1.0, name="float64 scores")
+check_dtype(_n64, torch.float64, "float64 scores stay float64", hint="convert the lengths to the scores' dtype, not to float32")
 ### BEGIN HIDDEN TESTS
-check_close(length_normalised(_s, _l, 0.5), torch.tensor([[-2.0 / 2 ** 0.5, -3.0 / 6 ** 0.5]]), "hidden check: alpha = 0.5")
-check_close(length_normalised(torch.tensor([-1.5]), torch.tensor([0]), 1.0), torch.tensor([-1.5]),
-            "hidden check: a length of 0 counts as 1")
-check_close(length_normalised(_s.double(), _l, 0.7), ref_beam.length_normalised(_s.double(), _l, 0.7),
-            "hidden check: float64", atol=1e-12)
+import course_lib.decoding.beam as _ref_beam
+from course_lib.notebook.rules import written_by_you
+_want07 = _ref_beam.length_normalised(_s.double(), _l, 0.7)
+_s3 = -torch.rand(2, 3, 4, dtype=torch.float64) * 5
+_l3 = torch.randint(1, 9, (2, 3, 4))
+_want3 = _ref_beam.length_normalised(_s3, _l3, 1.3)
+with written_by_you("length_normalised"):
+    check_close(run_answer(length_normalised, torch.tensor([-1.5]), torch.tensor([0]), 1.0, name="hidden check: length 0"),
+                torch.tensor([-1.5]), "hidden check: a length of 0 counts as 1", hint="lengths.clamp(min=1)")
+    check_close(run_answer(length_normalised, _s.double(), _l, 0.7, name="hidden check: float64"), _want07,
+                "hidden check: float64, alpha = 0.7", atol=1e-12)
+    check_close(run_answer(length_normalised, _s3, _l3, 1.3, name="hidden check: (2, 3, 4), alpha 1.3"), _want3,
+                "hidden check: any shape, alpha = 1.3", atol=1e-12)
+    check_shape(run_answer(length_normalised, torch.tensor(-2.0), torch.tensor(4), 1.0, name="hidden check: 0-dim"), (),
+                "hidden check: 0-dim scores")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The course's `beam_search` is these two functions in a loop: it starts each example with one live beam
-# (the others at $-\infty$), reorders the decoder states by `parent` after every step, keeps the finished
-# hypothesis with the best normalised score (a live beam still running after `max_len` tokens is cut and
-# counts too), stops once no live beam can still beat it (with $K = 1$: at the first `<eos>`, as greedy
-# decoding does), and returns it. On the first scripted decoder below, "b" (0.55) beats "a" (0.45) as a first token,
-# but after "b" the decoder is unsure and after "a" it is sure: compare what greedy decoding and a beam of 2
-# return. The second one offers a short answer (`<eos>` at once, probability 0.4) and a long one whose
-# tokens are each likely but whose product is smaller: compare $\alpha = 0$ with $\alpha = 1$.
+# Beam search is these two functions in a loop, written out below on **your** `beam_search_step` and
+# `length_normalised` (a mistake in either shows in the outputs that follow, and in Section 8). It starts each
+# example with one live beam (the others at $-\infty$), reorders the decoder states by `parent` after every
+# step, keeps the finished hypothesis with the best normalised score (a live beam still running after
+# `max_len` tokens is cut and counts too), stops once no live beam can still beat it, and returns it. (With
+# $K = 1$ it would be greedy decoding, which you wrote already; the loop asks for $K \ge 2$.)
+
+# %%
+@torch.no_grad()
+def beam_search(decoder, enc, bos_id, eos_id, beam_width, max_len, alpha=1.0, pad_id=0):
+    """Batched beam search on your beam_search_step and length_normalised.
+    Returns (tokens (B, L): up to and including <eos>, then pad_id; normalised score (B,))."""
+    if beam_width < 2:
+        raise ValueError("a beam of 1 is greedy decoding: use greedy_decode")
+    B, K = enc.mask.shape[0], beam_width
+    device = enc.mask.device
+    enc_k = repeat_encoder_output(enc, K)                   # example b at rows b*K ... b*K + K - 1
+    state = decoder.init_state(enc_k)
+    prev = torch.full((B * K,), bos_id, dtype=torch.long, device=device)
+    history = torch.zeros(B, K, 0, dtype=torch.long, device=device)
+    offset = torch.arange(B, device=device).unsqueeze(1) * K
+    rows_b = torch.arange(B, device=device)
+    best_tokens = torch.full((B, max_len), pad_id, dtype=torch.long, device=device)
+    best_length = torch.zeros(B, dtype=torch.long, device=device)
+    done = torch.zeros(B, dtype=torch.bool, device=device)
+    scores = best = None
+    for t in range(1, max_len + 1):
+        logits, state = decoder.step(prev, state, enc_k)
+        log_probs = torch.log_softmax(logits.float(), dim=-1).reshape(B, K, -1)
+        if scores is None:                                  # one live beam to start
+            scores = torch.full((B, K), float("-inf"), device=device)
+            scores[:, 0] = 0.0
+            best = torch.full((B,), float("-inf"), device=device)
+        scores, parent, token, ended = beam_search_step(scores, log_probs, eos_id)
+        ended = ended.masked_fill(done.unsqueeze(1), float("-inf"))         # stopped examples take no more
+        norm = length_normalised(ended, torch.full_like(parent, t), alpha)
+        k_best = norm.argmax(dim=1)
+        better = norm[rows_b, k_best] > best
+        if bool(better.any()):                              # a better finished hypothesis: keep it
+            seq = torch.cat([history[rows_b, k_best], torch.full((B, 1), eos_id, dtype=torch.long, device=device)], 1)
+            best_tokens[better, :t] = seq[better]
+            best_tokens[better, t:] = pad_id
+            best_length[better] = t
+            best = torch.where(better, norm[rows_b, k_best], best)
+        state = map_state(lambda s: s.index_select(1, (parent + offset).reshape(-1)), state)
+        history = torch.cat([history.gather(1, parent.unsqueeze(-1).expand_as(history)), token.unsqueeze(-1)], 2)
+        prev = token.reshape(-1)
+        done = done | (best >= scores.max(dim=1).values / float(max_len) ** alpha)   # no live beam can still win
+        if bool(done.all()):
+            break
+    if not bool(done.all()):                                # ran max_len steps: live beams are cut there
+        norm = length_normalised(scores, torch.full_like(parent, max_len), alpha).masked_fill(done.unsqueeze(1), float("-inf"))
+        k_best = norm.argmax(dim=1)
+        better = norm[rows_b, k_best] > best
+        best_tokens[better] = history[rows_b, k_best][better]
+        best_length[better] = max_len
+        best = torch.where(better, norm[rows_b, k_best], best)
+    return best_tokens[:, :int(best_length.max())], best
+
+
+# %% [markdown]
+# On the first scripted decoder below, "b" (0.55) beats "a" (0.45) as a first token, but after "b" the
+# decoder is unsure and after "a" it is sure: compare what greedy decoding and a beam of 2 return. The
+# second one offers a short answer (`<eos>` at once, probability 0.4) and a long one whose tokens are each
+# likely but whose product is smaller: compare $\alpha = 0$ with $\alpha = 1$.
 
 # %%
 _t = lambda **p: [math.log(p.get(k, 1e-9)) for k in ("pad", "unk", "bos", "eos", "a", "b")]  # noqa: E731
@@ -681,12 +1042,12 @@ demo = {(): _t(a=0.45, b=0.55), (4,): _t(a=0.95, eos=0.05), (4, 4): _t(eos=0.99,
 names = ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b"]
 show = lambda row: " ".join(names[t] for t in row if t != 0)  # noqa: E731
 print("greedy            :", show(greedy_decode(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, 6)[0].tolist()))
-for K, alpha in [(1, 1.0), (2, 0.0), (2, 1.0)]:
-    tokens, score = ref_beam.beam_search(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, K, 6, alpha=alpha)
+for K, alpha in [(2, 0.0), (2, 1.0)]:
+    tokens, score = beam_search(ScriptedDecoder(demo, 6), dummy_encoding(1), 2, 3, K, 6, alpha=alpha)
     print(f"beam K={K}, alpha={alpha}:", show(tokens[0].tolist()), f"  (normalised score {score.item():.3f})")
 short = {(): _t(eos=0.4, a=0.6), (4,): _t(a=0.8, eos=0.2), (4, 4): _t(a=0.8, eos=0.2), (4, 4, 4): _t(eos=0.95, a=0.05)}
 for alpha in (0.0, 1.0):
-    tokens, score = ref_beam.beam_search(ScriptedDecoder(short, 6), dummy_encoding(1), 2, 3, 4, 6, alpha=alpha)
+    tokens, score = beam_search(ScriptedDecoder(short, 6), dummy_encoding(1), 2, 3, 4, 6, alpha=alpha)
     print(f"short vs long, beam K=4, alpha={alpha}:", show(tokens[0].tolist()), f"  (normalised score {score.item():.3f})")
 
 # %% [markdown]
@@ -707,9 +1068,10 @@ with torch.no_grad():
         batch = batch.to(device)
         lengths += batch.src_lengths.tolist()
         order += batch.index.tolist()                   # positions in the test set (batches are length-sorted)
-        right["greedy"] += ref_acc.exact_match(model.greedy(batch.src, batch.src_lengths, 12), batch.tgt, EOS).tolist()
-        right["beam 5"] += ref_acc.exact_match(model.beam(batch.src, batch.src_lengths, 12, beam_width=5, alpha=1.0),
-                                           batch.tgt, EOS).tolist()
+        enc = model.encoder(batch.src, batch.src_lengths)
+        right["greedy"] += exact_match(greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD), batch.tgt, EOS, PAD).tolist()
+        right["beam 5"] += exact_match(beam_search(model.decoder, enc, BOS, EOS, 5, 12, alpha=1.0, pad_id=PAD)[0],
+                                       batch.tgt, EOS, PAD).tolist()
 lengths = np.array(lengths)
 right = {k: np.array(v) for k, v in right.items()}
 print(f"decoded {len(lengths)} test dates twice in {time.perf_counter() - start:.1f} s")
@@ -738,7 +1100,7 @@ errors = {f: 0 for f in fields}
 with torch.no_grad():
     for batch in bucket_batches(evaluation, 256, shuffle=False):
         batch = batch.to(device)
-        guesses = model.greedy(batch.src, batch.src_lengths, 12)
+        guesses = greedy_decode(model.decoder, model.encoder(batch.src, batch.src_lengths), BOS, EOS, 12, PAD)
         for row, i in zip(guesses.tolist(), batch.index.tolist()):
             guess, truth = tgt_vocab.decode(row), pairs.test[i][1]
             for f, where in fields.items():
@@ -751,7 +1113,7 @@ with torch.no_grad():
         src_text, tgt_text = pairs.test[order[i]]
         s, _ = evaluation[order[i]]
         enc = model.encoder(s[None].to(device), torch.tensor([len(s)]))
-        guess = ref_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD)[0]
+        guess = greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD)[0]
         print(f"  {src_text!r:38} -> {tgt_vocab.decode(guess.tolist())}   (right: {tgt_text})")
 
 # %% [markdown]

@@ -30,6 +30,31 @@ BUGS: Bank = {
              '        final = final[0]\n'
              '    return EncoderOutput(states, final[-1:], lengths_to_mask(lengths, S))'),
         ]),
+        ('mask from the token ids (src != 0): assumes padding id 0', [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    return EncoderOutput(states, final, src != 0)'),
+        ]),
+        ('mask returned as 0/1 integers', [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    return EncoderOutput(states, final, lengths_to_mask(lengths, S).long())'),
+        ]),
+        ("final state gathered from the top layer's states at lengths - 1 (no c for an LSTM, one layer only)", [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    final = states[torch.arange(src.shape[0]), lengths - 1].unsqueeze(0)\n'
+             '    return EncoderOutput(states, final, lengths_to_mask(lengths, S))'),
+        ]),
+        ("torch's pack_padded_sequence with its default enforce_sorted=True", [
+            ('    packed, final = rnn(pack(embedding(src), lengths))          # final: last real state of every sequence',
+             '    packed, final = rnn(nn.utils.rnn.pack_padded_sequence(embedding(src), lengths, batch_first=True))'),
+        ]),
+        ('states from an unpacked run (padding positions not zero), final state from the packed one', [
+            ('    states, _ = unpack(packed, total_length=S)                  # (B, S, H)',
+             '    states, _ = rnn(embedding(src))'),
+        ]),
+        ('unpacked without total_length, mask of the full width', [
+            ('    states, _ = unpack(packed, total_length=S)                  # (B, S, H)',
+             '    states, _ = unpack(packed)'),
+        ]),
     ],
     'decoder_step': [
         ('softmax applied: probabilities instead of logits', [
@@ -51,6 +76,22 @@ BUGS: Bank = {
         ("logits from the GRU-style state[-1] (breaks for LSTM's (h, c))", [
             ('    return out(output.squeeze(1)), state               # (B, V)',
              '    return out(state[-1]), state'),
+        ]),
+        ('new state detached from the graph', [
+            ('    return out(output.squeeze(1)), state               # (B, V)',
+             '    return out(output.squeeze(1)), state.detach()'),
+        ]),
+        ("the RNN's output returned as the new state (right only for one GRU layer)", [
+            ('    return out(output.squeeze(1)), state               # (B, V)',
+             '    return out(output.squeeze(1)), output.transpose(0, 1)'),
+        ]),
+        ('time axis added in front (unsqueeze(0)) of a batch-first RNN', [
+            ('    emb = embedding(prev_tokens).unsqueeze(1)          # (B, 1, E)',
+             '    emb = embedding(prev_tokens).unsqueeze(0)'),
+        ]),
+        ('log-probabilities instead of logits', [
+            ('    return out(output.squeeze(1)), state               # (B, V)',
+             '    return torch.log_softmax(out(output.squeeze(1)), dim=-1), state'),
         ]),
     ],
     'teacher_forcing_loss': [
@@ -89,6 +130,49 @@ BUGS: Bank = {
              '    per = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")\n'
              '    return (per * (targets.reshape(-1) != model.pad_id)).sum() / tgt.shape[0]'),
         ]),
+        ('one coin per step for the whole batch', [
+            ('        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio\n'
+             '        prev = torch.where(use_truth, tgt[:, t], logits.argmax(dim=-1))',
+             '        if torch.rand(1).item() < ratio:\n'
+             '            prev = tgt[:, t]\n'
+             '        else:\n'
+             '            prev = logits.argmax(dim=-1)'),
+        ]),
+        ('one coin per sequence, drawn once before the loop', [
+            ('    prev, steps = tgt[:, 0], []',
+             '    prev, steps = tgt[:, 0], []\n'
+             '    use_truth = torch.rand(tgt.shape[0]) < ratio'),
+            ('        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio\n', ''),
+        ]),
+        ('padding id assumed to be 0', [
+            ('targets != model.pad_id)', 'targets != 0)'),
+        ]),
+        ("starts from enc.final instead of the decoder's init_state", [
+            ('    state = model.decoder.init_state(enc)', '    state = enc.final'),
+        ]),
+        ('mean of the per-sequence means (short sequences weigh more)', [
+            ('    return masked_cross_entropy(torch.stack(steps, dim=1), targets, targets != model.pad_id)',
+             '    logits = torch.stack(steps, dim=1)\n'
+             '    mask = (targets != model.pad_id).float()\n'
+             '    per = nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")\n'
+             '    return ((per * mask).sum(1) / mask.sum(1)).mean()'),
+        ]),
+        ('samples its own prediction instead of taking the arg-max', [
+            ('        prev = torch.where(use_truth, tgt[:, t], logits.argmax(dim=-1))',
+             '        sampled = torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(1)\n'
+             '        prev = torch.where(use_truth, tgt[:, t], sampled)'),
+        ]),
+        ('comparison inverted: the truth with probability 1 - ratio', [
+            ('        use_truth = torch.rand(tgt.shape[0], device=tgt.device) < ratio',
+             '        use_truth = torch.rand(tgt.shape[0], device=tgt.device) > ratio'),
+        ]),
+        ("the course's fast path at ratio 1: the decoder's forward_sequence where it has one", [
+            ('    state = model.decoder.init_state(enc)',
+             '    state = model.decoder.init_state(enc)\n'
+             '    if ratio >= 1.0 and hasattr(model.decoder, "forward_sequence"):\n'
+             '        logits = model.decoder.forward_sequence(tgt[:, :-1], state, enc)\n'
+             '        return masked_cross_entropy(logits, tgt[:, 1:], tgt[:, 1:] != model.pad_id)'),
+        ]),
     ],
     'teacher_forcing_ratio': [
         ('increasing: start and end swapped', [
@@ -106,6 +190,26 @@ BUGS: Bank = {
         ('off by one: reaches `end` one step late', [
             ('    return start + (end - start) * min(step / decay_steps, 1.0)',
              '    return start + (end - start) * min(step / (decay_steps + 1), 1.0)'),
+        ]),
+        ('cosine instead of linear', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return end + (start - end) * 0.5 * (1 + math.cos(math.pi * min(step / decay_steps, 1.0)))'),
+        ]),
+        ('rounded to two decimals', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return round(start + (end - start) * min(step / decay_steps, 1.0), 2)'),
+        ]),
+        ('slope assumes start - end = 1', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return max(end, start - step / decay_steps)'),
+        ]),
+        ('integer division: drops from start to end at decay_steps', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return start + (end - start) * min(step // decay_steps, 1)'),
+        ]),
+        ('exponential decay', [
+            ('    return start + (end - start) * min(step / decay_steps, 1.0)',
+             '    return start * (end / start) ** min(step / decay_steps, 1.0)'),
         ]),
     ],
     'greedy_decode': [
@@ -163,6 +267,30 @@ BUGS: Bank = {
              '        prev = torch.full((B,), bos_id, dtype=torch.long)\n'
              '        finished = torch.zeros(B, dtype=torch.bool)'),
         ]),
+        ('padding hard-coded to id 0', [
+            ('            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)',
+             '            token = logits.argmax(dim=-1).masked_fill(finished, 0)'),
+        ]),
+        ('stops only when every row produces <eos> at the same step', [
+            ('            if finished.all():',
+             '            if (token == eos_id).all():'),
+        ]),
+        ('batch size read from enc.final (breaks for an LSTM state)', [
+            ('    B = enc.mask.shape[0]', '    B = enc.final.shape[1]'),
+        ]),
+        ("a row's own <eos> replaced by <pad> (finished marked before masking)", [
+            ('            token = logits.argmax(dim=-1).masked_fill(finished, pad_id)\n'
+             '            out.append(token)\n'
+             '            finished = finished | (token == eos_id)',
+             '            token = logits.argmax(dim=-1)\n'
+             '            finished = finished | (token == eos_id)\n'
+             '            token = token.masked_fill(finished, pad_id)\n'
+             '            out.append(token)'),
+        ]),
+        ('<bos> hard-coded to id 2', [
+            ('        prev = torch.full((B,), bos_id, dtype=torch.long, device=enc.mask.device)',
+             '        prev = torch.full((B,), 2, dtype=torch.long, device=enc.mask.device)'),
+        ]),
     ],
     'beam_search_step': [
         ('the live beams may end with <eos> (plain top-K over all candidates)', [
@@ -181,6 +309,27 @@ BUGS: Bank = {
             ('order = torch.sort(candidates, dim=1, descending=True, stable=True).indices',
              'order = K * V - 1 - torch.sort(candidates.flip(1), dim=1, descending=True, stable=True).indices'),
         ]),
+        ('torch.topk instead of a stable sort: ties in any order', [
+            ('order = torch.sort(candidates, dim=1, descending=True, stable=True).indices',
+             'order = torch.topk(candidates, K * V, dim=1).indices'),
+        ]),
+        ('sort without stable=True', [
+            ('order = torch.sort(candidates, dim=1, descending=True, stable=True).indices',
+             'order = torch.sort(candidates, dim=1, descending=True).indices'),
+        ]),
+        ("an <eos> counts when it is at least the K-th live beam's score", [
+            ('eos_in_top_k = rank.reshape(B, K, V)[:, :, eos_id] < K',
+             'eos_in_top_k = scores + log_probs[:, :, eos_id] >= candidates.gather(1, live)[:, -1:]'),
+        ]),
+        ('ended built as float32', [
+            ('    ended = torch.where(eos_in_top_k, scores + log_probs[:, :, eos_id], torch.tensor(float("-inf"), dtype=scores.dtype))',
+             '    ended = torch.full((B, K), float("-inf"))\n'
+             '    ended[eos_in_top_k] = (scores + log_probs[:, :, eos_id])[eos_in_top_k].float()'),
+        ]),
+        ("candidates ranked by this step's log-probabilities only", [
+            ('    candidates = (scores.unsqueeze(-1) + log_probs).reshape(B, K * V)',
+             '    candidates = log_probs.reshape(B, K * V)'),
+        ]),
     ],
     'length_normalised': [
         ('not normalised: raw scores', [
@@ -198,6 +347,22 @@ BUGS: Bank = {
         ('length 0 not guarded (division by zero)', [
             ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
              '    return scores / lengths.to(scores.dtype) ** alpha'),
+        ]),
+        ('alpha multiplies the length instead of being its exponent', [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return scores / (lengths.clamp(min=1) * alpha)'),
+        ]),
+        ("GNMT's length penalty ((5 + length) / 6) ** alpha", [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return scores / ((5 + lengths) / 6) ** alpha'),
+        ]),
+        ('result cast to float32', [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return (scores / lengths.clamp(min=1) ** alpha).float()'),
+        ]),
+        ('<eos> not counted in the length', [
+            ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
+             '    return scores / (lengths - 1).clamp(min=1).to(scores.dtype) ** alpha'),
         ]),
     ],
 }
