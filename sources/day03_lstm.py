@@ -440,7 +440,7 @@ with written_by_you("lstm_cell_backward_np"):
 # arriving at both $h_t$ and $c_t$, for every input of the step. The relative error
 # $|a - n| / (|a| + |n|)$ between your analytic gradient $a$ and the numerical one $n$ is limited by the
 # finite differences themselves, typically $10^{-6}$ or less in float64; anything above $10^{-4}$ means a
-# bug.
+# bug. It runs your own forward and backward passes, so a slip in either shows here.
 
 # %%
 rng = np.random.default_rng(7)
@@ -470,7 +470,8 @@ for name, value in args.items():
 # back from $t = T$ to $1$, feeding each step the gradient from its own output plus the
 # `"h_prev"` gradient of the step after it, and the `"c_prev"` gradient of the step after it as its
 # `dc`. The weights are shared, so their gradients add up over the steps. Below this is compared with
-# PyTorch's autograd through `nn.LSTM` (float64, random weights, $T = 8$):
+# PyTorch's autograd through `nn.LSTM` (float64, random weights, $T = 8$); a mistake in either of your
+# NumPy functions shows as a large difference:
 
 # %%
 torch.manual_seed(1)
