@@ -159,16 +159,17 @@ _g64 = run_answer(gate, _x64, _h64, _W64, _b64, name="gate on float64 inputs (B 
 check_dtype(_g64, torch.float64, "gate on float64 inputs: float64 stays float64",
             hint="use the inputs' own dtype: no .float(), and no new tensors made in float32")
 check_close(_g64, _want64, "gate on float64 inputs with every weight different (stored expected values)", atol=1e-8,
-            hint="sigmoid([x, h] W^T + b): x first in the concatenation, W transposed, b inside the sigmoid")
+            rtol=1e-9, hint="sigmoid([x, h] W^T + b): x first in the concatenation, W transposed, b inside the sigmoid")
 _g1 = run_answer(gate, _x64[1:], _h64[1:], _W64, _b64, name="gate with a batch of one (B = 1)")
 check_shape(_g1, (1, 4), "gate output for a batch of one (B = 1, G = 4)",
             hint="keep the batch axis: no .squeeze(), and concatenate along dim=1, the feature axis")
-check_close(_g1, _want64[1:], "gate for a batch of one (the second example alone)", atol=1e-8,
+check_close(_g1, _want64[1:], "gate for a batch of one (the second example alone)", atol=1e-8, rtol=1e-9,
             hint="each example's gate depends only on its own row of x and h")
 _sat = run_answer(gate, _x[:1], _h[:1], torch.zeros(2, 7), torch.tensor([-100.0, 100.0]),
                   name="gate with pre-activations -100 and +100")
 check_close(_sat, torch.tensor([[0.0, 1.0]]), "gate with pre-activations -100 and +100 (saturated, not NaN)",
-            atol=1e-12, hint="exp(100) overflows in float32: write the sigmoid as torch.sigmoid, not exp(a) / (1 + exp(a))")
+            atol=1e-12, rtol=1e-9,
+            hint="exp(100) overflows in float32: write the sigmoid as torch.sigmoid, not exp(a) / (1 + exp(a))")
 ### BEGIN HIDDEN TESTS
 import course_lib.layers.gating as _gating
 from course_lib.notebook.rules import written_by_you
@@ -190,24 +191,24 @@ with written_by_you("gate") as rules:
     _in = [t.clone().requires_grad_(True) for t in (_x, _h, _W, _b)]
     _got = run_answer(gate, *_in, name="hidden check: random x, h, W and b (float64)", copy=False)
     check_close(_got, _want, "hidden check: random x, h, W and b (float64, B = 3, D = 4, H = 6, G = 5)", atol=1e-12,
-                hint="sigmoid([x, h] W^T + b), x first")
+                rtol=1e-9, hint="sigmoid([x, h] W^T + b), x first")
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="no .float() and no float32 tensors")
     check_true(isinstance(_got, torch.Tensor) and _got.requires_grad, "hidden check: gradients flow",
                "the result is not connected to x, h, W and b: was it computed outside torch, or detached?",
                hint="compute the gate with torch operations on the given tensors")
     (_got * _v).sum().backward()
     for _name, _mine, _ref in zip(["x", "h", "W", "b"], _in, _ref_in):
-        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12,
+        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12, rtol=1e-9,
                     hint=f"{_name} must reach the result only through sigmoid([x, h] W^T + b)")
     check_close(run_answer(gate, _x[:1], _h[:1], _W, _b, name="hidden check: batch 1"), _want1,
-                "hidden check: batch 1 keeps its batch axis", atol=1e-12, hint="no .squeeze()")
+                "hidden check: batch 1 keeps its batch axis", atol=1e-12, rtol=1e-9, hint="no .squeeze()")
     check_close(run_answer(gate, _x1, _h1, _W1, _b1, name="hidden check: D = H = 1, G = 3 (float32)"), _want_small,
                 "hidden check: one input feature and one state unit (D = H = 1, G = 3, float32)", atol=1e-6,
                 hint="concatenate along the feature axis, dim=1")
     check_close(run_answer(gate, _x[:2], _h[:2], torch.zeros(4, 10, dtype=torch.float64), _sat_b,
                            name="hidden check: saturated gates"), _want_sat,
                 "hidden check: saturated gates (pre-activations of +-1000) are exactly 0 and 1, not NaN", atol=1e-12,
-                hint="use torch.sigmoid")
+                rtol=1e-9, hint="use torch.sigmoid")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -257,12 +258,13 @@ _z64 = torch.tensor([[0.1, 0.5, 0.9], [0.8, 0.3, 0.6]], dtype=torch.float64)
 _want64 = torch.tensor([[-0.8, 1.0, 2.8], [3.3, 1.85, 3.8]], dtype=torch.float64)   # computed once, stored
 _out64 = run_answer(gated_update, _hp64, _cd64, _z64, name="gated_update with z different in every entry")
 check_close(_out64, _want64, "gated_update with z = [[0.1, 0.5, 0.9], [0.8, 0.3, 0.6]] (one value per unit and "
-            "example)", atol=1e-12, hint="element by element: entry [b, j] uses z[b, j] only (no mean over units, "
+            "example)", atol=1e-12, rtol=1e-9,
+            hint="element by element: entry [b, j] uses z[b, j] only (no mean over units, "
             "no row of z shared by the whole batch)")
 check_dtype(_out64, torch.float64, "gated_update on float64 inputs: float64 stays float64",
             hint="no .float(), and no new tensors made in float32")
 check_close(run_answer(gated_update, _hp64[1:], _cd64[1:], _z64[1:], name="gated_update with a batch of one"),
-            _want64[1:], "gated_update with a batch of one (B = 1: the second example alone)", atol=1e-12,
+            _want64[1:], "gated_update with a batch of one (B = 1: the second example alone)", atol=1e-12, rtol=1e-9,
             hint="keep the batch axis, and use that example's own gate values")
 _given = [t.clone() for t in (_hp64, _cd64, _z64)]
 run_answer(gated_update, *_given, name="gated_update on tensors the caller keeps", copy=False)
@@ -286,18 +288,18 @@ _copies = [t.clone() for t in (_hp, _cd, _z)]
 with written_by_you("gated_update") as rules:
     _got = run_answer(gated_update, *_copies, name="hidden check: random z (float64)", copy=False)
     check_close(_got, _want, "hidden check: a different gate value for every unit (random z, float64)", atol=1e-12,
-                hint="z * h_prev + (1 - z) * candidate, element by element")
+                rtol=1e-9, hint="z * h_prev + (1 - z) * candidate, element by element")
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="no float32 tensors")
     for _name, _mine, _orig in zip(["h_prev", "candidate", "z"], _copies, (_hp, _cd, _z)):
         check_close(_mine, _orig, f"hidden check: {_name} is not modified", atol=0, hint="no in-place operations")
     check_close(run_answer(gated_update, _hp[:1], _cd[:1], _z[:1], name="hidden check: batch 1"), _want1,
-                "hidden check: batch 1", atol=1e-12, hint="keep the batch axis")
+                "hidden check: batch 1", atol=1e-12, rtol=1e-9, hint="keep the batch axis")
     check_close(run_answer(gated_update, _h32, _c32, _z32, name="hidden check: H = 1, float32"), _want32,
                 "hidden check: one unit (H = 1), float32", atol=1e-6, hint="element by element")
     _in = [t.clone().requires_grad_(True) for t in (_hp, _cd, _z)]
     (run_answer(gated_update, *_in, name="hidden check: gradients", copy=False) * _v).sum().backward()
     for _name, _mine, _ref in zip(["h_prev", "candidate", "z"], _in, _ref_in):
-        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12,
+        check_close(_mine.grad, _ref.grad, f"hidden check: gradient with respect to {_name}", atol=1e-12, rtol=1e-9,
                     hint="the gate is learned: gradients must reach z too (no detach, no .data)")
 ### END HIDDEN TESTS
 
@@ -474,7 +476,7 @@ _got3 = run_answer(multiplicative_jacobian, _h064, _W64, _xs64, name="multiplica
                    hint="make the identity you start from with h0's dtype: torch.eye(H, dtype=h0.dtype)")
 check_dtype(_got3, torch.float64, "multiplicative_jacobian on float64 inputs: float64 stays float64",
             hint="torch.eye(H) is float32: pass dtype=h0.dtype")
-check_close(_got3, _J3, "multiplicative_jacobian for T = 3 steps (float64), against autograd", atol=1e-10,
+check_close(_got3, _J3, "multiplicative_jacobian for T = 3 steps (float64), against autograd", atol=1e-10, rtol=1e-9,
             hint="advance h at every step, and put each new step's factor on the LEFT of the product so far: "
                  "J = diag(1 - h_t^2) W @ J")
 check_close(run_answer(multiplicative_jacobian, _h064, _W64, _xs64[:0], name="multiplicative_jacobian for T = 0"),
@@ -503,10 +505,10 @@ _want_big = torch.autograd.functional.jacobian(lambda h: _unroll(h, _W_big, _xs_
 with written_by_you("multiplicative_jacobian") as rules:
     _got = run_answer(multiplicative_jacobian, _h0, _W, _xs, name="hidden check: T = 12 (float64)")
     check_close(_got, _want, "hidden check: T = 12, random non-symmetric W, float64, against autograd", atol=1e-10,
-                hint="J = diag(1 - h_t^2) W @ J at every step, h_t the state after the step")
+                rtol=1e-9, hint="J = diag(1 - h_t^2) W @ J at every step, h_t the state after the step")
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="torch.eye(H, dtype=h0.dtype)")
     check_close(run_answer(multiplicative_jacobian, _h0, _W, _xs[:2], name="hidden check: T = 2"), _want_short,
-                "hidden check: T = 2 against autograd", atol=1e-10, hint="new factors go on the left")
+                "hidden check: T = 2 against autograd", atol=1e-10, rtol=1e-9, hint="new factors go on the left")
     check_close(run_answer(multiplicative_jacobian, _h0, _W, _xs[:0], name="hidden check: T = 0"),
                 torch.eye(6, dtype=torch.float64), "hidden check: T = 0 gives the identity", atol=0,
                 hint="start from the identity")
@@ -515,7 +517,7 @@ with written_by_you("multiplicative_jacobian") as rules:
                 hint="a (1, 1) matrix: keep both axes")
     check_close(run_answer(multiplicative_jacobian, _h0[:5], _W_big, _xs_big, name="hidden check: large W"),
                 _want_big, "hidden check: a large W that saturates tanh (T = 8), against autograd", atol=1e-10,
-                hint="tanh' = 1 - h_t^2, with h_t the state after the step")
+                rtol=1e-9, hint="tanh' = 1 - h_t^2, with h_t the state after the step")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -599,7 +601,8 @@ _got3 = run_answer(additive_jacobian, _c064, _W64, _xs64, _f64, _i64, name="addi
 check_dtype(_got3, torch.float64, "additive_jacobian on float64 inputs: float64 stays float64",
             hint="torch.eye(H) is float32: pass dtype=c0.dtype")
 check_close(_got3, _J3, "additive_jacobian for T = 3 steps with random gates (float64), against autograd",
-            atol=1e-10, hint="take the steps in order (row t - 1 is step t), advance c after each step, and put each "
+            atol=1e-10, rtol=1e-9,
+            hint="take the steps in order (row t - 1 is step t), advance c after each step, and put each "
                              "new step's Jacobian on the LEFT: J = step @ J")
 check_close(run_answer(additive_jacobian, _c064, _W64, _xs64[:0], _f64[:0], _i64[:0],
                        name="additive_jacobian for T = 0"), torch.eye(4, dtype=torch.float64),
@@ -629,13 +632,14 @@ _want1 = torch.autograd.functional.jacobian(lambda c: _unroll_additive(c, _W1, _
 with written_by_you("additive_jacobian") as rules:
     _got = run_answer(additive_jacobian, _c0, _W, _xs, _f, _i, name="hidden check: T = 10 (float64)")
     check_close(_got, _want, "hidden check: T = 10, random gates and non-symmetric W, float64, against autograd",
-                atol=1e-10, hint="step = diag(f_t) + diag(i_t (1 - g_t^2)) W; J = step @ J")
+                atol=1e-10, rtol=1e-9, hint="step = diag(f_t) + diag(i_t (1 - g_t^2)) W; J = step @ J")
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64", hint="torch.eye(H, dtype=c0.dtype)")
     check_close(run_answer(additive_jacobian, _c0, _W, _xs, _zeros, _ones, name="hidden check: f = 0, i = 1"),
                 _want_tanh, "hidden check: f = 0, i = 1 is the tanh recurrence (T = 10), against autograd", atol=1e-10,
-                hint="g_t comes from the state before the step")
+                rtol=1e-9, hint="g_t comes from the state before the step")
     check_close(run_answer(additive_jacobian, _c0, _W, _xs[:2], _f[:2], _i[:2], name="hidden check: T = 2"),
-                _want_short, "hidden check: T = 2 against autograd", atol=1e-10, hint="new steps go on the left")
+                _want_short, "hidden check: T = 2 against autograd", atol=1e-10, rtol=1e-9,
+                hint="new steps go on the left")
     check_close(run_answer(additive_jacobian, _c0, _W, _xs[:0], _f[:0], _i[:0], name="hidden check: T = 0"),
                 torch.eye(6, dtype=torch.float64), "hidden check: T = 0 gives the identity", atol=0,
                 hint="start from the identity")
@@ -801,7 +805,8 @@ _deep_before = {k: p.detach().clone() for k, p in _deep.named_parameters()}
 run_answer(init_forget_bias, _deep, value=1.5, name="init_forget_bias on a 2-layer bidirectional nn.LSTM", copy=False)
 for _sfx in ["l0", "l0_reverse", "l1", "l1_reverse"]:
     check_close((getattr(_deep, f"bias_ih_{_sfx}") + getattr(_deep, f"bias_hh_{_sfx}"))[4:8], torch.full((4,), 1.5),
-                f"forget-gate part of bias_ih_{_sfx} + bias_hh_{_sfx} (nn.LSTM(3, 4, num_layers=2, bidirectional=True))",
+                f"forget-gate part of bias_ih_{_sfx} + bias_hh_{_sfx} "
+                "(nn.LSTM(3, 4, num_layers=2, bidirectional=True))",
                 hint="loop over every parameter in lstm.named_parameters(): every layer (l0, l1, ...) and the "
                      "reverse direction (_reverse) have their own biases")
 check_true(all(torch.equal(p[:4], _deep_before[k][:4]) and torch.equal(p[8:], _deep_before[k][8:])
@@ -829,13 +834,14 @@ _cell = nn.LSTMCell(3, 4).double()
 _cell_before = {k: p.detach().clone() for k, p in _cell.named_parameters()}
 _three = nn.LSTM(2, 3, num_layers=3)                                      # default value, three layers
 _three_params = dict(_three.named_parameters())
+_proj = nn.LSTM(3, 6, proj_size=2)                                       # weight_hh_l0 is (24, 2)
 with written_by_you("init_forget_bias") as rules:
     _result = run_answer(init_forget_bias, _lstm, 2.0, name="hidden check: 2 layers, bidirectional", copy=False)
     check_true(_result is _lstm, "hidden check: returns the LSTM", "another object was returned",
                hint="return lstm")
     for _sfx in ["l0", "l0_reverse", "l1", "l1_reverse"]:
         check_close((_params[f"bias_ih_{_sfx}"] + _params[f"bias_hh_{_sfx}"])[6:12], torch.full((6,), 2.0),
-                    f"hidden check: forget-gate bias of {_sfx} (2 layers, both directions)", atol=1e-12,
+                    f"hidden check: forget-gate bias of {_sfx} (2 layers, both directions)", atol=1e-12, rtol=1e-9,
                     hint="change the existing parameters in place, for every layer and direction")
     _forget = torch.zeros(24, dtype=torch.bool)
     _forget[6:12] = True
@@ -847,10 +853,11 @@ with written_by_you("init_forget_bias") as rules:
                "a parameter was replaced by a new one (an optimizer made earlier would not see it)",
                hint="assign into the existing parameter under torch.no_grad(): p[H:2 * H] = value")
     check_close(_lstm(_xin)[0], _want_out, "hidden check: the LSTM computes the same as with the reference "
-                "initialisation", atol=1e-12, hint="b_ih + b_hh = value on the forget block, nothing else changed")
+                "initialisation", atol=1e-12, rtol=1e-9,
+                hint="b_ih + b_hh = value on the forget block, nothing else changed")
     run_answer(init_forget_bias, _cell, 3.0, name="hidden check: nn.LSTMCell", copy=False)
     check_close((_cell.bias_ih + _cell.bias_hh)[4:8], torch.full((4,), 3.0),
-                "hidden check: works on nn.LSTMCell (parameters bias_ih and bias_hh)", atol=1e-12,
+                "hidden check: works on nn.LSTMCell (parameters bias_ih and bias_hh)", atol=1e-12, rtol=1e-9,
                 hint="find the biases through named_parameters()")
     check_close(_cell.weight_hh, _cell_before["weight_hh"], "hidden check: nn.LSTMCell weights unchanged", atol=0,
                 hint="only biases change")
@@ -859,6 +866,10 @@ with written_by_you("init_forget_bias") as rules:
         check_close((_three_params[f"bias_ih_l{_l}"] + _three_params[f"bias_hh_l{_l}"])[3:6], torch.ones(3),
                     f"hidden check: default value 1.0, layer {_l} of a 3-layer LSTM", atol=1e-7,
                     hint="value defaults to 1.0; every layer has its own biases")
+    run_answer(init_forget_bias, _proj, 0.5, name="hidden check: proj_size", copy=False)
+    check_close((_proj.bias_ih_l0 + _proj.bias_hh_l0)[6:12], torch.full((6,), 0.5),
+                "hidden check: an LSTM with proj_size=2 (hidden_size 6, weight_hh_l0 is (24, 2))", atol=1e-7,
+                hint="H is lstm.hidden_size, not a dimension of weight_hh")
 ### END HIDDEN TESTS
 
 # %% [markdown]

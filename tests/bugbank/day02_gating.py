@@ -50,6 +50,10 @@ def gate(x, h, W, b):
     W_x, W_h = W[:, :H], W[:, H:]
     return torch.sigmoid(x @ W_x.T + h @ W_h.T + b)
 '''),
+        ('computed in float32, then cast back to the input dtype', [
+            ('    return torch.sigmoid(xh @ W.T + b)   # (B, G)',
+             '    return torch.sigmoid(xh.float() @ W.T.float() + b.float()).to(x.dtype)   # (B, G)'),
+        ]),
         ('x and h concatenated along the batch axis (dim=0)', [
             ('    xh = torch.cat([x, h], dim=1)        # (B, D + H)',
              '    xh = torch.cat([x, h], dim=0)        # (B, D + H)'),
