@@ -704,12 +704,17 @@ check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "
 check_equal([_shapes[k] for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]], [(20, 3), (20, 5), (20,), (20,)],
             "LSTM parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh] for D=3, H=5",
             hint="four gate blocks: 4 * hidden_size rows")
-_bound = 1 / 5 ** 0.5
+_bound = 1 / 5 ** 0.5  # PyTorch's U(-1/sqrt(H), 1/sqrt(H)); its standard deviation is _bound / sqrt(3)
+_all = torch.cat([_p.detach().flatten() for _p in model.parameters()])
+check_true(float(_all.abs().max()) <= _bound, "LSTM initialisation range (H=5)",
+           f"largest |parameter| {float(_all.abs().max()):.3f}, above 1/sqrt(5) = {_bound:.3f}",
+           hint="initialise like PyTorch: uniform_(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), not randn")
+check_true(float(_all.std()) > 0.45 * _bound, "LSTM initialisation spread (H=5)",
+           f"standard deviation of all parameters {float(_all.std()):.3f}; U(-1/sqrt(5), 1/sqrt(5)) gives "
+           f"{_bound / 3 ** 0.5:.3f}", hint="the bound is 1/sqrt(hidden_size), not 1/hidden_size")
 for _name, _p in model.named_parameters():
-    check_true(float(_p.detach().abs().max()) <= _bound and float(_p.detach().std()) > 0.2 * _bound,
-               f"LSTM initialisation of {_name} (H=5)",
-               f"values from {float(_p.min()):.3f} to {float(_p.max()):.3f}; expected spread over (-{_bound:.3f}, {_bound:.3f})",
-               hint="initialise every parameter like PyTorch: uniform_(-1/sqrt(hidden_size), 1/sqrt(hidden_size))")
+    check_true(float(_p.detach().std()) > 0.2 * _bound, f"LSTM initialisation of {_name} (H=5)",
+               "its values are (nearly) all the same", hint="every parameter, the biases too, is drawn at random")
 _result = run_answer(model, torch.randn(2, 4, 3), name="LSTM forward, batch_first=True, state=None")
 check_true(isinstance(_result, tuple) and len(_result) == 2 and isinstance(_result[1], tuple),
            "LSTM return value", "expected (output, (h_n, c_n)), like nn.LSTM")
@@ -773,8 +778,10 @@ with written_by_you("lstm_module"):
     torch.manual_seed(1)
     _m = run_answer(LSTM, 4, 6, batch_first=True, name="hidden check: LSTM(4, 6)").double()
     _bound = 1 / 6 ** 0.5
-    check_true(all(float(p.detach().abs().max()) <= _bound for p in _m.parameters()), "hidden check: initialisation",
+    _all = torch.cat([p.detach().flatten() for p in _m.parameters()])
+    check_true(float(_all.abs().max()) <= _bound, "hidden check: initialisation",
                "some parameters are outside the range PyTorch uses")
+    check_true(float(_all.std()) > 0.45 * _bound, "hidden check: initialisation", "the parameters spread too little")
     check_true(all(float(p.detach().std()) > 0.15 * _bound for p in _m.parameters()), "hidden check: initialisation",
                "some parameters are (nearly) constant")
     check_true(not any(cls.__module__.startswith("course_lib") for mod in _m.modules() for cls in type(mod).__mro__),

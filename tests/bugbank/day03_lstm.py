@@ -89,6 +89,9 @@ BUGS: Bank = {
             ('    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh          # (B, 4H)',
              '    a = np.squeeze(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)'),
         ]),
+        ('sigmoid with the sign flipped, 1 / (1 + exp(a))', [
+            ('    return 1.0 / (1.0 + np.exp(-a))', '    return 1.0 / (1.0 + np.exp(a))'),
+        ]),
     ],
     'lstm_cell_backward_np': [
         ('missing the path from h_t into c_t (only dc reaches c_t)', [
@@ -148,6 +151,10 @@ BUGS: Bank = {
         ]),
         ('dL/dx with the transposed weights (da @ W_ih.T)', [
             ('    return {"x": da @ cache["W_ih"],', '    return {"x": da @ cache["W_ih"].T,'),
+        ]),
+        ("the path through h_t into c_t misses the output gate", [
+            ('    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)             # both paths into c_t',
+             '    dc_total = dc + dh * (1.0 - tanh_c ** 2)'),
         ]),
     ],
     'lstm_cell': [
@@ -220,6 +227,9 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
             ('    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)',
              '    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.sigmoid(a_g)'),
         ]),
+        ('state unpacked as (c_prev, h_prev)', [
+            ('    h_prev, c_prev = state', '    c_prev, h_prev = state'),
+        ]),
     ],
     'lstm_module': [
         ('batch_first ignored (input always read as (T, B, D))', [
@@ -270,6 +280,15 @@ class LSTM(nn.Module):
              '        self.weight_hh = nn.Parameter(torch.randn(4 * hidden_size, hidden_size))\n'
              '        self.bias_ih = nn.Parameter(torch.randn(4 * hidden_size))\n'
              '        self.bias_hh = nn.Parameter(torch.randn(4 * hidden_size))'),
+        ]),
+        ('initialisation bound 1/hidden_size instead of 1/sqrt(hidden_size)', [
+            ('        bound = 1.0 / hidden_size ** 0.5', '        bound = 1.0 / hidden_size'),
+        ]),
+        ('biases initialised to zero', [
+            ('        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-bound, bound))\n'
+             '        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-bound, bound))',
+             '        self.bias_ih = nn.Parameter(torch.zeros(4 * hidden_size))\n'
+             '        self.bias_hh = nn.Parameter(torch.zeros(4 * hidden_size))'),
         ]),
         ('zero initial state made with torch.zeros (float32 whatever the input)', [
             ('            zeros = xs.new_zeros(B, self.hidden_size)',
