@@ -497,6 +497,33 @@ with torch.no_grad():
     _want_one = _bi(_x[:1, :1])
     _want_full = _uni(_xu)
 _xg = _x.clone().requires_grad_(True)
+
+
+class _LengthsOnGPU(torch.Tensor):
+    """Lengths that behave, for packing, as a GPU tensor does: pack_padded_sequence refuses them until they are
+    moved to the CPU (.cpu(), .to("cpu"), .tolist()). Lets a CPU-only grader see whether lengths are moved."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name == "_pack_padded_sequence" and isinstance(args[1], cls):
+            raise RuntimeError("'lengths' argument should be a 1D CPU int64 tensor, but got 1D cuda:0 Long tensor")
+        first = next((a for a in args if isinstance(a, torch.Tensor)), None)
+        with torch._C.DisableTorchFunctionSubclass():
+            out = func(*args, **kwargs)
+        if name == "cpu" or (name == "to" and any(str(a) == "cpu" for a in [*args[1:], *kwargs.values()])):
+            return out.as_subclass(torch.Tensor) if isinstance(out, torch.Tensor) else out
+        if not isinstance(first, cls):
+            return out
+        if isinstance(out, torch.Tensor):
+            return out.as_subclass(cls)
+        if isinstance(out, tuple) and out and all(isinstance(o, torch.Tensor) for o in out):
+            parts = [o.as_subclass(cls) for o in out]
+            return type(out)(*parts) if hasattr(out, "_fields") else tuple(parts)
+        return out
+
+
 with written_by_you("run_packed"):
     with torch.no_grad():
         _out, (_h, _c) = run_answer(run_packed, _bi, _x, _lens, name="hidden check: 2-layer BiLSTM")
@@ -514,10 +541,15 @@ with written_by_you("run_packed"):
         _out, (_h, _c) = run_answer(run_packed, _uni, _xu, torch.full((4,), 5), name="hidden check: no padding")
         check_close(_out, _want_full[0], "hidden check: no padding: same as the LSTM on the whole batch")
         check_close(_c, _want_full[1][1], "hidden check: no padding (c_n)")
+        _out, (_h, _c) = run_answer(run_packed, _bi, _x, _lens.as_subclass(_LengthsOnGPU),
+                                    name="hidden check: lengths on a GPU (simulated): packing needs them on the CPU")
+        check_close(_out.as_subclass(torch.Tensor), _want_out, "hidden check: lengths on a GPU (simulated)", atol=1e-10)
+        check_close(_h.as_subclass(torch.Tensor), _want_h, "hidden check: lengths on a GPU (simulated), h_n", atol=1e-10)
     _lens_given = _lens.clone()
     _out, _ = run_answer(run_packed, _bi, _xg, _lens_given, name="hidden check: gradient", copy=False)
+    check_true(isinstance(_out, torch.Tensor) and _out.requires_grad, "hidden check: the output can be backpropagated to x",
+               "out carries no gradient")
     _out.sum().backward()
-    check_true(_xg.grad is not None, "hidden check: the output can be backpropagated to x", "x received no gradient")
     _pad = torch.arange(9)[None, :] >= _lens[:, None]
     check_close(_xg.grad[_pad], torch.zeros_like(_xg.grad[_pad]), "hidden check: no gradient reaches padded inputs")
     check_equal(_lens_given, _lens, "hidden check: lengths not changed in place")
@@ -751,6 +783,10 @@ with written_by_you("VariationalDropout"):
     check_equal(_yb == 0, (_yb[:, :1] == 0).expand_as(_yb), "hidden check: batch 1, same mask at every step")
     check_true(0.4 < (_yb[0, 0] == 0).float().mean().item() < 0.6, "hidden check: batch 1, p=0.5",
                "about half of the 300 units should be dropped")
+    _yh = run_answer(VariationalDropout(0.5), torch.ones(8, 3, 16, dtype=torch.float16), name="hidden check: float16")
+    check_dtype(_yh, torch.float16, "hidden check: float16 stays float16")
+    check_true(bool(set(_yh.unique().tolist()) <= {0.0, 2.0}), "hidden check: float16 values",
+               f"values {_yh.unique().tolist()}")
     check_close(run_answer(VariationalDropout(0.0), _x0, name="hidden check: p=0"), _x0,
                 "hidden check: p=0 in training mode returns x")
     _drop9 = VariationalDropout(0.9).eval()
@@ -876,14 +912,16 @@ check_close(_logits[2, :2], _alone[0, :2], "logits of sentence 2 in the batch ag
             hint="run the LSTM on the packed batch (your run_packed), or the backward direction reads the padding")
 check_close(_logits[_real], _want[_real], "BiLSTMTagger logits at real positions, eval mode",
             hint="embed -> drop -> LSTM on the packed batch -> drop -> head")
-_tagger.drop = _Scale()                                   # a dropout stand-in whose effect is known
+_tagger.train()                                           # training mode, where dropout acts ...
+_tagger.lstm.dropout = 0.0                                # ... but without nn.LSTM's random dropout between layers
+_tagger.drop = _Scale()                                   # and a dropout stand-in whose effect is known
 _want = _tagger_expected(_tagger, _ids, _lens, scale=1.5)
 with torch.no_grad():
     _logits = run_answer(_tagger, _ids, _lens, name="BiLSTMTagger forward with self.drop replaced")
 check_equal(_tagger.drop.shapes, [(3, 5, 6), (3, 5, 8)], "what self.drop is applied to (shapes, in order)",
             hint="self.drop once on the embeddings (B, T, embed_dim), once on the LSTM outputs (B, T, 2H), "
                  "before the head")
-check_close(_logits[_real], _want[_real], "BiLSTMTagger logits with self.drop multiplying by 1.5",
+check_close(_logits[_real], _want[_real], "BiLSTMTagger logits in training mode, self.drop multiplying by 1.5",
             hint="embed -> self.drop -> LSTM on the packed batch -> self.drop -> head")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you

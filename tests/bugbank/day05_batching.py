@@ -186,6 +186,10 @@ def run_packed(lstm, x, lengths):
              '    last = out[torch.arange(x.shape[0]), lengths - 1, :lstm.hidden_size]\n'
              '    return out, (last.unsqueeze(0).expand_as(h_n).contiguous(), c_n)'),
         ]),
+        ('lengths not moved to the CPU for packing', [
+            ('    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)',
+             '    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)'),
+        ]),
         ('final states read from out for both directions, layers ignored', [
             ('    return out, (h_n, c_n)',
              '    H = lstm.hidden_size\n'
@@ -249,6 +253,10 @@ def run_packed(lstm, x, lengths):
              '        return x.float() * mask'),
             ('        if not self.training or self.p == 0.0:',
              '        if not self.training or self.p == 0:'),
+        ]),
+        ('mask cast to float32 (float16 input comes back float32)', [
+            ('        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
+             '        return x * keep.float() / (1.0 - self.p)'),
         ]),
         ('x multiplied in place', [
             ('        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
