@@ -330,7 +330,8 @@ _out1, _hn1 = run_answer(model, _x1, _h01, name="GRU on a batch of one with a gi
 check_shape(_out1, (1, 3, 5), "GRU output for a batch of one (B=1, T=3)", hint="keep the batch dimension: no .squeeze()")
 check_shape(_hn1, (1, 1, 5), "GRU h_n for a batch of one", hint="keep both leading dimensions: (1, B, H)")
 check_close(_out1, _want_out, "GRU output for a batch of one with a given h0 (nn.GRU with the same weights)",
-            hint="the state starts from h0[0], of shape (1, H) here: index the layer dimension away, don't .squeeze()")
+            hint="the state starts from h0[0], of shape (1, H) here: index the layer dimension away, don't .squeeze() "
+                 "(if your gru_cell fails its own tests, fix it first: this check runs it)")
 _xg = torch.randn(2, 4, 3, requires_grad=True)
 _out_g, _ = run_answer(model, _xg, name="GRU forward for the gradient check", copy=False)
 _out_g[:, -1].sum().backward()
@@ -343,6 +344,7 @@ check_dtype(_out64, torch.float64, "GRU output of a float64 module (h0=None)",
             hint="the zero initial state must take x's dtype: x.new_zeros(B, H) or torch.zeros(..., dtype=x.dtype)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
+from course_lib.layers.recurrent import Recurrent as _Recurrent
 _ref = nn.GRU(4, 6, batch_first=True).double()
 _x = torch.randn(3, 9, 4, dtype=torch.float64, requires_grad=True)
 _h0 = torch.randn(1, 3, 6, dtype=torch.float64, requires_grad=True)
@@ -357,6 +359,8 @@ _ref_grads = {n: p.grad.clone() for n, p in _ref.named_parameters()}
 with written_by_you("gru_module"):
     torch.manual_seed(1)
     _m = run_answer(GRU, 4, 6, name="hidden check: GRU(4, 6)").double()
+    check_true(not any(isinstance(_sub, _Recurrent) for _sub in _m.modules()), "hidden check: written by you",
+               "your GRU is, or holds, one of course_lib's recurrent layers: this exercise asks you to write the loop")
     _bound = 1 / 6 ** 0.5
     check_true(all(float(p.detach().abs().max()) <= _bound for p in _m.parameters()), "hidden check: initialisation",
                "some parameters are outside the range PyTorch uses")
@@ -574,7 +578,7 @@ print(f"a 2-layer bidirectional GRU: {param_count('GRU', 16, 32, num_layers=2, b
 #
 # Write `make_copy_task` to the layout in its docstring. Randomness: draw the symbols with **one** call,
 # `torch.randint(1, n_symbols + 1, (batch, n_copy), generator=generator)`, and draw nothing else, so
-# that the same seeded generator gives the same batch as the course's reference generator.
+# that the same seeded generator gives the batch the tests expect.
 
 # %% nbgrader="answer" grade_id="make_copy_task"
 def make_copy_task(batch: int, n_copy: int, distance: int, n_symbols: int = 8,
