@@ -95,7 +95,8 @@ check_type(itos, list, "build_vocab(['banana', 'cab'])", hint="return a list: th
 check_equal(itos[:4], list(SPECIALS), "the first four entries of build_vocab(['banana', 'cab'])",
             hint="start the list with SPECIALS, in that order")
 check_equal(itos, ["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"], "build_vocab(['banana', 'cab'])",
-            hint="a appears 4 times, b and n twice, c once: most frequent first")
+            hint="count every occurrence: a 4 times, b and n twice (equal counts: alphabetical, b before n), c once "
+                 "(kept: the default min_count=1 keeps every character); most frequent first")
 itos = run_answer(build_vocab, ["cabbage", "dad"], name="build_vocab(['cabbage', 'dad'])")
 check_equal(itos[4:], ["a", "b", "d", "c", "e", "g"], "build_vocab(['cabbage', 'dad']) after the special tokens",
             hint="a occurs 3 times; b and d twice; c, e and g once. Equal counts go in alphabetical order, not in "
@@ -327,6 +328,8 @@ check_type(hs, np.ndarray, "rnn_forward hs", hint="stack the states into one arr
 check_shape(hs, (5, 2, 4), "rnn_forward hs (T=5, B=2, H=4)",
             hint="one state per time step, stacked along a new first axis (time); h0 is not in hs")
 check_shape(h_T, (2, 4), "rnn_forward h_T (B=2, H=4)")
+check_true(not np.allclose(hs[0], hs[-1]), "rnn_forward hs", "hs[0] and hs[-1] are the same state",
+           "append each new state array; an array overwritten in place (h[:] = ...) leaves every entry of hs equal")
 check_close(hs[0], rnn_cell_step(_xs[0], _h0, *_W), "rnn_forward hs[0], the state after reading xs[0]",
             hint="start from the given h0 (not zeros) and take one step: hs[0] = rnn_cell_step(xs[0], h0, ...); "
                  "h0 itself is not in hs")
@@ -413,11 +416,11 @@ check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "
             hint="four nn.Parameter attributes: weight_ih, weight_hh, bias_ih, bias_hh")
 check_equal([_shapes[k] for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]], [(5, 3), (5, 5), (5,), (5,)],
             "RNN parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh]", hint="weight_ih is (H, D), weight_hh (H, H)")
-_bound = 1 / 5 ** 0.5
-check_true(all(float(p.detach().abs().max()) <= _bound for p in model.parameters()), "RNN(3, 5) initial parameters",
+_big, _bound = run_answer(RNN, 20, 50, name="RNN(20, 50)"), 1 / 50 ** 0.5
+check_true(all(float(p.detach().abs().max()) <= _bound for p in _big.parameters()), "RNN(20, 50) initial parameters",
            f"some values lie outside [-1/sqrt(H), 1/sqrt(H)] = [-{_bound:.3f}, {_bound:.3f}]",
            "nn.init.uniform_(p, -bound, bound) with bound = 1 / sqrt(hidden_size), for every parameter")
-check_true(all(float(p.detach().std()) > 0.15 * _bound for p in model.parameters()), "RNN(3, 5) initial parameters",
+check_true(all(float(p.detach().std()) > 0.3 * _bound for p in _big.parameters()), "RNN(20, 50) initial parameters",
            "some parameters are (nearly) constant", "draw every parameter, biases too, from U(-bound, bound)")
 _got = run_answer(model, torch.randn(2, 4, 3), name="RNN(3, 5) on x of shape (2, 4, 3)")
 check_true(isinstance(_got, tuple) and len(_got) == 2, "RNN(3, 5) on x of shape (2, 4, 3)",
