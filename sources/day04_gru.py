@@ -155,6 +155,11 @@ _new = run_answer(gru_cell, _x, _h, _W_ih, _W_hh, _gates_forced(-40.0, -40.0), _
 check_close(_new, _want_n, "gru_cell output when r = z = 0: h = n = tanh(x W_in^T + b_in)",
             hint="PyTorch's reset gate multiplies the projected state INCLUDING its bias, r * (h W_hn^T + b_hn), after "
                  "the product; so with r = 0 neither h_prev nor b_hn reaches the candidate")
+_want_n = torch.tanh(_x @ _W_in.T + _b_in + _h @ _W_hh[8:].T + _b_hh[8:])   # r = 1: the whole projected state
+_new = run_answer(gru_cell, _x, _h, _W_ih, _W_hh, _gates_forced(40.0, -40.0), _b_hh,
+                  name="gru_cell with the reset gate open and the update gate shut (r = 1, z = 0)")
+check_close(_new, _want_n, "gru_cell output when r = 1 and z = 0: h = n = tanh(x W_in^T + b_in + h W_hn^T + b_hn)",
+            hint="the candidate uses the n blocks of all four arguments: weight_ih, bias_ih, weight_hh AND bias_hh")
 _h64 = run_answer(gru_cell, _x.double(), _h.double(), *[t.double() for t in (_W_ih, _W_hh, _b_ih, _b_hh)],
                   name="gru_cell in float64")
 check_dtype(_h64, torch.float64, "gru_cell output for float64 inputs",
