@@ -4,11 +4,13 @@ file per day beside this module, one table per exercise (keyed by the answer cel
 
     [rnn_module]
     references = ["course_lib.layers.rnn.ElmanRNN", "course_lib.layers.rnn.rnn_cell"]
-    may_not_call = ["torch.nn.RNN", "torch._VF.rnn_tanh"]
+    may_not_call = ["torch.nn.RNN", "torch._VF.rnn_tanh"]   # may name course_lib helpers too (not locked)
     max_matrix_products = 2        # optional: per call, counted by notebook.checks.count_matrix_products
     answer = "course_lib.layers.rnn.rnn_cell_step"   # optional: a reference with the exercise's signature
 
-Read by the hidden tests (`notebook.rules.written_by_you`), by the build (the "may not call" line of each
+References are the answer: the student bundle locks them until the day is unlocked. `may_not_call` is
+what else counts as delegating: library calls, and course_lib pieces that stay available (a shared base
+class) but may not stand in for the answer. Read by the hidden tests (`notebook.rules.written_by_you`), by the build (the "may not call" line of each
 exercise), by the student bundle (which references to lock) and by the grader (copy detection).
 """
 from __future__ import annotations
