@@ -457,8 +457,9 @@ with torch.no_grad():
         _want_out[_b, :_n], _want_h[:, _b], _want_c[:, _b] = _o[0], _h[:, 0], _c[:, 0]
 with torch.no_grad():
     _res = run_answer(run_packed, _lstm, _x, _lens, name="run_packed on a BiLSTM, lengths (2, 5, 3), T=6")
-check_true(isinstance(_res, tuple) and len(_res) == 2, "run_packed return value",
-           f"expected (out, (h_n, c_n)), got {type(_res).__name__}", hint="return out, (h_n, c_n)")
+check_true(isinstance(_res, tuple) and len(_res) == 2 and isinstance(_res[1], tuple) and len(_res[1]) == 2,
+           "run_packed return value", "expected a pair (out, (h_n, c_n))",
+           hint="return out, (h_n, c_n): the final states as the LSTM returns them, a pair")
 out, (h_n, c_n) = _res
 check_shape(out, (3, 6, 8), "run_packed out (B=3, T=6, 2 directions x H=4)",
             hint="pad_packed_sequence(..., total_length=x.shape[1]) keeps T even when every sentence is shorter")
