@@ -21,7 +21,8 @@ Run from the course folder (the one with nbgrader_config.py), or pass --course D
                                        marked provisional), and reports/DAY/: scores.csv, review.csv,
                                        score_distribution.png, report.md (per exercise: distribution, most
                                        common failing check; reflections waiting for hand grading;
-                                       submissions flagged for review and why)
+                                       submissions flagged for review and why; answers too alike to the
+                                       course's reference, the solution or another student's, side by side)
     all       DAY [options]            release (if the day is not in the gradebook yet), collect (when an
                                        archive or exchange submissions exist), autograde, feedback, report
 
@@ -32,6 +33,7 @@ The modules, one per job:
     collect        `collect`
     precheck       checks before grading: the file, the notebook, locked cells and metadata (repaired)
     scan           the static scan of the student's code
+    similarity     copy detection (winnowing fingerprints) for the report's review list
     schedule       `autograde`: what to grade, the parallel loop
     sandbox        the throw-away course copy per submission, its caps and its nbgrader process
     guard_cells    nbgrader preprocessors in the sandbox: inject the guard cells, collect their reports

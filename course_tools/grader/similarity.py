@@ -234,7 +234,13 @@ def references_for(grade_id: str) -> dict[str, str]:
         paths = exercise(grade_id).references
     except RegistryError:
         return {}
-    return {p: reference_source(p) for p in paths}
+    out = {}
+    for path in paths:
+        try:
+            out[path] = reference_source(path)
+        except (OSError, TypeError):  # no Python source to compare with (a built-in)
+            continue
+    return out
 
 
 # ------------------------------------------------------------------------------------------- the class
