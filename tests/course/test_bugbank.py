@@ -125,9 +125,12 @@ def test_bug_bank(day: str, capsys: pytest.CaptureFixture) -> None:
 
 
 PASTE = """
-import inspect as _inspect, textwrap as _textwrap, {module} as _ref_module
-_pasted = dict(vars(_ref_module))
-exec(compile(_textwrap.dedent(_inspect.getsource(_ref_module.{name})), "<pasted reference>", "exec"), _pasted)
+import ast as _ast, inspect as _inspect, textwrap as _textwrap, {module} as _ref_module
+_tree = _ast.parse(_textwrap.dedent(_inspect.getsource(_ref_module.{name})))
+_tree.body[0].body = [s for i, s in enumerate(_tree.body[0].body)
+                      if i or not (isinstance(s, _ast.Expr) and isinstance(s.value, _ast.Constant))] or [_ast.Pass()]
+_pasted = dict(vars(_ref_module))  # the reference's code as a student's own: new code, no docstring
+exec(compile(_tree, "<pasted reference>", "exec"), _pasted)
 {grade_id} = _pasted["{name}"]
 """
 
