@@ -152,7 +152,8 @@ def encode(text: str, stoi: dict[str, int]) -> torch.Tensor:
 # %% nbgrader="tests" grade_id="test_encode" points=1
 _stoi = {tok: i for i, tok in enumerate(["<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "n", "c"])}
 ids = run_answer(encode, "cab", _stoi, name="encode('cab', stoi)")
-check_type(ids, torch.Tensor, "encode('cab', stoi)", hint="build a list of ids, then torch.tensor(ids, dtype=torch.long)")
+check_type(ids, torch.Tensor, "encode('cab', stoi)",
+           hint="build a list of ids, then torch.tensor(ids, dtype=torch.long)")
 check_dtype(ids, torch.long, "encode('cab', stoi)", hint="ids are integers: torch.tensor(ids, dtype=torch.long)")
 check_equal(ids, torch.tensor([2, 7, 4, 5, 3]), "encode('cab', stoi)",
             hint="<bos>=2 first, then c=7, a=4, b=5, then <eos>=3 last")
@@ -285,7 +286,7 @@ with written_by_you("rnn_cell_step"):
     for _c, _want in zip(_cases, _expected):
         _got = run_answer(rnn_cell_step, *_c[:6], name=f"hidden check: {_c[6]}")
         check_type(_got, np.ndarray, f"hidden check: {_c[6]}")
-        check_close(_got, _want, f"hidden check: {_c[6]}", atol=1e-10,
+        check_close(_got, _want, f"hidden check: {_c[6]}", atol=1e-10, rtol=1e-9,
                     hint="tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh), computed in float64")
         check_dtype(_got, np.float64, f"hidden check: {_c[6]}: float64 stays float64",
                     hint="do not convert the arrays to float32")
@@ -297,7 +298,8 @@ with written_by_you("rnn_cell_step"):
 # Apply the step to $x_1, \dots, x_T$ in order, feeding each new state into the next step. Inputs come
 # **time-major**: `xs[t]` is the batch at step `t`, so `xs` is $(T, B, D)$. Return all hidden states
 # `hs` (shape $(T, B, H)$, `hs[t]` is $h_{t+1}$ — the state *after* reading `xs[t]`; $h_0$ is not in it)
-# and the final state $h_T$. Use your `rnn_cell_step`.
+# and the final state $h_T$. Use your `rnn_cell_step`. Keep the states' dtype: float64 inputs give float64
+# states.
 
 # %% nbgrader="answer" grade_id="rnn_forward"
 def rnn_forward(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
@@ -355,11 +357,11 @@ with written_by_you("rnn_forward"):
         _got = run_answer(rnn_forward, _xs, _h0, *_p, name=f"hidden check: {_what}")
         check_true(isinstance(_got, tuple) and len(_got) == 2, f"hidden check: {_what}",
                    "expected the pair (hs, h_T)", "return hs, h_T")
-        check_close(_got[0], _want_hs, f"hidden check: all states, {_what}", atol=1e-10,
+        check_close(_got[0], _want_hs, f"hidden check: all states, {_what}", atol=1e-10, rtol=1e-9,
                     hint="start from h0, one step per xs[t], in float64")
         check_dtype(_got[0], np.float64, f"hidden check: hs stays float64, {_what}",
                     hint="do not store the states in a float32 array")
-        check_close(_got[1], _want_hT, f"hidden check: final state, {_what}", atol=1e-10)
+        check_close(_got[1], _want_hT, f"hidden check: final state, {_what}", atol=1e-10, rtol=1e-9)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -372,8 +374,9 @@ with written_by_you("rnn_forward"):
 # - parameters named `weight_ih` $(H, D)$, `weight_hh` $(H, H)$, `bias_ih` $(H,)$, `bias_hh` $(H,)$,
 #   each initialised like PyTorch does, from $\mathcal{U}(-1/\sqrt{H}, 1/\sqrt{H})$ (`nn.init.uniform_`);
 # - `forward(x, h0=None)` takes `x` of shape $(B, T, D)$ (batch first) and an optional `h0` of shape
-#   $(1, B, H)$ (zeros when `None`), and returns `(output, h_n)`: all states $(B, T, H)$ and the last one
-#   $(1, B, H)$ — the same shapes `nn.RNN` returns.
+#   $(1, B, H)$ (zeros when `None`, with `x`'s dtype and device), and returns `(output, h_n)`: all states
+#   $(B, T, H)$ and the last one $(1, B, H)$ — the same shapes `nn.RNN` returns. The module must work in
+#   float32 and, after `.double()`, in float64.
 #
 # Write the recurrence yourself with tensor operations. Do not `.detach()` the hidden state: the gradient
 # has to flow back through every step — that flow *is* backpropagation through time.
@@ -415,7 +418,8 @@ _shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
 check_equal(sorted(_shapes), ["bias_hh", "bias_ih", "weight_hh", "weight_ih"], "RNN parameter names",
             hint="four nn.Parameter attributes: weight_ih, weight_hh, bias_ih, bias_hh")
 check_equal([_shapes[k] for k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]], [(5, 3), (5, 5), (5,), (5,)],
-            "RNN parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh]", hint="weight_ih is (H, D), weight_hh (H, H)")
+            "RNN parameter shapes [weight_ih, weight_hh, bias_ih, bias_hh]",
+            hint="weight_ih is (H, D), weight_hh (H, H)")
 _big, _bound = run_answer(RNN, 20, 50, name="RNN(20, 50)"), 1 / 50 ** 0.5
 check_true(all(float(p.detach().abs().max()) <= _bound for p in _big.parameters()), "RNN(20, 50) initial parameters",
            f"some values lie outside [-1/sqrt(H), 1/sqrt(H)] = [-{_bound:.3f}, {_bound:.3f}]",
@@ -460,7 +464,8 @@ with torch.no_grad():
     model.bias_ih.fill_(0.3)
 check_close(run_answer(model, torch.randn(1, 2, 3), name="RNN with zero weights")[0],
             torch.full((1, 2, 5), np.tanh(0.3), dtype=torch.float32),
-            "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6, hint="tanh(bias_ih + bias_hh) at every step")
+            "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6,
+            hint="tanh(bias_ih + bias_hh) at every step")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 
@@ -496,16 +501,18 @@ with written_by_you("rnn_module"):
         _h02 = _h0c.clone().requires_grad_(True) if _h0c is not None else None
         _args = (_x2,) if _h0c is None else (_x2, _h02)
         _out, _hn = run_answer(_m, *_args, name=f"hidden check: {_what}", copy=False)
-        check_close(_out, _want["output"], f"hidden check: output against nn.RNN, {_what}", atol=1e-10)
-        check_close(_hn, _want["h_n"], f"hidden check: h_n against nn.RNN, {_what}", atol=1e-10)
+        check_close(_out, _want["output"], f"hidden check: output against nn.RNN, {_what}", atol=1e-10, rtol=1e-9)
+        check_close(_hn, _want["h_n"], f"hidden check: h_n against nn.RNN, {_what}", atol=1e-10, rtol=1e-9)
         (_out.sum() + 2 * _hn.sum()).backward()
-        check_close(_x2.grad, _want["x"], f"hidden check: gradient with respect to x, {_what}", atol=1e-10,
+        check_close(_x2.grad, _want["x"], f"hidden check: gradient with respect to x, {_what}", atol=1e-10, rtol=1e-9,
                     hint="keep the whole recurrence in autograd")
         if _h0c is not None:
-            check_close(_h02.grad, _want["h0"], f"hidden check: gradient with respect to h0, {_what}", atol=1e-10,
+            check_close(_h02.grad, _want["h0"], f"hidden check: gradient with respect to h0, {_what}",
+                        atol=1e-10, rtol=1e-9,
                         hint="the first step reads h0 itself (h0[0]), not a copy of it")
         for _n in _names:
-            check_close(getattr(_m, _n).grad, _want[_n], f"hidden check: gradient of {_n}, {_what}", atol=1e-10)
+            check_close(getattr(_m, _n).grad, _want[_n], f"hidden check: gradient of {_n}, {_what}",
+                        atol=1e-10, rtol=1e-9)
 ### END HIDDEN TESTS
 
 # %% [markdown]
