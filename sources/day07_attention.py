@@ -340,6 +340,7 @@ _m2[2] = False
 _m2[2, 6] = True
 _want = _ref_att.masked_softmax(_s2, _m2)
 _want_low = _ref_att.masked_softmax(_s2 - 1000, _m2)
+_want_vlow = _ref_att.masked_softmax(_s2 - 1e5, _m2)
 _big = torch.tensor([[50.0, 100.0, -20.0]], dtype=torch.float32)
 _want_big = _ref_att.masked_softmax(_big, torch.tensor([[True, False, True]]))
 _s16 = (torch.randn(3, 6) * 3).to(torch.float16)
@@ -359,6 +360,8 @@ with written_by_you("masked_softmax"):
                 _want_big, "hidden check: large scores (no overflow)")
     check_close(run_answer(masked_softmax, _s2 - 1000, _m2, name="hidden check: masked softmax"), _want_low,
                 "hidden check: very negative scores (padding must still get 0)", atol=1e-12)
+    check_close(run_answer(masked_softmax, _s2 - 1e5, _m2, name="hidden check: masked softmax"), _want_vlow,
+                "hidden check: scores around -1e5 (a finite fill such as -1e4 is not low enough)", atol=1e-12)
     check_close(run_answer(masked_softmax, _s2[:1, :1], torch.tensor([[True]]), name="hidden check: masked softmax"),
                 torch.ones(1, 1, dtype=torch.float64), "hidden check: batch 1, length 1")
     _got16 = run_answer(masked_softmax, _s16, _m16, name="hidden check: masked softmax in float16")

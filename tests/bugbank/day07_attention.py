@@ -185,6 +185,10 @@ def masked_softmax(scores, mask):
             ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
              '    weights = torch.softmax(scores.masked_fill(~mask, -1e9), dim=-1)'),
         ]),
+        ('a -1e4 fill (float16-safe): padding gets weight once the real scores are below about -1e4', [
+            ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
+             '    weights = torch.softmax(scores.masked_fill(~mask, -1e4), dim=-1)'),
+        ]),
         ('mask multiplied into the scores (scores * mask): padding scores 0, not -inf', [
             ('    weights = torch.softmax(scores.masked_fill(~mask, lowest), dim=-1)',
              '    weights = torch.softmax(scores * mask, dim=-1)'),
