@@ -143,6 +143,10 @@ BUGS: Bank = {
         ]),
     ],
     'rnn_forward': [
+        ('hs returned as a list of arrays', [
+            ('    return np.stack(hs), h  # (T, B, H), (B, H)',
+             '    return hs, h'),
+        ]),
         ('h0 fed to every step (state never carried)', [
             ('        h = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)  # (B, H)',
              '        h = rnn_cell_step(x, h0, W_ih, W_hh, b_ih, b_hh)  # (B, H)'),
@@ -199,6 +203,10 @@ BUGS: Bank = {
         ]),
     ],
     'rnn_module': [
+        ('init bound from input_size instead of hidden_size', [
+            ('        bound = 1.0 / hidden_size ** 0.5',
+             '        bound = 1.0 / input_size ** 0.5'),
+        ]),
         ('bias_hh never used', [
             (STEP, STEP.replace(' + self.bias_hh)', ')')),
         ]),
@@ -256,6 +264,15 @@ class RNN(nn.Module):
         ]),
     ],
     'clip_grad_norm': [
+        # whole answer: clips every value to [-max_norm, max_norm] (what clip_grad_value_ does)
+        ('clips values instead of the norm', '''
+def clip_grad_norm(parameters, max_norm):
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    for g in grads:
+        g.clamp_(-max_norm, max_norm)
+    return total
+'''),
         # whole answer: a different algorithm: one norm and one scale per parameter
         ('each parameter clipped separately', '''
 def clip_grad_norm(parameters, max_norm):
