@@ -91,7 +91,7 @@ for src, tgt in pairs.test[:: len(pairs.test) // 5]:
 # ### Exercise 1 — dot and general scores (2 points)
 #
 # `query` is `(B, H_q)` (one decoder step for a batch), `keys` is `(B, S, H_k)`; both functions return
-# `(B, S)`. Use batched matrix products (`torch.bmm` or `@`), no Python loops.
+# `(B, S)`. Use batched matrix products (`torch.bmm`, `@` or `torch.einsum`), no Python loops.
 
 # %% nbgrader="answer" grade_id="multiplicative_scores"
 def dot_scores(query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -278,7 +278,7 @@ print("softmax of a row that is all -inf:", torch.softmax(torch.tensor([float("-
 #
 # `scores (B, S)` float, `mask (B, S)` bool, True at real positions. Return weights `(B, S)`: a softmax
 # over the real positions of each row, 0 at padding, and all zeros (no `NaN`) in a row with no real
-# position. Keep the scores' dtype.
+# position. Keep the scores' dtype. `torch.softmax` is fine here: the exercise is the masking.
 
 # %% nbgrader="answer" grade_id="masked_softmax"
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -295,7 +295,7 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 _s = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 7.0]])
 _m = torch.tensor([[True, True, False], [True, False, False]])
 _w = run_answer(masked_softmax, _s, _m, name="masked_softmax(B=2, S=3)")
-check_shape(_w, (2, 3), "weights (B=2, S=3)")
+check_shape(_w, (2, 3), "weights (B=2, S=3)", hint="one weight per score: the same shape as `scores`")
 check_close(_w[0], torch.tensor([math.exp(1) / (math.exp(1) + math.exp(2)), math.exp(2) / (math.exp(1) + math.exp(2)), 0.0]),
             "first row: softmax over its two real positions, 0 at the padding",
             hint="a softmax along each row (dim=-1) over the positions where mask is True; the padded score "
@@ -529,8 +529,10 @@ _enc = EncoderOutput(_states, _final, torch.tensor([[True, True, True, True], [T
 with torch.no_grad():
     _got = run_answer(attention_step, _decoder, torch.tensor([2, 3]), _given, _enc, name="attention_step (GRU, B=2, S=4)")
 check_true(isinstance(_got, tuple) and len(_got) == 3, "attention_step returns (logits, new state, weights)",
-           f"got {type(_got).__name__}{f' of length {len(_got)}' if isinstance(_got, tuple) else ''}")
-check_shape(_got[0], (2, 5), "logits (B=2, V=5)", hint="decoder.out on the (B, H) combined vector")
+           f"got {type(_got).__name__}{f' of length {len(_got)}' if isinstance(_got, tuple) else ''}",
+           hint="return logits, state, weights: three values, in that order")
+check_shape(_got[0], (2, 5), "logits (B=2, V=5)",
+            hint="decoder.out on the (B, H) combined vector; a (B, 1, ...) shape means a time axis was not squeezed (squeeze(1))")
 check_shape(_got[1], (1, 2, 4), "new state (layers=1, B=2, H=4)", hint="return the state decoder.rnn returns")
 check_shape(_got[2], (2, 4), "weights (B=2, S=4)", hint="one weight per source position")
 check_close(_got[2][1, 2:], torch.zeros(2), "no weight on the padded source positions",
