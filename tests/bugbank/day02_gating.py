@@ -190,6 +190,10 @@ def multiplicative_jacobian(h0, W, xs):
             ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}',
              '        step = torch.diag(f_t) + (1 - g ** 2)[:, None] * W'),
         ]),
+        ('broadcasting without [:, None]: the columns of W scaled instead of its rows', [
+            ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}',
+             '        step = torch.diag(f_t) + i_t * (1 - g ** 2) * W'),
+        ]),
         ('f and i swapped in the step Jacobian', [
             ('        step = torch.diag(f_t) + (i_t * (1 - g ** 2))[:, None] * W         # (H, H): d c_t / d c_{t-1}',
              '        step = torch.diag(i_t) + (f_t * (1 - g ** 2))[:, None] * W'),
