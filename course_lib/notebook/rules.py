@@ -7,9 +7,10 @@ method, an object found through `gc`, a copy made with `types.FunctionType`.
 How: the refusal is keyed on identity, not on names. A Python function is known by its code object (the
 profiler hook `sys.setprofile` sees every frame that starts in this thread, and the function's own code is
 swapped for a refusing one, which every thread sees), or by its compiled form (source pasted or exec'd
-unchanged, docstring included, compiles to the same bytecode and constants); a class by the code of the
-methods it defines; a torch built-in by the function object torch dispatches (a `TorchFunctionMode` sees every torch
-call, however it was reached); any other built-in by the object a Python call site calls. A refused call
+unchanged, docstring included, when it compiles to the same bytecode and constants: not always, as the
+compiler's choices can differ between a module and a cell; pasted code is the grader's copy detection's
+job); a class by the code of the methods it defines; a torch built-in by the function object torch
+dispatches (a `TorchFunctionMode` sees every torch call, however it was reached); any other built-in by the object a Python call site calls. A refused call
 raises `CheckFailed("hidden check: written by you", ...)`, and the block fails on exit even if the answer
 caught that error, or switched the guard off.
 
