@@ -136,8 +136,10 @@ seed_everything(1)
 _emb, _gru = nn.Embedding(9, 4), nn.GRU(4, 5, batch_first=True)
 _src = torch.tensor([[8, 0, 3, 3, 3], [4, 5, 6, 7, 3], [5, 3, 3, 3, 3]])   # padded with id 3; id 0 is a real token
 _len = torch.tensor([2, 4, 1])                          # not sorted; no sequence fills the width S = 5
+_gru2 = nn.GRU(4, 3, num_layers=2, batch_first=True)
 with torch.no_grad():                                                       # expected: each sequence alone, unpadded
     _alone = [_gru(_emb(_src[b:b + 1, :n])) for b, n in enumerate(_len.tolist())]
+    _alone2 = _gru2(_emb(_src[0:1, :2]))[1]                                 # 2 layers: (2, 1, 3)
 _out = run_answer(encode_source, _emb, _gru, _src, _len, name="encode_source on a GRU batch")
 check_type(_out, tuple, "encode_source output", hint="return EncoderOutput(states, final, mask)")
 check_shape(_out[0], (3, 5, 5), "states (B=3, S=5, H=5)",
@@ -156,6 +158,12 @@ for _b, _n in enumerate(_len.tolist()):
                 hint="run the RNN on the packed batch, then unpack")
 check_close(_out[0][0, 2:], torch.zeros(3, 5), "states at padding positions",
             hint="take the states from the packed run, unpacked: unpack fills padding with 0")
+_out2 = run_answer(encode_source, _emb, _gru2, _src, _len, name="encode_source on a 2-layer GRU")
+check_shape(_out2[1], (2, 3, 3), "2-layer GRU: final state (layers=2, B=3, H=3)",
+            hint="return the RNN's own final state: every layer, not only the top one")
+check_close(_out2[1][:, 0], _alone2[:, 0], "2-layer GRU: final state of the first sequence (length 2), both layers",
+            hint="the RNN's own final state holds every layer's state at the last real step; the states (B, S, H) "
+                 "are only the top layer's")
 ### BEGIN HIDDEN TESTS
 import course_lib.models.seq2seq as _ref_s2s
 from course_lib.notebook.rules import written_by_you
@@ -237,6 +245,9 @@ _prev, _state = torch.tensor([2, 5, 6]), torch.randn(1, 3, 5, requires_grad=True
 with torch.no_grad():                                       # expected: nn.GRU over a sequence of length 1
     _o, _h = _gru(_emb(_prev)[:, None], _state)
     _o1, _h1 = _gru(_emb(_prev[1:2])[:, None], _state[:, 1:2])
+_gru2, _state2 = nn.GRU(4, 5, num_layers=2, batch_first=True), torch.randn(2, 3, 5)
+with torch.no_grad():
+    _o2, _h2 = _gru2(_emb(_prev)[:, None], _state2)
 _logits, _new = run_answer(decoder_step, _emb, _gru, _lin, _prev, _state, name="decoder_step, B=3")
 check_shape(_logits, (3, 7), "logits (B=3, V=7)", hint="squeeze the time axis of the RNN output before `out`")
 check_shape(_new, (1, 3, 5), "new state (layers=1, B=3, H=5)", hint="return the RNN's new state as it returns it")
@@ -252,6 +263,12 @@ check_shape(_logits1, (1, 7), "batch of one: logits (B=1, V=7)",
 check_close(_new1, _h1, "batch of one: new state from the given state",
             hint="pass `state` to the RNN: rnn(emb, state)")
 check_close(_logits1, _lin(_o1[:, 0]), "batch of one: logits")
+# two layers: the state holds both
+_logits2, _new2 = run_answer(decoder_step, _emb, _gru2, _lin, _prev, _state2, name="decoder_step, 2-layer GRU")
+check_close(_new2, _h2, "2-layer GRU: new state of both layers (2, B=3, H=5)",
+            hint="return the RNN's own new state (layers, B, H), not its output (the top layer only)")
+check_close(_logits2, _lin(_o2[:, 0]), "2-layer GRU: logits from the top layer's output",
+            hint="logits = out(RNN output at the one step)")
 ### BEGIN HIDDEN TESTS
 import course_lib.models.seq2seq as _ref_s2s
 from course_lib.notebook.rules import written_by_you

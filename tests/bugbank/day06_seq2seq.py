@@ -43,6 +43,12 @@ BUGS: Bank = {
              '    final = states[torch.arange(src.shape[0]), lengths - 1].unsqueeze(0)\n'
              '    return EncoderOutput(states, final, lengths_to_mask(lengths, S))'),
         ]),
+        ("an LSTM's final state reduced to h (the decoder only needs h)", [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    if isinstance(final, tuple):\n'
+             '        final = final[0]\n'
+             '    return EncoderOutput(states, final, lengths_to_mask(lengths, S))'),
+        ]),
         ("torch's pack_padded_sequence with its default enforce_sorted=True", [
             ('    packed, final = rnn(pack(embedding(src), lengths))          # final: last real state of every sequence',
              '    packed, final = rnn(nn.utils.rnn.pack_padded_sequence(embedding(src), lengths, batch_first=True))'),
