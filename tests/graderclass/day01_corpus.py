@@ -635,6 +635,21 @@ RNN_FORWARD = [
         hs[t] = rnn_cell_step(xs[t], hs[t - 1], W_ih, W_hh, b_ih, b_hh)
     return hs, hs[n_steps - 1]
 ''',
+    FORWARD_DEF + '''    out_states = np.zeros((xs.shape[0],) + h0.shape)
+    h_now = h0
+    for i in range(xs.shape[0]):
+        h_next = rnn_cell_step(xs[i], h_now, W_ih, W_hh, b_ih, b_hh)
+        out_states[i, :, :] = h_next
+        h_now = h_next
+    return out_states, h_now
+''',
+    FORWARD_DEF + '''    if xs.shape[0] == 1:
+        h = rnn_cell_step(xs[0], h0, W_ih, W_hh, b_ih, b_hh)
+        return h[np.newaxis, ...], h
+    rest, h_last = rnn_forward(xs[:-1], h0, W_ih, W_hh, b_ih, b_hh)  # all but the last step, recursively
+    h = rnn_cell_step(xs[-1], h_last, W_ih, W_hh, b_ih, b_hh)
+    return np.concatenate([rest, h[np.newaxis, ...]], axis=0), h
+''',
     FORWARD_DEF + '''    last = h0
     pieces = []
     for x in np.split(xs, xs.shape[0], axis=0):

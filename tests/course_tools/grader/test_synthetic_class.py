@@ -1,12 +1,15 @@
-"""The class-scale grader's promises, on a synthetic Day 01 class (tests/graderclass/day01.py): honest answers,
-bug-bank bugs, edited/deleted locked cells, renamed/malformed/empty files, an infinite loop, a hang that ignores
-interrupts, a memory hog, a kernel crash, noisy stderr, and cheats that monkeypatch the checkers (torch.testing,
-numpy, builtins, course_lib's checks, __code__, IPython hooks) or read the course's solution, test and
-gradebook files.
+"""The class-scale grader's promises, on a synthetic Day 01 class (tests/graderclass/day01.py): honest answers
+(each student's own, from tests/graderclass/day01_corpus.py), realistic bugs, edited/deleted locked cells,
+renamed/malformed/empty files, an infinite loop, a hang that ignores interrupts, a memory hog, a kernel crash,
+noisy stderr, cheats that monkeypatch the checkers (torch.testing, numpy, builtins, course_lib's checks,
+__code__, IPython hooks) or read the course's solution, test and gradebook files, cheats that reach the course's
+reference by every route (a list, a closure, a default argument, functools.partial, a bound method, gc), a
+pasted-and-renamed reference and two students sharing an answer (copy detection).
 
 The class is graded once, by the fixture, through the grader's real commands in the order an instructor
 would use them; each test then checks one promise against what was observed. With -s the case -> outcome
-matrix and the throughput are printed."""
+matrix, the copy-detection figures and the time of each stage are printed. The copy detector's false-positive
+rate is measured apart, without nbgrader: the corpus checked in one live kernel, then compared pair by pair."""
 from __future__ import annotations
 
 import csv
@@ -25,8 +28,9 @@ from nbgrader.api import Gradebook
 from course_tools.grader.course import Course, folder_hash
 from course_tools.grader.feedback import feedback_leaks, html_escape
 from course_tools.grader.ledger import Entry, read_ledger
+from course_tools.grader.similarity import THRESHOLD
 from course_tools.notebooks import cells_by_id, read, secret_lines
-from bugbank import answers as bank_answers
+from graderclass.copying import failing_corpus_answers, false_positive_rate
 from graderclass.day01 import DAY, Case, build
 from support import ROOT
 from support.grader import course_copy, gradebook_state, run_grader, run_nbgrader
@@ -35,12 +39,18 @@ pytestmark = pytest.mark.slow
 
 JOBS = 2
 LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "60", "--memory-mb", "2500"]
-# graded one at a time by stock `nbgrader autograde` (timed, and to show what the cheats would score there),
-# then forced through the grader again in parallel
+# graded one at a time by stock `nbgrader autograde` (timed, and to show what the cheats would score there);
+# then these and correct-a (its manual grade, its kept sandbox) are forced through the grader again in parallel
 CHEATS = ["patch-checks", "shadow-all", "ipython-hooks"]
 BASELINE = ["correct-a", *CHEATS]
 MANUAL_SCORE = 1.5  # given to correct-a's reflection, as in the formgrader
 UNMATCHED = "Dave Smith - homework.ipynb"  # in the LMS download, matches no student
+FALSE_POSITIVE_BOUND = 0.01  # at most this share of pairs of independently written correct answers is flagged
+COPYING = "possible copying: "
+
+
+def patterns(case: Case) -> tuple:
+    return () if case.flag is None else (case.flag,) if isinstance(case.flag, str) else tuple(case.flag)
 
 
 @dataclass
@@ -73,6 +83,8 @@ class ClassRun:
     kept_old: list[bytes] = field(default_factory=list)
     feedback_files: list[Path] = field(default_factory=list)
     planted_leaks: tuple[int, list[str]] = (0, [])
+    copy_flags: dict[str, list[str]] = field(default_factory=dict)  # student -> copy-detection reasons (report)
+    stages: dict[str, float] = field(default_factory=dict)          # seconds per stage of the fixture
 
     def case(self, student: str) -> Case:
         return next(c for c in self.cases if c.student == student)
@@ -84,6 +96,10 @@ class ClassRun:
 
     def test_cells(self) -> list[str]:
         return [t for t in next(iter(self.book.values())) if t.startswith("test_")]
+
+    def flags(self, student: str) -> list[str]:
+        """Every review reason for a student: the grader's (ledger) and the copy detection's (report)."""
+        return self.ledger[student].flags + self.copy_flags.get(student, [])
 
 
 def lms_zip(path: Path, cases: list[Case], replace: dict[str, bytes] | None = None) -> None:
@@ -97,13 +113,21 @@ def lms_zip(path: Path, cases: list[Case], replace: dict[str, bytes] | None = No
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> ClassRun:
+    clock = [time.perf_counter()]
+    stages: dict[str, float] = {}
+
+    def done(stage: str) -> None:
+        now = time.perf_counter()
+        stages[stage] = now - clock[0]
+        clock[0] = now
+
     tmp = tmp_path_factory.mktemp("class")
     course = course_copy(tmp, DAY)
     run_grader(course, "release", DAY)
     release = read(course / "notebooks" / DAY / f"{DAY}.ipynb")
     assert release == read(ROOT / "notebooks" / DAY / f"{DAY}.ipynb"), "the release differs from the committed one"
-    cases = build(release, read(course / "solutions" / DAY / f"{DAY}.ipynb"), bank_answers(DAY))
-    r = ClassRun(course, release, cases)
+    cases = build(release, read(course / "solutions" / DAY / f"{DAY}.ipynb"))
+    r = ClassRun(course, release, cases, stages=stages)
     gradebook = course / "gradebook.db"
 
     # hand-ins: most straight into submitted/, some through an LMS download with one unmatched file
@@ -117,11 +141,13 @@ def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
             target.write_bytes(case.data)
     r.collected = run_grader(course, "collect", DAY, "--zip").stdout
     r.handed_in = {c.student: folder_hash(course / "submitted" / c.student / DAY) for c in cases}
+    done("release, build the class, collect")
 
     start = time.perf_counter()
     r.graded = run_grader(course, "autograde", DAY, "--jobs", str(JOBS), *LIMITS).stdout
     r.parallel_s = time.perf_counter() - start
     r.ledger = read_ledger(Course(course), DAY)
+    done("autograde the class")
 
     # an instructor grades one reflection by hand; then a rerun must skip everything
     with Gradebook(f"sqlite:///{gradebook}") as gb:
@@ -130,10 +156,11 @@ def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
     r.book = gradebook_state(gradebook, DAY)
     r.rerun = run_grader(course, "autograde", DAY, "--jobs", str(JOBS), *LIMITS).stdout
     r.after_rerun = gradebook_state(gradebook, DAY)
+    done("manual grade, rerun")
 
     # stock nbgrader one at a time on three cheats (they score more there), then the grader puts it right
     start = time.perf_counter()
-    for student in BASELINE:
+    for student in CHEATS:
         run_nbgrader(course, "autograde", DAY, "--student", student, "--force")
     r.serial_s = time.perf_counter() - start
     r.stock = gradebook_state(gradebook, DAY)
@@ -143,6 +170,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
     r.regrade_s = time.perf_counter() - start
     r.after_regrade = gradebook_state(gradebook, DAY)
     r.ledger_after_regrade = read_ledger(Course(course), DAY)
+    done("stock nbgrader on the cheats, forced regrade")
 
     # a kept sandbox is a self-contained grading job: moved elsewhere, plain nbgrader grades it
     sandboxes = Path(re.search(r"sandboxes kept in (\S+)", r.regraded).group(1))
@@ -153,6 +181,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
                  TMPDIR=str(moved / "tmp"), JUPYTER_RUNTIME_DIR=str(moved / "runtime"))
     r.moved_report = json.loads((moved / "report.json").read_text())
     r.moved_scores = {t: v[0] for t, v in gradebook_state(moved / "gradebook.db", DAY)["correct-a"].items()}
+    done("kept sandbox graded elsewhere")
 
     # failures are retried only when asked
     failed = ["--student", "malformed", "--student", "empty"]
@@ -168,6 +197,11 @@ def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
     r.after_all = gradebook_state(gradebook, DAY)
     r.kept_old = [p.read_bytes() for p in (course / ".grader" / DAY / "history").glob(f"*/correctb/{DAY}.ipynb")]
     r.feedback_files = sorted((course / "feedback").glob(f"*/{DAY}/*.html"))
+    r.copy_flags = {}
+    for row in read_csv(course / "reports" / DAY / "review.csv"):
+        if row["reason"].startswith(COPYING):
+            r.copy_flags.setdefault(row["student"], []).append(row["reason"])
+    done("retries, resubmission through `all` (feedback, report with copy detection)")
 
     # the feedback check, shown a file with a hidden test in it
     planted = course / "feedback" / "planted" / DAY / f"{DAY}.html"
@@ -176,6 +210,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
     planted.write_text(f"<pre>{html_escape(hidden[0])}</pre>")
     r.planted_leaks = feedback_leaks(Course(course), DAY)
     shutil.rmtree(planted.parent.parent)
+    done("feedback leak check")
 
     print_matrix(r, request)
     return r
@@ -192,7 +227,8 @@ def print_matrix(r: ClassRun, request: pytest.FixtureRequest) -> None:
     for case in r.cases:
         entry = r.ledger[case.student]
         total = sum((entry.scores or {}).get(t, [0])[0] or 0 for t in tests) if entry.graded else None
-        reason = next((f for f in entry.flags if case.flag and re.search(case.flag, f)), (entry.flags or [""])[0])
+        flags = r.flags(case.student)
+        reason = next((f for f in flags if any(re.search(p, f) for p in patterns(case))), (flags or [""])[0])
         print(f"  {case.student:<{width}}  {case.what[:44]:<44}  {entry.status:<16} "
               f"{'-' if total is None else f'{total:g}':>4}  {reason[:95]}")
     totals = {s: (sum(r.stock[s][t][0] for t in tests), sum(r.book[s][t][0] for t in tests)) for s in CHEATS}
@@ -201,11 +237,16 @@ def print_matrix(r: ClassRun, request: pytest.FixtureRequest) -> None:
     print("\nThroughput on this machine:")
     print(f"  whole class, parallel grader:             {len(r.cases)} in {r.parallel_s:5.1f} s = "
           f"{len(r.cases) / r.parallel_s * 60:5.1f}/min (includes cell timeouts, a hang, a crash, unreadable files)")
-    print(f"  {len(BASELINE)} submissions, stock nbgrader one at a time: {r.serial_s:5.1f} s = "
-          f"{len(BASELINE) / r.serial_s * 60:5.1f}/min")
+    print(f"  {len(CHEATS)} submissions, stock nbgrader one at a time: {r.serial_s:5.1f} s = "
+          f"{len(CHEATS) / r.serial_s * 60:5.1f}/min")
     print(f"  the same {len(BASELINE)}, parallel grader --force:       {r.regrade_s:5.1f} s = "
           f"{len(BASELINE) / r.regrade_s * 60:5.1f}/min")
     print(r.graded.splitlines()[0])
+    print("\nCopy detection (report.md, review.csv):")
+    for student in ("paste", "share-a", "share-b"):
+        print(f"  {student:<8} " + "; ".join(r.copy_flags.get(student, ["not flagged"])))
+    print("\nTime per stage: " + ", ".join(f"{k} {v:.0f} s" for k, v in r.stages.items())
+          + f"; total {sum(r.stages.values()):.0f} s")
 
 
 def autograded_scores(entry: Entry) -> dict[str, float]:
@@ -234,11 +275,12 @@ def test_every_case_is_graded_with_its_expected_scores_or_not_graded_as_specifie
 def test_every_case_is_flagged_with_a_matching_reason_or_not_at_all(run: ClassRun) -> None:
     problems = []
     for case in run.cases:
-        flags = run.ledger[case.student].flags
+        flags = run.flags(case.student)
         if case.flag is None and flags:
             problems.append(f"{case.student}: flagged but should not be: {flags}")
-        if case.flag is not None and not any(re.search(case.flag, f) for f in flags):
-            problems.append(f"{case.student}: no review reason matching {case.flag!r}: {flags}")
+        for pattern in patterns(case):
+            if not any(re.search(pattern, f) for f in flags):
+                problems.append(f"{case.student}: no review reason matching {pattern!r}: {flags}")
     assert not problems, "\n".join(problems)
 
 
@@ -271,9 +313,11 @@ def test_collect_lists_a_file_of_the_download_that_matches_no_student(run: Class
 
 def test_the_ledger_names_the_check_each_failing_test_failed(run: ClassRun) -> None:
     """The name comes from the CheckFailed itself (its `.check`), reported by the kernel guard."""
-    failures = run.ledger["bug-encode"].failures
-    assert failures.get("test_encode") == "encode('cab')", failures
-    assert run.ledger["stub"].failures.get("test_encode") == "NotImplementedError", run.ledger["stub"].failures
+    failures = run.ledger["bugs-a"].failures
+    assert failures.get("test_encode") == "encode('cab', stoi)", failures
+    assert run.ledger["stub"].failures.get("test_encode") == "encode('cab', stoi)", run.ledger["stub"].failures
+    failures = run.ledger["read-files"].failures  # encode never defined: the test cell's own NameError
+    assert failures.get("test_encode") == "NameError", failures
 
 
 # ------------------------------------------------------------------------------------------- reruns
@@ -354,7 +398,7 @@ def test_the_report_shows_reflections_waiting_for_hand_grading(run: ClassRun) ->
     assert scores["correct-a"]["reflection"] == f"{MANUAL_SCORE}" and scores["correct-a"]["score_status"] == "final"
     unanswered = [s for s in graded if not run.answered_reflection(s)]
     waiting = [s for s in graded if run.answered_reflection(s) and s != "correct-a"]
-    assert "stub" in unanswered and len(waiting) > 20
+    assert "stub" in unanswered and len(waiting) > 15
     for student in unanswered:
         assert scores[student]["reflection"] == "0.0" and scores[student]["score_status"] == "final", student
     for student in waiting:
@@ -368,7 +412,7 @@ def test_the_report_shows_reflections_waiting_for_hand_grading(run: ClassRun) ->
 
 def test_the_report_names_the_most_common_failing_check(run: ClassRun) -> None:
     text = (run.course / "reports" / DAY / "report.md").read_text()
-    assert re.search(r"\| test_encode \|.*\| encode\('cab'\) \(\d+×\) \|", text), text
+    assert re.search(r"\| test_encode \|.*\| encode\('cab', stoi\) \(\d+×\) \|", text), text
 
 
 def test_the_review_list_holds_every_flagged_case_and_no_clean_one(run: ClassRun) -> None:
@@ -379,3 +423,37 @@ def test_the_review_list_holds_every_flagged_case_and_no_clean_one(run: ClassRun
 
 def test_the_report_has_the_score_distribution_plot(run: ClassRun) -> None:
     assert (run.course / "reports" / DAY / "score_distribution.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------------------------------------------------- copy detection
+def test_copy_detection_flags_the_pasted_reference_and_both_sharing_students_and_shows_them_side_by_side(
+        run: ClassRun) -> None:
+    """The report's review list names the pasted reference and both students of the shared answer; report.md
+    shows each flagged pair side by side; the honest students are not flagged (see the review-list test)."""
+    for student, other in [("paste", "course_lib's reference course_lib.gradients.clipping.clip_grad_norm"),
+                           ("share-a", "student share-b's answer"), ("share-b", "student share-a's answer")]:
+        scores = [float(m) for f in run.copy_flags.get(student, []) if other in f
+                  for m in re.findall(r"similarity (\d\.\d\d)", f)]
+        assert scores and max(scores) >= THRESHOLD, (student, run.copy_flags.get(student))
+    text = (run.course / "reports" / DAY / "report.md").read_text()
+    assert "## Possible copying" in text
+    assert re.search(r"### rnn_module: student share-a and student share-b: similarity \d\.\d\d\n\n<table>", text)
+    assert re.search(r"### clip_grad_norm: student paste and course_lib's reference [\w.]+: similarity", text)
+
+
+def test_copy_detection_false_positive_rate_on_independently_written_correct_answers() -> None:
+    """Without nbgrader: every corpus answer passes its exercise's full test cell in a live kernel, then the
+    detector runs on each exercise's corpus as on a class (with the references and the solution) and at most
+    FALSE_POSITIVE_BOUND of the pairs may be flagged. The figures are printed."""
+    solution = read(ROOT / "solutions" / DAY / f"{DAY}.ipynb")
+    release = read(ROOT / "notebooks" / DAY / f"{DAY}.ipynb")
+    rate = false_positive_rate(release, solution)
+    print(f"\n\nCopy detection on {sum(1 for _ in rate.too_short)} exercises' corpora of independently written "
+          f"correct answers: {len(rate.flagged)} of {rate.pairs} pairs flagged ({rate.rate:.2%}; {rate.judged} "
+          f"pairs judged, the others involve an answer too short to judge: "
+          + ", ".join(f"{k} {v}" for k, v in rate.too_short.items() if v) + ")")
+    for gid, (score, a, b) in rate.highest.items():
+        print(f"  {gid:<15} most similar judged pair: {a} / {b} {score:.2f} (threshold {THRESHOLD})")
+    failing = failing_corpus_answers(solution, ROOT / "solutions" / DAY)
+    assert not failing, "corpus answers that are not correct:\n" + "\n".join(failing)
+    assert rate.rate <= FALSE_POSITIVE_BOUND, rate.flagged
