@@ -125,11 +125,13 @@ def test_bug_bank(day: str, capsys: pytest.CaptureFixture) -> None:
 
 
 PASTE = """
-import ast as _ast, inspect as _inspect, textwrap as _textwrap, {module} as _ref_module
-_tree = _ast.parse(_textwrap.dedent(_inspect.getsource(_ref_module.{name})))
-_tree.body[0].body = [s for i, s in enumerate(_tree.body[0].body)
-                      if i or not (isinstance(s, _ast.Expr) and isinstance(s.value, _ast.Constant))] or [_ast.Pass()]
-_pasted = dict(vars(_ref_module))  # the reference's code as a student's own: new code, no docstring
+import ast as _ast, inspect as _inspect, {module} as _ref_module
+_tree = _ast.parse(_inspect.getsource(_ref_module))
+for _node in _ast.walk(_tree):  # docstrings out: the module's code as a student's own, new code objects
+    if isinstance(_node, (_ast.FunctionDef, _ast.AsyncFunctionDef, _ast.ClassDef)) and _node.body and \\
+            isinstance(_node.body[0], _ast.Expr) and isinstance(_node.body[0].value, _ast.Constant):
+        _node.body = _node.body[1:] or [_ast.Pass()]
+_pasted = {{"__name__": "pasted_reference"}}  # the whole module, so the helpers it calls are pasted too
 exec(compile(_tree, "<pasted reference>", "exec"), _pasted)
 {grade_id} = _pasted["{name}"]
 """
