@@ -239,7 +239,7 @@ def print_matrix(r: ClassRun, request: pytest.FixtureRequest) -> None:
           f"{len(r.cases) / r.parallel_s * 60:5.1f}/min (includes cell timeouts, a hang, a crash, unreadable files)")
     print(f"  {len(CHEATS)} submissions, stock nbgrader one at a time: {r.serial_s:5.1f} s = "
           f"{len(CHEATS) / r.serial_s * 60:5.1f}/min")
-    print(f"  the same {len(BASELINE)}, parallel grader --force:       {r.regrade_s:5.1f} s = "
+    print(f"  these and correct-a, parallel grader --force: {r.regrade_s:5.1f} s = "
           f"{len(BASELINE) / r.regrade_s * 60:5.1f}/min")
     print(r.graded.splitlines()[0])
     print("\nCopy detection (report.md, review.csv):")
