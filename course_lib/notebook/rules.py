@@ -174,7 +174,9 @@ class _Guard:
         raise self.failure(path)
 
     def failure(self, path: str) -> CheckFailed:
-        kind = "course_lib's own answer" if path.startswith("course_lib.") else "a library version of this exercise"
+        kind = ("course_lib's own answer" if path in self.entry.references else
+                "a course_lib piece that may not stand in for this answer" if path.startswith("course_lib.") else
+                "a library version of this exercise")
         return CheckFailed(RULE, f"your {self.entry.grade_id} runs {path} ({kind}), whatever name it is reached "
                                  "by; this exercise asks you to write it yourself",
                            "the exercise text lists what it may not call")

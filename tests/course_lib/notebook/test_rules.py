@@ -66,11 +66,17 @@ def test_a_reference_run_in_another_thread_is_refused() -> None:
 
 
 def test_a_bound_method_of_a_reference_class_is_refused() -> None:
-    model = rnn.ElmanRNN(3, 4)
-    forward = model.forward
-    with pytest.raises(CheckFailed, match="ElmanRNN"):
+    encode = vocab.Vocab(REF(TEXTS)).encode  # a bound method taken before the block
+    with pytest.raises(CheckFailed, match=r"course_lib\.text\.vocab\.Vocab\.encode \(course_lib's own answer\)"):
+        with written_by_you("encode"):
+            encode("ab")
+
+
+def test_a_course_lib_helper_that_may_not_stand_in_for_the_answer_is_refused_and_named_so() -> None:
+    model = rnn.ElmanRNN(3, 4)  # its loop is the shared Recurrent base, banned for rnn_module
+    with pytest.raises(CheckFailed, match=r"Recurrent \(a course_lib piece that may not stand in"):
         with written_by_you("rnn_module"):
-            forward(torch.randn(2, 5, 3))
+            model(torch.randn(2, 5, 3))
 
 
 @pytest.mark.parametrize("route", ["function", "method", "partial", "map"])
