@@ -219,6 +219,9 @@ mask = run_answer(length_mask, torch.tensor([1, 3]), 5, name="length_mask([1, 3]
 check_shape(mask, (2, 5), "length_mask([1, 3], max_len=5)", hint="when max_len is given, the mask has max_len columns")
 check_equal(mask, torch.tensor([[True, False, False, False, False], [True, True, True, False, False]]),
             "length_mask([1, 3], max_len=5)", hint="positions beyond a sentence's length are False, up to max_len")
+mask = run_answer(length_mask, torch.tensor([4, 1]), name="length_mask([4, 1])")
+check_shape(mask, (2, 4), "length_mask([4, 1]): 2 sentences, the longest of length 4",
+            hint="without max_len the mask has as many columns as the longest length (lengths.max()), not the batch size")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 _lens = torch.tensor([4, 0, 7, 1, 7])
@@ -326,6 +329,21 @@ check_close(run_answer(masked_ce, _logits, _targets2, _mask2, name="masked_ce, l
 loss64 = run_answer(masked_ce, _logits.double(), _targets2, _mask2, name="masked_ce on float64 logits")
 check_dtype(loss64, torch.float64, "masked_ce on float64 logits", hint="do not convert to float32: keep the logits' dtype")
 check_close(loss64, _want2.double(), "masked_ce on float64 logits, lengths 3 and 1", atol=1e-6)
+# a mask that is not a prefix of its row: only the positions where it is True count
+_mask_hole = torch.tensor([[True, False, True, False], [False, True, True, False]])
+_want_hole = nn.functional.cross_entropy(_logits[_mask_hole], _targets2[_mask_hole])
+check_close(run_answer(masked_ce, _logits, _targets2, _mask_hole, name="masked_ce with a mask that has holes"),
+            _want_hole, "masked_ce with mask [[1, 0, 1, 0], [0, 1, 1, 0]]",
+            hint="average over the positions where the mask is True, wherever they are: do not turn the mask into "
+                 "lengths (mask.sum) and take the first positions of each row")
+# confident logits: the true class 80 to 120 below the best one
+_big = torch.tensor([[[0.0, 120.0, 5.0], [80.0, 0.0, 1.0]]])
+_want_big = nn.functional.cross_entropy(_big[0], torch.tensor([0, 1]))
+check_close(run_answer(masked_ce, _big, torch.tensor([[0, 1]]), torch.ones(1, 2, dtype=torch.bool),
+                       name="masked_ce on logits of size 120"), _want_big,
+            "masked_ce when the true class is 80 to 120 below the best (float32)",
+            hint="softmax then log underflows to log(0) = -inf: use nn.functional.cross_entropy (or log_softmax), "
+                 "which work in log space")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 _g = torch.Generator().manual_seed(3)
@@ -747,6 +765,14 @@ check_close(_y[_y != 0], torch.full_like(_y[_y != 0], 1.25), "kept entries with 
 _y = run_answer(_drop, _x.double(), name="VariationalDropout(0.5) on float64 x")
 check_dtype(_y, torch.float64, "VariationalDropout output for float64 x",
             hint="make the mask in the dtype of x (keep.to(x.dtype)), do not convert x")
+_y = run_answer(_drop, _x.half(), name="VariationalDropout(0.5) on float16 x")
+check_dtype(_y, torch.float16, "VariationalDropout output for float16 x",
+            hint="a float32 mask (keep.float(), torch.bernoulli of a float32 tensor) turns float16 x into float32: "
+                 "make the mask in the dtype of x (keep.to(x.dtype))")
+_x_given = _x.clone()
+run_answer(_drop, _x_given, name="VariationalDropout(0.5) on x, x checked afterwards", copy=False)
+check_close(_x_given, _x, "x after VariationalDropout(0.5) ran on it",
+            hint="do not change x in place (no x.mul_, x *= mask): return x * mask, a new tensor")
 _drop.eval()
 check_close(run_answer(_drop, _x, name="VariationalDropout(0.5) in eval mode"), _x, "VariationalDropout in eval mode",
             hint="in eval mode (self.training False) return x unchanged: no mask, no scaling")
@@ -899,6 +925,14 @@ check_equal((_tagger.lstm.input_size, _tagger.lstm.hidden_size, _tagger.lstm.num
             hint="nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, ...)")
 check_equal((_tagger.head.in_features, _tagger.head.out_features), (8, 5), "BiLSTMTagger.head (in, out)",
             hint="two directions: nn.Linear(2 * hidden_size, num_tags)")
+check_close(_tagger.lstm.dropout, 0.3, "BiLSTMTagger.lstm.dropout with num_layers=2, dropout=0.3",
+            hint="nn.LSTM(..., dropout=dropout) between the layers when num_layers > 1")
+import warnings
+with warnings.catch_warnings(record=True) as _warned:
+    warnings.simplefilter("always")
+    _one_layer = run_answer(BiLSTMTagger, 20, 5, 6, 4, dropout=0.3, name="BiLSTMTagger(20, 5, 6, 4, dropout=0.3)")
+check_close(_one_layer.lstm.dropout, 0.0, "BiLSTMTagger.lstm.dropout with one layer and dropout=0.3",
+            hint="pass dropout=0 to nn.LSTM when num_layers is 1 (there is no layer in between; PyTorch warns)")
 _tagger.eval()
 _ids = torch.tensor([[3, 4, 5, 2, 2], [8, 9, 6, 7, 1], [8, 9, 2, 2, 2]])   # padded with pad_id=2
 _lens = torch.tensor([3, 5, 2])
@@ -913,6 +947,11 @@ check_close(_logits[2, :2], _alone[0, :2], "logits of sentence 2 in the batch ag
             hint="run the LSTM on the packed batch (your run_packed), or the backward direction reads the padding")
 check_close(_logits[_real], _want[_real], "BiLSTMTagger logits at real positions, eval mode",
             hint="embed -> drop -> LSTM on the packed batch -> drop -> head")
+_ids_other = _ids.masked_fill(~_real, 7)                  # padded positions holding an id other than pad_id
+with torch.no_grad():
+    _logits = run_answer(_tagger, _ids_other, _lens, name="BiLSTMTagger forward, padded positions hold the id 7")
+check_close(_logits[_real], _want[_real], "BiLSTMTagger logits when the padded positions hold the id 7, not pad_id",
+            hint="the lengths given say what is real: pass them to run_packed, do not count ids != pad_id")
 _tagger.train()                                           # training mode, where dropout acts ...
 _tagger.lstm.dropout = 0.0                                # ... but without nn.LSTM's random dropout between layers
 _tagger.drop = _Scale()                                   # and a dropout stand-in whose effect is known

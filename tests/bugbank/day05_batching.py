@@ -97,6 +97,9 @@ def pad_batch(seqs, pad_value=0):
              '    lengths -= 1\n'
              '    return torch.arange(max_len, device=lengths.device)[None, :] <= lengths[:, None]'),
         ]),
+        ('max_len defaults to the batch size, not the longest length', [
+            ('        max_len = int(lengths.max())', '        max_len = len(lengths)'),
+        ]),
     ],
     'masked_ce': [
         ('mean over all positions, padding included in the count (the textbook bug)', [
@@ -153,6 +156,21 @@ def masked_ce(logits, targets, mask):
     nll = -log_probs.gather(-1, targets.unsqueeze(-1)).squeeze()         # (B, L)
     return (nll * mask).sum() / mask.sum()
 '''),
+        ('softmax then log: underflows to -log(0) for confident logits', """
+def masked_ce(logits, targets, mask):
+    p = torch.softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    return -torch.log(p)[mask].sum() / mask.sum()
+"""),
+        ('mask turned into lengths: the first mask.sum() positions of each row', """
+def masked_ce(logits, targets, mask):
+    lengths = mask.sum(1)
+    total, count = 0.0, 0
+    for b in range(logits.shape[0]):
+        n = int(lengths[b])
+        total = total + nn.functional.cross_entropy(logits[b, :n], targets[b, :n], reduction="sum")
+        count += n
+    return total / count
+"""),
     ],
     'run_packed': [
         # whole answer: a different structure: no packing, the padded batch is run as is and masked afterwards
@@ -290,6 +308,13 @@ def run_packed(lstm, x, lengths):
             ('        return x * keep.to(x.dtype) / (1.0 - self.p)                               # broadcast over T',
              '        return x * keep.to(x.dtype) * (1.0 - self.p)'),
         ]),
+        ('mask made float32 with keep.float(): float16 x comes back float32', [
+            ('        return x * keep.to(x.dtype) / (1.0 - self.p)', '        return x * keep.float() / (1.0 - self.p)'),
+        ]),
+        ('x multiplied in place', [
+            ('        return x * keep.to(x.dtype) / (1.0 - self.p)',
+             '        x.mul_(keep.to(x.dtype) / (1.0 - self.p))\n        return x'),
+        ]),
     ],
     'BiLSTMTagger': [
         ('no packing: the backward direction reads the padding', [
@@ -354,6 +379,16 @@ def run_packed(lstm, x, lengths):
             ('        out, _ = run_packed(self.lstm, x, lengths)       # (B, T, 2H), zeros at padding',
              '        order = torch.argsort(lengths, descending=True)\n'
              '        out, _ = run_packed(self.lstm, x[order], lengths[order])'),
+        ]),
+        ('dropout passed to nn.LSTM even with one layer', [
+            ('dropout=dropout if num_layers > 1 else 0.0', 'dropout=dropout'),
+        ]),
+        ('no dropout between the LSTM layers', [
+            ('dropout=dropout if num_layers > 1 else 0.0', 'dropout=0.0'),
+        ]),
+        ('lengths recounted as ids != pad_id instead of the lengths given', [
+            ('        out, _ = run_packed(self.lstm, x, lengths)',
+             '        out, _ = run_packed(self.lstm, x, (ids != self.embed.padding_idx).sum(1))'),
         ]),
     ],
 }
