@@ -138,6 +138,9 @@ check_close(run_answer(general_scores, _qg, _kg, _W, name="general_scores(query 
                                                          "product with every key; not W.T, not keys @ W")
 check_shape(run_answer(general_scores, _qg[:1], _kg[:1, :1], _W, name="general_scores, batch 1, one source position"),
             (1, 1), "general scores for a batch of one with one source position", hint="squeeze(-1), not squeeze()")
+check_dtype(run_answer(general_scores, _qg.double(), _kg.double(), _W.double(), name="general_scores in float64"),
+            torch.float64, "general scores keep the inputs' dtype (float64)",
+            hint="no .float() and no float32 buffer: multiply the inputs as they are")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import course_lib.layers.attention as _ref_att
@@ -220,6 +223,9 @@ check_shape(_e, (2, 3), "additive scores (B=2, S=3)",
             hint="(B, S): sum over the attention units A (the last axis) with v, not over the source positions")
 check_close(_e, _want, "additive scores, B=2, S=3, A=4, non-symmetric weights", atol=1e-5,
             hint="W_q multiplies the query and W_k the keys, each as (A, H) @ vector (i.e. x @ W.T); tanh before v")
+check_dtype(run_answer(additive_scores, _q.double(), _k.double(), _Wq.double(), _Wk.double(), _v.double(),
+                       name="additive_scores in float64"), torch.float64, "additive scores keep the inputs' dtype (float64)",
+            hint="no .float() and no float32 buffer: project, add, tanh and contract the inputs as they are")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import course_lib.layers.attention as _ref_att
@@ -302,12 +308,12 @@ check_close(_w[0], torch.tensor([math.exp(1) / (math.exp(1) + math.exp(2)), math
                  "(3.0) must be replaced by -inf or the lowest float BEFORE the softmax, not zeroed after it")
 check_close(_w[1], torch.tensor([1.0, 0.0, 0.0]), "second row: its one real position gets all the weight",
             hint="mask is True at the real positions: the 7.0 at a padded position gets nothing")
-_w = run_answer(masked_softmax, torch.tensor([[-300.0, -301.0, 0.0]]), torch.tensor([[True, True, False]]),
+_w = run_answer(masked_softmax, torch.tensor([[-1e5, -1e5 - 1, 0.0]]), torch.tensor([[True, True, False]]),
                 name="masked_softmax of very negative real scores")
 check_close(_w, torch.tensor([[1 / (1 + math.exp(-1)), math.exp(-1) / (1 + math.exp(-1)), 0.0]]),
-            "real scores around -300, padding at 0: the padding still gets 0",
-            hint="filling the padding with 0 or a small number such as -100 is not enough once the real scores are "
-                 "lower; use float('-inf') or torch.finfo(scores.dtype).min")
+            "real scores around -100000, padding at 0: the padding still gets 0",
+            hint="filling the padding with 0 or a number such as -100, -1e4 or float16's lowest (-65504) is not "
+                 "enough once the real scores are lower; use float('-inf') or torch.finfo(scores.dtype).min")
 _w = run_answer(masked_softmax, torch.tensor([[100.0, 30.0, 90.0]]), torch.tensor([[True, False, True]]),
                 name="masked_softmax of large scores")
 check_close(_w, torch.tensor([[1 / (1 + math.exp(-10)), 0.0, math.exp(-10) / (1 + math.exp(-10))]]),
@@ -818,7 +824,8 @@ for name in ("dot attention", "additive attention"):
 # ### Exercise 5 — clipped n-gram matches (2 points)
 #
 # For one output sentence and its references (token lists), return `(matches, total)`: `total` is the
-# number of n-grams in the hypothesis, `matches` the clipped count. `collections.Counter` helps (`a | b`
+# number of n-grams in the hypothesis, `matches` the clipped count. Compare the tokens exactly as given
+# (no lower-casing), and keep an n-gram as a tuple of tokens. `collections.Counter` helps (`a | b`
 # keeps the larger count of each key).
 
 # %% nbgrader="answer" grade_id="modified_precision"
@@ -856,6 +863,8 @@ check_equal(tuple(run_answer(modified_precision, ["the", "cat"], [["the", "the",
 check_equal(tuple(run_answer(modified_precision, ["ab", "c"], [["a", "bc"]], 2, name="modified_precision, n-grams as tuples")),
             (0, 1), "the bigram ('ab', 'c') is not ('a', 'bc')",
             hint="keep n-grams as tuples of tokens: joined into strings, 'ab'+'c' and 'a'+'bc' are both 'abc'")
+check_equal(tuple(run_answer(modified_precision, "The cat".split(), [["the", "cat"]], 1, name="modified_precision, case")),
+            (1, 2), "'The' is not the token 'the'", hint="compare the tokens as given: no lower-casing or other normalising")
 check_equal(tuple(run_answer(modified_precision, "the mat".split(), _refs, 3, name="modified_precision, n > length")),
             (0, 0), "a hypothesis of 2 tokens has no 3-grams", hint="n-grams start at i = 0 .. len - n, none if len < n")
 check_equal(tuple(run_answer(modified_precision, "the mat".split(), _refs, 4, name="modified_precision, n > length + 1")),
@@ -870,7 +879,7 @@ _cases = [("a b a b a b".split(), ["a b a".split(), "b a b b".split()], 1),
           ("x y z x y z".split(), ["x y z".split()], 3),
           ("a a a b".split(), ["a b".split(), "a a c".split(), "b b".split()], 1),
           (["a"], [["a"]], 1), (["a"], [["b", "a"]], 2), (["ab", "c"], [["a", "bc"]], 2),
-          ("The cat sat".split(), ["the cat sat".split()], 1), ([], [["a"]], 1),
+          ("The cat sat".split(), ["the cat sat".split()], 1), ([], [["a"]], 1), (["a b", "c"], [["a", "b c"]], 2),
           ("a b c d e".split(), ["a b c d e".split(), "a b".split()], 5)]
 for _ in range(6):
     _n = int(_rng.integers(1, 5))
@@ -889,7 +898,8 @@ with written_by_you("modified_precision"):
 # `hypotheses` is a list of token lists; `references[i]` is the list of references (token lists) of
 # sentence `i`. Sum matches and totals over the **corpus** for each $n$ before dividing (the mean of
 # sentence BLEUs is a different, worse number), use the closest reference length per sentence, and
-# return BLEU in $[0, 100]$. No smoothing: return `0.0` if some $n$ has no match. Use your
+# return BLEU in $[0, 100]$. No smoothing: return `0.0` if some $n$ has no match (also when the corpus has
+# no $n$-gram of that order at all: outputs shorter than $n$). Use your
 # `modified_precision` from Exercise 5 (make it pass first). The test checks you against **sacrebleu**, the
 # reference implementation used to report BLEU in papers.
 
@@ -953,6 +963,9 @@ _refs = [[list("abcabc"), list("ab")]]
 check_close(run_answer(corpus_bleu, _hyps, _refs, name="corpus_bleu, the closest reference is the longer"),
             _sacre(_hyps, _refs), "output of 5, references of 6 and 2: the closest (6) counts, not the shortest",
             atol=1e-6, hint="r is the length of the reference closest to the output's length, not the shortest one")
+check_close(run_answer(corpus_bleu, [["a", "b", "c"]], [[["a", "b", "c"]]], name="corpus_bleu, outputs shorter than max_n"),
+            0.0, "three tokens, max_n = 4: no 4-gram at all, so no 4-gram match: 0 without smoothing",
+            hint="an order n with no n-grams in the whole corpus has no match either: return 0.0, do not skip that order")
 _hyps = [list("abcd"), list("abab"), list("bcdabc")]
 _refs = [[list("abcd")], [list("abba")], [list("bcdcbc")]]
 check_close(run_answer(corpus_bleu, _hyps, _refs, max_n=2, name="corpus_bleu, three sentences, max_n=2"),

@@ -66,6 +66,11 @@ def general_scores(query, keys, weight):
             ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
              '    return torch.bmm(keys @ weight, query.unsqueeze(-1)).squeeze(-1)'),
         ]),
+        # held-out review (issue 10): a float32 cast in general_scores only
+        ('general: keys and the projected query cast with .float(): float32 whatever the inputs', [
+            ('    return torch.bmm(keys, (query @ weight).unsqueeze(-1)).squeeze(-1)   # (B, S, H_k) @ (B, H_k, 1)',
+             '    return torch.bmm(keys.float(), (query @ weight).float().unsqueeze(-1)).squeeze(-1)'),
+        ]),
     ],
     'additive_scores': [
         ('tanh missing: a linear score', [
@@ -112,6 +117,15 @@ def general_scores(query, keys, weight):
             ('    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T      # (B, 1, A) + (B, S, A) -> (B, S, A)',
              '    query, keys, w_query, w_keys, v = query.float(), keys.float(), w_query.float(), w_keys.float(), v.float()\n'
              '    projected = (query @ w_query.T).unsqueeze(1) + keys @ w_keys.T'),
+        ]),
+        # held-out review (issue 10)
+        ('everything cast with .float(): float32 scores for float64 inputs', """
+def additive_scores(query, keys, w_query, w_keys, v):
+    projected = (query.float() @ w_query.float().T).unsqueeze(1) + keys.float() @ w_keys.float().T
+    return torch.tanh(projected) @ v.float()
+"""),
+        ('v.data in the contraction: right values, but no gradient reaches v (the model never learns v)', [
+            ('    return torch.tanh(projected) @ v ', '    return torch.tanh(projected) @ v.data '),
         ]),
     ],
     'masked_softmax': [
@@ -199,6 +213,10 @@ def masked_softmax(scores, mask):
     weights = torch.softmax(scores, dim=-1) * mask
     return weights / weights.sum(dim=-1, keepdim=True)
 """),
+        # held-out review (issue 10): a fill that is low, but not the lowest for the scores' dtype
+        ("padding filled with float16's lowest (-65504) whatever the scores' dtype", [
+            ('torch.finfo(scores.dtype).min', 'torch.finfo(torch.float16).min'),
+        ]),
     ],
     'attention_step': [
         ("ignores the state it is given: the RNN restarts from the encoder's final state every step", [
@@ -359,6 +377,26 @@ def modified_precision(hypothesis, references, n):
              '        tokens = [t.lower() for t in tokens]\n'
              '        return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))'),
         ]),
+        # held-out review (issue 10)
+        ('tokens lower-cased before counting: "The" matches "the"', """
+def modified_precision(hypothesis, references, n):
+    def grams(t):
+        t = [w.lower() for w in t]
+        return Counter(tuple(t[i:i + n]) for i in range(len(t) - n + 1))
+    hyp, most = grams(hypothesis), Counter()
+    for r in references:
+        most |= grams(r)
+    return sum(min(c, most[g]) for g, c in hyp.items()), sum(hyp.values())
+"""),
+        ("n-grams joined with spaces: ('a b', 'c') and ('a', 'b c') collide", """
+def modified_precision(hypothesis, references, n):
+    def grams(t):
+        return Counter(" ".join(t[i:i + n]) for i in range(len(t) - n + 1))
+    hyp, most = grams(hypothesis), Counter()
+    for r in references:
+        most |= grams(r)
+    return sum((hyp & most).values()), sum(hyp.values())
+"""),
     ],
     'corpus_bleu': [
         # whole answer: delegates to sacrebleu, a different algorithm
@@ -527,5 +565,27 @@ def corpus_bleu(hypotheses, references, max_n=4):
              '    log_precision = sum(math.log((m + 1) / (t + 1)) for m, t in zip(matches, totals)) / max_n'),
             ('    if min(matches) == 0:\n        return 0.0\n', ''),
         ]),
+        # held-out review (issue 10)
+        ('an order with no n-grams in the corpus is skipped (geometric mean over the others) instead of giving 0', """
+def corpus_bleu(hypotheses, references, max_n=4):
+    matches, totals = [0] * max_n, [0] * max_n
+    c = r = 0
+    for hyp, refs in zip(hypotheses, references):
+        for n in range(1, max_n + 1):
+            m, t = modified_precision(hyp, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+        c += len(hyp)
+        r += min((len(x) for x in refs), key=lambda L: (abs(L - len(hyp)), L))
+    logs = []
+    for m, t in zip(matches, totals):
+        if t == 0:
+            continue
+        if m == 0:
+            return 0.0
+        logs.append(math.log(m / t))
+    bp = 1.0 if c >= r else math.exp(1 - r / c)
+    return 100 * bp * math.exp(sum(logs) / len(logs))
+"""),
     ],
 }
