@@ -2,7 +2,8 @@
 `written_by_you(grade_id)` block runs, the exercise's references (course_lib's own answer) and the library
 callables that would do the exercise (the registry's `may_not_call`) refuse to run, whatever name reaches
 them: a module attribute, an alias, a list, a closure, a default argument, `functools.partial`, a bound
-method, an object found through `gc`, a copy made with `types.FunctionType`.
+method, an object found through `gc`, a copy made with `types.FunctionType`, a module reloaded or loaded
+again from its file, a subclass calling `super()`, a call made from C (`map`, `sorted`, `methodcaller`).
 
 How: the refusal is keyed on identity, not on names. A Python function is known by its code object (the
 profiler hook `sys.setprofile` sees every frame that starts in this thread, and the function's own code is
@@ -13,6 +14,16 @@ job); a class by the code of the methods it defines; a torch built-in by the fun
 dispatches (a `TorchFunctionMode` sees every torch call, however it was reached); any other built-in by the object a Python call site calls. A refused call
 raises `CheckFailed("hidden check: written by you", ...)`, and the block fails on exit even if the answer
 caught that error, or switched the guard off.
+
+A banned torch built-in is banned under torch's other names for it as well: its ATen operator
+(`torch.ops.aten.<name>`, every overload, the C entry of each) and the Python versions torch keeps
+(`torch._refs`, `torch._decomp`). A banned call already running in another thread when the block starts
+(waiting there for the hidden inputs) fails the block. Two routes hide what they call from every hook, so
+they are refused outright while a check runs: a TorchScript graph (`torch.jit.trace`/`script`: C++ runs the
+ops, no Python frame or torch function call is seen) and a new process (an audit hook: a fresh interpreter
+imports an unguarded course_lib). Not covered (the grader's copy detection and the hidden inputs' design
+are the defence): pasted source changed beyond its bytecode, a helper process or server started before
+the block, results of the reference stored before the block for inputs that the hidden tests then use.
 
     with written_by_you("rnn_cell_step"):
         check_close(rnn_cell_step(x, h, *params), expected, "hidden check: ...")
@@ -88,6 +99,34 @@ def _refusing_code(fn: types.FunctionType, path: str) -> types.CodeType:
 
 _active: list["_Guard"] = []
 
+# routes whose callee the hooks cannot see, refused while a check runs: {path given to refuse: what it is}
+_UNSEEN = {"torch.jit": "a TorchScript graph (torch.jit: a traced or scripted function or module)",
+           "a new process": "a new process (subprocess, os.system, multiprocessing, os.fork...)"}
+_PROCESS_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.fork", "os.forkpty", "os.posix_spawn",
+                             "os.spawn", "os.startfile", "pty.spawn"})
+
+
+def _audit(event: str, args: tuple) -> None:
+    """sys.addaudithook (installed once, cannot be removed): a process started while a check runs would
+    run code the hooks cannot see (a fresh interpreter importing course_lib)."""
+    if _active and event in _PROCESS_EVENTS:
+        __tracebackhide__ = True  # noqa: F841
+        _active[-1].refuse("a new process")
+
+
+sys.addaudithook(_audit)
+_SCRIPT_TYPES = (torch._C.ScriptFunction, torch._C.ScriptMethod)  # a graph run in C++: no frame, no torch function
+
+
+def _refusing_script_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+    __tracebackhide__ = True  # noqa: F841
+    if _active:
+        _active[-1].refuse("torch.jit")
+    return _script_calls[type(self)](self, *args, **kwargs)
+
+
+_script_calls = {t: t.__call__ for t in _SCRIPT_TYPES}
+
 
 def refused(path: str) -> None:
     """Called by a banned function's swapped code (in any thread) while a check runs."""
@@ -114,18 +153,49 @@ class Banned:
             obj = resolve(path)
             functions = _functions(obj)
             for fn in functions:
-                self.functions.setdefault(fn, path)
-                self.codes.setdefault(fn.__code__, path)
-                self.places.setdefault((fn.__code__.co_filename, fn.__code__.co_firstlineno), path)
-                if fn.__doc__:  # the docstring is one of the constants: an independent answer never matches
-                    self.copies.setdefault(_compiled(fn.__code__), path)
+                self.add_function(fn, path)
             if not functions:
                 if not callable(obj):
                     raise TypeError(f"{path} is not callable")
                 owner = getattr(obj, "__objclass__", None)
                 if isinstance(owner, type):  # a method descriptor of a built-in type
                     self.methods.setdefault(obj.__name__, []).append((owner, path))
-                self.builtins[obj] = path
+                self.builtins.setdefault(obj, path)
+                if isinstance(obj, (types.BuiltinFunctionType, types.MethodDescriptorType)) and \
+                        (getattr(obj, "__module__", None) or "").startswith("torch") or owner is torch._C.TensorBase:
+                    self.add_relatives(obj.__name__, path)
+
+    def add_function(self, fn: types.FunctionType, path: str) -> None:
+        self.functions.setdefault(fn, path)
+        self.codes.setdefault(fn.__code__, path)
+        self.places.setdefault((fn.__code__.co_filename, fn.__code__.co_firstlineno), path)
+        if fn.__doc__:  # the docstring is one of the constants: an independent answer never matches
+            self.copies.setdefault(_compiled(fn.__code__), path)
+
+    def add_relatives(self, name: str, path: str) -> None:
+        """A banned torch built-in `name` (torch.lerp, torch._VF.lstm, Tensor.lerp_) is reached under other
+        objects too: the ATen operator `torch.ops.aten.<name>` (its packet, every overload and the C entry
+        of each), and the Python versions torch keeps of it (`torch._refs`, `torch._decomp`: the same
+        computation written in torch code). They are banned with it, under its path."""
+        import torch._decomp  # noqa: PLC0415 - imported by torch already
+        try:
+            packet = getattr(torch.ops.aten, name)
+        except (AttributeError, RuntimeError):
+            packet = None
+        if isinstance(packet, torch._ops.OpOverloadPacket):
+            ops = [packet] + [getattr(packet, o) for o in packet.overloads()]
+            for op in ops:
+                self.builtins.setdefault(op, path)
+                if callable(getattr(op, "_op", None)):
+                    self.builtins.setdefault(op._op, path)
+            for op in ops[1:]:
+                decomposition = torch._decomp.decomposition_table.get(op)
+                if isinstance(decomposition, types.FunctionType):
+                    for fn in _functions(decomposition):
+                        self.add_function(fn, path)
+        for module in (torch._refs, torch._refs.nn.functional, torch._decomp.decompositions):
+            for fn in _functions(getattr(module, name, None)):
+                self.add_function(fn, path)
 
     def code_path(self, code: types.CodeType) -> str | None:
         path = self.codes.get(code) or self.places.get((code.co_filename, code.co_firstlineno))
@@ -174,6 +244,10 @@ class _Guard:
         raise self.failure(path)
 
     def failure(self, path: str) -> CheckFailed:
+        if path in _UNSEEN:
+            return CheckFailed(RULE, f"your {self.entry.grade_id} runs {_UNSEEN[path]}, where the hidden checks cannot "
+                                     "see what it calls; this exercise asks you to write it yourself, in Python",
+                               "run your own code in this notebook's process, without torch.jit")
         kind = ("course_lib's own answer" if path in self.entry.references else
                 "a course_lib piece that may not stand in for this answer" if path.startswith("course_lib.") else
                 "a library version of this exercise")
@@ -213,6 +287,14 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
     try:
         for fn, path in guard.banned.functions.items():  # every thread, even one started before the block
             fn.__code__ = _refusing_code(fn, path)
+        for script_type in _SCRIPT_TYPES:
+            script_type.__call__ = _refusing_script_call
+        for frame in sys._current_frames().values():  # a banned call started before the block, still running
+            while frame is not None:                   # in another thread (waiting for the hidden inputs)
+                path = guard.banned.code_path(frame.f_code)
+                if path is not None:
+                    guard.refuse(path)
+                frame = frame.f_back
         with torch_calls:
             yield guard.entry
     except CheckFailed as err:  # a refusal propagates as it was raised: its traceback shows the answer's line
@@ -229,6 +311,9 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
         _thread_setprofile(thread_before)
         for fn, code in swapped.items():
             fn.__code__ = code
+        if len(_active) == 1:
+            for script_type, call in _script_calls.items():
+                script_type.__call__ = call
         _active.remove(guard)
     if guard.refused is not None:
         raise guard.failure(guard.refused)
@@ -244,9 +329,11 @@ def rule_text(grade_id: str) -> str:
     banned += [f"`{p}`" for p in entry.may_not_call]
     if banned:
         text = f"**May not call:** {', '.join(banned[:-1]) + ' or ' if len(banned) > 1 else ''}{banned[-1]}. " \
-               "The hidden tests refuse them under any name."
+               "The hidden tests refuse them under any name, and refuse `torch.jit` graphs and new processes, " \
+               "whose calls they cannot see."
     else:
-        text = "**May not call:** nothing is banned here; any torch or Python function is fine."
+        text = "**May not call:** nothing is banned here; any torch or Python function is fine (but not " \
+               "`torch.jit` graphs or new processes, whose calls the hidden tests cannot see)."
     if entry.max_matrix_products is not None:
         text += (f" At most {entry.max_matrix_products} matrix product{'s' if entry.max_matrix_products > 1 else ''}"
                  " per call (`@`, `mm`, `matmul`, `einsum`, `F.linear`… all count).")

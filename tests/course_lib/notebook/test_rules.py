@@ -214,3 +214,195 @@ def test_an_answer_that_catches_the_refusal_and_fails_otherwise_is_reported_as_r
     with pytest.raises(CheckFailed, match="build_vocab"):
         with written_by_you("build_vocab"):
             answer(TEXTS)
+
+
+# Routes found by attacking the guard as a cheat would (issue 10's held-out class). Each is refused.
+def _reloaded(texts):
+    import importlib
+    saved = dict(vars(vocab))
+    try:
+        return importlib.reload(vocab).build_vocab(texts)  # fresh function objects, compiled from the same file
+    finally:
+        vars(vocab).update(saved)  # (for the other tests: they hold the original objects)
+
+
+def _loaded_again(texts):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("my_vocab", vocab.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_vocab(texts)
+
+
+class _Calls:
+    def __call__(self, texts):
+        return REF(texts)
+
+
+class _Encoder(vocab.Vocab):  # a subclass that overrides nothing but calls the reference class's method
+    def encode(self, *args, **kwargs):
+        return super().encode(*args, **kwargs)
+
+
+MORE_ROUTES = {
+    "importlib.reload": lambda t: _reloaded(t),
+    "the module's file loaded again": lambda t: _loaded_again(t),
+    "sys.modules and a computed name": lambda t: getattr(sys.modules["course_lib.text." + "vocab"], "build_" + "vocab")(t),
+    "operator.methodcaller": lambda t: __import__("operator").methodcaller("__call__", t)(REF),
+    "map from C": lambda t: list(map(REF, [t]))[0],
+    "sorted key from C": lambda t: sorted([t], key=REF) and REF(t),
+    "a __call__ object": lambda t: _Calls()(t),
+    "copy.deepcopy": lambda t: __import__("copy").deepcopy(REF)(t),
+    "a pickle round trip": lambda t: __import__("pickle").loads(__import__("pickle").dumps(REF))(t),
+    "functools.reduce": lambda t: functools.reduce(lambda acc, f: f(t), [REF], None),
+}
+
+
+@pytest.mark.parametrize("route", list(MORE_ROUTES))
+def test_more_routes_to_a_reference_are_refused(route: str) -> None:
+    with pytest.raises(CheckFailed, match="build_vocab"):
+        with written_by_you("build_vocab"):
+            MORE_ROUTES[route](TEXTS)
+
+
+def test_a_subclass_of_a_reference_class_calling_super_is_refused() -> None:
+    mine = _Encoder(REF(TEXTS))
+    with pytest.raises(CheckFailed, match="Vocab.encode"):
+        with written_by_you("encode"):
+            mine.encode("ab")
+
+
+def _x(*shape):
+    return torch.randn(*shape)
+
+
+# torch keeps each banned built-in under other objects: the ATen operator (packet, overload, its C entry),
+# the Python reference (torch._refs) and decomposition (torch._decomp); and some exercises have library
+# versions beyond the obvious ones
+LIBRARY_ROUTES = {
+    "aten.lerp packet": ("gated_update", lambda: torch.ops.aten.lerp(_x(3), _x(3), 0.5)),
+    "aten.lerp overload": ("gated_update", lambda: torch.ops.aten.lerp.Scalar(_x(3), _x(3), 0.5)),
+    "torch._refs.lerp": ("gated_update", lambda: torch._refs.lerp(_x(3), _x(3), torch.rand(3))),
+    "aten.rnn_tanh_cell": ("rnn_cell_step", lambda: torch.ops.aten.rnn_tanh_cell(_x(1, 3), _x(1, 2), _x(2, 3), _x(2, 2))),
+    "torch._decomp one_layer_rnn": ("rnn_forward", lambda: torch._decomp.decompositions.one_layer_rnn(
+        _x(4, 1, 3), _x(1, 2), [_x(2, 3), _x(2, 2), _x(2), _x(2)], True,
+        lambda i, h, wi, bi, wh, bh: torch.tanh(i + torch.nn.functional.linear(h, wh, bh)))),  # the student's own cell
+    "aten.lstm_cell": ("lstm_cell", lambda: torch.ops.aten.lstm_cell(_x(1, 3), [_x(1, 2), _x(1, 2)], _x(8, 3), _x(8, 2))),
+    "torch._decomp lstm decomposition": ("lstm_module", lambda: torch._decomp.get_decompositions(
+        [torch.ops.aten.lstm.input])[torch.ops.aten.lstm.input](
+        _x(4, 1, 3), [_x(1, 1, 2), _x(1, 1, 2)], [_x(8, 3), _x(8, 2), _x(8), _x(8)], True, 1, 0.0, False, False, False)),
+    "torch.ao quantizable LSTMCell": ("lstm_cell", lambda: torch.ao.nn.quantizable.LSTMCell(3, 2)(_x(1, 3))),
+    "aten.gru_cell through its C entry": ("gru_cell", lambda: torch.ops.aten.gru_cell._op(_x(1, 3), _x(1, 2), _x(6, 3), _x(6, 2))),
+    "aten.dropout": ("VariationalDropout", lambda: torch.ops.aten.dropout(torch.ones(2, 3), 0.5, True)),
+    "aten.native_dropout": ("VariationalDropout", lambda: torch.ops.aten.native_dropout(torch.ones(2, 3), 0.5, True)),
+    "torch._refs dropout": ("VariationalDropout", lambda: torch._refs.nn.functional.dropout(torch.ones(2, 3), 0.5, True)),
+    "aten.pad_sequence": ("pad_batch", lambda: torch.ops.aten.pad_sequence([torch.ones(2), torch.ones(3)], True, 0.0)),
+    "aten._masked_softmax": ("masked_softmax", lambda: torch.ops.aten._masked_softmax(
+        _x(2, 3), torch.tensor([[0, 0, 1], [0, 1, 1]]).bool())),
+    "a MaskedTensor's softmax": ("masked_softmax", lambda: torch.softmax(torch.masked.masked_tensor(
+        _x(2, 3), torch.tensor([[1, 1, 0], [1, 0, 0]]).bool()), -1)),
+    "attention's math kernel": ("masked_softmax", lambda: torch._scaled_dot_product_attention_math(
+        _x(1, 2, 3), _x(1, 3, 3), torch.eye(3)[None])),
+    "aten.bilinear": ("multiplicative_scores", lambda: torch.ops.aten.bilinear(_x(2, 3), _x(2, 3), _x(1, 3, 3))),
+    "torch._trilinear": ("multiplicative_scores", lambda: torch._trilinear(_x(2, 3), _x(1, 3, 3), _x(2, 3), [1, 3], [0], [1, 2], [2, 3])),
+    "forward mode through torch._make_dual": ("multiplicative_jacobian", lambda: _make_dual_jvp()),
+    "a second autograd engine": ("multiplicative_jacobian", lambda: _second_engine()),
+    "gradcheck's numerical Jacobian": ("additive_jacobian", lambda: sys.modules["torch.autograd.gradcheck"]._get_numerical_jacobian(
+        torch.tanh, (_x(3).double(),))),
+    "jacfwd for the backward": ("lstm_cell_backward_np", lambda: torch.func.jacfwd(torch.tanh)(_x(3))),
+}
+
+
+def _make_dual_jvp():
+    import torch.autograd.forward_ad as fwAD
+    with fwAD.dual_level():
+        return torch._unpack_dual(torch.tanh(torch._make_dual(_x(3), torch.ones(3), level=0)), 0)
+
+
+def _second_engine():
+    x = _x(3).requires_grad_()
+    return torch._C._ImperativeEngine().run_backward(((x * x).sum(),), (torch.ones(()),), False, False, (x,),
+                                                     False, False)
+
+
+@pytest.mark.parametrize("route", list(LIBRARY_ROUTES))
+def test_a_library_version_reached_under_another_torch_object_is_refused(route: str) -> None:
+    grade_id, call = LIBRARY_ROUTES[route]
+    call()  # it runs outside a check
+    with pytest.raises(CheckFailed) as err:
+        with written_by_you(grade_id):
+            call()
+    assert err.value.check == RULE
+
+
+def test_allowed_aten_operators_still_run_inside_a_check() -> None:
+    with written_by_you("gated_update"):
+        z, a, b = torch.rand(3), _x(3), _x(3)
+        torch.testing.assert_close(torch.ops.aten.add(torch.ops.aten.mul(z, a), (1 - z) * b), z * a + (1 - z) * b)
+
+
+def test_a_reference_already_running_in_another_thread_when_the_check_starts_is_refused() -> None:
+    import queue
+    inputs, outputs = queue.Queue(), queue.Queue()
+
+    def texts():  # the reference waits here, inside its own frame, for the hidden inputs
+        while (item := inputs.get()) is not None:
+            yield item
+
+    worker = threading.Thread(target=lambda: outputs.put(REF(texts())), daemon=True)
+    worker.start()
+    try:
+        with pytest.raises(CheckFailed, match="build_vocab"):
+            with written_by_you("build_vocab"):
+                inputs.put("abc")
+                inputs.put(None)
+                outputs.get(timeout=10)
+    finally:
+        inputs.put(None)
+        worker.join(timeout=10)
+    assert not worker.is_alive()
+
+
+@pytest.mark.parametrize("route", ["subprocess", "os.system", "multiprocessing"])
+def test_a_reference_run_in_a_new_process_is_refused(route: str) -> None:
+    import multiprocessing
+    import os
+    import subprocess
+    code = "import course_lib.text.vocab as v; print(v.build_vocab(['abc']))"
+    calls = {"subprocess": lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, check=True),
+             "os.system": lambda: os.system(f'{sys.executable} -c "{code}" > /dev/null'),
+             "multiprocessing": lambda: multiprocessing.get_context("fork").Process(target=print).start()}
+    with pytest.raises(CheckFailed, match="a new process"):
+        with written_by_you("build_vocab"):
+            calls[route]()
+    assert subprocess.run([sys.executable, "-c", "print(1)"], capture_output=True).stdout == b"1\n"  # after: fine
+
+
+def _double(t: torch.Tensor) -> torch.Tensor:
+    return t * 2
+
+
+@pytest.mark.parametrize("route", ["trace", "script"])
+def test_a_torchscript_graph_is_refused_because_the_hooks_cannot_see_into_it(route: str) -> None:
+    import course_lib.layers.gating as gating
+    z, a, b = torch.rand(2, 3), _x(2, 3), _x(2, 3)
+
+    def wrapped(z, a, b):  # the reference inlined into a graph: no Python frame runs at call time
+        return gating.gated_update(a, b, z)
+
+    graph = torch.jit.trace(wrapped, (z, a, b)) if route == "trace" else torch.jit.script(_double)
+    inputs = (z, a, b) if route == "trace" else (a,)
+    with pytest.raises(CheckFailed, match="TorchScript"):
+        with written_by_you("gated_update"):
+            graph(*inputs)
+    graph(*inputs)  # and runs again after
+
+
+def test_torch_compile_of_a_wrapper_around_the_reference_is_refused() -> None:
+    import course_lib.layers.gating as gating
+    z, a, b = torch.rand(2, 3), _x(2, 3), _x(2, 3)
+    compiled = torch.compile(lambda z, a, b: gating.gated_update(a, b, z), backend="eager")
+    compiled(z, a, b)  # compiled and cached before the check
+    with pytest.raises(CheckFailed, match="gated_update"):
+        with written_by_you("gated_update"):
+            compiled(z, a, b)
