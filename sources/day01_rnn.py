@@ -105,6 +105,11 @@ itos = run_answer(build_vocab, ["aab", "b", "c"], min_count=2, name="build_vocab
 check_equal(itos[4:], ["a", "b"], "build_vocab(['aab', 'b', 'c'], min_count=2) after the special tokens",
             hint="count every occurrence over all texts: a twice (both in 'aab'), b twice (once in each of two "
                  "texts), c once; keep the characters counted at least min_count times")
+itos = run_answer(build_vocab, ["bB", "ab"], name="build_vocab(['bB', 'ab'])")
+check_equal(itos[4:], ["b", "B", "a"], "build_vocab(['bB', 'ab']) after the special tokens",
+            hint="b occurs twice; B and a once each. Equal counts go in code point order, where every upper-case "
+                 "letter comes before every lower-case one ('B' < 'a'): compare the characters themselves, not "
+                 "ch.lower()")
 ### BEGIN HIDDEN TESTS
 import course_lib.text.vocab as _ref_vocab
 from course_lib.notebook.rules import written_by_you
@@ -267,6 +272,12 @@ check_close(run_answer(rnn_cell_step, _zeros_x, _zeros_h, _W_ih, _W_hh, _b_ih, _
 check_close(h, np.array([[0.0399786803, -0.6043677771, 0.6750698748], [0.537049567, 0.5005202112, -0.6910694698]]),
             "rnn_cell_step output, all four terms",
             hint="one tanh around the sum of all four terms: x W_ih^T + b_ih + h_prev W_hh^T + b_hh")
+_h_given = _h.copy()
+run_answer(rnn_cell_step, _x, _h_given, _W_ih, _W_hh, _b_ih, _b_hh, name="rnn_cell_step on the caller's h_prev",
+           copy=False)
+check_true(np.array_equal(_h_given, _h), "h_prev after rnn_cell_step", "rnn_cell_step changed the h_prev it was given",
+           "return a new array: writing the new state into h_prev (h_prev[...] = ..., h_prev += ...) changes the "
+           "caller's state, and rnn_forward would store one array T times")
 ### BEGIN HIDDEN TESTS
 import course_lib.layers.rnn as _ref_rnn
 from course_lib.notebook.rules import written_by_you
@@ -298,8 +309,8 @@ with written_by_you("rnn_cell_step"):
 # Apply the step to $x_1, \dots, x_T$ in order, feeding each new state into the next step. Inputs come
 # **time-major**: `xs[t]` is the batch at step `t`, so `xs` is $(T, B, D)$. Return all hidden states
 # `hs` (shape $(T, B, H)$, `hs[t]` is $h_{t+1}$ — the state *after* reading `xs[t]`; $h_0$ is not in it)
-# and the final state $h_T$. Use your `rnn_cell_step`. Keep the states' dtype: float64 inputs give float64
-# states.
+# and the final state $h_T$. Use your `rnn_cell_step`. Keep the inputs' dtype: float64 inputs give float64
+# states, float32 inputs float32 states. Do not modify `xs` or `h0`.
 
 # %% nbgrader="answer" grade_id="rnn_forward"
 def rnn_forward(xs: np.ndarray, h0: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
@@ -339,6 +350,17 @@ for _t in range(1, 5):
     check_close(hs[_t], rnn_cell_step(_xs[_t], hs[_t - 1], *_W), f"rnn_forward hs[{_t}], one step after hs[{_t - 1}]",
                 hint="feed each new state into the next step (not h0 again), reading xs in order t = 0, 1, ...")
 check_close(h_T, hs[-1], "rnn_forward h_T", hint="h_T is the state after the last step, hs[-1]")
+_xs_given, _h0_given = _xs.copy(), _h0.copy()
+run_answer(rnn_forward, _xs_given, _h0_given, *_W, name="rnn_forward on the caller's xs and h0", copy=False)
+check_true(np.array_equal(_h0_given, _h0) and np.array_equal(_xs_given, _xs), "h0 and xs after rnn_forward",
+           "rnn_forward changed an array it was given",
+           "start from h = h0 and rebind h to each new state (h = rnn_cell_step(...)); writing into h "
+           "(h[...] = ...) overwrites the caller's h0")
+_got = run_answer(rnn_forward, _xs.astype(np.float32), _h0.astype(np.float32), *[w.astype(np.float32) for w in _W],
+                  name="rnn_forward on float32 arrays")
+check_dtype(_got[0], np.float32, "rnn_forward hs from float32 inputs",
+            hint="keep the inputs' dtype: stack the states themselves (np.stack), or give a preallocated array "
+                 "the states' dtype (np.zeros(..., dtype=xs.dtype)); np.zeros alone is float64")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 
@@ -466,6 +488,11 @@ check_close(run_answer(model, torch.randn(1, 2, 3), name="RNN with zero weights"
             torch.full((1, 2, 5), np.tanh(0.3), dtype=torch.float32),
             "RNN output when all weights are 0 and bias_ih = 0.3", atol=1e-6,
             hint="tanh(bias_ih + bias_hh) at every step")
+_m64 = run_answer(RNN, 3, 5, name="RNN(3, 5)").double()
+_out64, _ = run_answer(_m64, torch.randn(2, 3, 3, dtype=torch.float64), name="RNN(3, 5).double() on float64 x, h0=None",
+                       hint="make the zero state with x's dtype and device: x.new_zeros(B, H) (torch.zeros is float32)")
+check_dtype(_out64, torch.float64, "RNN(3, 5).double() output on float64 x, h0=None",
+            hint="make the zero state with x's dtype and device: x.new_zeros(B, H)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 
@@ -666,8 +693,9 @@ print("mean state norm over the last 100 steps:",
 #
 # Do what `torch.nn.utils.clip_grad_norm_` does: modify the `.grad` of each parameter **in place**, skip
 # parameters whose `.grad` is `None`, scale by $\min\left(1, \frac{c}{\lVert g \rVert + 10^{-6}}\right)$,
-# and return the global norm **before** clipping as a 0-dim tensor. `parameters` can be any iterable of
-# tensors: a list, or a generator such as `model.parameters()`, which can be read only once.
+# and return the global norm **before** clipping as a 0-dim tensor in the gradients' dtype. `parameters`
+# can be any iterable of tensors: a list, or a generator such as `model.parameters()`, which can be read
+# only once.
 
 # %% nbgrader="answer" grade_id="clip_grad_norm"
 from collections.abc import Iterable
@@ -694,6 +722,7 @@ def _two_parameters():
 
 
 _a, _b = _two_parameters()
+_grad_a = _a.grad
 norm = run_answer(clip_grad_norm, [_a, _b], 1.0, name="clip_grad_norm([a, b], max_norm=1.0)", copy=False)
 check_type(norm, torch.Tensor, "clip_grad_norm return value", hint="return the norm as a tensor")
 check_shape(norm, (), "clip_grad_norm return value", hint="one number for all parameters: a 0-dim tensor")
@@ -704,6 +733,18 @@ check_true(not torch.equal(_a.grad, torch.tensor([3.0, 0.0])), "gradients after 
 check_close(torch.cat([_a.grad, _b.grad]), torch.tensor([0.6, 0.0, 0.0, 0.8]),
             "gradients [3, 0] and [0, 4] after clipping to global norm 1", atol=1e-5,
             hint="one factor for all parameters, max_norm / global norm = 1 / 5: not each parameter by its own norm")
+check_true(_a.grad is _grad_a and torch.allclose(_grad_a, torch.tensor([0.6, 0.0]), atol=1e-5),
+           "a.grad after clipping",
+           "p.grad is a new tensor, the one it held before is unchanged",
+           "modify the gradient tensor itself, p.grad.mul_(scale); p.grad = p.grad * scale replaces it, and "
+           "whatever still holds the old tensor sees no clipping")
+_a, _b = _two_parameters()
+norm = run_answer(clip_grad_norm, (p for p in [_a, _b]), 1.0, name="clip_grad_norm(generator of a and b, 1.0)",
+                  copy=False)
+check_close(torch.cat([_a.grad, _b.grad]), torch.tensor([0.6, 0.0, 0.0, 0.8]),
+            "gradients after clip_grad_norm(generator of [a, b], max_norm=1.0)", atol=1e-5,
+            hint="a generator (like model.parameters()) can be read only once: put the parameters in a list first, "
+                 "then compute the norm and scale from that list")
 _a, _b = _two_parameters()
 norm = run_answer(clip_grad_norm, [_a, _b], 10.0, name="clip_grad_norm([a, b], max_norm=10.0)", copy=False)
 check_close(norm, torch.tensor(5.0), "clip_grad_norm return value when the norm 5 is below max_norm 10",
@@ -719,6 +760,15 @@ check_true(_frozen.grad is None, "a parameter without a gradient", "its .grad is
            "skip parameters whose .grad is None: leave them alone")
 check_close(norm, torch.tensor(5.0), "clip_grad_norm return value with a parameter whose .grad is None",
             hint="a parameter without a gradient adds nothing to the norm")
+_a = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+_a.grad = torch.tensor([3e-3, -4e-3], dtype=torch.float64)  # global norm 5e-3, clipped to 1e-3
+norm = run_answer(clip_grad_norm, [_a], 1e-3, name="clip_grad_norm on a small float64 gradient", copy=False)
+check_dtype(norm, torch.float64, "clip_grad_norm return value for float64 gradients",
+            hint="compute the norm with tensor operations on the gradients, so it keeps their dtype "
+                 "(torch.tensor(a_python_float) is float32)")
+check_close(_a.grad, torch.tensor([3e-3, -4e-3], dtype=torch.float64) * (1e-3 / (5e-3 + 1e-6)),
+            "gradient [3e-3, -4e-3] clipped to max_norm 1e-3", atol=1e-12, rtol=1e-9,
+            hint="the factor is max_norm / (norm + 1e-6), with the 1e-6 (it matters when the norm is small)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 

@@ -421,7 +421,7 @@ print(f"test squared error {((s_T - target) ** 2).mean():.4f}; always answering 
 # Write `multiplicative_jacobian(h0, W, xs)`: run the recurrence over the inputs `xs` ($T \times H$; row
 # $t - 1$ is $x_t$), and build $\partial h_T / \partial h_0$ step by step as you go. Compute it from the
 # formula, without autograd; the tests compare your matrix with autograd's.
-# With no inputs ($T = 0$) nothing happens to $h_0$, so the Jacobian is the identity.
+# With no inputs ($T = 0$) nothing happens to $h_0$, so the Jacobian is the identity. Do not modify `h0`.
 
 # %% nbgrader="answer" grade_id="multiplicative_jacobian"
 def multiplicative_jacobian(h0: torch.Tensor, W: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
@@ -482,6 +482,13 @@ check_close(_got3, _J3, "multiplicative_jacobian for T = 3 steps (float64), agai
 check_close(run_answer(multiplicative_jacobian, _h064, _W64, _xs64[:0], name="multiplicative_jacobian for T = 0"),
             torch.eye(4, dtype=torch.float64), "multiplicative_jacobian with no inputs (T = 0) is the identity",
             atol=0, hint="start from J = I and multiply one factor per step; with no step, nothing is multiplied")
+_h0_given = _h064.clone()
+run_answer(multiplicative_jacobian, _h0_given, _W64, _xs64, name="multiplicative_jacobian on the caller's h0",
+           copy=False)
+check_true(torch.equal(_h0_given, _h064), "h0 after multiplicative_jacobian",
+           "multiplicative_jacobian changed the h0 it was given",
+           "start from h = h0 and rebind h to each new state (h = torch.tanh(...)); an in-place update "
+           "(h.copy_(...), h[:] = ...) on h = h0 overwrites the caller's h0")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 torch.manual_seed(12)
@@ -541,7 +548,7 @@ with written_by_you("multiplicative_jacobian") as rules:
 #
 # Write `additive_jacobian(c0, W, xs, f, i)`: $\partial c_T / \partial c_0$ for the update above, with `xs`,
 # `f` and `i` all $(T, H)$ (row $t - 1$ holds step $t$). As before: from the formula, without autograd, and the
-# identity for $T = 0$. Note where $g_t$ comes from: the state *before* the step.
+# identity for $T = 0$, and `c0` left as it is. Note where $g_t$ comes from: the state *before* the step.
 
 # %% nbgrader="answer" grade_id="additive_jacobian"
 def additive_jacobian(c0: torch.Tensor, W: torch.Tensor, xs: torch.Tensor, f: torch.Tensor,
@@ -608,6 +615,12 @@ check_close(run_answer(additive_jacobian, _c064, _W64, _xs64[:0], _f64[:0], _i64
                        name="additive_jacobian for T = 0"), torch.eye(4, dtype=torch.float64),
             "additive_jacobian with no inputs (T = 0) is the identity", atol=0,
             hint="start from J = I and multiply one step's Jacobian per step")
+_c0_given = _c064.clone()
+run_answer(additive_jacobian, _c0_given, _W64, _xs64, _f64, _i64, name="additive_jacobian on the caller's c0",
+           copy=False)
+check_true(torch.equal(_c0_given, _c064), "c0 after additive_jacobian", "additive_jacobian changed the c0 it was given",
+           "start from c = c0 and rebind c to each new state (c = f_t * c + i_t * g); an in-place update "
+           "(c.mul_(...), c *= ...) on c = c0 overwrites the caller's c0")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 torch.manual_seed(13)
@@ -771,11 +784,15 @@ def init_forget_bias(lstm: nn.Module, value: float = 1.0) -> nn.Module:
 torch.manual_seed(0)
 _lstm = nn.LSTM(3, 5)                                                     # D = 3, H = 5: one layer, one direction
 _before = {k: p.detach().clone() for k, p in _lstm.named_parameters()}
+_objects = dict(_lstm.named_parameters())
 _result = run_answer(init_forget_bias, _lstm, name="init_forget_bias(nn.LSTM(3, 5))", copy=False,
                      hint="change the parameters inside `with torch.no_grad():` (autograd refuses in-place changes "
                           "to a parameter otherwise)")
 check_true(_result is _lstm, "init_forget_bias return value", "expected the LSTM it was given",
            hint="change the parameters in place, then return lstm")
+check_true(all(p is _objects[k] for k, p in _lstm.named_parameters()), "the LSTM's parameters after init_forget_bias",
+           "a parameter was replaced by a new nn.Parameter (an optimizer made before would still hold the old one)",
+           hint="assign into the existing parameter under torch.no_grad(): p[H:2 * H] = value")
 _blocks = {"input gate i, rows 0:5": slice(0, 5), "candidate g, rows 10:15": slice(10, 15),
            "output gate o, rows 15:20": slice(15, 20)}                  # H = 5: every block but the forget gate's
 for _k in ["bias_ih_l0", "bias_hh_l0"]:

@@ -65,6 +65,9 @@ BUGS: Bank = {
         ('ties compared case-insensitively', [
             (SORT, '    kept.sort(key=lambda ch: (-counts[ch], ch.lower()))'),
         ]),
+        ('counters merged with functools.reduce: no texts at all raises TypeError', [
+            (COUNTS, '    import functools\n    counts = functools.reduce(lambda a, b: a + b, map(Counter, texts))'),
+        ]),
     ],
     'encode': [
         ('int32 tensor', [
@@ -141,6 +144,9 @@ BUGS: Bank = {
             (CELL, '    f = np.float32\n'
                    '    return np.tanh(x.astype(f) @ W_ih.T.astype(f) + b_ih.astype(f) + h_prev.astype(f) @ W_hh.T.astype(f) + b_hh.astype(f))'),
         ]),
+        ('new state written into h_prev (the caller\'s array changes)', [
+            (CELL, '    h_prev[...] = np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)\n    return h_prev'),
+        ]),
     ],
     'rnn_forward': [
         ('hs returned as a list of arrays', [
@@ -201,6 +207,25 @@ BUGS: Bank = {
              '        hs[t] = h\n'
              '    return hs, h'),
         ]),
+        ('states preallocated with np.zeros: float32 inputs give float64 states', '''
+def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
+    T, B, _ = xs.shape
+    hs = np.zeros((T, B, W_hh.shape[0]))
+    h = h0
+    for t in range(T):
+        h = rnn_cell_step(xs[t], h, W_ih, W_hh, b_ih, b_hh)
+        hs[t] = h
+    return hs, h
+'''),
+        ('the caller\'s h0 overwritten in place (copies stored)', '''
+def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
+    h = h0
+    hs = []
+    for x in xs:
+        h[...] = rnn_cell_step(x, h, W_ih, W_hh, b_ih, b_hh)
+        hs.append(h.copy())
+    return np.stack(hs), h.copy()
+'''),
     ],
     'rnn_module': [
         ('init bound from input_size instead of hidden_size', [
@@ -321,6 +346,27 @@ def clip_grad_norm(parameters, max_norm):
             (LOOP, '    for p in parameters:\n'
                    '        if p.grad is not None:\n'
                    '            p.grad.mul_(scale)'),
+        ]),
+        ('p.grad replaced by a new tensor (p.grad = p.grad * scale), not modified in place', '''
+from collections.abc import Iterable
+
+
+def clip_grad_norm(parameters, max_norm):
+    params = [p for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((p.grad ** 2).sum() for p in params))
+    scale = min(1.0, max_norm / (total.item() + 1e-6))
+    for p in params:
+        p.grad = p.grad * scale
+    return total
+'''),
+        ('no 1e-6 in the factor', [
+            (SCALE, '    scale = min(1.0, max_norm / total.item())'),
+        ]),
+        ('norm rebuilt from a Python float: float32 for float64 gradients', [
+            (TOTAL, '    total = torch.tensor(sum((g ** 2).sum().item() for g in grads) ** 0.5)'),
+        ]),
+        ('gradients concatenated with torch.cat: works only when they all have one dimension', [
+            (TOTAL, '    total = torch.cat(grads).norm()'),
         ]),
     ],
 }

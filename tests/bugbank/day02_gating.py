@@ -162,6 +162,10 @@ def multiplicative_jacobian(h0, W, xs):
         return h
     return torch.autograd.functional.jacobian(unroll, h0)
 '''),
+        ('state advanced in place on h = h0: the caller\'s h0 is overwritten', [
+            ('        h = torch.tanh(W @ h + x)                                   # (H,)',
+             '        h.copy_(torch.tanh(W @ h + x))'),
+        ]),
     ],
     'additive_jacobian': [
         ('direct path forgotten (no diag(f))', [
@@ -218,6 +222,10 @@ def additive_jacobian(c0, W, xs, f, i):
         return c
     return torch.autograd.functional.jacobian(unroll, c0)
 '''),
+        ('state advanced in place on c = c0: the caller\'s c0 is overwritten', [
+            ('        c = f_t * c + i_t * g                                              # (H,)',
+             '        c.mul_(f_t).add_(i_t * g)'),
+        ]),
     ],
     'init_forget_bias': [
         ('bias set on the input-gate block (rows 0:H)', [
@@ -318,5 +326,9 @@ def init_forget_bias(lstm, value=1.0):
             setattr(lstm, name, nn.Parameter(new))
     return lstm
 '''),
+        ('H read from the columns of weight_hh: wrong for an LSTM with proj_size', [
+            ('    H = lstm.hidden_size',
+             '    H = next(p for n, p in lstm.named_parameters() if n.startswith("weight_hh")).shape[1]'),
+        ]),
     ],
 }
