@@ -164,6 +164,16 @@ check_shape(_out2[1], (2, 3, 3), "2-layer GRU: final state (layers=2, B=3, H=3)"
 check_close(_out2[1][:, 0], _alone2[:, 0], "2-layer GRU: final state of the first sequence (length 2), both layers",
             hint="the RNN's own final state holds every layer's state at the last real step; the states (B, S, H) "
                  "are only the top layer's")
+# an LSTM: its final state is the pair (h, c)
+_lstm1 = nn.LSTM(4, 3, batch_first=True)
+with torch.no_grad():
+    _h_alone, _c_alone = _lstm1(_emb(_src[0:1, :2]))[1]                    # sequence 0 alone: (1, 1, 3) each
+_out3 = run_answer(encode_source, _emb, _lstm1, _src, _len, name="encode_source on an LSTM")
+check_true(isinstance(_out3[1], tuple) and len(_out3[1]) == 2, "LSTM: final state",
+           f"expected the pair (h, c), got {type(_out3[1]).__name__}",
+           hint="return the RNN's final state as it is: for an LSTM the pair (h, c), both are needed by the decoder")
+check_close(_out3[1][1][:, 0], _c_alone[:, 0], "LSTM: final cell state c of the first sequence (length 2)",
+            hint="final = what the LSTM returns after the packed batch: (h, c), each (layers, B, H)")
 ### BEGIN HIDDEN TESTS
 import course_lib.models.seq2seq as _ref_s2s
 from course_lib.notebook.rules import written_by_you
@@ -269,6 +279,17 @@ check_close(_new2, _h2, "2-layer GRU: new state of both layers (2, B=3, H=5)",
             hint="return the RNN's own new state (layers, B, H), not its output (the top layer only)")
 check_close(_logits2, _lin(_o2[:, 0]), "2-layer GRU: logits from the top layer's output",
             hint="logits = out(RNN output at the one step)")
+# an LSTM: the state is the pair (h, c)
+_lstm1 = nn.LSTM(4, 5, batch_first=True)
+_state_hc = (torch.randn(1, 3, 5), torch.randn(1, 3, 5))
+with torch.no_grad():
+    _o4, (_h4, _c4) = _lstm1(_emb(_prev)[:, None], _state_hc)
+_logits4, _new4 = run_answer(decoder_step, _emb, _lstm1, _lin, _prev, _state_hc, name="decoder_step, LSTM")
+check_true(isinstance(_new4, tuple) and len(_new4) == 2, "LSTM: new state",
+           f"expected the pair (h, c), got {type(_new4).__name__}", hint="return the RNN's new state as it returns it")
+check_close(_new4[1], _c4, "LSTM: new cell state c", hint="return the RNN's new state (h, c) as it returns it")
+check_close(_logits4, _lin(_o4[:, 0]), "LSTM: logits",
+            hint="logits = out(RNN output at the one step), not out(state[-1]): for an LSTM state[-1] is the cell c")
 ### BEGIN HIDDEN TESTS
 import course_lib.models.seq2seq as _ref_s2s
 from course_lib.notebook.rules import written_by_you
@@ -967,6 +988,9 @@ check_close(run_answer(length_normalised, _s, _l, 0.5, name="alpha = 0.5"), torc
             "alpha = 0.5: divide by the square root of the length", hint="scores / lengths ** alpha: alpha is the exponent")
 _n64 = run_answer(length_normalised, _s.double(), _l, 1.0, name="float64 scores")
 check_dtype(_n64, torch.float64, "float64 scores stay float64", hint="convert the lengths to the scores' dtype, not to float32")
+check_close(run_answer(length_normalised, torch.tensor([-1.5, -4.0]), torch.tensor([0, 2]), 1.0, name="a length of 0"),
+            torch.tensor([-1.5, -2.0]), "lengths (0, 2), alpha = 1: a length of 0 counts as 1",
+            hint="treat a length of 0 as 1 (lengths.clamp(min=1)), or 0 ** alpha divides by zero")
 ### BEGIN HIDDEN TESTS
 import course_lib.decoding.beam as _ref_beam
 from course_lib.notebook.rules import written_by_you

@@ -61,6 +61,12 @@ BUGS: Bank = {
             ('    states, _ = unpack(packed, total_length=S)                  # (B, S, H)',
              '    states, _ = unpack(packed)'),
         ]),
+        ("an LSTM's final state (h, c) cut to the top layer (GRUs handled right)", [
+            ('    return EncoderOutput(states, final, lengths_to_mask(lengths, S))',
+             '    if isinstance(final, tuple):\n'
+             '        final = (final[0][-1:], final[1][-1:])\n'
+             '    return EncoderOutput(states, final, lengths_to_mask(lengths, S))'),
+        ]),
     ],
     'decoder_step': [
         ('softmax applied: probabilities instead of logits', [
@@ -98,6 +104,9 @@ BUGS: Bank = {
         ('log-probabilities instead of logits', [
             ('    return out(output.squeeze(1)), state               # (B, V)',
              '    return torch.log_softmax(out(output.squeeze(1)), dim=-1), state'),
+        ]),
+        ('embedded tokens cast to float32 (breaks a float64 model)', [
+            ('    emb = embedding(prev_tokens).unsqueeze(1)', '    emb = embedding(prev_tokens).unsqueeze(1).float()'),
         ]),
     ],
     'teacher_forcing_loss': [
@@ -370,5 +379,9 @@ BUGS: Bank = {
             ('    return scores / lengths.clamp(min=1).to(scores.dtype) ** alpha',
              '    return scores / (lengths - 1).clamp(min=1).to(scores.dtype) ** alpha'),
         ]),
+        ('a loop over the first axis (fails on 0-dim scores)', """
+def length_normalised(scores, lengths, alpha):
+    return torch.stack([s / l.clamp(min=1).to(s.dtype) ** alpha for s, l in zip(scores, lengths)])
+"""),
     ],
 }
