@@ -162,7 +162,8 @@ class Banned:
                     self.methods.setdefault(obj.__name__, []).append((owner, path))
                 self.builtins.setdefault(obj, path)
                 if isinstance(obj, (types.BuiltinFunctionType, types.MethodDescriptorType)) and \
-                        (getattr(obj, "__module__", None) or "").startswith("torch") or owner is torch._C.TensorBase:
+                        (getattr(obj, "__module__", None) or "").startswith("torch") or owner is torch._C.TensorBase \
+                        or isinstance(obj, torch._ops.OpOverloadPacket) and obj._qualified_op_name.startswith("aten::"):
                     self.add_relatives(obj.__name__, path)
 
     def add_function(self, fn: types.FunctionType, path: str) -> None:

@@ -296,6 +296,12 @@ LIBRARY_ROUTES = {
     "aten.dropout": ("VariationalDropout", lambda: torch.ops.aten.dropout(torch.ones(2, 3), 0.5, True)),
     "aten.native_dropout": ("VariationalDropout", lambda: torch.ops.aten.native_dropout(torch.ones(2, 3), 0.5, True)),
     "torch._refs dropout": ("VariationalDropout", lambda: torch._refs.nn.functional.dropout(torch.ones(2, 3), 0.5, True)),
+    "the jagged nested tensor's padding operator": ("pad_batch", lambda: torch.ops.aten._jagged_to_padded_dense_forward(
+        torch.ones(5), [torch.tensor([0, 2, 5])], [3], 0.0)),
+    "torch._decomp's fused dropout": ("VariationalDropout", lambda: torch._decomp.decompositions._fused_dropout_decomposition(
+        torch.ones(2, 3), 0.5)),
+    "sacrebleu's character n-grams over one character per token": ("modified_precision", lambda: __import__(
+        "sacrebleu").metrics.helpers.extract_all_char_ngrams("abcab", 2, True)),
     "aten.pad_sequence": ("pad_batch", lambda: torch.ops.aten.pad_sequence([torch.ones(2), torch.ones(3)], True, 0.0)),
     "aten._masked_softmax": ("masked_softmax", lambda: torch.ops.aten._masked_softmax(
         _x(2, 3), torch.tensor([[0, 0, 1], [0, 1, 1]]).bool())),
