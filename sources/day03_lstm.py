@@ -258,6 +258,9 @@ for _k, _hint in [("i", f"the input gate is sigmoid of rows 0:H of {_a} (both bi
 check_close(c, _want_c, "c against nn.LSTMCell (random weights, h_prev != 0)",
             hint="c = f * c_prev + i * g: the forget gate scales the old memory, the input gate the candidate")
 check_close(h, _want_h, "h against nn.LSTMCell (random weights, h_prev != 0)", hint="h = o * tanh(c)")
+check_close(c, _want_c, "c against nn.LSTMCell in float64 (to 1e-10)", atol=1e-10, rtol=1e-8,
+            hint="right to float32 precision only: float64 agrees to ~1e-15 unless something (a, a gate) is "
+                 "computed in float32; compute in the dtype you are given")
 check_close(cache["tanh_c"], _want_gates["tanh_c"], "cache['tanh_c'] against tanh of nn.LSTMCell's c",
             hint="tanh_c is tanh of the new cell state c_t, not c_t itself nor tanh(c_prev)")
 ### BEGIN HIDDEN TESTS
@@ -569,6 +572,20 @@ check_close(_out[1], _want_c, "c against nn.LSTMCell(bias=False), batch of one w
                                         "something is computed in float32 (torch.zeros(...) is float32)")
 check_close(_out[0], _want_h, "h against nn.LSTMCell(bias=False), batch of one with a given state, float64",
             atol=1e-10, rtol=1e-8, hint="h = o * tanh(c)")
+_xg, _hg, _cg = (t.detach().clone().requires_grad_(True) for t in (_x, *_state))
+_want_dh, _want_dc = torch.autograd.grad(_cell(_xg, (_hg, _cg))[1].sum(), (_hg, _cg))  # expected gradients first
+_hg, _cg = _hg.detach().clone().requires_grad_(True), _cg.detach().clone().requires_grad_(True)
+_got_c = run_answer(lstm_cell, _xg.detach(), (_hg, _cg), *(w.detach() for w in _W), copy=False,
+                    name="lstm_cell with h_prev and c_prev requiring grad",
+                    hint="don't change h_prev or c_prev in place (no mul_, add_, *=): compute new tensors")[1]
+_got_dh, _got_dc = torch.autograd.grad(_got_c.sum(), (_hg, _cg), allow_unused=True)
+check_true(_got_dc is not None and _got_dh is not None, "gradient of c.sum() reaches h_prev and c_prev",
+           "no gradient flows to " + ("c_prev" if _got_dc is None else "h_prev"),
+           hint="no .detach(), .data or torch.no_grad() on the state: autograd must see every step")
+check_close(_got_dc, _want_dc, "gradient of c.sum() with respect to c_prev against nn.LSTMCell (the forget gate)",
+            hint="dc/dc_prev = f: c = f * c_prev + i * g, with c_prev itself, not a detached copy")
+check_close(_got_dh, _want_dh, "gradient of c.sum() with respect to h_prev against nn.LSTMCell",
+            hint="the gates read h_prev through h_prev @ W_hh.T: nothing detached")
 with count_matrix_products() as _products:
     run_answer(lstm_cell, _x, _state, *_W, name="lstm_cell (B=2, D=3, H=4), counting its matrix products")
 check_true(_products.count <= 2, "lstm_cell makes one fused matrix product per weight matrix",
@@ -659,7 +676,8 @@ for B, H in [(1, 32), (64, 256)]:
 #   layout as `x`, and `h_n`, `c_n` are the final states, $(1, B, H)$ each.
 #
 # Use your `lstm_cell` for each step. Do not `.detach()` the states: the gradient must flow through every
-# step, through $h$ **and** $c$.
+# step, through $h$ **and** $c$. Like `nn.LSTM`, it must work in any float dtype: after `.double()`, a
+# float64 input gives float64 outputs, also when `state` is `None`.
 
 # %% nbgrader="answer" grade_id="lstm_module"
 class LSTM(nn.Module):
@@ -754,6 +772,24 @@ for _bf, _B in [(True, 2), (False, 1)]:  # a given (h0, c0) against nn.LSTM with
                      "c0 the cell state, and both are (1, B, H) whatever batch_first says")
     check_close(_got_h, _want_h, f"LSTM h_n ({_what})", hint="h_n is the last h_t, shaped (1, B, H)")
     check_close(_got_c, _want_c, f"LSTM c_n ({_what})", hint="c_n is the last c_t, shaped (1, B, H)")
+_ref = nn.LSTM(3, 5, batch_first=True).double()  # float64, state=None, and the gradient through every step
+_x = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+_want, (_, _want_c) = _ref(_x)
+_want_dx, = torch.autograd.grad(_want.sum() + _want_c.sum(), _x)
+_mine = run_answer(LSTM, 3, 5, batch_first=True, name="LSTM(3, 5, batch_first=True)").double()
+copy_weights(_ref, _mine)
+_xg = _x.detach().clone().requires_grad_(True)
+_got, (_, _got_c) = run_answer(_mine, _xg, copy=False, name="LSTM forward in float64, state=None",
+                               hint="create the zero state in x's dtype and on its device: x.new_zeros(B, H)")
+check_dtype(_got, torch.float64, "LSTM output for a float64 module and input", hint="x.new_zeros(B, H), not torch.zeros")
+check_close(_got, _want, "LSTM output in float64, state=None, against nn.LSTM", atol=1e-10, rtol=1e-8,
+            hint="start from zeros (h and c), in x's dtype")
+_got_dx, = torch.autograd.grad(_got.sum() + _got_c.sum(), _xg, allow_unused=True)
+check_true(_got_dx is not None, "gradient of output.sum() + c_n.sum() reaches x", "no gradient flows to x",
+           hint="no .detach() and no torch.no_grad() in forward")
+check_close(_got_dx, _want_dx, "gradient of output.sum() + c_n.sum() with respect to x against nn.LSTM",
+            atol=1e-10, rtol=1e-8, hint="don't .detach() h or c between steps: the gradient must flow back "
+                                        "through every step, through h and c")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 
@@ -774,7 +810,17 @@ _s1 = (_cases[False][2][:, 1:2], _cases[False][3][:, 1:2].detach())
 with torch.no_grad():
     _want1 = _ref1(_x1)
     _want1s = _ref1(_cases[False][1][:, 1:2].detach(), _s1)  # B=1 with a given state, T=7
+_ref_h1 = nn.LSTM(2, 1).double()  # hidden_size 1, batch of two, a given state
+_x_h1, _s_h1 = torch.randn(3, 2, 2, dtype=torch.float64), tuple(torch.randn(1, 2, 1, dtype=torch.float64) for _ in "hc")
+with torch.no_grad():
+    _want_h1 = _ref_h1(_x_h1, _s_h1)
 with written_by_you("lstm_module"):
+    _m = run_answer(LSTM, 2, 1, name="hidden check: LSTM(2, 1)").double()
+    copy_weights(_ref_h1, _m)
+    _got_h1 = run_answer(_m, _x_h1, _s_h1, name="hidden check: hidden_size 1, batch of two, given (h0, c0)")
+    check_close(_got_h1[0], _want_h1[0], "hidden check: output, hidden_size 1, given (h0, c0)", atol=1e-10, rtol=1e-8)
+    check_close(_got_h1[1][1], _want_h1[1][1], "hidden check: c_n, hidden_size 1, given (h0, c0)", atol=1e-10,
+                rtol=1e-8)
     torch.manual_seed(1)
     _m = run_answer(LSTM, 4, 6, batch_first=True, name="hidden check: LSTM(4, 6)").double()
     _bound = 1 / 6 ** 0.5
@@ -1009,6 +1055,15 @@ check_close(c, _want_c, "c with zero weights, g = tanh((1, -0.5, 2)) and p_i, p_
                  "p_i with the input gate, p_f with the forget gate, both looking at the cell state c_prev")
 check_close(h, _want_h, "h with zero weights, g = tanh((1, -0.5, 2)) and p_i, p_f, p_o all different",
             hint="the output gate looks at the new cell state: o = sigmoid(a_o + p_o * c_t), then h = o * tanh(c_t)")
+_state_g = tuple(t.clone().requires_grad_(True) for t in _state0)
+h, c = run_answer(peephole_lstm_cell, torch.zeros(2, 2, dtype=torch.float64), _state_g, *_W0, *_p, copy=False,
+                  name="peephole_lstm_cell with h_prev and c_prev requiring grad",
+                  hint="don't change h_prev or c_prev in place (no mul_, add_, *=): compute new tensors")
+check_close(_state_g[1].detach(), _state0[1], "peephole_lstm_cell leaves c_prev unchanged",
+            hint="don't change c_prev in place: the caller still needs it")
+_got_dc, = torch.autograd.grad((h.sum() + c.sum()), _state_g[1], allow_unused=True)
+check_true(_got_dc is not None, "gradient of h.sum() + c.sum() reaches c_prev", "no gradient flows to c_prev",
+           hint="no .detach(), .data or torch.no_grad(): the gates and c_t must read c_prev itself")
 ### BEGIN HIDDEN TESTS
 import course_lib.layers.lstm as _ref_lstm
 from course_lib.notebook.rules import written_by_you

@@ -392,3 +392,29 @@ def peephole_lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh, p_i, p_f, p_o):
 '''),
     ],
 }
+
+# Issue 10, held-out red-team pass: realistic wrong answers, written from the exercise text alone, that
+# exposed a gap (each passed the visible tests, or every test, before the checks they now fail were added).
+BUGS['lstm_cell_forward_np'] += [
+    ("the pre-activation cast to float32 (c and h come back float64, right to ~1e-7 only)", [
+        ("    a = x @ W_ih.T", "    a = (x @ W_ih.T).astype(np.float32)")]),
+]
+BUGS['lstm_cell'] += [
+    ("the pre-activations promoted to float64 \"for accuracy\" (a float32 step returns float64)", [
+        ("    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)", "    a = a.double()\n    a_i, a_f, a_g, a_o = a.chunk(4, dim=1)")]),
+    ("the cell state updated in place: c_prev.mul_(f).add_(i * g)", [
+        ("    c = torch.sigmoid(a_f) * c_prev + torch.sigmoid(a_i) * torch.tanh(a_g)",
+         "    c = c_prev.mul_(torch.sigmoid(a_f)).add_(torch.sigmoid(a_i) * torch.tanh(a_g))")]),
+]
+BUGS['lstm_module'] += [
+    ("c detached after every step (right values, gradient cut through the cell state)", [
+        ("            outputs.append(h)", "            outputs.append(h)\n            c = c.detach()")]),
+    ("the zero state made with torch.zeros (float32 whatever the input's dtype)", [
+        ("zeros = xs.new_zeros(B, self.hidden_size)", "zeros = torch.zeros(B, self.hidden_size)")]),
+    ("the given state read with .squeeze() (fails for hidden_size 1)", [
+        ("h, c = state[0][0], state[1][0]", "h, c = state[0].squeeze(), state[1].squeeze()")]),
+]
+BUGS['peephole_lstm_cell'] += [
+    ("the cell state updated in place: c_prev.mul_(f).add_(i * g) (right values, the caller's c_prev changed)", [
+        ("    c = f * c_prev + i * torch.tanh(a_g)", "    c = c_prev.mul_(f).add_(i * torch.tanh(a_g))")]),
+]
