@@ -174,6 +174,18 @@ _got1 = run_answer(gru_cell, _x[1:], _h[1:], _W_ih, _W_hh, _b_ih, _b_hh, name="g
 check_shape(_got1, (1, 4), "gru_cell output for a batch of one", hint="keep the batch dimension: no .squeeze()")
 check_close(_got1, _want1, "gru_cell output for a batch of one, random weights (nn.GRUCell with the same weights)",
             hint="r and z: sigmoid of input side + hidden side; n: tanh(i_n + r * h_n); h = (1 - z) * n + z * h_prev")
+_hg = _h.clone().requires_grad_(True)
+_want_dh, = torch.autograd.grad(_builtin(_x, _hg).sum(), _hg)   # expected gradient first, from nn.GRUCell
+_hg = _h.clone().requires_grad_(True)
+_got = run_answer(gru_cell, _x, _hg, _W_ih, _W_hh, _b_ih, _b_hh, copy=False,
+                  name="gru_cell with h_prev requiring grad",
+                  hint="don't change h_prev in place (no mul_, add_, *=): compute a new tensor")
+check_close(_hg.detach(), _h, "gru_cell leaves h_prev unchanged", hint="don't change h_prev in place")
+_got_dh, = torch.autograd.grad(_got.sum(), _hg, allow_unused=True)
+check_true(_got_dh is not None, "gradient of the output's sum reaches h_prev", "no gradient flows to h_prev",
+           hint="no .detach(), .data or torch.no_grad(): autograd must see h_prev")
+check_close(_got_dh, _want_dh, "gradient of the output's sum with respect to h_prev (nn.GRUCell with the same weights)",
+            hint="h_prev reaches h through z * h_prev and through the gates and the candidate: nothing detached")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.checks import count_matrix_products
 from course_lib.notebook.rules import written_by_you
@@ -504,8 +516,10 @@ _want = _built("RNN", 6, 4, num_layers=2, bias=False)
 check_equal(run_answer(param_count, "RNN", 6, 4, num_layers=2, bias=False,
                        name="param_count('RNN', 6, 4, num_layers=2, bias=False)"), _want,
             "param_count('RNN', 6, 4, num_layers=2, bias=False)", hint="bias=False: no bias vectors at all, only weights")
-### BEGIN HIDDEN TESTS
 from course_lib.notebook.checks import check_raises
+check_raises(lambda: param_count("Transformer", 6, 4), ValueError, "param_count('Transformer', 6, 4)",
+             hint="any cell name other than 'RNN', 'GRU' or 'LSTM' raises ValueError: not a KeyError, not 0")
+### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 _configs = [(7, 16, 2, False, True, "two stacked layers"), (7, 16, 3, True, True, "bidirectional, three layers"),
             (3, 5, 1, True, True, "bidirectional, one layer"), (12, 4, 2, True, False, "bias=False, bidirectional"),

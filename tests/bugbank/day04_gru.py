@@ -285,3 +285,25 @@ def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False
         ]),
     ],
 }
+
+# Issue 10, held-out red-team pass: realistic wrong answers, written from the exercise text alone, that
+# exposed a gap (each passed the visible tests before the checks they now fail were added).
+BUGS['gru_cell'] += [
+    ("h_prev updated in place: h_prev.mul_(z).add_((1 - z) * n) (right values, the caller's h_prev changed)", [
+        ("    return (1 - z) * n + z * h_prev ", "    h_prev.mul_(z).add_((1 - z) * n)\n    return h_prev ")]),
+]
+BUGS['param_count'] += [
+    ("names upper-cased, and an unknown name counts 0 parameters instead of raising ValueError", [
+        ("    if cell not in blocks:\n        raise ValueError(f\"cell must be 'RNN', 'GRU' or 'LSTM', got {cell!r}\")",
+         "    if cell.upper() not in blocks:\n        return 0\n    cell = cell.upper()")]),
+]
+BUGS['param_count'] += [
+    # whole answer: checks the name as asked, then counts a built module instead of using the shapes
+    ("checks the name, then builds the torch.nn module and counts its parameters", '''
+def param_count(cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
+    if cell not in ("RNN", "GRU", "LSTM"):
+        raise ValueError(f"unknown cell {cell!r}")
+    module = getattr(nn, cell)(input_size, hidden_size, num_layers, bias=bias, bidirectional=bidirectional)
+    return sum(p.numel() for p in module.parameters())
+'''),
+]
