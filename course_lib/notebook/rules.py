@@ -21,7 +21,9 @@ A banned torch built-in is banned under torch's other names for it as well: its 
 (waiting there for the hidden inputs) fails the block. Two routes hide what they call from every hook, so
 they are refused outright while a check runs: a TorchScript graph (`torch.jit.trace`/`script`: C++ runs the
 ops, no Python frame or torch function call is seen) and a new process (an audit hook: a fresh interpreter
-imports an unguarded course_lib). Not covered (the grader's copy detection and the hidden inputs' design
+imports an unguarded course_lib). An audit hook also fails the block when the answer puts a banned
+function's code back or sets the profiler (even off and on again, from C), and every thread started
+during the block, raw `_thread` ones included, starts with the hook. Not covered (the grader's copy detection and the hidden inputs' design
 are the defence): pasted source changed beyond its bytecode, a helper process or server started before
 the block, results of the reference stored before the block for inputs that the hidden tests then use.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
+import _thread
 import threading
 import types
 from collections.abc import Callable, Iterator
@@ -106,12 +109,31 @@ _PROCESS_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.for
                              "os.spawn", "os.startfile", "pty.spawn"})
 
 
+def _with_hook(hook: Any, function: Callable, args: tuple, kwargs: dict) -> Any:
+    """What a thread started while a check runs does first: set the guard's hook."""
+    _setprofile(hook)
+    return function(*args, **kwargs)
+
+
 def _audit(event: str, args: tuple) -> None:
-    """sys.addaudithook (installed once, cannot be removed): a process started while a check runs would
-    run code the hooks cannot see (a fresh interpreter importing course_lib)."""
-    if _active and event in _PROCESS_EVENTS:
-        __tracebackhide__ = True  # noqa: F841
-        _active[-1].refuse("a new process")
+    """sys.addaudithook (installed once, cannot be removed), while a check runs: a process started would run
+    code the hooks cannot see (a fresh interpreter importing course_lib); a banned function's code put back
+    would run the answer's copy of it; the profiler switched (even off and on again, by any route) would
+    let a copy of a banned function's code run unseen. Only threading's own start of a thread may set the
+    profiler, to the guard's hook."""
+    if not _active or not _active[-1].armed:
+        return
+    __tracebackhide__ = True  # noqa: F841
+    guard = _active[-1]
+    if event in _PROCESS_EVENTS:
+        guard.refuse("a new process")
+    elif event == "object.__setattr__" and len(args) == 3 and args[1] == "__code__" and args[0] in guard.banned.functions:
+        guard.refuse(guard.banned.functions[args[0]])
+    elif event == "sys.setprofile":
+        caller = sys._getframe(1)
+        if not (caller.f_code is _with_hook.__code__ or
+                caller.f_code is threading.Thread._bootstrap_inner.__code__ and threading._profile_hook is guard.hook):
+            guard.tampered = True
 
 
 sys.addaudithook(_audit)
@@ -238,6 +260,9 @@ class _Guard:
         self.entry = entry
         self.banned = Banned(list(entry.banned))
         self.refused: str | None = None
+        self.armed = False     # the hooks are in place: the audit hook watches for their removal
+        self.tampered = False  # the profiler was set while the check ran (it may have been switched back)
+        self.hook: Any = None
 
     def refuse(self, path: str) -> None:
         __tracebackhide__ = True  # noqa: F841
@@ -282,9 +307,17 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
     hook = guard.profile_hook()
     swapped = {fn: fn.__code__ for fn in guard.banned.functions}
     _active.append(guard)
+    guard.hook = hook
     _thread_setprofile(hook)
     _setprofile(hook)
     switched_off = False
+    starts = {module: module.start_new_thread if module is _thread else module._start_new_thread
+              for module in (_thread, threading)}
+
+    def start_new_thread(function, args, kwargs=None, _start=starts[_thread]):
+        """A thread started while the check runs gets the guard's hook, however it was started."""
+        return _start(_with_hook, (hook, function, args, kwargs or {}))
+
     try:
         for fn, path in guard.banned.functions.items():  # every thread, even one started before the block
             fn.__code__ = _refusing_code(fn, path)
@@ -296,6 +329,8 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
                 if path is not None:
                     guard.refuse(path)
                 frame = frame.f_back
+        _thread.start_new_thread = threading._start_new_thread = start_new_thread
+        guard.armed = True
         with torch_calls:
             yield guard.entry
     except CheckFailed as err:  # a refusal propagates as it was raised: its traceback shows the answer's line
@@ -307,7 +342,9 @@ def written_by_you(grade_id: str) -> Iterator[Exercise]:
             raise guard.failure(guard.refused) from None
         raise
     finally:
-        switched_off = _getprofile() is not hook and guard.refused is None
+        guard.armed = False
+        _thread.start_new_thread, threading._start_new_thread = starts[_thread], starts[threading]
+        switched_off = (_getprofile() is not hook or guard.tampered) and guard.refused is None
         _setprofile(before)
         _thread_setprofile(thread_before)
         for fn, code in swapped.items():

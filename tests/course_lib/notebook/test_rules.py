@@ -412,3 +412,88 @@ def test_torch_compile_of_a_wrapper_around_the_reference_is_refused() -> None:
     with pytest.raises(CheckFailed, match="gated_update"):
         with written_by_you("gated_update"):
             compiled(z, a, b)
+
+
+def _original_code():
+    """The reference's own code object, found through gc while a check runs (the guard keeps it to put back)."""
+    return next(v for o in gc.get_objects() if isinstance(o, dict) for v in list(o.values())
+                if isinstance(v, types.CodeType) and v.co_name == "build_vocab" and v.co_filename == vocab.__file__)
+
+
+def _copy():
+    return types.FunctionType(_original_code(), REF.__globals__, "mine", REF.__defaults__)
+
+
+def _profiler_off_and_on(texts):
+    mine, hook = _copy(), sys.getprofile()
+    list(map(sys.setprofile, [None]))  # from C: no call event for it
+    try:
+        return mine(texts)
+    finally:
+        list(map(sys.setprofile, [hook]))
+
+
+def _in_a_raw_thread(texts):
+    import _thread
+    import time
+    mine, out = _copy(), []
+    _thread.start_new_thread(lambda: out.append(mine(texts)), ())  # not threading: no profile hook of its own
+    for _ in range(100):
+        if out:
+            break
+        time.sleep(0.01)
+    return out
+
+
+def _in_a_thread_without_the_hook(texts):
+    mine, out = _copy(), []
+    saved, threading._profile_hook = threading._profile_hook, None
+    try:
+        worker = threading.Thread(target=lambda: out.append(mine(texts)))
+        worker.start()
+        worker.join()
+    finally:
+        threading._profile_hook = saved
+    return out
+
+
+def _code_put_back(texts):
+    saved = REF.__code__
+    REF.__code__ = _original_code()
+    try:
+        return REF(texts)
+    finally:
+        REF.__code__ = saved
+
+
+TAMPERING = {"the profiler switched off and on again": _profiler_off_and_on,
+             "a raw thread": _in_a_raw_thread,
+             "a thread started with threading's profile hook removed": _in_a_thread_without_the_hook,
+             "the reference's code put back": _code_put_back}
+
+
+@pytest.mark.parametrize("route", list(TAMPERING))
+def test_a_copy_of_the_reference_run_where_the_hook_is_removed_is_refused(route: str) -> None:
+    with pytest.raises(CheckFailed, match="build_vocab|switched off"):
+        with written_by_you("build_vocab"):
+            TAMPERING[route](TEXTS)
+    assert REF(TEXTS)
+
+
+def test_threads_that_run_allowed_code_inside_a_check_pass() -> None:
+    import _thread
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    out = []
+    with written_by_you("build_vocab"):
+        worker = threading.Thread(target=lambda: out.append(sorted("cab")))
+        worker.start()
+        worker.join()
+        _thread.start_new_thread(lambda: out.append(len("ab")), ())
+        with ThreadPoolExecutor(2) as pool:
+            out.append(list(pool.map(abs, [-1, -2])))
+        for _ in range(100):
+            if len(out) == 3:
+                break
+            time.sleep(0.01)
+    assert sorted(map(str, out)) == sorted(["2", "[1, 2]", "['a', 'b', 'c']"])
