@@ -18,9 +18,10 @@ caught that error, or switched the guard off.
 A banned torch built-in is banned under torch's other names for it as well: its ATen operator
 (`torch.ops.aten.<name>`, every overload, the C entry of each) and the Python versions torch keeps
 (`torch._refs`, `torch._decomp`). A banned call already running in another thread when the block starts
-(waiting there for the hidden inputs) fails the block. Two routes hide what they call from every hook, so
+(waiting there for the hidden inputs) fails the block. Three routes hide where their operations came from, so
 they are refused outright while a check runs: a TorchScript graph (`torch.jit.trace`/`script`: C++ runs the
-ops, no Python frame or torch function call is seen) and a new process (an audit hook: a fresh interpreter
+ops, no Python frame or torch function call is seen), an FX graph (`torch.fx`, `make_fx`, `torch.export`:
+generated code replays the reference's operations) and a new process (an audit hook: a fresh interpreter
 imports an unguarded course_lib). An audit hook also fails the block when the answer puts a banned
 function's code back or sets the profiler (even off and on again, from C), and every thread started
 during the block, raw `_thread` ones included, starts with the hook. Not covered (the grader's copy detection and the hidden inputs' design
@@ -104,6 +105,8 @@ _active: list["_Guard"] = []
 
 # routes whose callee the hooks cannot see, refused while a check runs: {path given to refuse: what it is}
 _UNSEEN = {"torch.jit": "a TorchScript graph (torch.jit: a traced or scripted function or module)",
+           "torch.fx": "a captured graph (torch.fx, make_fx, torch.export: operations recorded before the check, "
+                       "whatever function they came from)",
            "a new process": "a new process (subprocess, os.system, multiprocessing, os.fork...)"}
 _PROCESS_EVENTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.fork", "os.forkpty", "os.posix_spawn",
                              "os.spawn", "os.startfile", "pty.spawn"})
@@ -259,6 +262,8 @@ class _Guard:
     def __init__(self, entry: Exercise):
         self.entry = entry
         self.banned = Banned(list(entry.banned))
+        import torch.fx  # noqa: PLC0415 - imported by torch already
+        self.banned.codes[torch.fx.graph_module._WrappedCall.__call__.__code__] = "torch.fx"  # every GraphModule call
         self.refused: str | None = None
         self.armed = False     # the hooks are in place: the audit hook watches for their removal
         self.tampered = False  # the profiler was set while the check ran (it may have been switched back)
@@ -367,11 +372,12 @@ def rule_text(grade_id: str) -> str:
     banned += [f"`{p}`" for p in entry.may_not_call]
     if banned:
         text = f"**May not call:** {', '.join(banned[:-1]) + ' or ' if len(banned) > 1 else ''}{banned[-1]}. " \
-               "The hidden tests refuse them under any name, and refuse `torch.jit` graphs and new processes, " \
-               "whose calls they cannot see."
+               "The hidden tests refuse them under any name, and refuse captured graphs (`torch.jit`, `torch.fx`, " \
+               "`torch.export`) and new processes, whose calls they cannot see."
     else:
-        text = "**May not call:** nothing is banned here; any torch or Python function is fine (but not " \
-               "`torch.jit` graphs or new processes, whose calls the hidden tests cannot see)."
+        text = "**May not call:** nothing is banned here; any torch or Python function is fine (but not captured " \
+               "graphs, `torch.jit`, `torch.fx`, `torch.export`, or new processes, whose calls the hidden tests " \
+               "cannot see)."
     if entry.max_matrix_products is not None:
         text += (f" At most {entry.max_matrix_products} matrix product{'s' if entry.max_matrix_products > 1 else ''}"
                  " per call (`@`, `mm`, `matmul`, `einsum`, `F.linear`… all count).")

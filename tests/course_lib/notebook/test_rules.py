@@ -497,3 +497,23 @@ def test_threads_that_run_allowed_code_inside_a_check_pass() -> None:
                 break
             time.sleep(0.01)
     assert sorted(map(str, out)) == sorted(["2", "[1, 2]", "['a', 'b', 'c']"])
+
+
+@pytest.mark.parametrize("route", ["make_fx", "torch.export"])
+def test_a_graph_captured_from_the_reference_before_the_check_is_refused(route: str) -> None:
+    import course_lib.layers.gating as gating
+    z, a, b = torch.rand(2, 3), _x(2, 3), _x(2, 3)
+
+    class Step(torch.nn.Module):
+        def forward(self, z, a, b):
+            return gating.gated_update(a, b, z)
+
+    if route == "make_fx":
+        from torch.fx.experimental.proxy_tensor import make_fx
+        graph = make_fx(lambda z, a, b: gating.gated_update(a, b, z))(z, a, b)
+    else:
+        graph = torch.export.export(Step(), (z, a, b)).module()
+    with pytest.raises(CheckFailed, match="captured graph"):
+        with written_by_you("gated_update"):
+            graph(z, a, b)
+    torch.testing.assert_close(graph(z, a, b), gating.gated_update(a, b, z))  # and runs after
