@@ -207,16 +207,6 @@ BUGS: Bank = {
              '        hs[t] = h\n'
              '    return hs, h'),
         ]),
-        ('states preallocated with np.zeros: float32 inputs give float64 states', '''
-def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
-    T, B, _ = xs.shape
-    hs = np.zeros((T, B, W_hh.shape[0]))
-    h = h0
-    for t in range(T):
-        h = rnn_cell_step(xs[t], h, W_ih, W_hh, b_ih, b_hh)
-        hs[t] = h
-    return hs, h
-'''),
         ('the caller\'s h0 overwritten in place (copies stored)', '''
 def rnn_forward(xs, h0, W_ih, W_hh, b_ih, b_hh):
     h = h0
@@ -361,9 +351,6 @@ def clip_grad_norm(parameters, max_norm):
 '''),
         ('no 1e-6 in the factor', [
             (SCALE, '    scale = min(1.0, max_norm / total.item())'),
-        ]),
-        ('norm rebuilt from a Python float: float32 for float64 gradients', [
-            (TOTAL, '    total = torch.tensor(sum((g ** 2).sum().item() for g in grads) ** 0.5)'),
         ]),
         ('gradients concatenated with torch.cat: works only when they all have one dimension', [
             (TOTAL, '    total = torch.cat(grads).norm()'),
