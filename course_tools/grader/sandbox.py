@@ -44,6 +44,16 @@ DENY_IN_ROOT = ["solutions", "sources", "tests", "submitted", "autograded", "fee
                 "reports", STATE, ".exchange", ".git", "nbgrader_config.py", "gradebook.db", "grades.csv"]
 DENY_COMPONENTS = ["solutions", "sources", "tests", "submitted", "autograded", "feedback", "downloaded", ".git",
                    ".exchange", STATE]
+def torch_cache_dir() -> str:
+    """The folder torch makes for its compiler caches the first time an optimizer steps (it imports
+    torch._dynamo then): tempdir/torchinductor_<user>, as torch._inductor.runtime.cache_dir_utils names it.
+    Torch's own cache, written by torch, not by the student."""
+    import getpass
+    import re
+    return os.environ.get("TORCHINDUCTOR_CACHE_DIR") or os.path.join(
+        tempfile.gettempdir(), "torchinductor_" + re.sub(r'[\\/:*?"<>|]', "_", getpass.getuser()))
+
+
 GUARDS = ("course_tools.grader.guard_cells.InjectGuards", "course_tools.grader.guard_cells.CollectGuards")
 
 
@@ -138,7 +148,7 @@ class Sandboxes:
             "deny_read": deny,
             "deny_components": DENY_COMPONENTS,
             "allow_write": ["./tmp", str(home / ".cache" / "matplotlib"), str(home / ".config" / "matplotlib"),
-                            os.environ.get("MPLCONFIGDIR", "./tmp"), "/dev/null"],
+                            os.environ.get("MPLCONFIGDIR", "./tmp"), "/dev/null", torch_cache_dir()],
             "submission_dirs": [f"./autograded/{student}/{self.day}", f"./submitted/{student}/{self.day}"],
             "deny_suffixes": [".ipynb", ".db", ".sqlite", ".sqlite3"],
             "bindings": self.bindings,
