@@ -43,10 +43,10 @@ from course_lib.notebook.plotting import plot_lines, plot_attention, PALETTE
 from course_lib.training.loop import train
 from course_lib.data.dates import date_pairs, build_vocabs, encode_pairs
 from course_lib.batching.buckets import bucket_batches, endless_batches
-import course_lib.models.seq2seq as ref_s2s
-import course_lib.decoding.greedy as ref_greedy
-import course_lib.losses.cross_entropy as ref_loss
-import course_lib.metrics.accuracy as ref_acc
+import course_lib.models.seq2seq as day06_s2s
+import course_lib.decoding.greedy as day06_greedy
+import course_lib.losses.cross_entropy as day06_loss
+import course_lib.metrics.accuracy as day06_acc
 from course_lib.models.seq2seq import EncoderOutput
 
 device = setup_notebook(seed=0)
@@ -581,7 +581,7 @@ import course_lib.models.attention_decoder as _ref_attdec
 
 def _ref_toy(seed, score="general", cell="GRU", dtype=torch.float32, layers=1):
     seed_everything(seed)
-    encoder = ref_s2s.Encoder(12, 4, 6, cell, num_layers=layers)
+    encoder = day06_s2s.Encoder(12, 4, 6, cell, num_layers=layers)
     decoder = _ref_attdec.AttentionDecoder(9, 3, 6, cell, score=score, num_layers=layers, attention_size=5)
     return encoder.to(dtype), decoder.to(dtype)
 
@@ -658,12 +658,12 @@ HIDDEN, STEPS, BATCH = 128, budget(full=600, grading=6), 64
 
 def make_model(attention):
     seed_everything(0)
-    encoder = ref_s2s.Encoder(len(src_vocab), 32, HIDDEN)
+    encoder = day06_s2s.Encoder(len(src_vocab), 32, HIDDEN)
     if attention is None:
-        decoder = ref_s2s.Decoder(len(tgt_vocab), 16, HIDDEN)
+        decoder = day06_s2s.Decoder(len(tgt_vocab), 16, HIDDEN)
     else:
         decoder = AttentionDecoder(len(tgt_vocab), 16, HIDDEN, score=attention)   # on your Exercises 1-4
-    return ref_s2s.Seq2Seq(encoder, decoder, BOS, EOS, PAD).to(device)
+    return day06_s2s.Seq2Seq(encoder, decoder, BOS, EOS, PAD).to(device)
 
 
 def fit(model):
@@ -671,7 +671,7 @@ def fit(model):
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=STEPS)
 
     def loss_fn(model, batch):
-        return ref_loss.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio=1.0)
+        return day06_loss.teacher_forcing_loss(model, batch.src, batch.src_lengths, batch.tgt, ratio=1.0)
 
     return train(model, optimizer, endless_batches(train_set, BATCH, seed=0, device=device), loss_fn, STEPS,
                  max_grad_norm=1.0, scheduler=scheduler)
@@ -708,7 +708,7 @@ for name, model in models.items():
         for batch in bucket_batches(evaluation, 256, shuffle=False):
             batch = batch.to(device)
             tokens = model.greedy(batch.src, batch.src_lengths, 12)
-            got += ref_acc.exact_match(tokens, batch.tgt, EOS).tolist()
+            got += day06_acc.exact_match(tokens, batch.tgt, EOS).tolist()
             lens += batch.src_lengths.tolist()
             for row, i in zip(tokens.tolist(), batch.index.tolist()):
                 outputs[name][i] = tgt_vocab.decode(row)
@@ -747,7 +747,7 @@ def attention_map(model, index):
     src_ids, _ = test_set[index]
     with torch.no_grad():
         enc = model.encoder(src_ids[None].to(device), torch.tensor([len(src_ids)]))
-        tokens, weights = ref_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD, with_weights=True)
+        tokens, weights = day06_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD, with_weights=True)
     out = [tgt_vocab.itos[t] for t in tokens[0].tolist()]
     return out, weights[0, : len(out)].cpu().numpy()
 
@@ -774,7 +774,7 @@ def year_focus(model):
         for batch in bucket_batches(evaluation, 256, shuffle=False):
             batch = batch.to(device)
             enc = model.encoder(batch.src, batch.src_lengths)
-            _, weights = ref_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD, with_weights=True)   # (B, L, S)
+            _, weights = day06_greedy.greedy_decode(model.decoder, enc, BOS, EOS, 12, PAD, with_weights=True)   # (B, L, S)
             for row, i in enumerate(batch.index.tolist()):
                 text, iso = pairs.test[i]
                 where = text.find(iso[:4])
