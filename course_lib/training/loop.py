@@ -1,6 +1,8 @@
-"""The course's training loop: steps, optional gradient clipping, a progress bar and a history."""
+"""The course's training loop: steps, optional gradient clipping, a progress bar and a history, and optional
+early stopping on a validation metric (evaluated every `eval_every` steps, best weights restored)."""
 from __future__ import annotations
 
+import copy
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -17,7 +19,9 @@ from ..notebook.runtime import is_grading
 def train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterator[Any],
           loss_fn: Callable[[nn.Module, Any], torch.Tensor], steps: int, *,
           max_grad_norm: float | None = None, scheduler: Any = None, desc: str = "training",
-          progress: bool | None = None) -> dict[str, list[float]]:
+          progress: bool | None = None, evaluate: Callable[[nn.Module], float] | None = None,
+          eval_every: int = 100, patience: int | None = None, mode: str = "max",
+          restore_best: bool = True) -> dict[str, Any]:
     """Run `steps` optimisation steps on batches drawn from `batches`.
 
     loss_fn(model, batch) returns a scalar loss. With `max_grad_norm`, gradients are clipped to that
@@ -25,14 +29,35 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterator[
     every optimiser step. Returns {"loss": [...], "grad_norm": [...]} per step, grad_norm measured
     before clipping. Stops early (and says so) if the loss becomes NaN or infinite.
 
+    Early stopping (only with `evaluate`): every `eval_every` steps (and after the last step) the loop calls
+    `evaluate(model)` with the model in eval mode and gradients off, and records the value. `mode` says
+    whether higher ("max", e.g. accuracy) or lower ("min", e.g. a loss) is better; the first of equal values
+    counts as the best. With `patience`, training stops after `patience` evaluations in a row without
+    improvement. The weights of the best evaluation are kept; with `restore_best` they are loaded back into
+    the model at the end (else the model keeps its last weights). The history then also holds "eval_step"
+    (the steps evaluated), "eval" (their values), "best_step", "best_value", "best_state" (a copy of the
+    best weights' state_dict) and "stopped_step" (the last step run). Without `evaluate` nothing changes.
+
     Raises ValueError if `batches` runs out before `steps` steps (pass an endless iterator, e.g.
     `endless_batches`, or fewer steps), and if no parameter of the model received a gradient (the loss does
     not depend on any trainable parameter: nothing would be learned).
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    if evaluate is not None:
+        if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+            raise ValueError(f"eval_every must be an integer >= 1, got {eval_every!r}")
+        if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+            raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+    elif patience is not None:
+        raise ValueError("patience needs an evaluate= callable: early stopping watches a validation metric")
     show = (not is_grading()) if progress is None else progress
-    history: dict[str, list[float]] = {"loss": [], "grad_norm": []}
+    history: dict[str, Any] = {"loss": [], "grad_norm": []}
+    if evaluate is not None:
+        history.update(eval_step=[], eval=[], best_step=None, best_value=None, best_state=None, stopped_step=None)
+    since_best = 0
     model.train()
     batches = iter(batches)
     bar = tqdm(range(steps), desc=desc, disable=not show, file=sys.stdout, mininterval=1.0, ncols=80)
@@ -67,4 +92,40 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterator[
         if scheduler is not None:
             scheduler.step()
         bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+        done = len(history["loss"])
+        if evaluate is not None and (done % eval_every == 0 or done == steps):
+            value = _evaluate(model, evaluate)
+            history["eval_step"].append(done)
+            history["eval"].append(value)
+            best = history["best_value"]
+            if best is None or (value > best if mode == "max" else value < best):
+                history["best_step"], history["best_value"] = done, value
+                history["best_state"] = copy.deepcopy(model.state_dict())
+                since_best = 0
+            else:
+                since_best += 1
+            if patience is not None and since_best >= patience:
+                bar.close()
+                if show:
+                    print(f"{desc}: early stop at step {done}: no improvement in {patience} evaluations "
+                          f"since step {history['best_step']}")
+                break
+    if evaluate is not None:
+        history["stopped_step"] = len(history["loss"])
+        if restore_best and history["best_state"] is not None:
+            model.load_state_dict(history["best_state"])
     return history
+
+
+def _evaluate(model: nn.Module, evaluate: Callable[[nn.Module], float]) -> float:
+    """evaluate(model) in eval mode without gradients, as a float; the model's mode is restored after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            value = float(evaluate(model))
+    finally:
+        model.train(was_training)
+    if not math.isfinite(value):
+        raise ValueError(f"evaluate returned {value}: a validation metric must be a finite number")
+    return value
