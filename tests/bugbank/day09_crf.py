@@ -1,0 +1,164 @@
+"""Wrong answers for Day 09 (a linear-chain CRF: path score, forward algorithm, loss, Viterbi, BIO constraints)."""
+from __future__ import annotations
+
+from bugbank import Bank
+
+BUGS: Bank = {
+    'path_score': [
+        ('`end` read at position T - 1 for every row, not at the last real step', [
+            ('    last = mask.sum(dim=1) - 1 ', '    last = torch.full((B,), T - 1) '),
+        ]),
+        ('emissions summed over padded steps too', [
+            ('(emitted * real).sum(dim=1)', 'emitted.sum(dim=1)'),
+        ]),
+        ('transition indexed [later, earlier]: transitions[y_t, y_{t-1}]', [
+            ('transitions[tags[:, :-1], tags[:, 1:]]', 'transitions[tags[:, 1:], tags[:, :-1]]'),
+        ]),
+        ('transitions into padded steps counted', [
+            ('(moves * real[:, 1:]).sum(dim=1)', 'moves.sum(dim=1)'),
+        ]),
+        ('transitions masked by the earlier step (mask[:, :-1]): the move into the first padded step counts', [
+            ('(moves * real[:, 1:]).sum(dim=1)', '(moves * real[:, :-1]).sum(dim=1)'),
+        ]),
+        ('start read for tag 0 always (start[0]) instead of the first tag', [
+            ('score = start[tags[:, 0]] +', 'score = start[0] +'),
+        ]),
+        ('the score detached from the graph (no gradient reaches the emissions)', [
+            ('    return score + end[tags[torch.arange(B), last]]', '    return (score + end[tags[torch.arange(B), last]]).detach()'),
+        ]),
+    ],
+    'log_partition': [
+        ('logsumexp over the next tag (dim=2) instead of the previous one', [
+            ('step = torch.logsumexp(scores, dim=1)', 'step = torch.logsumexp(scores, dim=2)'),
+        ]),
+        ('no masking: padded steps update alpha', [
+            ('        alpha = torch.where(mask[:, t].unsqueeze(1), step, alpha) ', '        alpha = step '),
+        ]),
+        ('log of a sum of exp: overflows to inf for large scores', [
+            ('step = torch.logsumexp(scores, dim=1)', 'step = torch.log(torch.exp(scores).sum(dim=1))'),
+        ]),
+        ('end scores forgotten', [
+            ('    return torch.logsumexp(alpha + end, dim=1)', '    return torch.logsumexp(alpha, dim=1)'),
+        ]),
+        ('a row that starts with padding is not refused', [
+            ('    if not bool(mask[:, 0].all()):', '    if False:'),
+        ]),
+        ('max instead of logsumexp (the Viterbi score, not log Z)', [
+            ('step = torch.logsumexp(scores, dim=1)', 'step = scores.max(dim=1).values'),
+        ]),
+        ('refuses only when every row starts with padding (.any() for .all())', [
+            ('    if not bool(mask[:, 0].all()):', '    if not bool(mask[:, 0].any()):'),
+        ]),
+        ('computed in float32 whatever the input dtype', [
+            ('    alpha = start + emissions[:, 0] ', '    alpha = (start + emissions[:, 0]).float() '),
+        ]),
+    ],
+    'crf_nll': [
+        ('summed over the batch (pytorch-crf\'s default reduction), not averaged', [
+            ('path_score(emissions, tags, mask, start, transitions, end)).mean()',
+             'path_score(emissions, tags, mask, start, transitions, end)).sum()'),
+        ]),
+        ('the log-likelihood (s(y) - log Z) instead of its negative', [
+            ('    return (log_z - path_score(emissions, tags, mask, start, transitions, end)).mean()',
+             '    return (path_score(emissions, tags, mask, start, transitions, end) - log_z).mean()'),
+        ]),
+        ('averaged per word instead of per sentence', [
+            ('path_score(emissions, tags, mask, start, transitions, end)).mean()',
+             'path_score(emissions, tags, mask, start, transitions, end)).sum() / mask.sum()'),
+        ]),
+        ('returns the per-sentence losses (B,), not their mean', [
+            ('path_score(emissions, tags, mask, start, transitions, end)).mean()',
+             'path_score(emissions, tags, mask, start, transitions, end))'),
+        ]),
+        ('log Z over the padded length: the mask replaced by all True for the partition function', [
+            ('    log_z = log_partition(emissions, mask, start, transitions, end) ',
+             '    log_z = log_partition(emissions, torch.ones_like(mask), start, transitions, end) '),
+        ]),
+        ('log Z detached: right value, but no gradient pushes probability away from other paths', [
+            ('    log_z = log_partition(emissions, mask, start, transitions, end) ',
+             '    log_z = log_partition(emissions, mask, start, transitions, end).detach() '),
+        ]),
+        ('the loss cast to float32', [
+            ('path_score(emissions, tags, mask, start, transitions, end)).mean()',
+             'path_score(emissions, tags, mask, start, transitions, end)).mean().float()'),
+        ]),
+    ],
+    'viterbi_decode': [
+        ('end scores forgotten when choosing the last tag', [
+            ('    scores, last = (delta + end).max(dim=1) ', '    scores, last = delta.max(dim=1) '),
+        ]),
+        ('the returned scores leave out `end` (the path itself is right)', [
+            ('    scores, last = (delta + end).max(dim=1) ',
+             '    _, last = (delta + end).max(dim=1)\n    scores = delta.max(dim=1).values '),
+        ]),
+        ('no masking: padded steps update delta', [
+            ('        delta = torch.where(mask[:, t].unsqueeze(1), best + emissions[:, t], delta)',
+             '        delta = best + emissions[:, t]'),
+        ]),
+        ('the back-tracked path not reversed', [
+            ('        paths.append(path[::-1])', '        paths.append(path)'),
+        ]),
+        ('back-tracking from position T - 1 for every row, then cut to the length', [
+            ('        for t in range(lengths[b] - 1, 0, -1): ', '        for t in range(T - 1, 0, -1): '),
+            ('        paths.append(path[::-1])', '        paths.append(path[::-1][:lengths[b]])'),
+        ]),
+        ('paths hold 0-dim tensors, not ints', [
+            ('        path = [int(last[b])]', '        path = [last[b]]'),
+            ('            path.append(int(pointers[t - 1][b, path[-1]]))', '            path.append(pointers[t - 1][b, path[-1]])'),
+        ]),
+        ('max over the next tag (dim=2): back-pointers point the wrong way', [
+            ('(delta.unsqueeze(2) + transitions.unsqueeze(0)).max(dim=1)',
+             '(delta.unsqueeze(2) + transitions.unsqueeze(0)).max(dim=2)'),
+        ]),
+        ('back-pointers stacked with torch.stack: fails for sentences of one step (T = 1)', [
+            ('    lengths = mask.sum(dim=1).tolist()',
+             '    back = torch.stack(pointers, dim=1)                                       # (B, T-1, K)\n'
+             '    lengths = mask.sum(dim=1).tolist()'),
+            ('            path.append(int(pointers[t - 1][b, path[-1]]))', '            path.append(int(back[b, t - 1, path[-1]]))'),
+        ]),
+        # whole answer: greedy, each step's best delta without back-pointers
+        ('greedy: the best tag of delta at every step, no back-tracking', """
+def viterbi_decode(emissions, mask, start, transitions, end):
+    B, T, _ = emissions.shape
+    delta = start + emissions[:, 0]
+    choices = [delta.argmax(dim=1)]
+    for t in range(1, T):
+        best, _ = (delta.unsqueeze(2) + transitions.unsqueeze(0)).max(dim=1)
+        delta = torch.where(mask[:, t].unsqueeze(1), best + emissions[:, t], delta)
+        choices.append(delta.argmax(dim=1))
+    scores = (delta + end).max(dim=1).values
+    lengths = mask.sum(dim=1).tolist()
+    return scores, [[int(choices[t][b]) for t in range(lengths[b])] for b in range(B)]
+"""),
+    ],
+    'bio_constraints': [
+        ('transition mask transposed (row = later tag)', [
+            ('                    transition_mask[i, j] = penalty', '                    transition_mask[j, i] = penalty'),
+        ]),
+        ('no start constraint: a sentence may start with I-X', [
+            ('            start_mask[j] = penalty\n', ''),
+        ]),
+        ('-inf instead of the penalty', [
+            ('                    transition_mask[i, j] = penalty', '                    transition_mask[i, j] = float("-inf")'),
+        ]),
+        ('B-X treated like I-X: an entity may only start after the same type', [
+            ('        if later.startswith("I-"):', '        if later != "O":'),
+        ]),
+        ('O -> I-X allowed', [
+            ('                if earlier not in ("B-" + later[2:], "I-" + later[2:]):',
+             '                if earlier != "O" and earlier not in ("B-" + later[2:], "I-" + later[2:]):'),
+        ]),
+        ('any I- tag may continue any entity (I-LOC -> I-PER allowed)', [
+            ('                if earlier not in ("B-" + later[2:], "I-" + later[2:]):',
+             '                if earlier != "B-" + later[2:] and not earlier.startswith("I-"):'),
+        ]),
+        ('assumes B-X sits right before I-X in the tag list (indices j - 1 and j)', [
+            ('                if earlier not in ("B-" + later[2:], "I-" + later[2:]):',
+             '                if i not in (j - 1, j):'),
+        ]),
+        ('types compared by prefix: B-ORGANISATION may continue as I-ORG', [
+            ('                if earlier not in ("B-" + later[2:], "I-" + later[2:]):',
+             '                if earlier == "O" or not earlier[2:].startswith(later[2:]):'),
+        ]),
+    ],
+}
