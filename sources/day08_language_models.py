@@ -150,6 +150,9 @@ for _b, _n in enumerate([7, 1, 4, 6, 2]):
 _want_h = torch.exp(F.cross_entropy(_lh.reshape(-1, 11), _th2.reshape(-1), ignore_index=10))
 _lbig = _lh.clone()
 _lbig[_th2 == 10] = 1e4
+_lgap = torch.tensor([[[0.0, 0.0, 0.0], [1000.0, 0.0, 0.0]]], dtype=torch.float64)   # target 2 is 1000 nats below
+_tgap = torch.tensor([[1, 2]])
+_want_gap = torch.exp(F.cross_entropy(_lgap[0], _tgap[0]))
 _l1 = torch.randn(1, 1, 4, dtype=torch.float64)
 _t1 = torch.tensor([[2]])
 _want_1 = _ref_ppl.perplexity(_l1, _t1, 0)
@@ -163,6 +166,9 @@ with written_by_you("perplexity"):
                 rtol=1e-10, atol=0)
     check_close(run_answer(perplexity, _lbig, _th2, 10, name="hidden check: perplexity"), _want_h,
                 "hidden check: huge logits at padded positions change nothing", rtol=1e-10, atol=0)
+    check_close(run_answer(perplexity, _lgap, _tgap, 0, name="hidden check: perplexity"), _want_gap,
+                "hidden check: a target 1000 nats below the best symbol gives a finite, exact perplexity (log-space)",
+                rtol=1e-10, atol=0)
     check_close(run_answer(perplexity, _l1, _t1, 0, name="hidden check: perplexity"), _want_1,
                 "hidden check: batch 1, length 1", rtol=1e-10, atol=0)
     _la = _lh.clone().requires_grad_()

@@ -30,6 +30,8 @@ BUGS: Bank = {
             ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.log_softmax(logits, dim=1)')]),
         ('returns the mean NLL (nats), not its exp', [(PPL_RETURN, '    return -(picked * mask).sum() / mask.sum()')]),
         ('no check: an all-padding batch returns nan instead of raising', [(PPL_RAISE, '')]),
+        ('padding taken to be id 0 whatever pad_id says', [
+            ('    mask = targets != pad_id', '    mask = targets != 0')]),
         # only the hidden tests catch these
         ('through a Python float: float32 result, no gradient', [
             (PPL_RETURN, '    return torch.tensor(math.exp((-(picked * mask).sum() / mask.sum()).item()))')]),
@@ -159,6 +161,7 @@ def sample_next(logits, temperature=1.0, top_k=None, top_p=None, generator=None)
         ('mean of the real states: the weights are ignored', [
             ('    pooled = (weights.unsqueeze(-1) * states.masked_fill(~mask.unsqueeze(-1), 0.0)).sum(dim=1)   # (B, H)',
              '    pooled = (states * mask.unsqueeze(-1)).sum(dim=1) / mask.sum(dim=1, keepdim=True)')]),
+        ('returns (weights, pooled): the order swapped', [('    return pooled, weights', '    return weights, pooled')]),
         ('no check: a row without real tokens gives nan instead of raising', [
             ('    if not bool(mask.any(dim=1).all()):\n'
              '        raise ValueError("a row of the mask has no real token: nothing to pool")\n', '')]),
