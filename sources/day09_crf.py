@@ -858,18 +858,23 @@ print(f"highest-scoring forbidden move: {TAGS[int(np.argwhere(forbidden)[A[forbi
 # %% [markdown]
 # ### One sentence, decoded both ways
 #
-# A test sentence on which the two taggers disagree (one where the softmax tagger breaks IOB2, if there is
-# one), with the true tags; a cell is coloured by entity type and hatched where the tag is wrong.
+# A short test sentence on which the two taggers disagree — preferably one where the softmax tagger breaks
+# IOB2 and the CRF is right, failing that any disagreement (the printout says which it is) — with the true
+# tags; a cell is coloured by entity type and hatched where the tag is wrong.
 
 # %%
 soft_pred, crf_pred = predictions["softmax (argmax)", "test"], predictions["CRF, Viterbi + BIO rules", "test"]
 differ = [i for i in range(len(test_true)) if soft_pred[i] != crf_pred[i]]
 broken = [i for i in differ if invalid_iob2(soft_pred[i]) > 0]
-pick = min(broken or differ or [0], key=lambda i: len(test_true[i]))
+fixed = [i for i in broken if crf_pred[i] == test_true[i]]
+pick = min(fixed or broken or differ or [0], key=lambda i: len(test_true[i]))
 words = data.test[pick][0]
 rows = {"true": test_true[pick], "softmax": soft_pred[pick], "CRF": crf_pred[pick]}
-print(f"test sentence {pick} ({len(differ)} of {len(test_true)} test sentences are tagged differently by the two; "
-      f"in {len(broken)} of them the softmax tagger breaks IOB2)")
+print(f"{len(differ)} of {len(test_true)} test sentences are tagged differently by the two taggers; in {len(broken)} "
+      f"of them the softmax tagger breaks IOB2, and in {len(fixed)} of those the CRF's tags are all right")
+print(f"test sentence {pick}: the softmax tags are {'right' if soft_pred[pick] == test_true[pick] else 'wrong'}"
+      f"{' and break IOB2' if invalid_iob2(soft_pred[pick]) else ''}; the CRF's are "
+      f"{'right' if crf_pred[pick] == test_true[pick] else 'wrong'}")
 for name, tags in rows.items():
     print(f"{name:8s} " + " ".join(f"{t:>{max(len(w), 5)}s}" for w, t in zip(words, tags)))
 print(f"{'words':8s} " + " ".join(f"{w:>{max(len(w), 5)}s}" for w in words))
