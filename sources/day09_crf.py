@@ -246,7 +246,8 @@ with written_by_you("path_score"):
 #
 # That is $O(L K^2)$ instead of $O(K^L)$. Three things to get right:
 #
-# - **log space**: scores of a trained tagger reach the hundreds, and `exp(800)` is `inf` in float64. Use
+# - **log space**: path scores add up over a sentence and can be large (the test below uses scores near
+#   1000), and `exp(800)` is already `inf` in float64. Use
 #   `torch.logsumexp`, never `exp` of raw scores followed by `log`.
 # - **batched**: $\alpha$ is $(B, K)$; one step is `logsumexp` over the previous tag of a $(B, K, K)$ tensor
 #   `alpha[:, :, None] + transitions[None]` (axis 1 is the previous tag $i$, axis 2 the next tag $j$).

@@ -24,8 +24,8 @@ def viterbi_decode(emissions: torch.Tensor, mask: torch.Tensor, start: torch.Ten
     score = start + emissions[:, 0]                                                # (B, K)
     pointers = []
     for t in range(1, T):
-        best, arg = (score.unsqueeze(2) + transitions).max(dim=1)                  # (B, K, K) -> (B, K) over the previous tag
-        pointers.append(arg)                                                       # (B, K): best previous tag for each tag
+        best, arg = (score.unsqueeze(2) + transitions).max(dim=1)   # (B, K prev, K next) -> (B, K)
+        pointers.append(arg)                                        # (B, K): the best previous tag of each tag
         score = torch.where(mask[:, t].unsqueeze(1), best + emissions[:, t], score)
     final = score + end                                                            # (B, K)
     scores, last = final.max(dim=1)                                                # (B,), (B,)
