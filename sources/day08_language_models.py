@@ -217,8 +217,8 @@ print(f"best count-based model on the test names: {best_ngram}, {baselines[best_
 # real symbols (`F.cross_entropy(..., ignore_index=PAD)`, the training loss) and evaluate with **your**
 # perplexity: nats per character is its log.
 #
-# 4,130 training names are few for a model with about 65,000 parameters: trained long enough, it starts to
-# memorise them, and its validation NLL stops falling. Two standard defences come in here, both added to the
+# 4,130 training names are few for a model with tens of thousands of parameters (the cell prints how many):
+# trained long enough, it starts to memorise them, and its validation NLL stops falling. Two standard defences come in here, both added to the
 # course's training loop:
 # - **early stopping**: `train(..., evaluate=fn, eval_every=n)` measures a validation metric every n steps,
 #   keeps the weights of the best evaluation and returns the curve (`patience=` stops once the metric has not
@@ -265,6 +265,7 @@ for decay in (0.0, 0.1):
     lm.load_state_dict(history["best_state"])
     runs[decay] = dict(history=history, model=lm, seconds=seconds, last_test=last_test,
                        best_test=names_nll(lm, name_splits["test"]))
+print(f"GRU language model: {sum(p.numel() for p in lm.parameters()):,} parameters, {len(name_splits['train']):,} training names")
 print(f"{'weight decay':>12}{'seconds':>9}{'best step':>11}{'best validation':>17}{'test, last step':>17}{'test, best step':>17}")
 for decay, r in runs.items():
     h = r["history"]
@@ -789,6 +790,11 @@ with written_by_you("masked_attention_pool"):
     _grads = torch.autograd.grad((_p * _probe).sum(), (_sa, _wa))
     check_close(_grads[0], _want_grads[0], "hidden check: gradient with respect to the states", atol=1e-10)
     check_close(_grads[1], _want_grads[1], "hidden check: gradient with respect to w", atol=1e-10)
+    check_true(torch.autograd.gradcheck(lambda s, v: masked_attention_pool(s, _mh[1:3, :4], v)[0],
+                                        (_sh[1:3, :4, :3].clone().requires_grad_(), _wh[:3].clone().requires_grad_()),
+                                        raise_exception=False),
+               "hidden check: gradcheck of the pooled vector (lengths 3 and 1)",
+               "the analytic gradient differs from finite differences: something in the pooling is not differentiable")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -934,7 +940,7 @@ clf.pool = masked_attention_pool
 #
 # The pooling weights say which words the prediction was built from. Below: two test reviews the BiLSTM
 # gets right and two it gets wrong (the shortest of each kind, so the words fit), each word shaded by its
-# weight (darker = more weight). Weights show where the model looked, not why it decided: they are a
+# weight (darker = more weight; each row scaled to its own largest weight, its first 24 words shown). Weights show where the model looked, not why it decided: they are a
 # hint to read, not an explanation. A BiLSTM state at a word also carries its neighbours in both directions,
 # so weight on a function word ("is", "a") can stand for the phrase around it — one more reason not to read
 # the map as a list of the words that mattered.
