@@ -20,6 +20,9 @@ BUGS: Bank = {
         ('transitions masked by the earlier step (mask[:, :-1]): the move into the first padded step counts', [
             ('(moves * real[:, 1:]).sum(dim=1)', '(moves * real[:, :-1]).sum(dim=1)'),
         ]),
+        ('emissions gathered along the time axis (gather(1, ...)): E[tag, 0] instead of E[t, tag]', [
+            ('emissions.gather(2, tags.unsqueeze(-1)).squeeze(-1)', 'emissions.gather(1, tags.unsqueeze(-1)).squeeze(-1)'),
+        ]),
         ('start read for tag 0 always (start[0]) instead of the first tag', [
             ('score = start[tags[:, 0]] +', 'score = start[0] +'),
         ]),
@@ -137,6 +140,9 @@ def viterbi_decode(emissions, mask, start, transitions, end):
         ]),
         ('no start constraint: a sentence may start with I-X', [
             ('            start_mask[j] = penalty\n', ''),
+        ]),
+        ('the penalty argument used for transitions but -1e4 hard-coded for the start', [
+            ('            start_mask[j] = penalty\n', '            start_mask[j] = -1e4\n'),
         ]),
         ('-inf instead of the penalty', [
             ('                    transition_mask[i, j] = penalty', '                    transition_mask[i, j] = float("-inf")'),
