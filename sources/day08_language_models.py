@@ -712,10 +712,11 @@ print("test accuracy {:.3f}, macro-F1 {:.3f}, ROC-AUC {:.3f}".format(*results["T
 # $$e_t = h_t^\top w, \qquad a = \operatorname{softmax}(e) \text{ over the real positions}, \qquad
 #   \text{pooled} = \sum_t a_t h_t .$$
 #
-# In a padded batch the positions after a review's end hold states computed from nothing. The classifier this
-# day started from pooled over them: its prediction for a review changed with the length of the longest
-# review in its batch. The fix is the mask: padded scores become $-\infty$ before the softmax, so their weight
-# is exactly 0 and their content cannot matter.
+# In a padded batch the positions after a review's end hold states computed from nothing. A classifier that
+# pools over them (a common bug, and the one in the code this day started from) changes its prediction for a
+# review with the length of the longest review in its batch; Section 10 measures by how much. The fix is the
+# mask: padded scores become $-\infty$ before the softmax, so their weight is exactly 0 and their content
+# cannot matter.
 #
 # ### Exercise 6 — masked attention pooling (2 points)
 #
@@ -898,16 +899,17 @@ print(f"Restoring the best step instead of keeping the last (step {clf_history['
 # 3,200 training reviews are little for a network that must learn what every word means from scratch (its 64
 # numbers per word start random), while the linear model gets word identity for free and learns one weight
 # per n-gram, with regularisation. Sentiment is also largely a bag-of-words problem ("delicious",
-# "disappointed", "five stars"), which TF-IDF captures directly. Neural classifiers pull ahead with more data
-# or with embeddings learned on much more text (pretraining), not with cleverer pooling. Early stopping
+# "disappointed", "five stars"), which TF-IDF captures directly. What usually lets a neural classifier pull
+# ahead is more data, or word vectors learned first on much more text (pretraining) — neither is measured
+# here — rather than a cleverer pooling. Early stopping
 # decided *when* to stop without looking at the test set and saved the steps after it; the last printed line
 # gives what restoring the best weights changed on the test set, whichever way it went — one validation
 # set of 800 reviews picks the best step only up to its own noise.
 #
 # **Why the mask matters.** Below, the trained classifier scores the same test reviews twice: alone in its
-# batch, and padded to 120 tokens. With your masked pooling the predictions agree; with pooling over all
-# positions (the mask all True, as the starting classifier did) they move with the padding. (The first 20
-# test reviews; the limit is the truncation length.)
+# batch, and padded to the truncation length. With your masked pooling the predictions should agree; with
+# pooling over all positions (the mask all True) they move with the padding. The cell prints the largest
+# change over the first 20 test reviews shorter than that length.
 
 # %%
 def unmasked_pool(states, mask, w):
@@ -940,8 +942,8 @@ clf.pool = masked_attention_pool
 #
 # The pooling weights say which words the prediction was built from. Below: two test reviews the BiLSTM
 # gets right and two it gets wrong (the shortest of each kind, so the words fit), each word shaded by its
-# weight (darker = more weight; each row scaled to its own largest weight, its first 24 words shown). Weights show where the model looked, not why it decided: they are a
-# hint to read, not an explanation. A BiLSTM state at a word also carries its neighbours in both directions,
+# weight (darker = more weight; each row scaled to its own largest weight, its first 24 words shown).
+# Weights show where the model looked, not why it decided: they are a hint to read, not an explanation. A BiLSTM state at a word also carries its neighbours in both directions,
 # so weight on a function word ("is", "a") can stand for the phrase around it — one more reason not to read
 # the map as a list of the words that mattered.
 
