@@ -2,10 +2,13 @@
 generate_assignment -> submissions (zip_collect and direct) -> autograde -> generate_feedback -> export.
 
 Students: "solution" (every answer correct) must get full autograded marks; "stub" (the release as
-handed out) must get 0; "warns" (correct answers that emit warnings, one straight to stderr) keeps full
-marks; "wrong" (a bug-bank answer per exercise) loses points on every exercise. Feedback must show no
-hidden-test code and no tracebacks. One student's autograde must fit the 20 s budget (printed; shown with
-`-s -n 0`). Each day is graded once, in a module-scoped fixture; each promise is its own test."""
+handed out) must get 0; "wrong" (a bug-bank answer per exercise) loses points on every exercise. Feedback must
+show no hidden-test code and no tracebacks. One student's autograde must fit the 20 s budget (printed; shown with
+`-s -n 0`). Each day is graded once, in a module-scoped fixture; each promise is its own test.
+
+"warns" (correct answers that emit warnings, one straight to stderr, must keep full marks) tests the course's
+autograde preprocessor, which is the same for every day: it is graded once, on the first day, in its own course
+(an autograde per day for it cost about 14 s of CPU each)."""
 from __future__ import annotations
 
 import csv
@@ -102,11 +105,6 @@ def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         zf.writestr(f"solution_{day}.ipynb", nbformat.writes(solved(release, solution)))
         zf.writestr(f"stub_LATE_48213_1187_{day}-1.ipynb", nbformat.writes(release))
     nbgrader(course, "zip_collect", day)
-    # correct answers that warn every time the test cell calls them
-    functions = [ex for ex in graded if f"def {ex['id']}(" in ex["answer"]][:2]
-    assert functions, "need an exercise whose answer is a function named like its grade_id"
-    submit(course, day, "warns", solved(release, solution, {
-        ex["id"]: solution_answer(ex["answer"]) + NOISY_WRAPPER.format(name=ex["id"]) for ex in functions}))
     submit(course, day, "wrong", solved(release, solution, {ex["id"]: bank[ex["id"]][0][1] for ex in graded}))
 
     before, start = _children_cpu_s(), time.perf_counter()
@@ -116,7 +114,25 @@ def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     nbgrader(course, "generate_feedback", day)
     nbgrader(course, "export", "--to", str(course / "grades.csv"))
     return Graded(day, course, release, graded, {ex["test_id"]: float(ex["points"]) for ex in graded},
-                  {s: scores(course, day, s) for s in ("solution", "stub", "warns", "wrong")}, one_student)
+                  {s: scores(course, day, s) for s in ("solution", "stub", "wrong")}, one_student)
+
+
+@pytest.fixture(scope="module")
+def warned(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """The first day, with one student whose correct answers warn every time a test cell calls them (one
+    warning straight to stderr): (points per test cell, that student's scores)."""
+    day = DAYS[0]
+    course = make_course(tmp_path_factory.mktemp(f"warns_{day}"), day)
+    nbgrader(course, "generate_assignment", day, "--force")
+    release = read(course / "notebooks" / day / f"{day}.ipynb")
+    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    graded = exercises(solution)
+    functions = [ex for ex in graded if f"def {ex['id']}(" in ex["answer"]][:2]
+    assert functions, "need an exercise whose answer is a function named like its grade_id"
+    submit(course, day, "warns", solved(release, solution, {
+        ex["id"]: solution_answer(ex["answer"]) + NOISY_WRAPPER.format(name=ex["id"]) for ex in functions}))
+    nbgrader(course, "autograde", day)
+    return {ex["test_id"]: float(ex["points"]) for ex in graded}, scores(course, day, "warns")
 
 
 @pytest.mark.slow
@@ -145,8 +161,9 @@ def test_untouched_release_scores_zero(graded: Graded) -> None:
 
 
 @pytest.mark.slow
-def test_a_correct_answer_that_warns_keeps_its_marks(graded: Graded) -> None:
-    assert {k: v[0] for k, v in graded.scores["warns"].items()} == graded.full, \
+def test_a_correct_answer_that_warns_keeps_its_marks(warned: tuple[dict[str, float], dict[str, tuple[float, float]]]) -> None:
+    full, warns = warned
+    assert {k: v[0] for k, v in warns.items()} == full, \
         "a correct answer that warns must keep its marks"
 
 
@@ -201,12 +218,17 @@ def nbformat_escape(code: str) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("day", DAYS)
 def test_validate_button(day: str, tmp_path: Path) -> None:
-    """What the Validate button reports: nothing for a correct notebook, failures for the stub."""
+    """What the Validate button reports: nothing for a correct notebook, failures for the stub.
+
+    The correct notebook is validated on the first day; on every day, tests/course/test_bundle.py runs the
+    filled-in release under Validate's budgets against the student bundle, failing on any cell's error (stricter
+    than Validate, which looks at graded cells), so validating it here again would only repeat that run."""
     release = read(ROOT / "notebooks" / day / f"{day}.ipynb")
-    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
-    good, stub = tmp_path / "good.ipynb", tmp_path / "stub.ipynb"
-    nbformat.write(solved(release, solution), good)
+    stub = tmp_path / "stub.ipynb"
     nbformat.write(release, stub)
     validator = Validator()
-    assert validator.validate(str(good)) == {}
+    if day == DAYS[0]:
+        good = tmp_path / "good.ipynb"
+        nbformat.write(solved(release, read(ROOT / "solutions" / day / f"{day}.ipynb")), good)
+        assert validator.validate(str(good)) == {}
     assert validator.validate(str(stub)).get("failed"), "validating the stub should report failed cells"
