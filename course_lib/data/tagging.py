@@ -82,11 +82,11 @@ _CLAUSE_COUNTS, _CLAUSE_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8), (40, 22, 13, 9, 6, 4
 _DATE_FORMATS: tuple[str, ...] = ("{B} {d} , {Y}", "{d} {B} {Y}", "{iso}", "{B} {Y}", "{A}", "{A} , {B} {d}")
 
 
-def _faker(seed: int):
+def _faker(seed: int, who: str = "load_tagging"):
     try:
         from faker import Faker
     except ModuleNotFoundError as err:
-        raise ModuleNotFoundError("course_lib.data.tagging.load_tagging needs the 'Faker' package: "
+        raise ModuleNotFoundError(f"course_lib.data.tagging.{who} needs the 'Faker' package: "
                                   "pip install Faker==40.54.0 (it is in requirements.txt)") from err
     fake = Faker("en_US")
     fake.seed_instance(seed)
@@ -300,7 +300,7 @@ def load_hard_tagging(n_train: int = 3000, n_validation: int = 500, n_test: int 
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"{name} must be a non-negative int, got {n!r}")
     total = n_train + n_validation + n_test
-    fake, rng = _faker(seed), random.Random(seed)
+    fake, rng = _faker(seed, "load_hard_tagging"), random.Random(seed)
     seen: set[tuple[str, ...]] = set()
     examples: list[Example] = []
     attempts = 0

@@ -88,3 +88,17 @@ def test_invalid_iob2_counts_breaks(tags, want):
 def test_sizes_must_be_non_negative_ints(bad):
     with pytest.raises(ValueError, match="n_train must be a non-negative int"):
         load_hard_tagging(n_train=bad)
+
+
+def test_names_the_missing_package(monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_faker(name, *args, **kwargs):
+        if name == "faker" or name.startswith("faker."):
+            raise ModuleNotFoundError("No module named 'faker'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_faker)
+    with pytest.raises(ModuleNotFoundError, match=r"load_hard_tagging needs the 'Faker' package: pip install Faker=="):
+        load_hard_tagging(n_train=1, n_validation=0, n_test=0)
