@@ -250,7 +250,7 @@ def name_batches(seed, batch_size=64):
         yield lm_batch([name_splits["train"][i] for i in index])
 
 
-lm_steps, lm_eval_every = budget(full=700, grading=40), budget(full=50, grading=20)
+lm_steps, lm_eval_every = budget(full=700, grading=20), budget(full=50, grading=10)
 runs = {}
 for decay in (0.0, 0.1):
     seed_everything(0)
