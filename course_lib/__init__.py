@@ -6,15 +6,21 @@ Organised by role, then by topic (`docs/DAYS.md` maps each day's exercises to th
                 plotting (course style, attention maps), timing (best-of-N timer)
     text/       vocab (one vocabulary builder, the Vocab token <-> id map)
     data/       splits (the Splits type every split loader returns), names (census first names),
-                tagging (generated NER), dates (generated multilingual dates -> ISO), tasks (copy, adding)
+                tagging (generated NER, and a harder set), dates (generated multilingual dates -> ISO),
+                tasks (copy, adding), reviews (Amazon Fine Food sentiment)
     batching/   padding (pad, masks, pack/unpack, collate), buckets (length-bucketed batch order)
     layers/     recurrent (shared base, copy_weights, parameter counts), rnn, gating, lstm, gru,
-                attention (dot/general/additive scores, masked softmax)
-    models/     seq2seq (encoder, decoder, the seq2seq model), attention_decoder (Luong decoder)
-    decoding/   greedy, beam (batched beam search with length normalisation)
+                attention (dot/general/additive scores, masked softmax), pooling (masked attention
+                pooling), crf (linear-chain CRF: path score, forward algorithm, loss, BIO constraints)
+    models/     seq2seq (encoder, decoder, the seq2seq model), attention_decoder (Luong decoder),
+                ngram (add-k n-gram LM), char_lm (character GRU LM), classifier (BiLSTM + attention
+                pooling), tagger (BiLSTM tagger)
+    decoding/   greedy, beam (batched beam search with length normalisation), sampling (temperature,
+                top-k, top-p), viterbi (CRF decoding)
     losses/     cross_entropy (masked cross-entropy, teacher-forced sequence loss)
-    metrics/    accuracy (masked accuracy, exact match, accuracy by length), bleu (BLEU, sacrebleu, chrF)
-    training/   loop (the one training loop), schedules (teacher-forcing ratio)
+    metrics/    accuracy (masked accuracy, exact match, accuracy by length), bleu (BLEU, sacrebleu, chrF),
+                perplexity (perplexity, mean NLL)
+    training/   loop (the one training loop, early stopping), schedules (teacher-forcing ratio)
     gradients/  clipping (global-norm clipping), flow (measured gradient norms through time)
 """
 __version__ = "0.1.0"

@@ -1,2 +1,3 @@
 """Building blocks: the recurrent base and weight copying (recurrent), the vanilla RNN (rnn), gates
-(gating), the LSTM (lstm), the GRU (gru), attention scores and masked softmax (attention)."""
+(gating), the LSTM (lstm), the GRU (gru), attention scores and masked softmax (attention), masked attention
+pooling (pooling), the linear-chain CRF: path score, forward algorithm, loss, BIO constraints (crf)."""

@@ -1,1 +1,2 @@
-"""The one training loop (loop) and schedules of training settings (schedules)."""
+"""The one training loop, with optional early stopping on a validation metric (loop), and schedules of
+training settings (schedules)."""
