@@ -299,6 +299,8 @@ def load_hard_tagging(n_train: int = 3000, n_validation: int = 500, n_test: int 
     for name, n in (("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)):
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"{name} must be a non-negative int, got {n!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an int, got {seed!r}")
     total = n_train + n_validation + n_test
     fake, rng = _faker(seed, "load_hard_tagging"), random.Random(seed)
     seen: set[tuple[str, ...]] = set()
@@ -318,7 +320,12 @@ def load_hard_tagging(n_train: int = 3000, n_validation: int = 500, n_test: int 
 
 def invalid_iob2(tags: Sequence[str]) -> int:
     """How many positions of one tag sequence break IOB2: an I-X that follows neither B-X nor I-X (the first
-    position included). 0 for a valid sequence."""
+    position included). 0 for a valid sequence. Tag names must be 'O', 'B-X' or 'I-X'."""
+    if isinstance(tags, str) or not isinstance(tags, (list, tuple)):
+        raise TypeError(f"invalid_iob2 needs a list of tag names, got {type(tags).__name__}")
+    for tag in tags:
+        if not isinstance(tag, str) or not (tag == "O" or (tag[:2] in ("B-", "I-") and len(tag) > 2)):
+            raise ValueError(f"invalid_iob2: tag names must be 'O', 'B-X' or 'I-X', got {tag!r}")
     bad = 0
     for k, tag in enumerate(tags):
         if tag.startswith("I-"):

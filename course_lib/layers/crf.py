@@ -13,7 +13,9 @@ Conventions shared by every function here (and by course_lib.decoding.viterbi):
   where they are ignored); mask: (B, T) bool, True at real positions, real steps first (left-aligned);
 - the first step of every row must be real (mask[:, 0] all True), as pytorch-crf also requires: a row
   whose first step is padding (an empty sentence) has no tag path, and is refused with a ValueError;
-- padded steps never change a result, whatever the emissions or tags hold there.
+- start, transitions and end are floating tensors on the emissions' device;
+- padded steps never change a result or a gradient, whatever the emissions (inf and nan included) or the
+  tags (valid ids) hold there.
 
 Parity: crf_nll(...) == -torchcrf.CRF(K, batch_first=True)(emissions, tags, mask, reduction="mean") with
 start_transitions, transitions and end_transitions copied (pytorch-crf returns a log-likelihood, sums over
@@ -44,6 +46,14 @@ def check_crf_inputs(emissions: torch.Tensor, mask: torch.Tensor, start: torch.T
     if start.shape != (K,) or end.shape != (K,) or transitions.shape != (K, K):
         raise ValueError(f"{where}: with K={K} tags, start and end must be ({K},) and transitions ({K}, {K}); got "
                          f"start {tuple(start.shape)}, transitions {tuple(transitions.shape)}, end {tuple(end.shape)}")
+    for name, x in (("start", start), ("transitions", transitions), ("end", end)):
+        if not x.is_floating_point():
+            raise ValueError(f"{where}: {name} must be floating (scores), got dtype {x.dtype}")
+    for name, x in (("mask", mask), ("start", start), ("transitions", transitions), ("end", end)) + \
+            ((("tags", tags),) if tags is not None else ()):
+        if x.device != emissions.device:
+            raise ValueError(f"{where}: {name} must be on the same device as the emissions ({emissions.device}), "
+                             f"got {x.device}")
     if not bool(mask[:, 0].all()):
         rows = torch.nonzero(~mask[:, 0]).flatten().tolist()
         raise ValueError(f"{where}: the first step of every row must be real (mask[:, 0] all True); rows {rows} "
@@ -70,7 +80,7 @@ def path_score(emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor, 
     rows = torch.arange(B, device=emissions.device)
     real = mask.to(emissions.dtype)                                                        # (B, T)
     emit = emissions.gather(2, tags.unsqueeze(-1)).squeeze(-1)                           # (B, T)
-    score = start[tags[:, 0]] + (emit * real).sum(dim=1)                                  # (B,)
+    score = start[tags[:, 0]] + torch.where(mask, emit, 0.0).sum(dim=1)                   # (B,): inf/nan padding too
     if T > 1:
         score = score + (transitions[tags[:, :-1], tags[:, 1:]] * real[:, 1:]).sum(dim=1)  # (B, T-1) -> (B,)
     last = mask.sum(dim=1) - 1                                                            # (B,) index of last real step
@@ -108,11 +118,18 @@ def bio_constraints(tag_names: list[str] | tuple[str, ...], penalty: float = -1e
     The penalty is a large finite negative number, not -inf: -inf - (-inf) is NaN, so a forward algorithm
     or a gradient that meets a forbidden transition (a gold path that breaks the rule, or padding) would turn
     NaN; a finite penalty keeps every score finite and still makes a forbidden path lose."""
-    if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not penalty < 0:
-        raise ValueError(f"penalty must be a negative number, got {penalty!r}")
+    if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not -float("inf") < penalty < 0:
+        raise ValueError(f"penalty must be a finite negative number, got {penalty!r}")
+    if isinstance(tag_names, str) or not isinstance(tag_names, (list, tuple)):
+        raise TypeError(f"tag_names must be a list of tag names, got {type(tag_names).__name__}")
+    if not tag_names:
+        raise ValueError("tag_names must hold at least one tag name, got none")
     for name in tag_names:
         if not isinstance(name, str) or not (name == "O" or (name[:2] in ("B-", "I-") and len(name) > 2)):
             raise ValueError(f"tag names must be 'O', 'B-X' or 'I-X', got {name!r}")
+    repeated = sorted({name for name in tag_names if tag_names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"each tag name must occur once, got twice or more: {', '.join(map(repr, repeated))}")
     K = len(tag_names)
     start_mask = torch.zeros(K)
     transition_mask = torch.zeros(K, K)
@@ -131,7 +148,7 @@ class CRF(nn.Module):
 
     def __init__(self, num_tags: int):
         super().__init__()
-        if not isinstance(num_tags, int) or num_tags < 1:
+        if not isinstance(num_tags, int) or isinstance(num_tags, bool) or num_tags < 1:
             raise ValueError(f"num_tags must be a positive int, got {num_tags!r}")
         self.start = nn.Parameter(torch.empty(num_tags).uniform_(-0.1, 0.1))
         self.transitions = nn.Parameter(torch.empty(num_tags, num_tags).uniform_(-0.1, 0.1))
@@ -144,6 +161,10 @@ class CRF(nn.Module):
                transition_bias: torch.Tensor | None = None) -> tuple[torch.Tensor, list[list[int]]]:
         """Viterbi decoding, optionally with additive constraints (from bio_constraints) on start and transitions."""
         from ..decoding.viterbi import viterbi_decode
+        k = self.start.shape[0]
+        for name, bias, shape in (("start_bias", start_bias, (k,)), ("transition_bias", transition_bias, (k, k))):
+            if bias is not None and tuple(bias.shape) != shape:
+                raise ValueError(f"CRF.decode: {name} must have shape {shape}, got {tuple(bias.shape)}")
         start = self.start if start_bias is None else self.start + start_bias
         trans = self.transitions if transition_bias is None else self.transitions + transition_bias
         return viterbi_decode(emissions, mask, start, trans, self.end)

@@ -102,3 +102,17 @@ def test_names_the_missing_package(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_faker)
     with pytest.raises(ModuleNotFoundError, match=r"load_hard_tagging needs the 'Faker' package: pip install Faker=="):
         load_hard_tagging(n_train=1, n_validation=0, n_test=0)
+
+
+@pytest.mark.parametrize("bad, error, message", [("B-PER I-PER", TypeError, "a list of tag names, got str"),
+                                                 (["O", "X-PER"], ValueError, "'O', 'B-X' or 'I-X'.*'X-PER'"),
+                                                 ([1, 2], ValueError, "'O', 'B-X' or 'I-X'.*1")])
+def test_invalid_iob2_refuses_what_is_not_a_list_of_iob2_tag_names(bad, error, message):
+    with pytest.raises(error, match=message):
+        invalid_iob2(bad)
+
+
+@pytest.mark.parametrize("bad", ["a", 1.5, None])
+def test_seed_must_be_an_int(bad):
+    with pytest.raises(ValueError, match="seed must be an int"):
+        load_hard_tagging(n_train=1, n_validation=1, n_test=1, seed=bad)

@@ -91,3 +91,22 @@ def test_a_row_starting_with_padding_is_refused():
     mask[2, 0] = False
     with pytest.raises(ValueError, match="start with padding"):
         viterbi_decode(em, mask, start, trans, end)
+
+
+@pytest.mark.parametrize("fill", [float("inf"), float("nan")])
+def test_non_finite_padding_changes_no_path(fill):
+    g = torch.Generator().manual_seed(5)
+    em = torch.randn(3, 4, 3, generator=g, dtype=torch.float64)
+    mask = torch.arange(4)[None] < torch.tensor([4, 2, 1])[:, None]
+    start, trans, end = torch.randn(3, generator=g), torch.randn(3, 3, generator=g), torch.randn(3, generator=g)
+    em2 = em.clone()
+    em2[~mask] = fill
+    want, got = viterbi_decode(em, mask, start, trans, end), viterbi_decode(em2, mask, start, trans, end)
+    assert got[1] == want[1] and torch.allclose(got[0], want[0])
+
+
+def test_integer_transitions_are_refused_naming_the_dtype():
+    em = torch.randn(2, 3, 3)
+    with pytest.raises(ValueError, match="transitions must be floating.*torch.int64"):
+        viterbi_decode(em, torch.ones(2, 3, dtype=torch.bool), torch.zeros(3), torch.zeros(3, 3, dtype=torch.long),
+                       torch.zeros(3))

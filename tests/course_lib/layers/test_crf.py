@@ -156,3 +156,63 @@ def test_crf_module_nll_and_decode_use_its_parameters():
     scores, paths = layer.decode(em, mask)
     assert [len(p) for p in paths] == mask.sum(1).tolist()
     assert crf.CRF is CRF
+
+
+@pytest.mark.parametrize("fill", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_padding_changes_no_score_and_no_gradient(fill):
+    em, tags, mask, start, trans, end = _case()
+    em2 = em.clone()
+    em2[~mask] = fill
+    em2.requires_grad_(True)
+    assert torch.allclose(path_score(em2, tags, mask, start, trans, end), path_score(em, tags, mask, start, trans, end))
+    assert torch.allclose(log_partition(em2, mask, start, trans, end), log_partition(em, mask, start, trans, end))
+    loss = crf_nll(em2, tags, mask, start, trans, end)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(em2.grad).all() and (em2.grad[~mask] == 0).all()
+
+
+@pytest.mark.parametrize("which", ["start", "transitions", "end"])
+def test_integer_crf_scores_are_refused_naming_the_dtype(which):
+    em, tags, mask, start, trans, end = _case()
+    scores = {"start": start, "transitions": trans, "end": end}
+    scores[which] = scores[which].long()
+    with pytest.raises(ValueError, match=f"{which} must be floating.*torch.int64"):
+        path_score(em, tags, mask, scores["start"], scores["transitions"], scores["end"])
+
+
+def test_scores_on_another_device_than_the_emissions_are_named():
+    em, tags, mask, start, trans, end = _case()
+    with pytest.raises(ValueError, match="same device.*meta"):
+        log_partition(em, mask, start.to("meta"), trans, end)
+
+
+@pytest.mark.parametrize("penalty", [float("-inf"), -float("1e400")])
+def test_bio_constraints_refuses_an_infinite_penalty(penalty):
+    with pytest.raises(ValueError, match="finite negative number.*-inf"):
+        bio_constraints(NAMES, penalty)
+
+
+@pytest.mark.parametrize("names, error, message", [("O", TypeError, "list of tag names, got str"),
+                                                   ([], ValueError, "at least one tag name"),
+                                                   (["O", "B-X", "O"], ValueError, "twice.*'O'")])
+def test_bio_constraints_refuses_a_string_no_names_or_repeated_names(names, error, message):
+    with pytest.raises(error, match=message):
+        bio_constraints(names)
+
+
+def test_bio_constraints_reads_the_type_after_the_prefix_hyphens_included():
+    names = ["O", "B-GEO", "I-GEO", "B-GEO-LOC", "I-GEO-LOC"]
+    _, tr = bio_constraints(names, -1.0)
+    assert tr[1, 4] == -1.0 and tr[3, 2] == -1.0 and tr[3, 4] == 0.0 and tr[1, 2] == 0.0
+
+
+@pytest.mark.parametrize("bad", [True, 2.0, "3"])
+def test_crf_module_refuses_a_non_int_number_of_tags(bad):
+    with pytest.raises(ValueError, match="num_tags must be a positive int"):
+        CRF(bad)
+
+
+def test_crf_module_decode_names_a_wrong_bias_shape():
+    em, tags, mask, *_ = _case()
+    with pytest.raises(ValueError, match=r"transition_bias must have shape \(3, 3\), got \(4, 4\)"):
+        CRF(3).double().decode(em, mask, None, torch.zeros(4, 4, dtype=f64))
