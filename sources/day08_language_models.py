@@ -95,7 +95,7 @@ def lm_batch(texts):
 #
 # `logits` is `(B, T, V)` (unnormalised scores), `targets` `(B, T)` long, `pad_id` the id of padding.
 # Return a 0-dim tensor (it should keep the gradient and the dtype of `logits`). A batch with no real target
-# raises a `ValueError` that says so (its mean would be 0/0). Use `torch.log_softmax` (it is stable where
+# raises a `ValueError` that says so (its mean would be 0/0). Do not modify `logits` or `targets` in place. Use `torch.log_softmax` (it is stable where
 # `softmax(...).log()` is not) and pick each target's log-probability with `gather` or indexing.
 
 # %% nbgrader="answer" grade_id="perplexity"
@@ -136,6 +136,12 @@ _t3 = torch.tensor([[3, 1, 4, 2], [5, 2, 3, 3]])
 _want3 = torch.exp(F.cross_entropy(_l.reshape(-1, 6), _t3.reshape(-1), ignore_index=3))
 check_close(run_answer(perplexity, _l, _t3, 3, name="perplexity with pad_id = 3"), _want3,
             "pad_id = 3: targets equal to 3 are the padding", hint="compare targets with pad_id, not with 0")
+_lgap = torch.tensor([[[0.0, 0.0, 0.0], [150.0, 0.0, 0.0]]])    # target 2 is 150 nats below the best symbol
+_want_gap = torch.exp(F.cross_entropy(_lgap[0], torch.tensor([1, 2])))
+check_close(run_answer(perplexity, _lgap, torch.tensor([[1, 2]]), 0, name="perplexity with a very unlikely target"),
+            _want_gap, "a target 150 nats below the best symbol (float32): a finite, exact perplexity",
+            hint="softmax(...).log() gives log(0) = -inf for it in float32, and exp by hand overflows: use "
+                 "torch.log_softmax, which works in log space")
 check_raises(lambda: perplexity(torch.zeros(2, 3, 5), torch.zeros(2, 3, dtype=torch.long), 0), ValueError,
              "a batch that is all padding raises ValueError",
              hint="with no real target the mean is 0/0: raise ValueError('every target is padding ...')")
@@ -147,6 +153,7 @@ _lh = torch.randn(5, 7, 11, dtype=torch.float64)
 _th2 = torch.randint(0, 10, (5, 7))
 for _b, _n in enumerate([7, 1, 4, 6, 2]):
     _th2[_b, _n:] = 10
+_th2_keep = _th2.clone()                                                      # before any call
 _want_h = torch.exp(F.cross_entropy(_lh.reshape(-1, 11), _th2.reshape(-1), ignore_index=10))
 _lbig = _lh.clone()
 _lbig[_th2 == 10] = 1e4
@@ -179,6 +186,11 @@ with written_by_you("perplexity"):
                 "hidden check: gradient of log perplexity (the mean NLL) with respect to the logits", atol=1e-10)
     check_raises(lambda: perplexity(torch.zeros(3, 2, 4, dtype=torch.float64), torch.full((3, 2), 1), 1), ValueError,
                  "hidden check: an all-padding batch with pad_id = 1 raises ValueError")
+    _tin, _lin = _th2_keep.clone(), _lbig.clone()
+    run_answer(perplexity, _lin, _tin, 10, name="hidden check: perplexity", copy=False)
+    check_equal(_tin.tolist(), _th2_keep.tolist(), "hidden check: the targets are not modified in place",
+                hint="masked_fill (no trailing _) returns a new tensor; masked_fill_ changes the caller's targets")
+    check_close(_lin, _lbig, "hidden check: the logits are not modified in place", atol=0)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -327,7 +339,7 @@ print(f"weight decay 0.1 vs none, both at their best step: {gap:+.3f} nats/char 
 #
 # `logits` `(..., V)`: any number of leading axes, the vocabulary last. Return the probabilities, same shape and
 # dtype. `temperature == 0` returns the one-hot vector of the argmax — on a tie, the lowest id, as
-# `torch.argmax` does — without dividing by zero. A negative temperature raises `ValueError`.
+# `torch.argmax` does — without dividing by zero. A negative temperature raises `ValueError`. Do not modify `logits` in place.
 
 # %% nbgrader="answer" grade_id="apply_temperature"
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -359,6 +371,14 @@ check_close(run_answer(apply_temperature, _z3, 2.0, name="apply_temperature on a
             torch.softmax(_z3 / 2, -1), "a (2, 2, 3) input: softmax over the last axis", hint="dim=-1, not dim=0 or 1")
 check_raises(lambda: apply_temperature(_z, -1.0), ValueError, "a negative temperature raises ValueError",
              hint="check temperature < 0 first (T = 0 is allowed)")
+check_close(run_answer(apply_temperature, torch.tensor([[1000.0, 999.0, -1000.0]]), 1.0, name="apply_temperature, large logits"),
+            torch.tensor([[1 / (1 + math.exp(-1)), math.exp(-1) / (1 + math.exp(-1)), 0.0]]),
+            "logits of 1000 (float32): finite probabilities", hint="exp(1000) overflows: use torch.softmax, which "
+            "subtracts the maximum first")
+_zin = _z.clone()
+run_answer(apply_temperature, _zin, 0.5, name="apply_temperature(T = 0.5) on the caller's tensor", copy=False)
+check_close(_zin, _z, "the logits are not modified in place", atol=0,
+            hint="compute logits / temperature into a new tensor: `logits /= T` changes the caller's logits")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import course_lib.decoding.sampling as _ref_s
@@ -399,7 +419,7 @@ with written_by_you("apply_temperature"):
 #
 # ### Exercise 3 — top-k (2 points)
 #
-# `probs` `(..., V)` (rows sum to 1), `k` an integer. Return `(..., V)`: exactly `k` non-zero entries per row
+# `probs` `(..., V)` (rows sum to 1), `k` an integer. Return `(..., V)` of the same dtype: exactly `k` non-zero entries per row
 # (ties at the cut: the lower ids stay), the others exactly 0, each row renormalised to sum to 1. `k >= V`
 # returns the probabilities unchanged; `k < 1` raises `ValueError`. Do not modify `probs` in place.
 
@@ -439,6 +459,10 @@ check_close(run_answer(top_k_filter, _tie, 2, name="top_k_filter with a tie at t
             hint="exactly k entries, even with ties: a threshold `probs >= kth value` keeps all the tied ones; "
                  "use a stable descending sort and keep the first k ids")
 check_raises(lambda: top_k_filter(_pr, 0), ValueError, "k = 0 raises ValueError", hint="k must be at least 1")
+_pin = _pr.clone()
+run_answer(top_k_filter, _pin, 3, name="top_k_filter(k = 3) on the caller's tensor", copy=False)
+check_close(_pin, _pr, "probs is not modified in place", atol=0,
+            hint="build a new tensor (torch.where, masked_fill without _): `probs[...] = 0` changes the caller's probs")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import course_lib.decoding.sampling as _ref_s
@@ -462,6 +486,8 @@ with written_by_you("top_k_filter"):
     run_answer(top_k_filter, _pin, 3, name="hidden check: top-k", copy=False)
     check_close(_pin, _ph, "hidden check: the input is not modified in place", atol=0)
     check_raises(lambda: top_k_filter(_ph, -2), ValueError, "hidden check: k = -2 raises ValueError")
+    check_dtype(run_answer(top_k_filter, _ph, 3, name="hidden check: top-k"), torch.float64,
+                "hidden check: float64 probabilities give a float64 result", hint="build the zeros with zeros_like(probs)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -471,7 +497,7 @@ with written_by_you("top_k_filter"):
 # probabilities in id order), keep symbols until the kept mass **reaches** $p$: the symbol that makes the
 # running total reach or cross $p$ is kept, the ones after it are set to exactly 0. Renormalise. A tiny $p$
 # keeps one symbol; $p = 1$ returns the probabilities unchanged; $p$ outside $(0, 1]$ raises `ValueError`.
-# Return the result in the original id order. Hint: a symbol is kept when the mass of the symbols **before**
+# Return the result in the original id order, in the dtype of `probs`. Do not modify `probs` in place. Hint: a symbol is kept when the mass of the symbols **before**
 # it (in sorted order) is below $p$.
 
 # %% nbgrader="answer" grade_id="top_p_filter"
@@ -512,6 +538,10 @@ check_close(run_answer(top_p_filter, torch.tensor([[0.3, 0.3, 0.4]]), 0.5, name=
             torch.tensor([[3 / 7, 0.0, 4 / 7]]), "a tie (0.3, 0.3) after 0.4 with p = 0.5: the lower id (0) stays",
             hint="equal probabilities: lower id first (torch.sort(..., descending=True, stable=True))")
 check_raises(lambda: top_p_filter(_pu, 0.0), ValueError, "p = 0 raises ValueError", hint="p must be in (0, 1]")
+_pin = _pu.clone()
+run_answer(top_p_filter, _pin, 0.7, name="top_p_filter(p = 0.7) on the caller's tensor", copy=False)
+check_close(_pin, _pu, "probs is not modified in place", atol=0,
+            hint="build a new tensor (torch.where, masked_fill without _): `probs[...] = 0` changes the caller's probs")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import course_lib.decoding.sampling as _ref_s
@@ -533,13 +563,16 @@ with written_by_you("top_p_filter"):
     run_answer(top_p_filter, _pin, 0.5, name="hidden check: top-p", copy=False)
     check_close(_pin, _ph, "hidden check: the input is not modified in place", atol=0)
     check_raises(lambda: top_p_filter(_ph, 1.5), ValueError, "hidden check: p = 1.5 raises ValueError")
+    check_dtype(run_answer(top_p_filter, _ph, 0.5, name="hidden check: top-p"), torch.float64,
+                "hidden check: float64 probabilities give a float64 result", hint="build the zeros with zeros_like(probs)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 5 — one sampling step (1 point)
 #
 # `logits` `(B, V)`. Turn them into probabilities with your `apply_temperature`, then apply your
-# `top_k_filter` if `top_k` is given, then your `top_p_filter` if `top_p` is given (in this order), and draw
+# `top_k_filter` if `top_k` is given, then your `top_p_filter` if `top_p` is given (in this order; `top_k=0` or `top_p=0` is given, and raises
+# the filter's `ValueError`), and draw
 # one id per row with `torch.multinomial(probs, 1, generator=generator)`. Return ids `(B,)` long. With the
 # same generator state, the same ids come out: samples can be reproduced.
 
@@ -575,6 +608,8 @@ check_equal(run_answer(sample_next, _z, 1.0, top_k=1, name="sample_next(top_k = 
             "top_k = 1 gives the argmax", hint="apply top_k_filter(probs, top_k) when top_k is given")
 check_equal(run_answer(sample_next, _z, 1.0, top_p=1e-6, name="sample_next(top_p = 1e-6)").tolist(), _z.argmax(-1).tolist(),
             "top_p near 0 gives the argmax", hint="apply top_p_filter(probs, top_p) when top_p is given")
+check_raises(lambda: sample_next(_z, 1.0, top_k=0), ValueError, "top_k = 0 is given: your top_k_filter's ValueError",
+             hint="test `top_k is not None`, not `if top_k:` (0 is falsy but given)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import course_lib.decoding.sampling as _ref_s
@@ -585,6 +620,8 @@ _wants = [_ref_s.sample_next(_zh, T, k, q, generator=torch.Generator().manual_se
           for i, (T, k, q) in enumerate(_settings)]
 _z1 = _zh[:1]
 _want_1 = _ref_s.sample_next(_z1, 1.0, generator=torch.Generator().manual_seed(3))
+_ztie = torch.randint(0, 3, (40, 12)).double()                                 # ties at the top-k cut
+_want_tie = _ref_s.sample_next(_ztie, 1.0, 4, None, generator=torch.Generator().manual_seed(9))
 with written_by_you("sample_next"):
     for _i, ((_T, _k, _q), _want) in enumerate(zip(_settings, _wants)):
         check_equal(run_answer(sample_next, _zh, _T, _k, _q, generator=torch.Generator().manual_seed(100 + _i),
@@ -595,6 +632,11 @@ with written_by_you("sample_next"):
                 _want_1.tolist(), "hidden check: batch 1")
     _a = run_answer(sample_next, _zh, 1.0, 6, 0.9, name="hidden check: sample_next")
     check_shape(_a, (40,), "hidden check: without a generator, shape (B,)")
+    check_equal(run_answer(sample_next, _ztie, 1.0, 4, None, generator=torch.Generator().manual_seed(9),
+                           name="hidden check: sample_next").tolist(), _want_tie.tolist(),
+                "hidden check: tied logits at the top-k cut: exactly k kept (your top_k_filter), the same ids")
+    check_raises(lambda: sample_next(_zh, 1.0, top_k=0), ValueError, "hidden check: top_k = 0 is given: ValueError")
+    check_raises(lambda: sample_next(_zh, 1.0, top_p=0.0), ValueError, "hidden check: top_p = 0 is given: ValueError")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -760,9 +802,21 @@ _p1, _w1 = run_answer(masked_attention_pool, _s, _m1, _w, name="masked_attention
 check_close(_p1[0], _s[0, 0], "a review of one real token pools to that token's state", hint="its weight is 1")
 check_raises(lambda: masked_attention_pool(_s, torch.tensor([[True, True, True], [False, False, False]]), _w), ValueError,
              "a row with no real token raises ValueError", hint="check mask.any(dim=1) for every row first")
+_p100, _w100 = run_answer(masked_attention_pool, _s * 100, _m, _w, name="masked_attention_pool, scores of 100-500")
+check_close(_w100, torch.tensor([[0.5, 0.0, 0.5], [1.0, 0.0, 0.0]]), "scores of 100 to 500 (float32): finite weights",
+            hint="exp(500) overflows: use torch.softmax, which subtracts the maximum first")
+from course_lib.notebook.checks import count_matrix_products
+with count_matrix_products() as _products2:
+    run_answer(masked_attention_pool, _s, _m, _w, name="masked_attention_pool(B=2)")
+with count_matrix_products() as _products4:
+    run_answer(masked_attention_pool, torch.cat([_s, _s]), torch.cat([_m, _m]), _w, name="masked_attention_pool(B=4)")
+check_true(_products4.count == _products2.count, "no Python loop over the batch: as many matrix products for 4 rows as for 2",
+           f"{_products2.count} matrix products for 2 rows, {_products4.count} for 4: compute every row at once "
+           "(states @ w is (B, T); weights.unsqueeze(-1) * states summed over dim=1)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import course_lib.layers.pooling as _ref_pool
+from course_lib.notebook.checks import count_matrix_products
 seed_everything(26)
 _sh = torch.randn(4, 6, 5, dtype=torch.float64)
 _mh = torch.arange(6) < torch.tensor([6, 3, 1, 4]).unsqueeze(1)
@@ -774,6 +828,11 @@ _s1, _m1 = _sh[:1], torch.ones(1, 6, dtype=torch.bool)
 _want_1 = _ref_pool.masked_attention_pool(_s1, _m1, _wh)
 _sr, _wr = _sh.clone().requires_grad_(), _wh.clone().requires_grad_()
 _probe = torch.randn(4, 5, dtype=torch.float64)
+_slarge = _sh * 300                                                            # real scores in the hundreds
+_want_large = _ref_pool.masked_attention_pool(_slarge, _mh, _wh)
+_sneg = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]], dtype=torch.float64)
+_mneg, _wneg = torch.tensor([[True, True, False]]), torch.tensor([-5e4, -6e4], dtype=torch.float64)
+_sbatch, _mbatch = torch.cat([_sh, _sh]), torch.cat([_mh, _mh])
 _want_grads = torch.autograd.grad((_ref_pool.masked_attention_pool(_sr, _mh, _wr)[0] * _probe).sum(), (_sr, _wr))
 with written_by_you("masked_attention_pool"):
     _p, _a = run_answer(masked_attention_pool, _sh, _mh, _wh, name="hidden check: attention pooling")
@@ -791,6 +850,19 @@ with written_by_you("masked_attention_pool"):
     _grads = torch.autograd.grad((_p * _probe).sum(), (_sa, _wa))
     check_close(_grads[0], _want_grads[0], "hidden check: gradient with respect to the states", atol=1e-10)
     check_close(_grads[1], _want_grads[1], "hidden check: gradient with respect to w", atol=1e-10)
+    _p, _a = run_answer(masked_attention_pool, _slarge, _mh, _wh, name="hidden check: attention pooling")
+    check_close(_a, _want_large[1], "hidden check: real scores in the hundreds: finite weights (a stable softmax)", atol=1e-12)
+    check_close(_p, _want_large[0], "hidden check: real scores in the hundreds: finite pooled vector", atol=1e-8)
+    _p, _a = run_answer(masked_attention_pool, _sneg, _mneg, _wneg, name="hidden check: attention pooling")
+    check_close(_a, torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64),
+                "hidden check: real scores of -50,000: the padded position still weighs exactly 0 (-inf, not a large "
+                "negative number)", atol=0)
+    with count_matrix_products() as _products4:
+        run_answer(masked_attention_pool, _sh, _mh, _wh, name="hidden check: attention pooling")
+    with count_matrix_products() as _products8:
+        run_answer(masked_attention_pool, _sbatch, _mbatch, _wh, name="hidden check: attention pooling")
+    check_true(_products8.count == _products4.count, "hidden check: no Python loop over the batch (as many matrix "
+               "products for 8 rows as for 4)", f"{_products4.count} matrix products for 4 rows, {_products8.count} for 8")
     check_true(torch.autograd.gradcheck(lambda s, v: masked_attention_pool(s, _mh[1:3, :4], v)[0],
                                         (_sh[1:3, :4, :3].clone().requires_grad_(), _wh[:3].clone().requires_grad_()),
                                         raise_exception=False),

@@ -7,6 +7,8 @@ lower token id everywhere (a stable sort), so every function is deterministic. D
 """
 from __future__ import annotations
 
+import operator
+
 import torch
 
 
@@ -16,6 +18,16 @@ def _check_scores(x: torch.Tensor, what: str) -> None:
                          f"{getattr(x, 'dtype', type(x).__name__)} of shape {tuple(getattr(x, 'shape', ()))}")
 
 
+def _check_probs(probs: torch.Tensor) -> None:
+    """Rows must be distributions: no negative entry, each row summing to 1 (within 1e-3, nan refused)."""
+    _check_scores(probs, "probs")
+    sums = probs.sum(dim=-1)                                                   # (...,)
+    if bool((probs < 0).any()) or not bool(((sums - 1).abs() <= 1e-3).all()):
+        raise ValueError("probs must be probabilities: entries >= 0 and each row summing to 1 (logits? use "
+                         f"apply_temperature first), got entries from {probs.min().item():.4g} to "
+                         f"{probs.max().item():.4g} and row sums from {sums.min().item():.4g} to {sums.max().item():.4g}")
+
+
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     """Probabilities softmax(logits / T) over the last axis: (..., V) -> (..., V), same dtype.
 
@@ -23,7 +35,10 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     a one-hot vector on the argmax (on a tie, the lowest id), computed without dividing by zero.
     Raises ValueError for T < 0."""
     _check_scores(logits, "logits")
-    temperature = float(temperature)
+    try:
+        temperature = float(temperature)
+    except (TypeError, ValueError):
+        raise ValueError(f"temperature must be a number >= 0, got {temperature!r}") from None
     if not temperature >= 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if temperature == 0:
@@ -47,9 +62,14 @@ def top_k_filter(probs: torch.Tensor, k: int) -> torch.Tensor:
 
     Exactly k entries per row stay (ties at the cut: the lower ids stay). k = 1 gives a one-hot vector;
     k >= V returns the probabilities unchanged. Raises ValueError for k < 1 or a non-integer k."""
-    _check_scores(probs, "probs")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+    _check_probs(probs)
+    try:
+        k_int = None if isinstance(k, bool) else operator.index(k)            # int or numpy integer
+    except TypeError:
+        k_int = None
+    if k_int is None or k_int < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    k = k_int
     if k >= probs.shape[-1]:
         return probs.clone()
     _, order = _sorted(probs)                                                  # (..., V)
@@ -64,7 +84,7 @@ def top_p_filter(probs: torch.Tensor, p: float) -> torch.Tensor:
     Tokens are taken from the most probable down (equal ones in id order); the token whose probability makes
     the running total reach or cross p is kept. p near 0 keeps only the most probable token; p = 1 returns the
     probabilities unchanged. Raises ValueError unless 0 < p <= 1."""
-    _check_scores(probs, "probs")
+    _check_probs(probs)
     p = float(p)
     if not 0 < p <= 1:
         raise ValueError(f"p must be in (0, 1], got {p}")
@@ -86,6 +106,14 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     so the same generator state gives the same ids. Temperature 0 always returns the argmax."""
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
         raise ValueError(f"logits must have shape (B, V), got {tuple(getattr(logits, 'shape', ()))}")
+    _check_scores(logits, "logits")
+    if bool(torch.isnan(logits).any()):
+        raise ValueError("logits contain nan: no distribution to sample from")
+    if bool((logits == float("inf")).any()):
+        raise ValueError("logits contain +inf: softmax is undefined (use a large finite score)")
+    dead = (logits == float("-inf")).all(dim=-1)                               # (B,)
+    if bool(dead.any()):
+        raise ValueError(f"rows {dead.nonzero().flatten().tolist()} of the logits are all -inf: nothing to sample")
     probs = apply_temperature(logits, temperature)                            # (B, V)
     if top_k is not None:
         probs = top_k_filter(probs, top_k)

@@ -24,6 +24,8 @@ def masked_attention_pool(states: torch.Tensor, mask: torch.Tensor, w: torch.Ten
                          f"{getattr(mask, 'dtype', type(mask).__name__)} of shape {tuple(getattr(mask, 'shape', ()))}")
     if not isinstance(w, torch.Tensor) or tuple(w.shape) != (H,):
         raise ValueError(f"w must have shape (H,) = ({H},), got {tuple(getattr(w, 'shape', ()))}")
+    if w.dtype != states.dtype:
+        raise ValueError(f"w must be a float tensor of the states' dtype {states.dtype}, got {w.dtype}")
     empty = ~mask.any(dim=1)                                                   # (B,)
     if bool(empty.any()):
         raise ValueError(f"rows {empty.nonzero().flatten().tolist()} of the mask have no real token: nothing to pool")

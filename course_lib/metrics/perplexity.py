@@ -6,6 +6,8 @@ Day 08 writes `perplexity` as an exercise; `mean_nll` is the same number before 
 """
 from __future__ import annotations
 
+import operator
+
 import torch
 
 
@@ -16,6 +18,12 @@ def _check(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> torch.Te
     if not isinstance(targets, torch.Tensor) or targets.dtype != torch.long or tuple(targets.shape) != tuple(logits.shape[:2]):
         raise ValueError(f"targets must be a long tensor of shape (B, T) = {tuple(logits.shape[:2])}, got "
                          f"{getattr(targets, 'dtype', type(targets).__name__)} of shape {tuple(getattr(targets, 'shape', ()))}")
+    if isinstance(pad_id, bool):
+        raise ValueError(f"pad_id must be an integer id, got {pad_id!r}")
+    try:
+        pad_id = operator.index(pad_id)                                        # int, numpy or 0-dim integer tensor
+    except TypeError:
+        raise ValueError(f"pad_id must be an integer id, got {pad_id!r}") from None
     mask = targets != pad_id                                                   # (B, T) True on real symbols
     if not bool(mask.any()):
         raise ValueError(f"every target is padding (pad_id={pad_id}): there is no symbol to score")

@@ -9,6 +9,11 @@ import torch
 from torch import nn
 
 
+def _check_ids(ids: torch.Tensor, vocab_size: int) -> None:
+    if ids.numel() and bool(((ids < 0) | (ids >= vocab_size)).any()):
+        raise ValueError(f"ids must be in [0, {vocab_size}), got values from {int(ids.min())} to {int(ids.max())}")
+
+
 class CharGRU(nn.Module):
     """Embedding (V, E) -> one-layer GRU (hidden H) -> Linear (H, V)."""
 
@@ -21,11 +26,13 @@ class CharGRU(nn.Module):
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if ids.dim() != 2 or ids.dtype != torch.long:
             raise ValueError(f"ids must be a long tensor (B, T), got {ids.dtype} of shape {tuple(ids.shape)}")
+        _check_ids(ids, self.embed.num_embeddings)
         states, _ = self.gru(self.embed(ids))                                  # (B, T, H)
         return self.out(states)                                                # (B, T, V)
 
     def step(self, ids: torch.Tensor, hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        if ids.dim() != 1:
-            raise ValueError(f"ids must have shape (B,), got {tuple(ids.shape)}")
+        if ids.dim() != 1 or ids.dtype != torch.long:
+            raise ValueError(f"ids must have shape (B,) and dtype long, got {ids.dtype} of shape {tuple(ids.shape)}")
+        _check_ids(ids, self.embed.num_embeddings)
         states, hidden = self.gru(self.embed(ids).unsqueeze(1), hidden)        # (B, 1, H), (1, B, H)
         return self.out(states.squeeze(1)), hidden                             # (B, V)

@@ -36,6 +36,14 @@ class BiLSTMAttentionClassifier(nn.Module):
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if ids.dim() != 2 or ids.dtype != torch.long:
             raise ValueError(f"ids must be a long tensor (B, T), got {ids.dtype} of shape {tuple(ids.shape)}")
+        if ids.shape[0] == 0:
+            raise ValueError("an empty batch (B = 0): nothing to classify")
+        if bool(((ids < 0) | (ids >= self.embed.num_embeddings)).any()):
+            raise ValueError(f"ids must be in [0, {self.embed.num_embeddings}), got values from {int(ids.min())} "
+                             f"to {int(ids.max())}")
+        if not isinstance(lengths, torch.Tensor) or lengths.is_floating_point() or lengths.dtype == torch.bool:
+            raise ValueError(f"lengths must be an integer tensor (B,) = ({ids.shape[0]},), got "
+                             f"{getattr(lengths, 'dtype', type(lengths).__name__)}")
         if tuple(lengths.shape) != (ids.shape[0],) or bool((lengths < 1).any()) or int(lengths.max()) > ids.shape[1]:
             raise ValueError(f"lengths must be (B,) = ({ids.shape[0]},) with values in [1, {ids.shape[1]}], "
                              f"got shape {tuple(lengths.shape)} and values {lengths.tolist()}")

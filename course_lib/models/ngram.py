@@ -20,6 +20,8 @@ class NGramLM:
     def __init__(self, order: int, k: float = 1.0):
         if isinstance(order, bool) or not isinstance(order, int) or order < 1:
             raise ValueError(f"order must be an integer >= 1, got {order!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, float)):
+            raise ValueError(f"k must be a number > 0, got {k!r}")
         if not k > 0:
             raise ValueError(f"k must be > 0 (k = 0 gives unseen events probability 0), got {k!r}")
         self.order, self.k = order, float(k)
@@ -37,6 +39,8 @@ class NGramLM:
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings, not one string")
         for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"texts must be strings, got {type(text).__name__}")
             if BEGIN in text or END in text:
                 raise ValueError("texts may not contain the control characters \\x02 and \\x03 (begin/end)")
             for context, symbol in self._events(text):
@@ -61,6 +65,8 @@ class NGramLM:
         """Mean negative log-likelihood in nats per predicted symbol (characters and ends) over texts."""
         if not self.outcomes:
             raise ValueError("the model has not been fitted: call fit(texts) first")
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings, not one string")
         total, count = 0.0, 0
         V = self.num_outcomes
         for text in texts:

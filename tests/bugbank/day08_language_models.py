@@ -32,13 +32,24 @@ BUGS: Bank = {
         ('no check: an all-padding batch returns nan instead of raising', [(PPL_RAISE, '')]),
         ('padding taken to be id 0 whatever pad_id says', [
             ('    mask = targets != pad_id', '    mask = targets != 0')]),
+        ('softmax(...).log(): log(0) = -inf for a very unlikely target, and at padded positions with huge logits', [
+            ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.softmax(logits, dim=-1).log()')]),
         # only the hidden tests catch these
         ('through a Python float: float32 result, no gradient', [
             (PPL_RETURN, '    return torch.tensor(math.exp((-(picked * mask).sum() / mask.sum()).item()))')]),
         ('logits cast to float32: float64 precision and dtype lost', [
             ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.log_softmax(logits.float(), dim=-1)')]),
-        ('softmax(...).log(): log(0) = -inf at padded positions with huge logits, and -inf * 0 is nan', [
-            ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.softmax(logits, dim=-1).log()')]),
+        ('masked_fill_ on the targets: the caller\'s padding is overwritten with 0', [
+            ('targets.masked_fill(~mask, 0)', 'targets.masked_fill_(~mask, 0)')]),
+        ('KL divergence to one-hot targets: a library loss that is the NLL (refused)', """
+def perplexity(logits, targets, pad_id):
+    mask = targets != pad_id
+    if not bool(mask.any()):
+        raise ValueError("every target is padding")
+    log_probs = torch.log_softmax(logits, dim=-1)[mask]
+    one_hot = F.one_hot(targets[mask], logits.shape[-1]).to(log_probs.dtype)
+    return torch.exp(F.kl_div(log_probs, one_hot, reduction="sum") / mask.sum())
+"""),
     ],
     'apply_temperature': [
         ('multiplies the logits by T instead of dividing', [(T_SOFTMAX, '    return torch.softmax(logits * temperature, dim=-1)')]),
@@ -54,6 +65,10 @@ def apply_temperature(logits, temperature):
         ('softmax over the first axis', [(T_SOFTMAX, '    return torch.softmax(logits / temperature, dim=0)')]),
         ('no check for a negative temperature', [(T_RAISE, '')]),
         ('T = 0 raises too (temperature <= 0 refused)', [('    if temperature < 0:', '    if temperature <= 0:')]),
+        ('divides the caller\'s logits in place (logits /= T)', [
+            (T_SOFTMAX, '    logits /= temperature\n    return torch.softmax(logits, dim=-1)')]),
+        ('softmax by hand, exp / sum without subtracting the max: inf / inf for large logits', [
+            (T_SOFTMAX, '    e = torch.exp(logits / temperature)\n    return e / e.sum(dim=-1, keepdim=True)')]),
         # only the hidden tests catch these
         ('T = 0 one-hot built with torch.zeros(shape): float32 whatever the logits', [
             ('torch.zeros_like(logits).scatter(-1, best, 1.0)', 'torch.zeros(logits.shape).scatter(-1, best, 1.0)')]),
@@ -85,8 +100,10 @@ def top_k_filter(probs, k):
 """),
         ('no check: k = 0 returns nan instead of raising', [
             ('    if k < 1:\n        raise ValueError(f"k must be >= 1, got {k}")\n', '')]),
-        # only the hidden tests catch these
         ('filters the input in place', [(K_KEPT, '    probs[~keep] = 0\n    kept = probs')]),
+        # only the hidden tests catch these
+        ('zeros built with torch.zeros(shape): a float32 result for float64 probabilities', [
+            (K_KEPT, '    kept = torch.where(keep, probs, torch.zeros(probs.shape)).float()')]),
         ('written for (B, V) only: sorts and keeps along axis 1', [
             (K_SORT, '    order = torch.sort(probs, dim=1, descending=True, stable=True).indices'),
             ('scatter(-1, order[..., :k], True)', 'scatter(1, order[:, :k], True)'),
@@ -110,14 +127,17 @@ def top_p_filter(probs, p):
         ('not renormalised', [('    return kept / kept.sum(dim=-1, keepdim=True)', '    return kept')]),
         ('no check: p = 0 returns nan instead of raising', [
             ('    if not 0 < p <= 1:\n        raise ValueError(f"p must be in (0, 1], got {p}")\n', '')]),
+        ('filters the input in place', [
+            ('    kept = torch.where(keep, probs, torch.zeros_like(probs))', '    probs[~keep] = 0\n    kept = probs')]),
         # only the hidden tests catch these
+        ('zeros built with torch.zeros(shape): a float32 result for float64 probabilities', [
+            ('    kept = torch.where(keep, probs, torch.zeros_like(probs))',
+             '    kept = torch.where(keep, probs, torch.zeros(probs.shape)).float()')]),
         ('written for (B, V) only: sorts, sums and scatters along axis 1', [
             (P_SORT, '    sorted_probs, order = torch.sort(probs, dim=1, descending=True, stable=True)'),
             ('sorted_probs.cumsum(dim=-1)', 'sorted_probs.cumsum(dim=1)'),
             ('.scatter(-1, order, before < p)', '.scatter(1, order, before < p)'),
             ('    return kept / kept.sum(dim=-1, keepdim=True)', '    return kept / kept.sum(dim=1, keepdim=True)')]),
-        ('filters the input in place', [
-            ('    kept = torch.where(keep, probs, torch.zeros_like(probs))', '    probs[~keep] = 0\n    kept = probs')]),
     ],
     'sample_next': [
         ('greedy: the argmax instead of a sample', [(DRAW, '    return probs.argmax(dim=-1)')]),
@@ -130,6 +150,18 @@ def top_p_filter(probs, p):
             (DRAW, '    return torch.distributions.Categorical(probs=probs).sample()')]),
         ('the filters are computed but the draw uses softmax(logits)', [
             (DRAW, '    return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(-1)')]),
+        ('`if top_k:` / `if top_p:`: a given top_k = 0 or top_p = 0 is silently ignored', [
+            ('    if top_k is not None:', '    if top_k:'), ('    if top_p is not None:', '    if top_p:')]),
+        ('top-k on the logits with a threshold (-inf below the k-th value): ties at the cut all kept', """
+def sample_next(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = apply_temperature(logits, temperature)
+    if top_p is not None:
+        probs = top_p_filter(probs, top_p)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+"""),
         # only the hidden tests catch these
         ('filters at T = 1, temperature applied afterwards: a different nucleus', """
 def sample_next(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
@@ -165,6 +197,20 @@ def sample_next(logits, temperature=1.0, top_k=None, top_p=None, generator=None)
         ('no check: a row without real tokens gives nan instead of raising', [
             ('    if not bool(mask.any(dim=1).all()):\n'
              '        raise ValueError("a row of the mask has no real token: nothing to pool")\n', '')]),
+        ('softmax by hand, exp / sum without subtracting the max: inf / inf for large scores', [
+            (WEIGHTS, '    weights = torch.exp(scores) / torch.exp(scores).sum(dim=1, keepdim=True)')]),
+        ('a Python loop over the batch (the exercise asks for none)', """
+def masked_attention_pool(states, mask, w):
+    if not bool(mask.any(dim=1).all()):
+        raise ValueError("a row of the mask has no real token: nothing to pool")
+    pooled, weights = [], []
+    for s, m in zip(states, mask):
+        a = torch.zeros(s.shape[0], dtype=s.dtype)
+        a[m] = torch.softmax(s[m] @ w, dim=0)
+        pooled.append(a @ s)
+        weights.append(a)
+    return torch.stack(pooled), torch.stack(weights)
+"""),
         # only the hidden tests catch these
         ('a finite penalty (-1e4) instead of -inf: huge padded states still win the softmax', [
             (SCORES, '    scores = states @ w - 1e4 * (~mask)')]),

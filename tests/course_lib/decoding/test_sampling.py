@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -152,3 +153,32 @@ def test_top_k_samples_never_leave_the_kept_set():
 def test_sample_next_rejects_non_2d_logits():
     with pytest.raises(ValueError, match=r"logits must have shape \(B, V\), got \(10,\)"):
         sample_next(torch.randn(10))
+
+
+# ---------------------------------------------------------------- bad inputs
+def test_top_k_accepts_a_numpy_integer_k():
+    p = _probs()
+    assert torch.equal(top_k_filter(p, np.int64(2)), top_k_filter(p, 2))
+
+
+@pytest.mark.parametrize("fn", [lambda q: top_k_filter(q, 2), lambda q: top_p_filter(q, 0.5)])
+@pytest.mark.parametrize("bad", [torch.tensor([[2.0, -1.0, 0.5]]), torch.tensor([[0.2, 0.2, 0.2]]),
+                                 torch.zeros(1, 3), torch.tensor([[float("nan"), 0.5, 0.5]])])
+def test_filters_reject_rows_that_are_not_probabilities(fn, bad):
+    with pytest.raises(ValueError, match="probs must be probabilities"):
+        fn(bad)
+
+
+def test_temperature_that_is_not_a_number_raises_naming_it():
+    with pytest.raises(ValueError, match="temperature must be a number >= 0"):
+        apply_temperature(torch.zeros(2, 3), "hot")
+
+
+@pytest.mark.parametrize("logits, match", [
+    (torch.tensor([[float("nan"), 0.0]]), "nan"),
+    (torch.tensor([[float("inf"), 0.0]]), r"\+inf"),
+    (torch.tensor([[0.0, 1.0], [float("-inf"), float("-inf")]]), r"rows \[1\]"),
+])
+def test_sample_next_rejects_logits_without_a_distribution(logits, match):
+    with pytest.raises(ValueError, match=match):
+        sample_next(logits)

@@ -85,3 +85,9 @@ def test_the_module_calls_the_given_pool_with_its_parameter():
     states, mask, _ = _case()
     module(states.float(), mask)
     assert calls[0] is module.w
+
+
+@pytest.mark.parametrize("w", [torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.long)])
+def test_w_of_another_dtype_than_the_states_raises_naming_both(w):
+    with pytest.raises(ValueError, match="w must be a float tensor of the states' dtype torch.float32"):
+        masked_attention_pool(torch.zeros(2, 3, 4), torch.ones(2, 3, dtype=torch.bool), w)

@@ -88,3 +88,9 @@ def test_all_padding_batch_raises():
 def test_bad_inputs_raise_naming_what_was_expected(logits, targets, match):
     with pytest.raises(ValueError, match=match):
         perplexity(logits, targets, 0)
+
+
+@pytest.mark.parametrize("pad_id", [0.5, "0", None])
+def test_a_pad_id_that_is_not_an_integer_raises(pad_id):
+    with pytest.raises(ValueError, match="pad_id must be an integer id"):
+        perplexity(torch.zeros(1, 2, 3), torch.tensor([[1, 2]]), pad_id)

@@ -26,3 +26,16 @@ def test_bad_shapes_raise():
         model(torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match=r"ids must have shape \(B,\)"):
         model.step(torch.zeros(3, 2, dtype=torch.long))
+
+
+def test_ids_outside_the_vocabulary_raise_naming_the_range():
+    model = CharGRU(10, 4, 8)
+    with pytest.raises(ValueError, match=r"ids must be in \[0, 10\), got values from 0 to 12"):
+        model(torch.tensor([[0, 12]]))
+    with pytest.raises(ValueError, match=r"ids must be in \[0, 10\)"):
+        model.step(torch.tensor([-1, 3]))
+
+
+def test_step_rejects_float_ids():
+    with pytest.raises(ValueError, match=r"ids must have shape \(B,\) and dtype long, got torch.float32"):
+        CharGRU(10, 4, 8).step(torch.zeros(2))

@@ -59,3 +59,21 @@ def test_learns_which_token_decides_the_label():
 def test_bad_lengths_raise(lengths):
     with pytest.raises(ValueError, match="lengths must be"):
         _model()(torch.tensor([[3, 4], [5, 0]]), lengths)
+
+
+@pytest.mark.parametrize("lengths, match", [([3, 3], "lengths must be an integer tensor"),
+                                            (torch.tensor([3.0, 2.5]), "lengths must be an integer tensor")])
+def test_lengths_that_are_not_an_integer_tensor_raise(lengths, match):
+    model = BiLSTMAttentionClassifier(10, 4, 4)
+    with pytest.raises(ValueError, match=match):
+        model(torch.ones(2, 3, dtype=torch.long), lengths)
+
+
+def test_an_empty_batch_raises():
+    with pytest.raises(ValueError, match="empty batch"):
+        BiLSTMAttentionClassifier(10, 4, 4)(torch.ones(0, 3, dtype=torch.long), torch.zeros(0, dtype=torch.long))
+
+
+def test_ids_outside_the_vocabulary_raise():
+    with pytest.raises(ValueError, match=r"ids must be in \[0, 10\)"):
+        BiLSTMAttentionClassifier(10, 4, 4)(torch.full((2, 3), 10), torch.tensor([3, 3]))

@@ -54,3 +54,18 @@ def test_unfitted_model_and_a_single_string_raise():
         NGramLM(2).nll(["a"])
     with pytest.raises(TypeError, match="list of strings"):
         NGramLM(2).fit("abc")
+
+
+def test_k_that_is_not_a_number_raises_a_value_error():
+    with pytest.raises(ValueError, match="k must be a number > 0"):
+        NGramLM(2, "a")
+
+
+def test_nll_of_a_single_string_raises():
+    with pytest.raises(TypeError, match="list of strings"):
+        NGramLM(2).fit(["ab"]).nll("ab")
+
+
+def test_texts_that_are_not_strings_raise_naming_the_type():
+    with pytest.raises(TypeError, match="texts must be strings, got int"):
+        NGramLM(2).fit([1, 2])
