@@ -126,8 +126,8 @@ print(f"tags ({K}): {TAGS}; word vocabulary: {len(vocab)}")
 # | `transitions` | $(K, K)$ | `transitions[i, j]` = score of moving **from** tag $i$ **to** tag $j$ |
 #
 # The first step of every row is real (`mask[:, 0]` all True): an empty sentence has no tag path.
-# `pytorch-crf` requires the same. Padded steps must never change a result, whatever the emissions or the
-# tags hold there.
+# `pytorch-crf` requires the same. Padded steps must never change a result, whatever finite emissions and
+# valid tag ids they hold.
 #
 # ### Exercise 1 — the score of a tag path (2 points)
 #
@@ -308,6 +308,24 @@ check_close(_big, torch.stack([torch.logsumexp(_all_path_scores(400 * _em[b], n,
 check_raises(lambda: log_partition(_em, ~_mask, _start, _trans, _end), ValueError,
              "log_partition with rows that start with padding",
              hint="check mask[:, 0].all() first and raise ValueError naming the rows")
+
+
+def _value_error_message(fn):
+    """The message of the ValueError that fn() raises (check_raises has checked that it raises one)."""
+    try:
+        fn()
+    except ValueError as err:
+        return str(err)
+    return "(nothing was raised)"
+
+
+_bad = _mask.clone()
+_bad[1] = False                                                                  # only row 1 starts with padding
+check_raises(lambda: log_partition(_em, _bad, _start, _trans, _end), ValueError,
+             "log_partition when only row 1 (all padding) starts with padding")
+_msg = _value_error_message(lambda: log_partition(_em, _bad, _start, _trans, _end))
+check_true("1" in _msg, "the ValueError names the row that starts with padding (row 1)", f"the message was {_msg!r}",
+           hint="name the rows: torch.nonzero(~mask[:, 0]).flatten().tolist()")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import torchcrf
@@ -352,6 +370,9 @@ with written_by_you("log_partition"):
                "the gradient differs from finite differences (or does not reach every input)")
     check_raises(lambda: log_partition(_e, _mask_bad, _s, _a, _n), ValueError,
                  "hidden check: a single row (row 3) that starts with padding is refused")
+    _msg = _value_error_message(lambda: log_partition(_e, _mask_bad, _s, _a, _n))
+    check_true("3" in _msg, "hidden check: the ValueError names row 3, the one that starts with padding",
+               f"the message was {_msg!r}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -390,6 +411,19 @@ _nll = run_answer(crf_nll, _zeros, torch.zeros(2, 3, dtype=torch.long), torch.te
 check_shape(_nll, (), "crf_nll output", hint="one number for the batch: a 0-dim tensor (.mean() of the (B,) terms)")
 check_close(_nll, torch.tensor((3 + 2) / 2 * np.log(4)), "crf_nll with all scores 0, lengths 3 and 2, K = 4",
             hint="the mean over sentences of L log K = (3 log 4 + 2 log 4) / 2; not the sum, not a mean per word")
+# its gradient: (expected tag counts - the right path's counts) / B = (1/K - 1 at the right tag) / 2 at real words
+_zeros_grad = torch.zeros(2, 3, 4, requires_grad=True)
+_mask_zg = torch.tensor([[True] * 3, [True, True, False]])
+_nll = run_answer(crf_nll, _zeros_grad, torch.zeros(2, 3, dtype=torch.long), _mask_zg, torch.zeros(4), torch.zeros(4, 4),
+                  torch.zeros(4), name="crf_nll's gradient with all scores 0", copy=False)
+check_true(isinstance(_nll, torch.Tensor) and _nll.requires_grad, "crf_nll carries a gradient",
+           "the loss is detached from the emissions", hint="compute with tensor operations only (no float(), "
+           ".item() or torch.tensor(...) of results)")
+_nll.backward()
+_want_grad = (0.25 - torch.nn.functional.one_hot(torch.zeros(2, 3, dtype=torch.long), 4)) / 2 * _mask_zg.unsqueeze(-1)
+check_close(_zeros_grad.grad, _want_grad, "crf_nll's gradient with respect to the emissions, all scores 0",
+            hint="(1/K at each real word, minus 1 at its right tag) / B: both log Z and the path score must keep their "
+                 "gradients (no .detach())")
 torch.manual_seed(1)
 _em, _start, _trans, _end = torch.randn(2, 3, 3), torch.randn(3), torch.randn(3, 3), torch.randn(3)
 _tags = torch.tensor([[2, 0, 1], [1, 1, 0]])
@@ -456,7 +490,7 @@ with written_by_you("crf_nll"):
 # ### Exercise 4 — Viterbi decoding (2 points)
 #
 # Write `viterbi_decode(emissions, mask, start, transitions, end)` → `(scores, paths)`: `scores` a $(B,)$
-# tensor of the best path scores $s(\hat y)$, `paths` a list of $B$ lists of Python ints, list $b$ as long as
+# tensor of the best path scores $s(\hat y)$ in the emissions' dtype, `paths` a list of $B$ lists of Python ints, list $b$ as long as
 # sentence $b$ (`mask[b].sum()`). The forward pass is batched (no loop over the batch); following the
 # back-pointers may loop over sentences. Ties (two best paths with equal scores) may be broken either way:
 # the tests use random scores, where they do not occur.
@@ -494,7 +528,7 @@ def _brute_best(em, n, start, trans, end):
     return scores.max(), list(paths[int(scores.argmax())])
 
 
-torch.manual_seed(2)
+torch.manual_seed(7)                                   # best paths [1, 0, 2, 0, 0], [2, 0], [1]: not per-word argmaxes
 _em, _start, _trans, _end = torch.randn(3, 5, 3), torch.randn(3), torch.randn(3, 3), torch.randn(3)
 _mask = torch.arange(5)[None] < torch.tensor([5, 2, 1])[:, None]
 _want = [_brute_best(_em[b], n, _start, _trans, _end) for b, n in enumerate([5, 2, 1])]
@@ -519,6 +553,9 @@ check_equal(_paths, [w[1] for w in _want], "best paths of sentences of lengths 5
                  "back-tracking starts at its own last real step")
 check_close(_scores, torch.stack([w[0] for w in _want]), "best path scores, lengths 5, 2, 1",
             hint="keep delta unchanged at padded steps, then add `end`")
+check_dtype(run_answer(viterbi_decode, _em.double(), _mask, _start.double(), _trans.double(), _end.double(),
+                       name="viterbi_decode in float64")[0], torch.float64, "viterbi_decode scores keep float64",
+            hint="the scores are the max of delta + end, in the inputs' dtype (no .float(), no torch.zeros(B))")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 import torchcrf
@@ -546,6 +583,7 @@ _em_asym = torch.tensor([[[0.0, 1.0], [1.0, 0.0]]], dtype=torch.float64)
 with written_by_you("viterbi_decode"):
     _scores, _paths = run_answer(viterbi_decode, _e, _m, _s, _a, _n, name="hidden check: random float64 batch")
     check_equal(_paths, [w[1] for w in _want], "hidden check: best paths equal brute force (lengths 6, 1, 3, 6, 2, 5)")
+    check_dtype(_scores, torch.float64, "hidden check: float64 scores stay float64")
     check_close(_scores, torch.stack([w[0] for w in _want]), "hidden check: best scores equal brute force", atol=1e-10)
     _scores, _paths = run_answer(viterbi_decode, _e2, _m2, _s2, _a2, _n2, name="hidden check: pytorch-crf parity")
     check_equal(_paths, _want2, "hidden check: 8 sentences, 7 tags: paths equal pytorch-crf's decode")
@@ -580,8 +618,9 @@ with written_by_you("viterbi_decode"):
 #
 # Write `bio_constraints(tag_names, penalty=-1e4)` → `(start_mask, transition_mask)`: float32 tensors of
 # shapes $(K,)$ and $(K, K)$ (rows: the earlier tag, columns: the later one, as `transitions`), 0 where
-# IOB2 allows and `penalty` where it forbids. Tag names are `"O"`, `"B-X"` or `"I-X"`; the type `X` is
-# everything after the first two characters. Nothing constrains the last tag.
+# IOB2 allows and `penalty` where it forbids, whatever the names. Tag names are `"O"`, `"B-X"` or `"I-X"`; the
+# type `X` is everything after the first two characters (`I-GEO-LOC` has the type `GEO-LOC`). Nothing
+# constrains the last tag.
 
 # %% nbgrader="answer" grade_id="bio_constraints"
 def bio_constraints(tag_names: list[str], penalty: float = -1e4) -> tuple[torch.Tensor, torch.Tensor]:
@@ -641,7 +680,9 @@ def _rule_based(names, pen):
 _n1 = ["B-LOC", "I-ORG", "O", "I-LOC", "B-ORG", "B-ORGANISATION", "I-ORGANISATION"]
 _n2 = ["O", "B-X", "I-X"]
 _n3 = ["B-MISC", "O", "I-MISC"]
+_n4 = ["O", "B-GEO", "I-GEO", "B-GEO-LOC", "I-GEO-LOC", "B-X-GEO", "I-X-GEO"]
 _w1, _w2, _w3 = _rule_based(_n1, -1e4), _rule_based(_n2, -123.0), _rule_based(_n3, -1e4)
+_w4 = _rule_based(_n4, -1e4)
 with written_by_you("bio_constraints"):
     _s, _t = run_answer(bio_constraints, _n1, name="hidden check: shuffled tag order, a type that extends another")
     check_close(_s, _w1[0], "hidden check: start_mask for a shuffled tag order")
@@ -653,7 +694,14 @@ with written_by_you("bio_constraints"):
     check_true(bool(torch.isfinite(_t).all() and torch.isfinite(_s).all()), "hidden check: finite penalties",
                "the masks hold inf or nan")
     check_close(_t, _w3[1], "hidden check: one type MISC, O in the middle")
-    check_dtype(_t, torch.float32, "hidden check: float32 masks")
+    check_dtype(_t, torch.float32, "hidden check: float32 transition mask")
+    check_dtype(_s, torch.float32, "hidden check: float32 start mask")
+    _s, _t = run_answer(bio_constraints, _n4, name="hidden check: types with hyphens (GEO, GEO-LOC, X-GEO)")
+    check_close(_t, _w4[1], "hidden check: the type is everything after 'B-' or 'I-' (GEO-LOC is not GEO)")
+    _s, _t = run_answer(bio_constraints, ["O", "B-X"], name="hidden check: no I- tag")
+    check_true(isinstance(_s, torch.Tensor) and isinstance(_t, torch.Tensor) and _s.dtype == _t.dtype == torch.float32
+               and not bool(_s.any()) and not bool(_t.any()) and tuple(_t.shape) == (2, 2),
+               "hidden check: with no I- tag both masks are float32 zeros", f"got {_s!r}, {_t!r}")
 ### END HIDDEN TESTS
 
 # %% [markdown]

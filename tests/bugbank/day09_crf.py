@@ -29,6 +29,10 @@ BUGS: Bank = {
         ('the score detached from the graph (no gradient reaches the emissions)', [
             ('    return score + end[tags[torch.arange(B), last]]', '    return (score + end[tags[torch.arange(B), last]]).detach()'),
         ]),
+        ('padding zeroed in place in the caller\'s emissions (masked_fill_): fails on a leaf that needs a gradient', [
+            ('    real = mask.to(emissions.dtype) ',
+             '    emissions.masked_fill_(~mask.unsqueeze(-1), 0.0)\n    real = mask.to(emissions.dtype) '),
+        ]),
     ],
     'log_partition': [
         ('logsumexp over the next tag (dim=2) instead of the previous one', [
@@ -54,6 +58,10 @@ BUGS: Bank = {
         ]),
         ('computed in float32 whatever the input dtype', [
             ('    alpha = start + emissions[:, 0] ', '    alpha = (start + emissions[:, 0]).float() '),
+        ]),
+        ('the ValueError does not say which rows start with padding', [
+            ('raise ValueError(f"the first step of every row must be real; rows {rows} start with padding")',
+             'raise ValueError("the first step of every row must be real (mask[:, 0] must be all True)")'),
         ]),
     ],
     'crf_nll': [
@@ -84,6 +92,10 @@ BUGS: Bank = {
         ('the loss cast to float32', [
             ('path_score(emissions, tags, mask, start, transitions, end)).mean()',
              'path_score(emissions, tags, mask, start, transitions, end)).mean().float()'),
+        ]),
+        ('the mean kept as a (1,) tensor (keepdim=True), not a 0-dim one', [
+            ('path_score(emissions, tags, mask, start, transitions, end)).mean()',
+             'path_score(emissions, tags, mask, start, transitions, end)).mean(0, keepdim=True)'),
         ]),
     ],
     'viterbi_decode': [
@@ -118,6 +130,9 @@ BUGS: Bank = {
              '    back = torch.stack(pointers, dim=1)                                       # (B, T-1, K)\n'
              '    lengths = mask.sum(dim=1).tolist()'),
             ('            path.append(int(pointers[t - 1][b, path[-1]]))', '            path.append(int(back[b, t - 1, path[-1]]))'),
+        ]),
+        ('the scores cast to float32 (the paths are right)', [
+            ('    return scores, paths', '    return scores.float(), paths'),
         ]),
         # whole answer: greedy, each step's best delta without back-pointers
         ('greedy: the best tag of delta at every step, no back-tracking', """
@@ -166,5 +181,22 @@ def viterbi_decode(emissions, mask, start, transitions, end):
             ('                if earlier not in ("B-" + later[2:], "I-" + later[2:]):',
              '                if earlier == "O" or not earlier[2:].startswith(later[2:]):'),
         ]),
+        ('the type read with split("-")[1]: I-GEO-LOC may continue B-GEO', [
+            ('                if earlier not in ("B-" + later[2:], "I-" + later[2:]):',
+             '                if earlier == "O" or earlier.split("-")[1] != later.split("-")[1]:'),
+        ]),
+        ('the type read with split("-")[-1]: I-X-GEO may continue B-GEO', [
+            ('                if earlier not in ("B-" + later[2:], "I-" + later[2:]):',
+             '                if earlier == "O" or earlier.split("-")[-1] != later.split("-")[-1]:'),
+        ]),
+        # whole answer: torch.tensor of a Python list: int64 when no name starts with I-
+        ('masks built with torch.tensor of a list of 0 and penalty: int64 zeros when there is no I- tag', """
+def bio_constraints(tag_names, penalty=-1e4):
+    def allowed(earlier, later):
+        return not later.startswith("I-") or earlier in ("B-" + later[2:], later)
+    start_mask = torch.tensor([penalty if name.startswith("I-") else 0 for name in tag_names])
+    transition_mask = torch.tensor([[0 if allowed(a, b) else penalty for b in tag_names] for a in tag_names])
+    return start_mask, transition_mask
+"""),
     ],
 }
