@@ -93,7 +93,8 @@ def lm_batch(texts):
 #
 # ### Exercise 1 — perplexity (2 points)
 #
-# `logits` is `(B, T, V)` (unnormalised scores), `targets` `(B, T)` long, `pad_id` the id of padding.
+# `logits` is `(B, T, V)` (unnormalised scores), `targets` `(B, T)` long, `pad_id` the id of padding (it may lie outside the
+# vocabulary: `-100`, the default `ignore_index` of `F.cross_entropy`, is common).
 # Return a 0-dim tensor (it should keep the gradient and the dtype of `logits`). A batch with no real target
 # raises a `ValueError` that says so (its mean would be 0/0). Do not modify `logits` or `targets` in place. Use `torch.log_softmax` (it is stable where
 # `softmax(...).log()` is not) and pick each target's log-probability with `gather` or indexing.
@@ -128,6 +129,10 @@ check_close(run_answer(perplexity, _l, _t, 0, name="perplexity with padding"), _
             "perplexity over a batch of 4 + 2 real symbols (= exp(F.cross_entropy(..., ignore_index=0)))",
             hint="average over the 6 real symbols together (not per name, then averaged); log_softmax over the "
                  "vocabulary axis (the last); padded positions count neither in the sum nor in the count")
+_lg = _l.clone().requires_grad_()
+_pg = run_answer(perplexity, _lg, _t, 0, name="perplexity of logits that require a gradient", copy=False)
+check_true(isinstance(_pg, torch.Tensor) and _pg.requires_grad, "the perplexity keeps the gradient of the logits",
+           "the result does not depend on the logits in autograd: no .item(), float() or numpy, only tensor operations")
 _l2 = _l.clone()
 _l2[1, 2:] = 50.0
 check_close(run_answer(perplexity, _l2, _t, 0, name="perplexity, padded logits changed"), _want,
@@ -163,6 +168,8 @@ _want_gap = torch.exp(F.cross_entropy(_lgap[0], _tgap[0]))
 _l1 = torch.randn(1, 1, 4, dtype=torch.float64)
 _t1 = torch.tensor([[2]])
 _want_1 = _ref_ppl.perplexity(_l1, _t1, 0)
+_tneg = _th2_keep.masked_fill(_th2_keep == 10, -100)                          # padding outside the vocabulary
+_want_neg = torch.exp(F.cross_entropy(_lh.reshape(-1, 11), _tneg.reshape(-1), ignore_index=-100))
 _lg = _lh.clone().requires_grad_()
 _want_grad = torch.autograd.grad(torch.log(_ref_ppl.perplexity(_lg, _th2, 10)), _lg)[0]
 with written_by_you("perplexity"):
@@ -178,6 +185,8 @@ with written_by_you("perplexity"):
                 rtol=1e-10, atol=0)
     check_close(run_answer(perplexity, _l1, _t1, 0, name="hidden check: perplexity"), _want_1,
                 "hidden check: batch 1, length 1", rtol=1e-10, atol=0)
+    check_close(run_answer(perplexity, _lh, _tneg, -100, name="hidden check: perplexity, pad_id = -100"), _want_neg,
+                "hidden check: pad_id = -100 (outside the vocabulary), as F.cross_entropy's ignore_index", rtol=1e-10, atol=0)
     _la = _lh.clone().requires_grad_()
     _got = run_answer(perplexity, _la, _th2, 10, name="hidden check: perplexity", copy=False)
     check_true(isinstance(_got, torch.Tensor) and _got.requires_grad, "hidden check: gradients flow through the perplexity",
@@ -458,6 +467,12 @@ check_close(run_answer(top_k_filter, _tie, 2, name="top_k_filter with a tie at t
             torch.tensor([[0.0, 0.6, 0.4, 0.0, 0.0]]), "three tied at the cut of k = 2: the lowest id (2) stays",
             hint="exactly k entries, even with ties: a threshold `probs >= kth value` keeps all the tied ones; "
                  "use a stable descending sort and keep the first k ids")
+_p40 = torch.softmax(torch.randint(0, 3, (4, 40), generator=torch.Generator().manual_seed(0)).float(), -1)
+_keep40 = torch.zeros_like(_p40, dtype=torch.bool).scatter(-1, torch.sort(_p40, dim=-1, descending=True, stable=True).indices[:, :7], True)
+check_equal(run_answer(top_k_filter, _p40, 7, name="top_k_filter on rows of 40 with many ties").gt(0).tolist(), _keep40.tolist(),
+            "rows of 40 with many ties, k = 7: the tied ones kept are the lowest ids",
+            hint="torch.sort(..., descending=True, stable=True): without stable=True, a long row's ties come out in "
+                 "any order (short rows happen to look stable)")
 check_raises(lambda: top_k_filter(_pr, 0), ValueError, "k = 0 raises ValueError", hint="k must be at least 1")
 _pin = _pr.clone()
 run_answer(top_k_filter, _pin, 3, name="top_k_filter(k = 3) on the caller's tensor", copy=False)
@@ -471,6 +486,8 @@ _ph = torch.softmax(torch.randn(3, 4, 11, dtype=torch.float64), -1)
 _pt = torch.softmax(torch.randint(0, 3, (6, 8)).double(), -1)                 # many ties
 _wants = {k: _ref_s.top_k_filter(_ph, k) for k in (1, 2, 5, 10, 11)}
 _want_t = {k: _ref_s.top_k_filter(_pt, k) for k in (1, 3, 5)}
+_pt40 = torch.softmax(torch.randint(0, 3, (6, 40)).double(), -1)             # V = 40: an unstable sort reorders ties
+_want_40 = _ref_s.top_k_filter(_pt40, 7)
 with written_by_you("top_k_filter"):
     for _k, _want in _wants.items():
         check_close(run_answer(top_k_filter, _ph, _k, name="hidden check: top-k"), _want,
@@ -480,6 +497,8 @@ with written_by_you("top_k_filter"):
         check_close(_got, _want, f"hidden check: many ties, k = {_k}: lower ids first", atol=1e-12)
         check_true(bool((_got[_want == 0] == 0).all()), f"hidden check: entries outside the top {_k} are exactly 0",
                    "some filtered entries are not exactly 0")
+    check_close(run_answer(top_k_filter, _pt40, 7, name="hidden check: top-k"), _want_40,
+                "hidden check: V = 40 with many ties, k = 7: lower ids first (a stable sort)", atol=1e-12)
     check_close(run_answer(top_k_filter, _ph, 50, name="hidden check: top-k"), _ph, "hidden check: k = 50 > V = 11 leaves "
                 "the probabilities unchanged", atol=0)
     _pin = _ph.clone()
@@ -550,6 +569,9 @@ _ph = torch.softmax(torch.randn(3, 4, 13, dtype=torch.float64) * 2, -1)
 _pt = torch.softmax(torch.randint(0, 3, (6, 8)).double(), -1)
 _wants = {q: _ref_s.top_p_filter(_ph, q) for q in (1e-9, 0.2, 0.5, 0.9, 0.999, 1.0)}
 _want_t = {q: _ref_s.top_p_filter(_pt, q) for q in (0.3, 0.6)}
+_pt40 = torch.softmax(torch.randint(0, 3, (6, 40)).double(), -1)             # V = 40: an unstable sort reorders ties
+_want_40 = _ref_s.top_p_filter(_pt40, 0.3)
+_ptail = torch.softmax(torch.tensor([[20.0, 0.0, -30.0], [0.0, 25.0, -5.0]]), -1)   # float32: the head rounds to 1
 with written_by_you("top_p_filter"):
     for _q, _want in _wants.items():
         _got = run_answer(top_p_filter, _ph, _q, name="hidden check: top-p")
@@ -559,10 +581,14 @@ with written_by_you("top_p_filter"):
     for _q, _want in _want_t.items():
         check_close(run_answer(top_p_filter, _pt, _q, name="hidden check: top-p"), _want,
                     f"hidden check: many ties, p = {_q}: lower ids first", atol=1e-12)
+    check_close(run_answer(top_p_filter, _pt40, 0.3, name="hidden check: top-p"), _want_40,
+                "hidden check: V = 40 with many ties, p = 0.3: lower ids first (a stable sort)", atol=1e-12)
     _pin = _ph.clone()
     run_answer(top_p_filter, _pin, 0.5, name="hidden check: top-p", copy=False)
     check_close(_pin, _ph, "hidden check: the input is not modified in place", atol=0)
     check_raises(lambda: top_p_filter(_ph, 1.5), ValueError, "hidden check: p = 1.5 raises ValueError")
+    check_close(run_answer(top_p_filter, _ptail, 1.0, name="hidden check: top-p"), _ptail,
+                "hidden check: p = 1 on float32 rows whose head rounds to 1: unchanged, the tiny tail kept", atol=0, rtol=0)
     check_dtype(run_answer(top_p_filter, _ph, 0.5, name="hidden check: top-p"), torch.float64,
                 "hidden check: float64 probabilities give a float64 result", hint="build the zeros with zeros_like(probs)")
 ### END HIDDEN TESTS

@@ -34,13 +34,15 @@ BUGS: Bank = {
             ('    mask = targets != pad_id', '    mask = targets != 0')]),
         ('softmax(...).log(): log(0) = -inf for a very unlikely target, and at padded positions with huge logits', [
             ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.softmax(logits, dim=-1).log()')]),
-        # only the hidden tests catch these
         ('through a Python float: float32 result, no gradient', [
             (PPL_RETURN, '    return torch.tensor(math.exp((-(picked * mask).sum() / mask.sum()).item()))')]),
+        # only the hidden tests catch these
         ('logits cast to float32: float64 precision and dtype lost', [
             ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.log_softmax(logits.float(), dim=-1)')]),
         ('masked_fill_ on the targets: the caller\'s padding is overwritten with 0', [
             ('targets.masked_fill(~mask, 0)', 'targets.masked_fill_(~mask, 0)')]),
+        ('gathers at the padded targets too, then multiplies by the mask: fails for a pad_id outside the vocabulary (-100)', [
+            ('targets.masked_fill(~mask, 0).unsqueeze(-1)', 'targets.unsqueeze(-1)')]),
         ('KL divergence to one-hot targets: a library loss that is the NLL (refused)', """
 def perplexity(logits, targets, pad_id):
     mask = targets != pad_id
@@ -101,6 +103,8 @@ def top_k_filter(probs, k):
         ('no check: k = 0 returns nan instead of raising', [
             ('    if k < 1:\n        raise ValueError(f"k must be >= 1, got {k}")\n', '')]),
         ('filters the input in place', [(K_KEPT, '    probs[~keep] = 0\n    kept = probs')]),
+        ('an unstable sort: for a long row, tied probabilities leave in any order', [
+            (K_SORT, K_SORT.replace(', stable=True', ''))]),
         # only the hidden tests catch these
         ('zeros built with torch.zeros(shape): a float32 result for float64 probabilities', [
             (K_KEPT, '    kept = torch.where(keep, probs, torch.zeros(probs.shape)).float()')]),
@@ -133,6 +137,10 @@ def top_p_filter(probs, p):
         ('zeros built with torch.zeros(shape): a float32 result for float64 probabilities', [
             ('    kept = torch.where(keep, probs, torch.zeros_like(probs))',
              '    kept = torch.where(keep, probs, torch.zeros(probs.shape)).float()')]),
+        ('no special case for p = 1: a float32 head that rounds to 1 drops the tiny tail', [
+            ('    if p == 1:\n        return probs.clone()\n', '')]),
+        ('an unstable sort: for a long row, tied probabilities leave in any order', [
+            (P_SORT, P_SORT.replace(', stable=True', ''))]),
         ('written for (B, V) only: sorts, sums and scatters along axis 1', [
             (P_SORT, '    sorted_probs, order = torch.sort(probs, dim=1, descending=True, stable=True)'),
             ('sorted_probs.cumsum(dim=-1)', 'sorted_probs.cumsum(dim=1)'),
