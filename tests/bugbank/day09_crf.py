@@ -29,6 +29,17 @@ BUGS: Bank = {
         ('the score detached from the graph (no gradient reaches the emissions)', [
             ('    return score + end[tags[torch.arange(B), last]]', '    return (score + end[tags[torch.arange(B), last]]).detach()'),
         ]),
+        # whole answer: a loop over sentences summing into torch.zeros(B), which is float32
+        ('scores accumulated in torch.zeros(B): float32 whatever the input dtype', """
+def path_score(emissions, tags, mask, start, transitions, end):
+    B = emissions.shape[0]
+    score = torch.zeros(B)
+    for b in range(B):
+        n = int(mask[b].sum())
+        score[b] = start[tags[b, 0]] + end[tags[b, n - 1]] + emissions[b, torch.arange(n), tags[b, :n]].sum()
+        score[b] = score[b] + transitions[tags[b, :n - 1], tags[b, 1:n]].sum()
+    return score
+"""),
         ('padding zeroed in place in the caller\'s emissions (masked_fill_): fails on a leaf that needs a gradient', [
             ('    real = mask.to(emissions.dtype) ',
              '    emissions.masked_fill_(~mask.unsqueeze(-1), 0.0)\n    real = mask.to(emissions.dtype) '),
@@ -59,6 +70,22 @@ BUGS: Bank = {
         ('computed in float32 whatever the input dtype', [
             ('    alpha = start + emissions[:, 0] ', '    alpha = (start + emissions[:, 0]).float() '),
         ]),
+        ('refuses every batch with padding (mask.all() instead of mask[:, 0].all())', [
+            ('    if not bool(mask[:, 0].all()):', '    if not bool(mask.all()):'),
+        ]),
+        # whole answer: correct, but one sentence at a time
+        ('a loop over the sentences, each with its own forward algorithm (not batched)', """
+def log_partition(emissions, mask, start, transitions, end):
+    if not bool(mask[:, 0].all()):
+        raise ValueError(f"rows {torch.nonzero(~mask[:, 0]).flatten().tolist()} start with padding")
+    out = []
+    for b in range(emissions.shape[0]):
+        alpha = start + emissions[b, 0]                                  # (K,)
+        for t in range(1, int(mask[b].sum())):
+            alpha = torch.logsumexp(alpha.unsqueeze(1) + transitions, dim=0) + emissions[b, t]
+        out.append(torch.logsumexp(alpha + end, dim=0))
+    return torch.stack(out)
+"""),
         ('the ValueError does not say which rows start with padding', [
             ('raise ValueError(f"the first step of every row must be real; rows {rows} start with padding")',
              'raise ValueError("the first step of every row must be real (mask[:, 0] must be all True)")'),
@@ -131,6 +158,27 @@ BUGS: Bank = {
              '    lengths = mask.sum(dim=1).tolist()'),
             ('            path.append(int(pointers[t - 1][b, path[-1]]))', '            path.append(int(back[b, t - 1, path[-1]]))'),
         ]),
+        ('the scores returned as a list of floats', [
+            ('    return scores, paths', '    return scores.tolist(), paths'),
+        ]),
+        # whole answer: correct, but one sentence at a time
+        ('a loop over the sentences for the forward pass too (not batched)', """
+def viterbi_decode(emissions, mask, start, transitions, end):
+    scores, paths = [], []
+    for b in range(emissions.shape[0]):
+        delta, back = start + emissions[b, 0], []                        # (K,)
+        for t in range(1, int(mask[b].sum())):
+            best, arg = (delta.unsqueeze(1) + transitions).max(dim=0)    # (K prev, K next) -> (K,)
+            back.append(arg)
+            delta = best + emissions[b, t]
+        score, last = (delta + end).max(dim=0)
+        path = [int(last)]
+        for arg in reversed(back):
+            path.append(int(arg[path[-1]]))
+        scores.append(score)
+        paths.append(path[::-1])
+    return torch.stack(scores), paths
+"""),
         ('the scores cast to float32 (the paths are right)', [
             ('    return scores, paths', '    return scores.float(), paths'),
         ]),
@@ -158,6 +206,10 @@ def viterbi_decode(emissions, mask, start, transitions, end):
         ]),
         ('the penalty argument used for transitions but -1e4 hard-coded for the start', [
             ('            start_mask[j] = penalty\n', '            start_mask[j] = -1e4\n'),
+        ]),
+        ('the penalty argument ignored: -1e4 everywhere', [
+            ('            start_mask[j] = penalty\n', '            start_mask[j] = -1e4\n'),
+            ('                    transition_mask[i, j] = penalty', '                    transition_mask[i, j] = -1e4'),
         ]),
         ('-inf instead of the penalty', [
             ('                    transition_mask[i, j] = penalty', '                    transition_mask[i, j] = float("-inf")'),
