@@ -69,3 +69,36 @@ def test_bad_inputs_are_named():
         m(ids, lens[:2])
     with pytest.raises(ValueError, match="dropout"):
         BiLSTMTagger(5, 3, 2, 2, dropout=1.0)
+
+
+@pytest.mark.parametrize("lengths, message", [([3, 0, 2], r"lengths must lie in \[1, 5\].*0 to 3"),
+                                              ([3, 6, 2], r"lengths must lie in \[1, 5\].*2 to 6"),
+                                              ([3.0, 5.0, 2.0], "lengths must be integers.*torch.float32")])
+def test_lengths_outside_one_to_t_or_not_integers_are_named(lengths, message):
+    ids, _ = _batch()
+    with pytest.raises(ValueError, match=message):
+        _model()(ids, torch.tensor(lengths))
+
+
+@pytest.mark.parametrize("bad_id", [20, -1])
+def test_ids_outside_the_vocabulary_are_named(bad_id):
+    ids, lens = _batch()
+    ids[1, 2] = bad_id
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 20\)"):
+        _model()(ids, lens)
+
+
+def test_an_empty_batch_or_sentence_length_is_named():
+    with pytest.raises(ValueError, match="at least one sentence and one step"):
+        _model()(torch.zeros(0, 3, dtype=torch.long), torch.zeros(0, dtype=torch.long))
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(vocab_size=0), "vocab_size must be a positive int, got 0"),
+                                             (dict(num_tags=True), "num_tags must be a positive int, got True"),
+                                             (dict(hidden_size=2.5), "hidden_size must be a positive int, got 2.5"),
+                                             (dict(dropout="0.1"), r"dropout must be a number in \[0, 1\), got '0.1'"),
+                                             (dict(pad_id=20), r"pad_id must be an int in \[0, 20\), got 20")])
+def test_bad_sizes_dropout_or_pad_id_are_named(kwargs, message):
+    args = dict(vocab_size=20, num_tags=5, embed_dim=6, hidden_size=4) | kwargs
+    with pytest.raises(ValueError, match=message):
+        BiLSTMTagger(**args)
