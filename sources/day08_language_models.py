@@ -133,6 +133,8 @@ _lg = _l.clone().requires_grad_()
 _pg = run_answer(perplexity, _lg, _t, 0, name="perplexity of logits that require a gradient", copy=False)
 check_true(isinstance(_pg, torch.Tensor) and _pg.requires_grad, "the perplexity keeps the gradient of the logits",
            "the result does not depend on the logits in autograd: no .item(), float() or numpy, only tensor operations")
+check_dtype(run_answer(perplexity, _l.double(), _t, 0, name="perplexity of float64 logits"), torch.float64,
+            "float64 logits give a float64 perplexity", hint="no .float() or float32 tensors: keep the logits' dtype")
 _l2 = _l.clone()
 _l2[1, 2:] = 50.0
 check_close(run_answer(perplexity, _l2, _t, 0, name="perplexity, padded logits changed"), _want,

@@ -36,13 +36,21 @@ BUGS: Bank = {
             ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.softmax(logits, dim=-1).log()')]),
         ('through a Python float: float32 result, no gradient', [
             (PPL_RETURN, '    return torch.tensor(math.exp((-(picked * mask).sum() / mask.sum()).item()))')]),
-        # only the hidden tests catch these
         ('logits cast to float32: float64 precision and dtype lost', [
             ('    log_probs = torch.log_softmax(logits, dim=-1)', '    log_probs = torch.log_softmax(logits.float(), dim=-1)')]),
+        # only the hidden tests catch these
         ('masked_fill_ on the targets: the caller\'s padding is overwritten with 0', [
             ('targets.masked_fill(~mask, 0)', 'targets.masked_fill_(~mask, 0)')]),
         ('gathers at the padded targets too, then multiplies by the mask: fails for a pad_id outside the vocabulary (-100)', [
             ('targets.masked_fill(~mask, 0).unsqueeze(-1)', 'targets.unsqueeze(-1)')]),
+        ('torch.ops.aten.nll_loss_forward on the log-probabilities: the loss kernel under F.nll_loss (refused)', """
+def perplexity(logits, targets, pad_id):
+    if not bool((targets != pad_id).any()):
+        raise ValueError("every target is padding")
+    log_probs = torch.log_softmax(logits, dim=-1).reshape(-1, logits.shape[-1])
+    mean, _ = torch.ops.aten.nll_loss_forward(log_probs, targets.reshape(-1), None, 1, pad_id)
+    return torch.exp(mean)
+"""),
         ('KL divergence to one-hot targets: a library loss that is the NLL (refused)', """
 def perplexity(logits, targets, pad_id):
     mask = targets != pad_id
