@@ -258,8 +258,9 @@ with written_by_you("path_score"):
 #
 # ### Exercise 2 — the log-partition (2 points)
 #
-# Write `log_partition(emissions, mask, start, transitions, end)` → $(B,)$, $\log Z$ of each row. It must
-# raise a `ValueError` that says which rows start with padding when `mask[:, 0]` is not all True.
+# Write `log_partition(emissions, mask, start, transitions, end)` → $(B,)$, $\log Z$ of each row, batched:
+# the loop runs over the time steps, not over the sentences. It must raise a `ValueError` that says which
+# rows start with padding when `mask[:, 0]` is not all True.
 
 # %% nbgrader="answer" grade_id="log_partition"
 def log_partition(emissions: torch.Tensor, mask: torch.Tensor, start: torch.Tensor, transitions: torch.Tensor,
