@@ -22,7 +22,7 @@ are split, so no sentence occurs in two splits.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 
@@ -82,7 +82,7 @@ _CLAUSE_COUNTS, _CLAUSE_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8), (40, 22, 13, 9, 6, 4
 _DATE_FORMATS: tuple[str, ...] = ("{B} {d} , {Y}", "{d} {B} {Y}", "{iso}", "{B} {Y}", "{A}", "{A} , {B} {d}")
 
 
-def _faker(seed: int, who: str = "load_tagging"):
+def _faker(seed: int, who: str):
     try:
         from faker import Faker
     except ModuleNotFoundError as err:
@@ -148,11 +148,20 @@ def load_tagging(n_train: int = 4000, n_validation: int = 500, n_test: int = 500
     equal length, tags from `TAGS` (BIO scheme).
 
     Deterministic for a given `seed`; all sentences are distinct, so the splits never overlap."""
+    return _distinct_splits(_sentence, "load_tagging", n_train, n_validation, n_test, seed)
+
+
+def _distinct_splits(sentence: Callable[[object, random.Random], Example], loader: str, n_train: int,
+                     n_validation: int, n_test: int, seed: int) -> Splits:
+    """n_train + n_validation + n_test distinct sentences drawn from `sentence(fake, rng)`, shuffled and split;
+    the same seed gives the same splits."""
     for name, n in (("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)):
-        if not isinstance(n, int) or n < 0:
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"{name} must be a non-negative int, got {n!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an int, got {seed!r}")
     total = n_train + n_validation + n_test
-    fake, rng = _faker(seed), random.Random(seed)
+    fake, rng = _faker(seed, loader), random.Random(seed)
     seen: set[tuple[str, ...]] = set()
     examples: list[Example] = []
     attempts = 0
@@ -160,7 +169,7 @@ def load_tagging(n_train: int = 4000, n_validation: int = 500, n_test: int = 500
         attempts += 1
         if attempts > 20 * total + 100:
             raise RuntimeError(f"could not generate {total} distinct sentences")
-        words, tags = _sentence(fake, rng)
+        words, tags = sentence(fake, rng)
         if tuple(words) not in seen:
             seen.add(tuple(words))
             examples.append((words, tags))
@@ -296,26 +305,7 @@ def load_hard_tagging(n_train: int = 3000, n_validation: int = 500, n_test: int 
     """The harder generated named-entity set of Day 09 (see the comment above HARD_TAGS): Splits of
     (words, tags) pairs, tags from HARD_TAGS (IOB2: every entity starts with B-X). Deterministic for a given
     `seed` (with the pinned Faker version); sentences are distinct, so the splits never overlap."""
-    for name, n in (("n_train", n_train), ("n_validation", n_validation), ("n_test", n_test)):
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {n!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    total = n_train + n_validation + n_test
-    fake, rng = _faker(seed, "load_hard_tagging"), random.Random(seed)
-    seen: set[tuple[str, ...]] = set()
-    examples: list[Example] = []
-    attempts = 0
-    while len(examples) < total:
-        attempts += 1
-        if attempts > 20 * total + 100:
-            raise RuntimeError(f"could not generate {total} distinct sentences")
-        words, tags = _hard_sentence(fake, rng)
-        if tuple(words) not in seen:
-            seen.add(tuple(words))
-            examples.append((words, tags))
-    rng.shuffle(examples)
-    return Splits(examples[:n_train], examples[n_train:n_train + n_validation], examples[n_train + n_validation:])
+    return _distinct_splits(_hard_sentence, "load_hard_tagging", n_train, n_validation, n_test, seed)
 
 
 def invalid_iob2(tags: Sequence[str]) -> int:
