@@ -332,7 +332,7 @@ check_true("1" in _msg, "the ValueError names the row that starts with padding (
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_raises, check_true,  # the course's
-                                       run_answer)                          # helpers, even if an answer cell rebound them
+                                       count_reductions, run_answer)                          # helpers, even if an answer cell rebound them
 import torchcrf
 _g = torch.Generator().manual_seed(21)
 _B, _T, _K = 5, 6, 4
@@ -357,22 +357,6 @@ _want_asym = torch.logsumexp(torch.tensor([5.0, 5.0 + 3.0, 0.0, 0.0], dtype=torc
 _mask_bad = _m.clone()
 _mask_bad[3, 0] = False
 
-class _Reductions(torch.overrides.TorchFunctionMode):
-    """Counts the max / argmax / logsumexp reductions of tensors of 2 or more dimensions run inside the block (a
-    loop over the sentences runs them once per sentence; a batched forward pass once per step)."""
-    FUNCS = {torch.max, torch.Tensor.max, torch.amax, torch.Tensor.amax, torch.argmax, torch.Tensor.argmax,
-             torch.logsumexp, torch.Tensor.logsumexp}
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in self.FUNCS and args and isinstance(args[0], torch.Tensor) and args[0].dim() >= 2:
-            self.count += 1
-        return func(*args, **(kwargs or {}))
-
-
 with written_by_you("log_partition"):
     _got = run_answer(log_partition, _e, _m, _s, _a, _n, name="hidden check: random float64 batch")
     check_close(_got, _want, "hidden check: log Z equals logsumexp over all K^T paths (lengths 6, 1, 3, 6, 2)", atol=1e-10)
@@ -395,9 +379,9 @@ with written_by_you("log_partition"):
     _msg = _value_error_message(lambda: log_partition(_e, _mask_bad, _s, _a, _n))
     check_true("3" in _msg, "hidden check: the ValueError names row 3, the one that starts with padding",
                f"the message was {_msg!r}")
-    with _Reductions() as _r3:
+    with count_reductions() as _r3:
         run_answer(log_partition, _e[:3], _m[:3], _s, _a, _n, name="hidden check: 3 sentences")
-    with _Reductions() as _r6:
+    with count_reductions() as _r6:
         run_answer(log_partition, torch.cat([_e[:3], _e[:3]]), torch.cat([_m[:3], _m[:3]]), _s, _a, _n,
                    name="hidden check: the same 3 sentences twice")
     check_true(_r3.count == _r6.count, "hidden check: the forward algorithm is batched (no loop over the sentences)",
@@ -590,7 +574,7 @@ check_dtype(run_answer(viterbi_decode, _em.double(), _mask, _start.double(), _tr
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_raises, check_true,  # the course's
-                                       run_answer)                          # helpers, even if an answer cell rebound them
+                                       count_reductions, run_answer)                          # helpers, even if an answer cell rebound them
 import torchcrf
 _g = torch.Generator().manual_seed(41)
 _B, _T, _K = 6, 6, 4
@@ -614,22 +598,6 @@ _asym = torch.zeros(2, 2, dtype=torch.float64)
 _asym[1, 0] = 10.0                                        # only the move 1 -> 0 pays
 _em_asym = torch.tensor([[[0.0, 1.0], [1.0, 0.0]]], dtype=torch.float64)
 
-class _Reductions(torch.overrides.TorchFunctionMode):
-    """Counts the max / argmax / logsumexp reductions of tensors of 2 or more dimensions run inside the block (a
-    loop over the sentences runs them once per sentence; a batched forward pass once per step)."""
-    FUNCS = {torch.max, torch.Tensor.max, torch.amax, torch.Tensor.amax, torch.argmax, torch.Tensor.argmax,
-             torch.logsumexp, torch.Tensor.logsumexp}
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in self.FUNCS and args and isinstance(args[0], torch.Tensor) and args[0].dim() >= 2:
-            self.count += 1
-        return func(*args, **(kwargs or {}))
-
-
 with written_by_you("viterbi_decode"):
     _scores, _paths = run_answer(viterbi_decode, _e, _m, _s, _a, _n, name="hidden check: random float64 batch")
     check_equal(_paths, [w[1] for w in _want], "hidden check: best paths equal brute force (lengths 6, 1, 3, 6, 2, 5)")
@@ -645,9 +613,9 @@ with written_by_you("viterbi_decode"):
     _scores, _paths = run_answer(viterbi_decode, _e[1:2, :1], _m[1:2, :1], _s, _a, _n, name="hidden check: B=1, T=1")
     check_equal(_paths, [[int((_s + _e[1, 0] + _n).argmax())]], "hidden check: batch 1, length 1")
     check_close(_scores, (_s + _e[1, 0] + _n).max()[None], "hidden check: batch 1, length 1 (score)", atol=1e-10)
-    with _Reductions() as _r3:
+    with count_reductions() as _r3:
         run_answer(viterbi_decode, _e[:3], _m[:3], _s, _a, _n, name="hidden check: 3 sentences")
-    with _Reductions() as _r6:
+    with count_reductions() as _r6:
         run_answer(viterbi_decode, torch.cat([_e[:3], _e[:3]]), torch.cat([_m[:3], _m[:3]]), _s, _a, _n,
                    name="hidden check: the same 3 sentences twice")
     check_true(_r3.count == _r6.count, "hidden check: the forward pass is batched (no loop over the sentences)",

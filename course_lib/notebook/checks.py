@@ -355,3 +355,32 @@ class count_matrix_products(torch.overrides.TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         self.count += func in MATRIX_PRODUCTS
         return func(*args, **(kwargs or {}))
+
+
+# The reductions a dynamic program over tags runs at each step (the forward algorithm's logsumexp, Viterbi's max
+# and argmax), as functions and as Tensor methods.
+REDUCTIONS: frozenset[Callable[..., Any]] = frozenset({
+    torch.max, torch.Tensor.max, torch.amax, torch.Tensor.amax, torch.argmax, torch.Tensor.argmax,
+    torch.logsumexp, torch.Tensor.logsumexp,
+})
+
+
+class count_reductions(torch.overrides.TorchFunctionMode):
+    """Within the block, `.count` is the number of max / argmax / logsumexp reductions (see REDUCTIONS) of
+    tensors with 2 or more dimensions. A hidden check uses it to see that a dynamic program is batched: a loop
+    over the time steps runs the same number of reductions for 3 sentences as for 6, a loop over the sentences
+    does not.
+
+        with count_reductions() as reductions:
+            log_partition(emissions, mask, start, transitions, end)
+        reductions.count
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in REDUCTIONS and args and isinstance(args[0], torch.Tensor) and args[0].dim() >= 2:
+            self.count += 1
+        return func(*args, **(kwargs or {}))

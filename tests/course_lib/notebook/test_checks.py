@@ -497,3 +497,34 @@ def test_four_per_gate_bmm_products_count_four():
     with count_matrix_products() as products:
         [x.bmm(W[k:k + 1]) for k in range(4)]
     assert products.count == 4
+
+
+@pytest.mark.parametrize("spelling", [lambda x: x.max(dim=1), lambda x: torch.max(x, 1), lambda x: x.amax(1),
+                                      lambda x: torch.argmax(x, 1), lambda x: x.logsumexp(1),
+                                      lambda x: torch.logsumexp(x, dim=1)])
+def test_count_reductions_counts_every_spelling_of_a_reduction(spelling):
+    from course_lib.notebook.checks import count_reductions
+    with count_reductions() as reductions:
+        spelling(torch.randn(3, 4))
+    assert reductions.count == 1
+
+
+def test_count_reductions_ignores_one_dimensional_tensors_and_other_work():
+    from course_lib.notebook.checks import count_reductions
+    with count_reductions() as reductions:
+        torch.randn(4).max()
+        torch.randn(3, 4).sum(1)
+    assert reductions.count == 0
+
+
+def test_count_reductions_tells_a_loop_over_sentences_from_a_batched_loop_over_steps():
+    from course_lib.notebook.checks import count_reductions
+    scores = torch.randn(6, 5, 3)                                   # (B, T, K)
+    with count_reductions() as batched:
+        for t in range(5):
+            scores[:, t].logsumexp(-1, keepdim=True).expand(6, 2).max(1)
+    with count_reductions() as per_sentence:
+        for b in range(6):
+            for t in range(5):
+                scores[b, t][None].logsumexp(-1)
+    assert batched.count == 10 and per_sentence.count == 30
