@@ -75,7 +75,8 @@ def test_tagging_errors() -> None:
         load_tagging(n_validation=-1)
 
 
-def test_tagging_names_the_missing_package(monkeypatch) -> None:
+@pytest.mark.parametrize("loader", [load_tagging, load_hard_tagging], ids=lambda f: f.__name__)
+def test_each_loader_names_the_missing_package(monkeypatch, loader) -> None:
     real_import = builtins.__import__
 
     def no_faker(name, *args, **kwargs):
@@ -84,8 +85,8 @@ def test_tagging_names_the_missing_package(monkeypatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_faker)
-    with pytest.raises(ModuleNotFoundError, match=r"needs the 'Faker' package: pip install Faker=="):
-        load_tagging(n_train=1, n_validation=0, n_test=0)
+    with pytest.raises(ModuleNotFoundError, match=rf"{loader.__name__} needs the 'Faker' package: pip install Faker=="):
+        loader(n_train=1, n_validation=0, n_test=0)
 
 
 def test_word_vocab_and_encoding(small) -> None:
@@ -183,20 +184,6 @@ def test_invalid_iob2_counts_breaks(tags, want):
 def test_sizes_must_be_non_negative_ints(bad):
     with pytest.raises(ValueError, match="n_train must be a non-negative int"):
         load_hard_tagging(n_train=bad)
-
-
-def test_names_the_missing_package(monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_faker(name, *args, **kwargs):
-        if name == "faker" or name.startswith("faker."):
-            raise ModuleNotFoundError("No module named 'faker'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_faker)
-    with pytest.raises(ModuleNotFoundError, match=r"load_hard_tagging needs the 'Faker' package: pip install Faker=="):
-        load_hard_tagging(n_train=1, n_validation=0, n_test=0)
 
 
 @pytest.mark.parametrize("bad, error, message", [("B-PER I-PER", TypeError, "a list of tag names, got str"),
