@@ -11,6 +11,7 @@ n-gram gets 0.0.
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 
@@ -25,7 +26,7 @@ def _check_tokens(tokens: object, what: str) -> None:
 
 
 def _check_n(n: object) -> None:
-    if not isinstance(n, int) or isinstance(n, bool):
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):     # numpy ints are fine
         raise TypeError(f"n must be an int, got {type(n).__name__} {n!r}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")

@@ -16,6 +16,7 @@ Inputs of rouge_n and rouge_l are token lists (any sequence of str but a str its
 """
 from __future__ import annotations
 
+import numbers
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -63,7 +64,7 @@ def ngram_counts(tokens: Sequence[str], n: int) -> Counter:
 
 
 def _check_n(n: object) -> None:
-    if not isinstance(n, int) or isinstance(n, bool):
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):     # numpy ints are fine
         raise TypeError(f"n must be an int, got {type(n).__name__} {n!r}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")

@@ -39,6 +39,7 @@ merges equal learn_bpe's.
 from __future__ import annotations
 
 import heapq
+import numbers
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -109,19 +110,19 @@ def learn_bpe(word_counts: Mapping[str, int], num_merges: int) -> list[Pair]:
     if not isinstance(word_counts, Mapping):
         raise TypeError(f"word_counts must be a dict of word -> count, got {type(word_counts).__name__}"
                         + ("; count them first, e.g. collections.Counter(words)" if isinstance(word_counts, (list, tuple, str)) else ""))
-    if not isinstance(num_merges, int) or isinstance(num_merges, bool):
+    if not isinstance(num_merges, numbers.Integral) or isinstance(num_merges, bool):   # numpy ints are fine
         raise TypeError(f"num_merges must be an int, got {type(num_merges).__name__} {num_merges!r}")
     if num_merges < 0:
         raise ValueError(f"num_merges must be >= 0, got {num_merges}")
     for word, count in word_counts.items():
         _check_word(word, "every word (key of word_counts)")
-        if not isinstance(count, int) or isinstance(count, bool):
+        if not isinstance(count, numbers.Integral) or isinstance(count, bool):
             raise TypeError(f"word counts must be ints, got {type(count).__name__} {count!r} for {word!r}")
         if count < 0:
             raise ValueError(f"word counts must be >= 0, got {count} for {word!r}")
 
     words = [word_symbols(w) for w, c in word_counts.items() if c > 0]
-    weights = [c for c in word_counts.values() if c > 0]
+    weights = [int(c) for c in word_counts.values() if c > 0]
     counts: dict[Pair, int] = defaultdict(int)          # pair -> weighted count over all words
     where: dict[Pair, set[int]] = defaultdict(set)      # pair -> indices of the words holding it
     for k, symbols in enumerate(words):
