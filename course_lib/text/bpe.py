@@ -108,8 +108,8 @@ def learn_bpe(word_counts: Mapping[str, int], num_merges: int) -> list[Pair]:
     they were made; see the module docstring for the exact rule (counts, ties, runs, stopping).
     learn_bpe({"low": 5, "lower": 2, "newest": 6, "widest": 3}, 3) == [("e", "s"), ("es", "t</w>"), ("l", "o")]."""
     if not isinstance(word_counts, Mapping):
-        raise TypeError(f"word_counts must be a dict of word -> count, got {type(word_counts).__name__}"
-                        + ("; count them first, e.g. collections.Counter(words)" if isinstance(word_counts, (list, tuple, str)) else ""))
+        hint = "; count them first, e.g. collections.Counter(words)" if isinstance(word_counts, (list, tuple)) else ""
+        raise TypeError(f"word_counts must be a dict of word -> count, got {type(word_counts).__name__}{hint}")
     if not isinstance(num_merges, numbers.Integral) or isinstance(num_merges, bool):   # numpy ints are fine
         raise TypeError(f"num_merges must be an int, got {type(num_merges).__name__} {num_merges!r}")
     if num_merges < 0:

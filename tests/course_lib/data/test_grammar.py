@@ -172,7 +172,8 @@ def test_inject_errors_without_sites_changes_nothing():
 # ------------------------------------------------------------------------------ errors
 def test_a_missing_codespell_names_the_package_and_its_pin(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "codespell_lib" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "codespell_lib" else real(name, *a))
     with pytest.raises(ModuleNotFoundError, match=r"pip install codespell==2\.4\.3"):
         grammar.codespell_dictionary_path()
 

@@ -13,7 +13,8 @@ import pytest
 from rouge_score import rouge_scorer
 from rouge_score import tokenize as rouge_score_tokenize
 
-from course_lib.metrics.rouge import RougeScore, lcs_length, ngram_counts, rouge_corpus, rouge_l, rouge_n, rouge_tokenize
+from course_lib.metrics.rouge import (RougeScore, lcs_length, ngram_counts, rouge_corpus, rouge_l, rouge_n,
+                                     rouge_tokenize)
 
 SCORER = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rouge3", "rouge4", "rougeL"], use_stemmer=False)
 
@@ -85,7 +86,8 @@ def test_random_texts_cover_empty_sides_partial_overlap_and_perfect_scores():
 
 def test_rouge_corpus_is_the_mean_of_rouge_scores_f1_over_the_pairs():
     targets, predictions = zip(*RANDOM_PAIRS[:50])
-    expected = {k: sum(theirs(t, p)[k].fmeasure for t, p in RANDOM_PAIRS[:50]) / 50 for k in ("rouge1", "rouge2", "rougeL")}
+    expected = {k: sum(theirs(t, p)[k].fmeasure for t, p in RANDOM_PAIRS[:50]) / 50
+                for k in ("rouge1", "rouge2", "rougeL")}
     got = rouge_corpus(list(targets), list(predictions))
     assert got.keys() == expected.keys()
     assert all(abs(got[k] - expected[k]) <= 1e-12 for k in expected)
@@ -127,7 +129,8 @@ def test_lcs_length_equals_brute_force_over_all_subsequences():
     for _ in range(300):
         a = [rng.choice("abc") for _ in range(rng.randint(0, 6))]
         b = [rng.choice("abc") for _ in range(rng.randint(0, 6))]
-        subsequences = {tuple(a[i] for i in keep) for k in range(len(a) + 1) for keep in itertools.combinations(range(len(a)), k)}
+        subsequences = {tuple(a[i] for i in keep)
+                        for k in range(len(a) + 1) for keep in itertools.combinations(range(len(a)), k)}
         brute = max(len(s) for s in subsequences if _is_subsequence(s, b))
         assert lcs_length(a, b) == brute, (a, b)
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-from course_lib.text.bpe import END_OF_WORD, apply_merges_in_order, bpe_encode, bpe_symbols, learn_bpe, merge_pair, word_symbols
+from course_lib.text.bpe import (END_OF_WORD, apply_merges_in_order, bpe_encode, bpe_symbols, learn_bpe, merge_pair,
+                                 word_symbols)
 
 SENNRICH = {"low": 5, "lower": 2, "newest": 6, "widest": 3}
 SENNRICH_MERGES = [("e", "s"), ("es", "t</w>"), ("l", "o"), ("e", "w"), ("ew", "est</w>"), ("n", "ewest</w>"),
@@ -98,7 +99,8 @@ def hf_train(word_counts: dict[str, int], num_merges: int) -> list[tuple[str, st
 
 
 def hf_encoder(merges, words):
-    vocab = sorted({s for w in words for s in word_symbols(w) + list(w)} | {s for a, b in merges for s in (a, b, a + b)})
+    vocab = sorted({s for w in words for s in word_symbols(w) + list(w)}
+                   | {s for a, b in merges for s in (a, b, a + b)})
     bpe = models.BPE({s: i for i, s in enumerate(vocab)}, list(merges), end_of_word_suffix="</w>")
     tok = Tokenizer(bpe)
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
@@ -302,7 +304,8 @@ def test_bpe_symbols_are_the_training_characters_and_every_merged_symbol():
     (lambda: learn_bpe(SENNRICH, -1), ValueError, "num_merges must be >= 0, got -1"),
     (lambda: learn_bpe(SENNRICH, 2.0), TypeError, "num_merges must be an int, got float 2.0"),
     (lambda: learn_bpe(SENNRICH, True), TypeError, "num_merges must be an int, got bool True"),
-    (lambda: learn_bpe(["low", "low"], 2), TypeError, "word_counts must be a dict of word -> count, got list; count them first"),
+    (lambda: learn_bpe(["low", "low"], 2), TypeError,
+     "word_counts must be a dict of word -> count, got list; count them first"),
     (lambda: learn_bpe({"": 3}, 2), ValueError, "every word (key of word_counts) must be a non-empty str, got ''"),
     (lambda: learn_bpe({5: 3}, 2), TypeError, "every word (key of word_counts) must be a str, got int 5"),
     (lambda: learn_bpe({"low": 2.5}, 2), TypeError, "word counts must be ints, got float 2.5 for 'low'"),
