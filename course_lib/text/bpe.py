@@ -23,9 +23,10 @@ It keeps per-pair counts and the words each pair occurs in, and updates only the
 (a heap picks the best pair), so a few thousand merges over a few thousand word types take about a second.
 
 bpe_encode(word, merges): start from `word_symbols(word)`, then repeatedly take the adjacent pair of lowest rank
-(its index in `merges`) among the pairs present and merge all its occurrences left to right, until no adjacent
-pair is a merge. Symbols never seen in training (an unknown character, say) simply stay single symbols. This is
-what `tokenizers.models.BPE(vocab, merges, end_of_word_suffix="</w>")` does (tested). For merges made by
+(its index in `merges`; a pair listed twice counts at its last index, as in tokenizers) among the pairs present
+and merge all its occurrences left to right, until no adjacent pair is a merge. Symbols never seen in training
+(an unknown character, say) simply stay single symbols. This is what
+`tokenizers.models.BPE(vocab, merges, end_of_word_suffix="</w>")` does (tested). For merges made by
 learn_bpe it equals applying the merges one by one in learned order (`apply_merges_in_order`; tested on thousands
 of random corpora and words); for hand-made lists it need not, e.g. merges [("ab", "c</w>"), ("a", "b")] encode
 "abc" by rank as ["abc</w>"] (once "ab" exists, the rank-0 pair is present again) but in order as ["ab", "c</w>"]
@@ -165,7 +166,8 @@ _last_ranks: tuple[list, dict[Pair, int]] = ([], {})
 
 
 def _rank_table(merges: Sequence[Pair]) -> dict[Pair, int]:
-    """{pair: rank} (a repeated merge keeps its first rank). The table of the previous call is reused when
+    """{pair: rank}; a pair listed twice gets the rank of its LAST listing, as in tokenizers' BPE model (and as a
+    dict built from enumerate(merges) does; learn_bpe never lists a pair twice). The table of the previous call is reused when
     `merges` equals that call's list of tuples (tuples of str cannot change, and a list or str element never equals
     a tuple, so a changed list is never served a stale table); this makes encoding word by word with thousands of
     merges fast. Merges given as lists of two str are checked and indexed on every call."""
@@ -173,9 +175,7 @@ def _rank_table(merges: Sequence[Pair]) -> dict[Pair, int]:
     if isinstance(merges, (list, tuple)) and merges and list(merges) == _last_ranks[0]:
         return _last_ranks[1]
     checked = _check_merges(merges)
-    rank: dict[Pair, int] = {}
-    for r, pair in enumerate(checked):
-        rank.setdefault(pair, r)
+    rank = {pair: r for r, pair in enumerate(checked)}
     if all(type(m) is tuple for m in merges):
         _last_ranks = (list(merges), rank)
     return rank

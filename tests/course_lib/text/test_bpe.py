@@ -244,6 +244,11 @@ def test_bpe_encode_is_fast_word_by_word_with_thousands_of_merges():
     assert elapsed < 2, f"{elapsed:.2f} s for 2,000 words (about 0.05 s expected)"
 
 
+def test_a_pair_listed_twice_has_the_rank_of_its_last_listing_as_in_hf_tokenizers():
+    merges = [("b", "c</w>"), ("a", "b"), ("b", "c</w>")]
+    assert bpe_encode("abc", merges) == ["ab", "c</w>"] == hf_encoder(merges, ["abc"])("abc")
+
+
 def test_bpe_encode_accepts_merges_as_lists_of_two_strings():
     assert bpe_encode("low", [["l", "o"]]) == ["lo", "w</w>"]
 
