@@ -167,10 +167,10 @@ _last_ranks: tuple[list, dict[Pair, int]] = ([], {})
 
 def _rank_table(merges: Sequence[Pair]) -> dict[Pair, int]:
     """{pair: rank}; a pair listed twice gets the rank of its LAST listing, as in tokenizers' BPE model (and as a
-    dict built from enumerate(merges) does; learn_bpe never lists a pair twice). The table of the previous call is reused when
-    `merges` equals that call's list of tuples (tuples of str cannot change, and a list or str element never equals
-    a tuple, so a changed list is never served a stale table); this makes encoding word by word with thousands of
-    merges fast. Merges given as lists of two str are checked and indexed on every call."""
+    dict built from enumerate(merges) does; learn_bpe never lists a pair twice). The table of the previous call
+    is reused when `merges` equals that call's list of tuples (tuples of str cannot change, and a list or str
+    element never equals a tuple, so a changed list is never served a stale table); this makes encoding word by
+    word with thousands of merges fast. Merges given as lists of two str are checked and indexed on every call."""
     global _last_ranks
     if isinstance(merges, (list, tuple)) and merges and list(merges) == _last_ranks[0]:
         return _last_ranks[1]
