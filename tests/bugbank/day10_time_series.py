@@ -1,0 +1,211 @@
+"""Wrong answers for Day 10 (time series: windows, a scaler fitted on the training slice, MASE, the decoding loop of
+an encoder-decoder forecaster, point scores from window errors, a threshold from validation scores)."""
+from __future__ import annotations
+
+from bugbank import Bank
+
+BUGS: Bank = {
+    'make_windows': [
+        ('targets start at the last input (off by one): the first target is the value the window ends with', [
+            ('ahead = first[:, None] + lookback + torch.arange(horizon)',
+             'ahead = first[:, None] + lookback - 1 + torch.arange(horizon)'),
+        ]),
+        ('windows start at 0 instead of at `start`', [
+            ('    first = start + torch.arange(n) ', '    first = torch.arange(n) '),
+        ]),
+        ('one window too many: the last one reads the point at `stop`', [
+            ('    n = stop - start - lookback - horizon + 1\n', '    n = stop - start - lookback - horizon + 2\n'),
+        ]),
+        ('one window too few (N = stop - start - lookback - horizon)', [
+            ('    n = stop - start - lookback - horizon + 1\n', '    n = stop - start - lookback - horizon\n'),
+        ]),
+        ('targets of a (T, F) series from the last feature instead of the first', [
+            ('series[:, 0]', 'series[:, -1]'),
+        ]),
+        ('N counted up to the end of the series, not to `stop`: windows cross the split boundary', [
+            ('    n = stop - start - lookback - horizon + 1\n', '    n = T - start - lookback - horizon + 1\n'),
+        ]),
+        ('a negative start is not refused (Python reads it from the end of the series)', [
+            ('    if not 0 <= start < stop <= T:', '    if not start < stop <= T:'),
+        ]),
+        ('windows cast to float32 whatever the series\' dtype', [
+            ('    return series[read], target_series[ahead]', '    return series[read].float(), target_series[ahead].float()'),
+        ]),
+    ],
+    'Scaler': [
+        ('sample standard deviation (torch.std\'s default, divides by T - 1)', [
+            ('std = train.std(dim=0, correction=0)', 'std = train.std(dim=0)'),
+        ]),
+        ('one mean over every feature (no dim=0)', [
+            ('mean = train.mean(dim=0) ', 'mean = train.mean() '),
+        ]),
+        ('a constant feature is not refused (its std is 0: transform divides by zero)', [
+            ('        if (std == 0).any():', '        if False:'),
+        ]),
+        ('NaN in the training slice is not refused (every statistic becomes NaN)', [
+            ('        if torch.isnan(train).any():', '        if False:'),
+        ]),
+        ('inverse_transform adds the mean before multiplying by the std', [
+            ('            return z * self.std + self.mean', '            return (z + self.mean) * self.std'),
+        ]),
+        ('transform with feature=k uses feature 0\'s statistics', [
+            ('        return (x - self.mean.reshape(-1)[feature]) / self.std.reshape(-1)[feature]',
+             '        return (x - self.mean.reshape(-1)[0]) / self.std.reshape(-1)[0]'),
+        ]),
+        ('transform scales its input in place', [
+            ('            return (x - self.mean) / self.std\n',
+             '            x -= self.mean\n            x /= self.std\n            return x\n'),
+        ]),
+        ('statistics computed in float32 whatever the slice\'s dtype', [
+            ('        mean = train.mean(dim=0) ', '        train = train.float()\n        mean = train.mean(dim=0) '),
+        ]),
+    ],
+    'mase': [
+        ('the scale uses lag 1 whatever the season m', [
+            ('scale = (y_train[m:] - y_train[:-m]).abs().mean()', 'scale = (y_train[1:] - y_train[:-1]).abs().mean()'),
+        ]),
+        ('the scale computed on the test values (y_true) instead of the training series', [
+            ('scale = (y_train[m:] - y_train[:-m]).abs().mean()', 'scale = (y_true[m:] - y_true[:-m]).abs().mean()'),
+        ]),
+        ('squared errors in the numerator', [
+            ('    return (y_true - y_pred).abs().mean() / scale', '    return ((y_true - y_pred) ** 2).mean() / scale'),
+        ]),
+        ('a zero scale is not refused (returns inf)', [
+            ('    if scale == 0:', '    if False:'),
+        ]),
+        ('the scale divides the sum by n instead of n - m', [
+            ('scale = (y_train[m:] - y_train[:-m]).abs().mean()', 'scale = (y_train[m:] - y_train[:-m]).abs().sum() / len(y_train)'),
+        ]),
+        ('shapes compared by their number of elements: (4, 6) against (6, 4) is accepted', [
+            ('    if y_true.shape != y_pred.shape:', '    if y_true.numel() != y_pred.numel():'),
+        ]),
+        ('the result cast to float32 whatever the inputs\' dtype', [
+            ('    return (y_true - y_pred).abs().mean() / scale', '    return ((y_true - y_pred).abs().mean() / scale).float()'),
+        ]),
+        ('the zero-scale ValueError does not say what is wrong', [
+            ('        raise ValueError(f"the MASE scale is zero: y_train repeats itself exactly with season m={m}")',
+             '        raise ValueError("cannot compute MASE")'),
+        ]),
+        ('shapes not compared: (3,) against (2,) fails with a RuntimeError, (1, 6) against (4, 6) broadcasts', [
+            ('    if y_true.shape != y_pred.shape:', '    if False:'),
+        ]),
+    ],
+    'decode_horizon': [
+        # whole answer: step t reads the value it is meant to predict
+        ('teacher forcing feeds targets[:, t] at step t (the value being predicted: a leak)', """
+def decode_horizon(step, state, last_value, horizon, targets=None, teacher_forcing=False):
+    if teacher_forcing and targets is None:
+        raise ValueError("teacher forcing needs targets")
+    predictions = []
+    for t in range(horizon):
+        previous = targets[:, t] if teacher_forcing else (last_value if t == 0 else predictions[-1])
+        prediction, state = step(previous, state, t)
+        predictions.append(prediction)
+    return torch.stack(predictions, dim=1)
+"""),
+        ('fed-back predictions detached: no gradient through the free-running chain', [
+            ('        previous = targets[:, t] if teacher_forcing else prediction',
+             '        previous = targets[:, t] if teacher_forcing else prediction.detach()'),
+        ]),
+        ('predictions stacked along dim 0: (horizon, B)', [
+            ('    return torch.stack(predictions, dim=1)', '    return torch.stack(predictions, dim=0)'),
+        ]),
+        ('free running reads the targets whenever they are given (NaN futures leak into the forecast)', [
+            ('        previous = targets[:, t] if teacher_forcing else prediction',
+             '        previous = targets[:, t] if targets is not None else prediction'),
+        ]),
+        ('teacher forcing without targets is not refused (a TypeError later)', [
+            ('    if teacher_forcing and (targets is None or tuple(targets.shape) != (last_value.shape[0], horizon)):',
+             '    if False:'),
+        ]),
+        ('the state returned by a step is dropped: every step starts from the encoder state', [
+            ('        prediction, state = step(previous, state, t)', '        prediction, _ = step(previous, state, t)'),
+        ]),
+        ('the step index is always 0', [
+            ('        prediction, state = step(previous, state, t)', '        prediction, state = step(previous, state, 0)'),
+        ]),
+        ('targets of the wrong shape are not refused (only None is)', [
+            ('(targets is None or tuple(targets.shape) != (last_value.shape[0], horizon))', '(targets is None)'),
+        ]),
+    ],
+    'point_scores': [
+        ('the sum of the covering windows\' errors, not their mean', [
+            ('torch.where(count > 0, total / count.clamp(min=1),', 'torch.where(count > 0, total,'),
+        ]),
+        ('uncovered points get 0 instead of NaN', [
+            ('torch.full_like(total, float("nan"))', 'torch.zeros_like(total)'),
+        ]),
+        ('every point divided by the window length, however many windows cover it', [
+            ('total / count.clamp(min=1)', 'total / window'),
+        ]),
+        ('a length too short is not refused (an index error inside index_add_)', [
+            ('    if length < n + window - 1:', '    if False:'),
+        ]),
+        ('window i taken to cover points i + 1 .. i + window (off by one)', [
+            ('covered = (torch.arange(n)[:, None] + torch.arange(window))',
+             'covered = (torch.arange(n)[:, None] + 1 + torch.arange(window))'),
+        ]),
+        ('errors repeated in the wrong order (repeat, not repeat_interleave): errors land on other windows\' points', [
+            ('window_errors.repeat_interleave(window)', 'window_errors.repeat(window)'),
+        ]),
+        # whole answer: correct arithmetic in float32 buffers
+        ('sums and counts kept in float32 (torch.zeros(length)) whatever the errors\' dtype', """
+def point_scores(window_errors, window, length):
+    n = window_errors.shape[0]
+    if length < n + window - 1:
+        raise ValueError(f"length {length} < {n + window - 1}")
+    total, count = torch.zeros(length), torch.zeros(length)
+    for i in range(n):
+        total[i:i + window] += float(window_errors[i])
+        count[i:i + window] += 1
+    return total / count
+"""),
+    ],
+    'threshold_from_validation': [
+        ('scores equal to t counted as flagged (>= instead of >)', [
+            ('        if (ordered > t).sum().item() / n <= false_alarm_rate:',
+             '        if (ordered >= t).sum().item() / n <= false_alarm_rate:'),
+        ]),
+        # whole answer: a quantile interpolates between scores
+        ('torch.quantile(scores, 1 - rate): interpolates between scores', """
+def threshold_from_validation(val_scores, false_alarm_rate):
+    if torch.isnan(val_scores).any():
+        raise ValueError("NaN")
+    return float(torch.quantile(val_scores, 1 - false_alarm_rate))
+"""),
+        # whole answer: the allowed count rounded up
+        ('the allowed count of scores above t rounded up (ceil(rate * n))', """
+import math
+
+def threshold_from_validation(val_scores, false_alarm_rate):
+    if torch.isnan(val_scores).any():
+        raise ValueError("NaN")
+    ordered = torch.sort(val_scores).values
+    k = math.ceil(false_alarm_rate * len(ordered))
+    return float(ordered[max(len(ordered) - k - 1, 0)])
+"""),
+        ('a 0-dim tensor returned instead of a float', [
+            ('            return float(t)', '            return torch.tensor(t)'),
+        ]),
+        ('a rate of 1 is accepted', [
+            ('    if not 0 <= false_alarm_rate < 1:', '    if not 0 <= false_alarm_rate <= 1:'),
+        ]),
+        # whole answer: int(rate * n) loses one to floating point (0.29 * 100 = 28.999...)
+        ('the allowed count as int(rate * n): floating point makes 0.29 * 100 = 28.99... -> 28', """
+def threshold_from_validation(val_scores, false_alarm_rate):
+    if torch.isnan(val_scores).any():
+        raise ValueError("NaN")
+    if not 0 <= false_alarm_rate < 1:
+        raise ValueError("rate")
+    ordered = torch.sort(val_scores).values
+    k = int(false_alarm_rate * len(ordered))
+    return float(ordered[len(ordered) - k - 1])
+"""),
+        ('the upper quantile (interpolation="higher"): one score too high', """
+def threshold_from_validation(val_scores, false_alarm_rate):
+    if torch.isnan(val_scores).any():
+        raise ValueError("NaN")
+    return float(torch.quantile(val_scores, 1 - false_alarm_rate, interpolation="higher"))
+"""),
+    ],
+}
