@@ -185,12 +185,18 @@ def _raw_pairs(root: str) -> tuple[tuple[str, str, tuple[str, ...], tuple[str, .
     return tuple(out)
 
 
+def _check_fractions(fractions: object) -> None:
+    if (not isinstance(fractions, (tuple, list)) or len(fractions) != 3
+            or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and f > 0 for f in fractions)
+            or abs(sum(fractions) - 1) > 1e-9):
+        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions!r}")
+
+
 def _split_modules(modules: list[str], fractions: tuple[float, float, float], seed: int) -> dict[str, int]:
     """A split (0 train, 1 validation, 2 test) for each distinct module of `modules` (one entry per pair): the
     sorted modules permuted with `seed`, the permuted list cut where the running pair count first reaches
     fractions[0] and fractions[0] + fractions[1] of all pairs (each split gets at least one module)."""
-    if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}")
+    _check_fractions(fractions)
     sizes = Counter(modules)
     names = sorted(sizes)
     if len(names) < 3:
@@ -225,6 +231,7 @@ def load_docstring_pairs(max_source: int = 120, max_summary: int = 16, seed: int
     _check_int(max_summary, "max_summary", 1)
     _check_int(min_summary, "min_summary", 1)
     _check_int(seed, "seed", 0)
+    _check_fractions(fractions)
     if min_summary > max_summary:
         raise ValueError(f"min_summary must be <= max_summary, got min_summary={min_summary} > "
                          f"max_summary={max_summary}")

@@ -234,14 +234,14 @@ def fake_stdlib(tmp_path, monkeypatch):
 
 
 def test_extraction_keeps_exactly_the_functions_with_a_sentence_first_line_and_a_body(fake_stdlib):
-    pairs = docstrings._raw_pairs(str(fake_stdlib))
+    pairs = docstrings._raw_pairs.__wrapped__(str(fake_stdlib))
     assert [(m, n) for m, n, _, _ in pairs] == [
         ("alpha", "get_count"), ("alpha", "Box.open"), ("alpha", "Box.open.inner"), ("alpha", "fetch"),
         ("beta", "get_count"), ("delta", "d"), ("gamma", "g")]
 
 
 def test_extraction_removes_only_the_functions_own_docstring(fake_stdlib):
-    pairs = {(m, n): (list(s), list(t)) for m, n, s, t in docstrings._raw_pairs(str(fake_stdlib))}
+    pairs = {(m, n): (list(s), list(t)) for m, n, s, t in docstrings._raw_pairs.__wrapped__(str(fake_stdlib))}
     assert pairs["alpha", "get_count"] == (["def", "get", "count", "self", "return", "self", "count"],
                                            ["return", "the", "count"])
     source, summary = pairs["alpha", "Box.open"]
@@ -290,7 +290,7 @@ x = [lambda: 0 for _ in range(2)]
 
 def test_extraction_finds_functions_in_every_kind_of_block_in_source_order(tmp_path):
     (tmp_path / "blocks.py").write_text(BLOCKS)
-    names = [n for _, n, _, _ in docstrings._raw_pairs(str(tmp_path))]
+    names = [n for _, n, _, _ in docstrings._raw_pairs.__wrapped__(str(tmp_path))]
     assert names == ["in_try", "in_except", "in_else", "in_finally", "in_for", "in_while", "in_with", "in_match"]
 
 
@@ -316,6 +316,7 @@ def test_a_directory_without_python_files_raises_naming_it(tmp_path, monkeypatch
     ({"seed": "0"}, TypeError, "seed must be an int, got str '0'"),
     ({"min_summary": 5, "max_summary": 4}, ValueError, "min_summary must be <= max_summary"),
     ({"fractions": (0.5, 0.5, 0.0)}, ValueError, "fractions must be three positive numbers summing to 1"),
+    ({"fractions": (0.8, 0.2)}, ValueError, "fractions must be three positive numbers summing to 1, got (0.8, 0.2)"),
 ])
 def test_bad_arguments_raise_naming_what_was_expected_and_what_came(kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
