@@ -66,8 +66,11 @@ def test_splits_have_the_asked_sizes(splits):
     assert [len(part) for part in splits] == [1500, 300, 300]
 
 
-def test_same_seed_gives_the_same_pairs_and_another_seed_other_pairs(splits):
+def test_the_same_seed_gives_the_same_pairs(splits):
     assert load_grammar_pairs(n_train=1500, n_validation=300, n_test=300) == splits
+
+
+def test_another_seed_gives_other_pairs(splits):
     assert load_grammar_pairs(n_train=1500, n_validation=300, n_test=300, seed=1).train != splits.train
 
 

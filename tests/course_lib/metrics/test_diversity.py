@@ -47,8 +47,11 @@ def test_repeated_ngram_rate_of_a_looping_text():
     assert repeated_ngram_rate(["x"] * 4, 1) == 0.75
 
 
-def test_repeated_ngram_rate_is_zero_without_repeats_and_without_ngrams():
+def test_repeated_ngram_rate_is_zero_without_repeats():
     assert repeated_ngram_rate("the cat sat".split(), 1) == 0.0
+
+
+def test_repeated_ngram_rate_is_zero_without_ngrams():
     assert repeated_ngram_rate(["a", "a"], 3) == 0.0
     assert repeated_ngram_rate([], 1) == 0.0
 
@@ -58,8 +61,11 @@ def test_distinct_n_pools_sequences_without_crossing_their_boundaries():
     assert distinct_n([["a", "b"], ["b", "a"]], 2) == 1.0      # no (b, b) across the boundary
 
 
-def test_distinct_n_is_one_without_repeats_and_zero_without_ngrams():
+def test_distinct_n_is_one_without_repeats():
     assert distinct_n([["a", "b", "c"]], 1) == 1.0
+
+
+def test_distinct_n_is_zero_without_ngrams():
     assert distinct_n([["a"], []], 2) == 0.0 and distinct_n([], 1) == 0.0
 
 

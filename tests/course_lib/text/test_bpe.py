@@ -125,13 +125,20 @@ def test_learn_bpe_gives_the_hand_derived_merges_on_sennrichs_corpus():
     assert learn_bpe(SENNRICH, 100) == SENNRICH_MERGES
 
 
-def test_learn_bpe_returns_at_most_num_merges_merges_and_none_for_zero():
+def test_learn_bpe_returns_the_first_num_merges_merges():
     assert learn_bpe(SENNRICH, 3) == SENNRICH_MERGES[:3]
+
+
+def test_learn_bpe_with_zero_merges_returns_none():
     assert learn_bpe(SENNRICH, 0) == []
 
 
-def test_learn_bpe_stops_when_no_pair_is_left_and_merges_pairs_seen_once():
-    assert learn_bpe({"ab": 1}, 10) == [("a", "b</w>")]
+def test_learn_bpe_merges_a_pair_seen_once():
+    assert learn_bpe({"ab": 1}, 1) == [("a", "b</w>")]
+
+
+def test_learn_bpe_stops_early_when_no_pair_is_left():
+    assert learn_bpe({"ab": 1, "cd": 1}, 10) == [("a", "b</w>"), ("c", "d</w>")]
     assert learn_bpe({"a": 3, "b": 1}, 10) == []
 
 
