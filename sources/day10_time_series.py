@@ -106,8 +106,9 @@ plt.show()
 # - keep the series' dtype, and do not change `series`;
 # - raise a `ValueError` that names what came when `start` / `stop` are out of range (you need
 #   $0 \le \text{start} < \text{stop} \le T$) or when $N \le 0$ (the split is too short for one window);
-# - no Python loop over the windows: build an index tensor with `torch.arange` (start of each window plus
-#   offset inside it) and index the series once, or use `Tensor.unfold`.
+# - no Python loop over the windows (the graders count the torch calls for 10 and for 200 windows: they must
+#   be the same): build an index tensor with `torch.arange` (start of each window plus offset inside it)
+#   and index the series once, or use `Tensor.unfold`.
 
 # %% nbgrader="answer" grade_id="make_windows"
 def make_windows(series: torch.Tensor, lookback: int, horizon: int, start: int,
@@ -174,6 +175,21 @@ _s1 = torch.randn(25, generator=_g, dtype=torch.float64)
 _want3, _want1 = _brute_windows(_s3, 5, 3, 7, 33), _brute_windows(_s1, 1, 1, 0, 25)
 _want_one = _brute_windows(_s1, 4, 2, 10, 16)
 _before = _s3.clone()
+
+
+class _TorchCalls(torch.overrides.TorchFunctionMode):
+    """Counts the torch functions and Tensor methods called inside the block (indexing included)."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+_long = torch.randn(300, generator=_g, dtype=torch.float64)
 with written_by_you("make_windows"):
     _x, _y = run_answer(make_windows, _s3, 5, 3, 7, 33, name="hidden check: (40, 3) float64 series, split [7, 33)")
     check_equal(_x, _want3[0], "hidden check: inputs of a 3-feature series equal a loop over the windows")
@@ -188,6 +204,12 @@ with written_by_you("make_windows"):
     check_raises(lambda: make_windows(_s1, 2, 1, -1, 10), ValueError, "hidden check: a negative start is refused")
     check_raises(lambda: make_windows(_s1, 2, 1, 12, 12), ValueError, "hidden check: start == stop is refused")
     check_raises(lambda: make_windows(_s1, 2, 1, 20, 10), ValueError, "hidden check: start > stop is refused")
+    with _TorchCalls() as _few:
+        run_answer(make_windows, _long, 4, 2, 0, 15, name="hidden check: 10 windows")
+    with _TorchCalls() as _many:
+        run_answer(make_windows, _long, 4, 2, 0, 205, name="hidden check: 200 windows")
+    check_true(_many.count == _few.count, "hidden check: no Python loop over the windows (as many torch calls for 200 "
+               "windows as for 10)", f"{_few.count} torch calls for 10 windows, {_many.count} for 200")
     run_answer(make_windows, _s3, 5, 3, 7, 33, name="hidden check: the series is not changed", copy=False)
     check_equal(_s3, _before, "hidden check: make_windows does not change the series")
 ### END HIDDEN TESTS
@@ -423,6 +445,10 @@ with written_by_you("mase"):
                  "hidden check: (4, 6) against (6, 4) is refused (same size, other shape)")
     check_raises(lambda: mase(_yt[:1], _yp, _tr, 1), ValueError,
                  "hidden check: (1, 6) against (4, 6) is refused (it would broadcast)")
+    _inputs = (_yt.clone(), _yp.clone(), _tr.clone())
+    run_answer(mase, *_inputs, 7, name="hidden check: inputs changed?", copy=False)
+    check_true(all(torch.equal(a, b) for a, b in zip(_inputs, (_yt, _yp, _tr))),
+               "hidden check: mase does not change y_true, y_pred or y_train", "an input was changed in place")
     try:
         mase(torch.ones(2), torch.zeros(2), torch.ones(6), 1)
         _msg = "(nothing was raised)"
@@ -479,9 +505,10 @@ print(f"MASE of the same forecast (scale: the naive forecast's in-sample MAE ove
       f"{float(mase(actual[249:], previous[249:], sunspots[:250], 1)):.2f} on the last {len(actual) - 249} years")
 
 # %% [markdown]
-# MAPE is undefined as soon as one true value is zero, and without those years it is still dominated by the
-# few quiet years around solar minima, where a small miss is a huge percentage — it measures how close to
-# zero the series comes as much as how good the forecast is. MASE scales by a typical error of the series
+# MAPE is undefined as soon as one true value is zero, and without those years the quiet years around solar
+# minima still weigh more than their share (compare the two printed percentages: share of the years, share
+# of the MAPE), because there a small miss is a huge percentage — the single worst year is printed too. MAPE
+# measures how close to zero the series comes as much as how good the forecast is. MASE scales by a typical error of the series
 # instead, so each year counts in sunspots, not in percent. From here on: MAE and MASE.
 #
 # ## 5. A GRU one-step forecaster
@@ -690,6 +717,11 @@ with written_by_you("decode_horizon"):
                 hint="do not detach the prediction you feed back")
     check_close(run_answer(decode_horizon, _StateSpy(_w), 0, _last5[:1], 1, _tg5[:1, :1], True,
                            name="hidden check: B=1, H=1"), _last5[:1, None] * 0.5, "hidden check: batch 1, horizon 1")
+    _tg_copy, _last_copy = _tg5.clone(), _last5.clone()
+    run_answer(decode_horizon, _StateSpy(_w), 0, _last_copy, 4, _tg_copy, True, name="hidden check: inputs changed?",
+               copy=False)
+    check_true(torch.equal(_tg_copy, _tg5) and torch.equal(_last_copy, _last5),
+               "hidden check: decode_horizon does not change targets or last_value", "an input was changed in place")
     check_raises(lambda: decode_horizon(_StateSpy(_w), 0, _last5, 4, _tg5[:, :3], True), ValueError,
                  "hidden check: teacher forcing with targets (5, 3) for horizon 4 is refused")
 ### END HIDDEN TESTS
@@ -1022,40 +1054,68 @@ with written_by_you("threshold_from_validation"):
 # %% [markdown]
 # ### The LSTM autoencoder against two baselines
 #
-# - **LSTM autoencoder** (Malhotra et al. 2016, simplified): an LSTM with 32 units reads a window of $W = 32$
-#   scaled samples; its last state, repeated at every step, feeds a second LSTM and a linear head that
-#   reconstruct the window. Trained on every window of the training prefix, mean squared error. A window's
-#   error is its mean squared reconstruction error; **your** `point_scores` spreads it over the points.
+# One heartbeat here lasts about 300 samples (the printed autocorrelation peak below), and an anomaly of
+# rhythm or shape shows only over a window that holds most of a beat. An LSTM reading 300 raw samples is slow
+# to train, so the autoencoder reads a window of $W = 256$ samples **averaged over blocks of 8**: 32 steps.
+#
+# - **LSTM autoencoder** (after Malhotra et al. 2016, simplified): an LSTM with 32 units reads the 32 block
+#   averages; its last state, repeated at every step, feeds a second LSTM and a linear head that
+#   reconstruct them. Trained on every window of the training prefix (Adam, learning rate 3e-3, gradients
+#   clipped at norm 1), mean squared error. A window's error is its mean squared reconstruction error;
+#   **your** `point_scores` spreads it over the 256 points the window covers.
 # - **nearest neighbour** (the classic "discord" baseline): a test window's score is its Euclidean distance to
-#   the closest window of the training prefix ($w = 100$), spread over points the same way.
+#   the closest window of the training prefix ($w = 100$ raw samples), spread over points the same way.
 # - **rolling z-score**: $|x_t - \mu| / \sigma$ over the 100 samples before $t$.
 #
 # Each gets a threshold from **your** `threshold_from_validation` at a false-alarm rate of 1 % on its
 # validation scores. On the test part: ROC-AUC and PR-AUC (average precision) of the point scores, and F1 of
 # the flagged points against the labels — all from scikit-learn, point by point (no "point adjustment", which
-# would count a whole labelled region as found when a single point of it is flagged).
+# would count a whole labelled region as found when a single point of it is flagged). The autoencoder is
+# trained from three seeds (one while grading): the table shows seed 0, the line below it all three.
 
 # %%
-RATE, W_AE, W_NN = 0.01, 32, 100
+RATE, W_AE, BLOCK, W_NN = 0.01, 256, 8, 100
+centred = ecg.values[:ECG_TRAIN] - ecg.values[:ECG_TRAIN].mean()
+lags = torch.arange(100, 600)
+autocorrelation = torch.stack([(centred[k:] * centred[:-k]).sum() for k in lags.tolist()]) / (centred ** 2).sum()
+print(f"autocorrelation of the training prefix peaks at a lag of {int(lags[autocorrelation.argmax()])} samples "
+      f"(one beat), {float(autocorrelation.max()):.2f}")
 ecg_scaler = Scaler().fit(ecg.values[:ECG_TRAIN])
 ecg_z = ecg_scaler.transform(ecg.values).float()                    # (7500,)
-x_ecg = ecg_z[:ECG_TRAIN].unfold(0, W_AE, 1)                         # (4469, 32): every training window
-seed_everything(0)
-autoencoder = LSTMAutoencoder(hidden_size=32).to(device)
-start_time = time.perf_counter()
-history_ae = train(autoencoder, torch.optim.Adam(autoencoder.parameters(), lr=1e-2), endless(x_ecg),
-                   lambda model, batch: nn.functional.mse_loss(model(batch[0]), batch[0]),
-                   budget(full=500, grading=3), progress=False)["loss"]
-print(f"LSTM autoencoder: {len(history_ae)} steps in {time.perf_counter() - start_time:.1f} s, final training MSE "
-      f"{np.mean(history_ae[-20:]):.3f} (the scaled signal has variance 1)")
-autoencoder.eval()
 
 
-def autoencoder_scores(lo: int, hi: int) -> torch.Tensor:
-    windows = ecg_z[lo:hi].unfold(0, W_AE, 1)                        # (hi - lo - W + 1, W)
+def block_windows(lo: int, hi: int) -> torch.Tensor:
+    """Every window of W_AE samples in [lo, hi), averaged over blocks of BLOCK: (hi - lo - W_AE + 1, W_AE / BLOCK)."""
+    windows = ecg_z[lo:hi].unfold(0, W_AE, 1)                       # (N, 256)
+    return windows.reshape(len(windows), W_AE // BLOCK, BLOCK).mean(dim=-1)   # (N, 32)
+
+
+def autoencoder_scores(model: nn.Module, lo: int, hi: int) -> torch.Tensor:
+    windows = block_windows(lo, hi)
     with torch.no_grad():
-        errors = ((autoencoder(windows.to(device)).cpu() - windows) ** 2).mean(dim=1).double()
+        errors = ((model(windows.to(device)).cpu() - windows) ** 2).mean(dim=1).double()   # (N,)
     return point_scores(errors, W_AE, hi - lo)                      # (hi - lo,)
+
+
+x_ecg = block_windows(0, ECG_TRAIN)                                  # (4245, 32)
+test_labels = ecg.labels[ECG_VALIDATION:].numpy()
+seed_results = []
+for seed in range(budget(full=3, grading=1)):
+    seed_everything(seed)
+    model = LSTMAutoencoder(hidden_size=32).to(device)
+    start_time = time.perf_counter()
+    losses = train(model, torch.optim.Adam(model.parameters(), lr=3e-3), endless(x_ecg, seed=seed),
+                   lambda m, batch: nn.functional.mse_loss(m(batch[0]), batch[0]), budget(full=1000, grading=3),
+                   max_grad_norm=1.0, progress=False)["loss"]
+    model.eval()
+    val_ae, test_ae = autoencoder_scores(model, ECG_TRAIN, ECG_VALIDATION), autoencoder_scores(model, ECG_VALIDATION, 7500)
+    flagged_ae = (test_ae > threshold_from_validation(val_ae[~torch.isnan(val_ae)], RATE)).numpy()
+    seed_results.append((roc_auc_score(test_labels, test_ae.numpy()), average_precision_score(test_labels, test_ae.numpy()),
+                         f1_score(test_labels, flagged_ae, zero_division=0)))
+    print(f"LSTM autoencoder, seed {seed}: {len(losses)} steps in {time.perf_counter() - start_time:.1f} s, final training "
+          f"MSE {np.mean(losses[-20:]):.3f} (the block averages have variance {float(x_ecg.var()):.2f})")
+    if seed == 0:
+        autoencoder, history_ae, ae_val_test = model, losses, (val_ae, test_ae)
 
 
 def neighbour_scores(lo: int, hi: int) -> torch.Tensor:
@@ -1063,25 +1123,28 @@ def neighbour_scores(lo: int, hi: int) -> torch.Tensor:
 
 
 zscores = rolling_zscore(ecg.values, W_NN)
-detectors = {"LSTM autoencoder": (autoencoder_scores(ECG_TRAIN, ECG_VALIDATION), autoencoder_scores(ECG_VALIDATION, 7500)),
+detectors = {"LSTM autoencoder (seed 0)": ae_val_test,
              "nearest neighbour (w = 100)": (neighbour_scores(ECG_TRAIN, ECG_VALIDATION), neighbour_scores(ECG_VALIDATION, 7500)),
              "rolling z-score (100 before)": (zscores[ECG_TRAIN:ECG_VALIDATION], zscores[ECG_VALIDATION:])}
-test_labels = ecg.labels[ECG_VALIDATION:].numpy()
 print(f"\ntest part: {int(test_labels.sum())} anomalous of {len(test_labels)} points (a random score has ROC-AUC 0.5 "
       f"and PR-AUC {test_labels.mean():.3f})")
 print(f"{'':30s}{'ROC-AUC':>8s}{'PR-AUC':>8s}{'threshold':>11s}{'val flagged':>12s}{'test flagged':>13s}{'F1':>7s}")
 thresholds, auc = {}, {}
 for name, (val, test) in detectors.items():
+    val = val[~torch.isnan(val)]                                     # points no window covers have no score
     thresholds[name] = threshold_from_validation(val, RATE)
     flagged = (test > thresholds[name]).numpy()
     auc[name] = roc_auc_score(test_labels, test.numpy())
     print(f"{name:30s}{auc[name]:8.3f}{average_precision_score(test_labels, test.numpy()):8.3f}"
           f"{thresholds[name]:11.3f}{float((val > thresholds[name]).double().mean()):12.1%}{flagged.mean():13.1%}"
           f"{f1_score(test_labels, flagged, zero_division=0):7.3f}")
-best = max(auc, key=auc.get)
-print(f"best ranking of the test points (ROC-AUC): {best}; the LSTM autoencoder "
-      f"{'beats' if auc['LSTM autoencoder'] > auc['nearest neighbour (w = 100)'] else 'does not beat'} the nearest-neighbour "
-      f"baseline ({auc['LSTM autoencoder']:.3f} against {auc['nearest neighbour (w = 100)']:.3f})")
+rocs = [r[0] for r in seed_results]
+print(f"LSTM autoencoder over {len(seed_results)} seed(s): ROC-AUC " + ", ".join(f"{r[0]:.3f}" for r in seed_results)
+      + "; PR-AUC " + ", ".join(f"{r[1]:.3f}" for r in seed_results) + "; F1 " + ", ".join(f"{r[2]:.3f}" for r in seed_results))
+nn_auc = auc["nearest neighbour (w = 100)"]
+print(f"the LSTM autoencoder's ROC-AUC beats the nearest-neighbour baseline's ({nn_auc:.3f}) for "
+      f"{sum(r > nn_auc for r in rocs)} of {len(rocs)} seed(s); best ranking of the test points in the table: "
+      f"{max(auc, key=auc.get)}")
 
 # %%
 fig, axes = plt.subplots(len(detectors) + 1, 1, figsize=(12, 8), sharex=True)
@@ -1102,17 +1165,17 @@ plt.show()
 # %% [markdown]
 # Read the table and the picture together. A ROC-AUC near 0.5 means the scores rank labelled and normal test
 # points no better than chance; the PR-AUC is to be compared with the share of anomalous points printed
-# above it. The last printed line says which detector ranks the test points best and whether the
-# autoencoder beats the nearest-neighbour baseline. The labelled region does not look extreme: its mean,
-# spread and range (printed at the start of this section) are close to those of normal points, so a score
-# that sees only amplitude, like the rolling z-score, has little to go on. A detector has to notice a change
-# of **shape or rhythm** over a window long enough to hold it: the autoencoder reads 32 samples at a time
-# and is trained briefly with a small state, while the nearest-neighbour baseline compares 100-sample windows
-# against every normal window of the training prefix. If the autoencoder's ROC-AUC is near 0.5, it
-# reconstructs the labelled beats about as well (or as badly) as normal ones: a lower training error is not
-# the same as a useful anomaly score. The false-alarm rate was fixed on validation data, but
-# the test part is not the validation part: the "test flagged" column shows how far the share of flagged
-# test points moves from the 1 % chosen — part of it is the anomaly, part is the normal signal drifting.
+# above the table. The labelled region does not look extreme: its mean, spread and range (printed at the
+# start of this section) are close to those of normal points, so a score that sees only amplitude, like the
+# rolling z-score, has little to go on. A detector has to notice a change of **shape or rhythm** over a
+# window that holds most of a beat — the autoencoder's 256 samples, the nearest neighbour's 100. The line
+# under the table shows how much the autoencoder's figures move from one seed to another: a single run of
+# a small network on one ECG is not a ranking of methods, and the nearest-neighbour baseline, with nothing to
+# train, is the figure to beat.
+#
+# The false-alarm rate was fixed on validation data, but the test part is not the validation part: the
+# "test flagged" column shows how far the share of flagged test points moves from the 1 % chosen — part of
+# it is the anomaly, part is the normal signal drifting.
 #
 # ## Summary
 #
@@ -1126,7 +1189,8 @@ plt.show()
 #   above says what the network achieved against it.
 # - An anomaly detector needs a point score (`point_scores` from window errors), a threshold chosen on normal
 #   validation data (`threshold_from_validation`), and honest scores: ROC-AUC, PR-AUC and F1 point by point.
-#   The printed table compares the LSTM autoencoder with two simple baselines on a real labelled ECG.
+#   The printed table compares the LSTM autoencoder with two simple baselines on a real labelled ECG, and
+#   the line below it how much the autoencoder's figures move between seeds.
 #
 # ## Reflection (2 points, graded by hand)
 #
@@ -1149,9 +1213,10 @@ plt.show()
 # price is nearly the best forecast, and the test prices lie above the training range, where a GRU trained
 # on scaled training prices extrapolates badly. A fair chance: predict the (scaled) daily change instead of
 # the level, so the input distribution does not drift — checked by fitting every statistic on the training
-# slice only and choosing the design on the validation days, touching the test days once. (The ECG: the
-# anomaly is a change of beat shape/rhythm, not amplitude; a window shorter than a beat cannot see it —
-# longer windows or a per-beat representation, tuned on validation data only, never on the test labels.)
+# slice only and choosing the design on the validation days, touching the test days once. (The rolling
+# z-score on the ECG: the anomaly is a change of beat shape or rhythm, not of amplitude, so a score built on
+# the mean and spread of the last 100 samples cannot see it — windows that hold a beat, compared with normal
+# beats, chosen on validation data only, never on the test labels.)
 # Full marks: (a) defines exposure bias and reads the measured per-step errors correctly; (b) a correct
 # reason from the data and a leakage-safe way to check an improvement.
 # ### END SOLUTION

@@ -28,6 +28,20 @@ BUGS: Bank = {
         ('a negative start is not refused (Python reads it from the end of the series)', [
             ('    if not 0 <= start < stop <= T:', '    if not start < stop <= T:'),
         ]),
+        # whole answer: right windows, one Python iteration per window
+        ('a Python loop over the windows (torch.stack of slices)', """
+def make_windows(series, lookback, horizon, start, stop):
+    T = series.shape[0]
+    if not 0 <= start < stop <= T:
+        raise ValueError(f"need 0 <= start < stop <= {T}, got {start}, {stop}")
+    n = stop - start - lookback - horizon + 1
+    if n <= 0:
+        raise ValueError(f"too few points for one window (N = {n})")
+    target = series if series.dim() == 1 else series[:, 0]
+    xs = [series[i:i + lookback] for i in range(start, start + n)]
+    ys = [target[i + lookback:i + lookback + horizon] for i in range(start, start + n)]
+    return torch.stack(xs), torch.stack(ys)
+"""),
         ('windows cast to float32 whatever the series\' dtype', [
             ('    return series[read], target_series[ahead]', '    return series[read].float(), target_series[ahead].float()'),
         ]),
