@@ -1,16 +1,22 @@
 """The real nbgrader pipeline, once per day, in a throw-away copy of the course:
-generate_assignment -> submissions (zip_collect and direct) -> autograde -> generate_feedback -> export.
+generate_assignment (from an executed copy of the source) -> submissions -> autograde -> generate_feedback.
 
 Students: "solution" (every answer correct) must get full autograded marks; "stub" (the release as
 handed out) must get 0; "wrong" (a bug-bank answer per exercise) loses points on every exercise. Feedback must
 show no hidden-test code and no tracebacks. One student's autograde must fit the 20 s budget (printed; shown with
 `-s -n 0`). Each day is graded once, in a module-scoped fixture; each promise is its own test.
 
-"warns" (correct answers that emit warnings, one straight to stderr, must keep full marks) tests the course's
-autograde preprocessor, which is the same for every day: it is graded once, on the first day, in its own course
-(an autograde per day for it cost about 14 s of CPU each)."""
+The release is generated from a copy of the source notebook as an instructor leaves it after running it
+(outputs, execution counts, timing and widget metadata): it must be the committed release, byte for byte. One
+generation per day checks both that the committed release is current and that running the source changes nothing.
+
+What is the same for every day is graded once, on the first day, in its own course (`first_day`): students
+arriving as an LMS download (zip_collect), the export of raw scores, and "warns" (correct answers that emit
+warnings, one straight to stderr, must keep full marks), which tests the course's autograde preprocessor. Per day
+these cost about 12 s of CPU (nbgrader's start-up alone is about 2 s a command)."""
 from __future__ import annotations
 
+import copy
 import csv
 import resource
 import shutil
@@ -85,26 +91,42 @@ class Graded:
         return (self.course / "feedback" / student / self.day / f"{self.day}.html").read_text()
 
 
+def executed(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The source notebook as an instructor leaves it after running it: outputs, execution counts, timing and
+    collapse metadata in every cell, the kernel's full language_info and a widget state."""
+    nb = copy.deepcopy(nb)
+    for i, cell in enumerate(nb.cells):
+        cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
+        cell.metadata["collapsed"] = False
+        if cell.cell_type == "code":
+            cell.execution_count = i + 1
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="some output\n")]
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    return nb
+
+
+def released_course(tmp: Path, day: str) -> tuple[Path, nbformat.NotebookNode, nbformat.NotebookNode]:
+    """A throw-away course whose release of `day` was generated from an executed copy of the source:
+    (course, release, solution)."""
+    course = make_course(tmp, day)
+    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    nbformat.write(executed(solution), course / "solutions" / day / f"{day}.ipynb")
+    nbgrader(course, "generate_assignment", day, "--force")
+    return course, read(course / "notebooks" / day / f"{day}.ipynb"), solution
+
+
 @pytest.fixture(scope="module", params=DAYS)
 def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Graded:
-    """generate_assignment -> zip_collect + submissions -> autograde -> generate_feedback -> export, once per
-    day in a throw-away copy of the course. Module scope: with xdist's --dist loadfile this file stays on one
-    worker, so each day is graded once however many tests read it."""
+    """generate_assignment -> submissions -> autograde -> generate_feedback, once per day in a throw-away copy
+    of the course. Module scope: with xdist's --dist loadfile this file stays on one worker, so each day is
+    graded once however many tests read it."""
     day = request.param
-    course = make_course(tmp_path_factory.mktemp(f"pipeline_{day}"), day)
-    nbgrader(course, "generate_assignment", day, "--force")
-    release = read(course / "notebooks" / day / f"{day}.ipynb")
-    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    course, release, solution = released_course(tmp_path_factory.mktemp(f"pipeline_{day}"), day)
     graded = exercises(solution)
     bank = answers(day)
-
-    # two students arrive as an LMS download (zip_collect), two straight into submitted/
-    archive = course / "downloaded" / day / "archive"
-    archive.mkdir(parents=True)
-    with zipfile.ZipFile(archive / "lms_download.zip", "w") as zf:
-        zf.writestr(f"solution_{day}.ipynb", nbformat.writes(solved(release, solution)))
-        zf.writestr(f"stub_LATE_48213_1187_{day}-1.ipynb", nbformat.writes(release))
-    nbgrader(course, "zip_collect", day)
+    submit(course, day, "solution", solved(release, solution))
+    submit(course, day, "stub", release)
     submit(course, day, "wrong", solved(release, solution, {ex["id"]: bank[ex["id"]][0][1] for ex in graded}))
 
     before, start = _children_cpu_s(), time.perf_counter()
@@ -112,40 +134,54 @@ def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     one_student = OneStudent(wall_s=time.perf_counter() - start, cpu_s=_children_cpu_s() - before)
     nbgrader(course, "autograde", day)
     nbgrader(course, "generate_feedback", day)
-    nbgrader(course, "export", "--to", str(course / "grades.csv"))
     return Graded(day, course, release, graded, {ex["test_id"]: float(ex["points"]) for ex in graded},
                   {s: scores(course, day, s) for s in ("solution", "stub", "wrong")}, one_student)
 
 
+class FirstDay(NamedTuple):
+    """The first day graded with what is the same for every day: LMS hand-ins, warnings, export."""
+    course: Path
+    full: dict[str, float]                               # test cell id -> its points
+    scores: dict[str, dict[str, tuple[float, float]]]    # student -> test cell id -> (score, max score)
+
+
 @pytest.fixture(scope="module")
-def warned(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
-    """The first day, with one student whose correct answers warn every time a test cell calls them (one
-    warning straight to stderr): (points per test cell, that student's scores)."""
+def first_day(tmp_path_factory: pytest.TempPathFactory) -> FirstDay:
+    """The first day: "warns" and "stub" arrive in an LMS download (zip_collect, with the LMS's renamed files).
+    "warns" answers correctly but warns every time a test cell calls two of its functions (one warning straight
+    to stderr). Autograde, then export."""
     day = DAYS[0]
-    course = make_course(tmp_path_factory.mktemp(f"warns_{day}"), day)
-    nbgrader(course, "generate_assignment", day, "--force")
-    release = read(course / "notebooks" / day / f"{day}.ipynb")
-    solution = read(ROOT / "solutions" / day / f"{day}.ipynb")
+    course, release, solution = released_course(tmp_path_factory.mktemp(f"first_{day}"), day)
     graded = exercises(solution)
     functions = [ex for ex in graded if f"def {ex['id']}(" in ex["answer"]][:2]
     assert functions, "need an exercise whose answer is a function named like its grade_id"
-    submit(course, day, "warns", solved(release, solution, {
-        ex["id"]: solution_answer(ex["answer"]) + NOISY_WRAPPER.format(name=ex["id"]) for ex in functions}))
+    warns = solved(release, solution, {
+        ex["id"]: solution_answer(ex["answer"]) + NOISY_WRAPPER.format(name=ex["id"]) for ex in functions})
+    archive = course / "downloaded" / day / "archive"
+    archive.mkdir(parents=True)
+    with zipfile.ZipFile(archive / "lms_download.zip", "w") as zf:
+        zf.writestr(f"warns_{day}.ipynb", nbformat.writes(warns))
+        zf.writestr(f"stub_LATE_48213_1187_{day}-1.ipynb", nbformat.writes(release))
+    nbgrader(course, "zip_collect", day)
     nbgrader(course, "autograde", day)
-    return {ex["test_id"]: float(ex["points"]) for ex in graded}, scores(course, day, "warns")
+    nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    return FirstDay(course, {ex["test_id"]: float(ex["points"]) for ex in graded},
+                    {s: scores(course, day, s) for s in ("warns", "stub")})
 
 
 @pytest.mark.slow
-def test_committed_release_is_what_generate_assignment_makes(graded: Graded) -> None:
-    assert graded.release == read(ROOT / "notebooks" / graded.day / f"{graded.day}.ipynb"), \
-        "committed release is out of date"
+def test_the_committed_release_is_what_generate_assignment_makes_from_the_executed_source(graded: Graded) -> None:
+    made = graded.course / "notebooks" / graded.day / f"{graded.day}.ipynb"
+    assert made.read_bytes() == (ROOT / "notebooks" / graded.day / f"{graded.day}.ipynb").read_bytes(), \
+        "the committed release is out of date, or running the source notebook changes the release"
 
 
 @pytest.mark.slow
-def test_zip_collect_files_each_lms_download_under_its_student(graded: Graded) -> None:
-    for student in ("solution", "stub"):
-        assert (graded.course / "submitted" / student / graded.day / f"{graded.day}.ipynb").exists(), \
+def test_zip_collect_files_each_lms_download_under_its_student(first_day: FirstDay) -> None:
+    for student in ("warns", "stub"):
+        assert (first_day.course / "submitted" / student / DAYS[0] / f"{DAYS[0]}.ipynb").exists(), \
             f"zip_collect lost {student}"
+        assert first_day.scores[student], f"{student}, collected from the LMS download, was not graded"
 
 
 @pytest.mark.slow
@@ -161,9 +197,8 @@ def test_untouched_release_scores_zero(graded: Graded) -> None:
 
 
 @pytest.mark.slow
-def test_a_correct_answer_that_warns_keeps_its_marks(warned: tuple[dict[str, float], dict[str, tuple[float, float]]]) -> None:
-    full, warns = warned
-    assert {k: v[0] for k, v in warns.items()} == full, \
+def test_a_correct_answer_that_warns_keeps_its_marks(first_day: FirstDay) -> None:
+    assert {k: v[0] for k, v in first_day.scores["warns"].items()} == first_day.full, \
         "a correct answer that warns must keep its marks"
 
 
@@ -191,10 +226,10 @@ def test_feedback_names_the_failing_check(graded: Graded) -> None:
 
 
 @pytest.mark.slow
-def test_export_writes_each_students_raw_score(graded: Graded) -> None:
-    with open(graded.course / "grades.csv") as f:
+def test_export_writes_each_students_raw_score(first_day: FirstDay) -> None:
+    with open(first_day.course / "grades.csv") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f)}
-    assert float(rows["solution"]["raw_score"]) == sum(graded.full.values())
+    assert float(rows["warns"]["raw_score"]) == sum(first_day.full.values())
     assert float(rows["stub"]["raw_score"]) == 0
 
 
