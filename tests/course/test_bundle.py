@@ -88,6 +88,12 @@ def locked_bundle(tmp_path_factory) -> Path:
     return build_bundle(tmp_path_factory.mktemp("bundle") / "student", unlocked=[])
 
 
+@pytest.fixture(scope="module")
+def locked_sources(locked_bundle: Path) -> dict[str, list[str]]:
+    """Every Python file and notebook code cell of the locked bundle, as normalised token streams."""
+    return _bundle_sources(locked_bundle)
+
+
 def test_the_bundle_holds_release_notebooks_and_course_lib_but_no_solutions_sources_or_tests(locked_bundle: Path) -> None:
     names = {p.name for p in locked_bundle.iterdir()}
     assert {"course_lib", "notebooks", "course.py", "requirements.txt", "README.md"} <= names
@@ -99,8 +105,8 @@ def test_the_bundle_holds_release_notebooks_and_course_lib_but_no_solutions_sour
 
 
 @pytest.mark.parametrize("grade_id", sorted(exercises()))
-def test_no_locked_reference_code_is_in_the_bundle(grade_id: str, locked_bundle: Path) -> None:
-    sources = _bundle_sources(locked_bundle)
+def test_no_locked_reference_code_is_in_the_bundle(grade_id: str, locked_sources: dict[str, list[str]]) -> None:
+    sources = locked_sources
     for path in exercises()[grade_id].references:
         for name, body in _function_bodies(resolve(path)):
             needle = normalised(body)
