@@ -177,6 +177,17 @@ _want_one = _brute_windows(_s1, 4, 2, 10, 16)
 _before = _s3.clone()
 
 
+def _error_text(fn):
+    """The message of the ValueError fn() raises, or a note saying what happened instead."""
+    try:
+        fn()
+    except ValueError as err:
+        return str(err)
+    except Exception as err:                                         # noqa: BLE001 - reported by the check
+        return f"(a {type(err).__name__}, not a ValueError)"
+    return "(nothing was raised)"
+
+
 class _TorchCalls(torch.overrides.TorchFunctionMode):
     """Counts the torch functions and Tensor methods called inside the block (indexing included)."""
 
@@ -204,6 +215,9 @@ with written_by_you("make_windows"):
     check_raises(lambda: make_windows(_s1, 2, 1, -1, 10), ValueError, "hidden check: a negative start is refused")
     check_raises(lambda: make_windows(_s1, 2, 1, 12, 12), ValueError, "hidden check: start == stop is refused")
     check_raises(lambda: make_windows(_s1, 2, 1, 20, 10), ValueError, "hidden check: start > stop is refused")
+    _msg = _error_text(lambda: make_windows(_s1, 2, 1, 0, 26))
+    check_true("26" in _msg, "hidden check: the ValueError for stop = 26 > T = 25 names the stop that came",
+               f"the message was {_msg!r}")
     with _TorchCalls() as _few:
         run_answer(make_windows, _long, 4, 2, 0, 15, name="hidden check: 10 windows")
     with _TorchCalls() as _many:
@@ -317,6 +331,20 @@ _want_std = _head.numpy().std(axis=0)                                # numpy: po
 _z_want = (_series.numpy() - _want_mean) / _want_std
 _nan = torch.tensor([1.0, 2.0, float("nan"), 4.0], dtype=torch.float64)
 _before = _head.clone()
+_const = _head[:10].clone()
+_const[:, 2] = 3.0                                                   # feature 2 is constant
+
+
+def _error_text(fn):
+    """The message of the ValueError fn() raises, or a note saying what happened instead."""
+    try:
+        fn()
+    except ValueError as err:
+        return str(err)
+    except Exception as err:                                         # noqa: BLE001 - reported by the check
+        return f"(a {type(err).__name__}, not a ValueError)"
+    return "(nothing was raised)"
+
 with written_by_you("Scaler"):
     _sc = run_answer(lambda: Scaler().fit(_head), name="hidden check: fit on the first 50 of 80 steps")
     check_close(_sc.mean, torch.from_numpy(_want_mean), "hidden check: the means are the training slice's", atol=1e-12)
@@ -332,6 +360,12 @@ with written_by_you("Scaler"):
                 _series[:, 2].reshape(2, 40), "hidden check: inverse_transform with feature=2 on a (2, 40) tensor",
                 atol=1e-10)
     check_raises(lambda: Scaler().fit(_nan), ValueError, "hidden check: NaN in the training slice is refused")
+    _msg = _error_text(lambda: Scaler().fit(_const))
+    check_true("2" in _msg, "hidden check: the ValueError for a constant feature names it (feature 2 of 3)",
+               f"the message was {_msg!r}")
+    _zc = _z.clone()
+    run_answer(_sc.inverse_transform, _zc, name="hidden check: inverse_transform in place?", copy=False)
+    check_equal(_zc, _z, "hidden check: inverse_transform does not change its input")
     _x = _series.clone()
     run_answer(_sc.transform, _x, name="hidden check: transform in place?", copy=False)
     check_equal(_x, _series, "hidden check: transform does not change its input")
@@ -434,6 +468,18 @@ def _hand_mase(yt, yp, tr, m):
 
 
 _want7, _want1 = _hand_mase(_yt, _yp, _tr, 7), _hand_mase(_yt[0], _yp[0], _tr, 1)
+
+
+def _error_text(fn):
+    """The message of the ValueError fn() raises, or a note saying what happened instead."""
+    try:
+        fn()
+    except ValueError as err:
+        return str(err)
+    except Exception as err:                                         # noqa: BLE001 - reported by the check
+        return f"(a {type(err).__name__}, not a ValueError)"
+    return "(nothing was raised)"
+
 with written_by_you("mase"):
     _got = run_answer(mase, _yt, _yp, _tr, 7, name="hidden check: (4, 6) forecasts, m=7")
     check_close(_got, torch.tensor(_want7, dtype=torch.float64), "hidden check: MASE equals a hand loop in float64 (m=7)",
@@ -445,6 +491,7 @@ with written_by_you("mase"):
                  "hidden check: (4, 6) against (6, 4) is refused (same size, other shape)")
     check_raises(lambda: mase(_yt[:1], _yp, _tr, 1), ValueError,
                  "hidden check: (1, 6) against (4, 6) is refused (it would broadcast)")
+    _shape_msg = _error_text(lambda: mase(_yt, _yp.reshape(6, 4), _tr, 1))
     _inputs = (_yt.clone(), _yp.clone(), _tr.clone())
     run_answer(mase, *_inputs, 7, name="hidden check: inputs changed?", copy=False)
     check_true(all(torch.equal(a, b) for a, b in zip(_inputs, (_yt, _yp, _tr))),
@@ -456,6 +503,8 @@ with written_by_you("mase"):
         _msg = str(_err)
 check_true("zero" in _msg.lower(), "hidden check: the zero-scale ValueError says that the scale is zero",
            f"the message was {_msg!r}")
+check_true(all(any(f in _shape_msg for f in (f"({a}, {b})", f"[{a}, {b}]")) for a, b in ((4, 6), (6, 4))),
+           "hidden check: the shape ValueError names both shapes, (4, 6) and (6, 4)", f"the message was {_shape_msg!r}")
 ### END HIDDEN TESTS
 
 # %% [markdown]

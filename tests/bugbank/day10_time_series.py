@@ -6,6 +6,13 @@ from bugbank import Bank
 
 BUGS: Bank = {
     'make_windows': [
+        ('lookback and horizon swapped in the index arithmetic', [
+            ('    read = first[:, None] + torch.arange(lookback) ', '    read = first[:, None] + torch.arange(horizon) '),
+        ]),
+        ('the range error does not say what came', [
+            ('        raise ValueError(f"need 0 <= start < stop <= T = {T}, got start={start}, stop={stop}")',
+             '        raise ValueError("start or stop out of range")'),
+        ]),
         ('targets start at the last input (off by one): the first target is the value the window ends with', [
             ('ahead = first[:, None] + lookback + torch.arange(horizon)',
              'ahead = first[:, None] + lookback - 1 + torch.arange(horizon)'),
@@ -47,6 +54,16 @@ def make_windows(series, lookback, horizon, start, stop):
         ]),
     ],
     'Scaler': [
+        ('fit returns nothing (no `return self`): Scaler().fit(train) is None', [
+            ('        self.mean, self.std = mean, std\n        return self', '        self.mean, self.std = mean, std'),
+        ]),
+        ('inverse_transform divides by the std instead of multiplying', [
+            ('            return z * self.std + self.mean', '            return z / self.std + self.mean'),
+        ]),
+        ('the constant-feature error does not name the feature', [
+            ('            raise ValueError(f"feature(s) {features} are constant over the training slice (std 0)")',
+             '            raise ValueError("a feature is constant")'),
+        ]),
         ('sample standard deviation (torch.std\'s default, divides by T - 1)', [
             ('std = train.std(dim=0, correction=0)', 'std = train.std(dim=0)'),
         ]),
@@ -75,6 +92,14 @@ def make_windows(series, lookback, horizon, start, stop):
         ]),
     ],
     'mase': [
+        ('signed errors averaged (errors of opposite signs cancel)', [
+            ('    return (y_true - y_pred).abs().mean() / scale', '    return (y_true - y_pred).mean().abs() / scale'),
+        ]),
+        ('the shape error does not name the shapes', [
+            ('        raise ValueError(f"y_true and y_pred must have the same shape, got {tuple(y_true.shape)} and "\n'
+             '                         f"{tuple(y_pred.shape)}")',
+             '        raise ValueError("shapes differ")'),
+        ]),
         ('the scale uses lag 1 whatever the season m', [
             ('scale = (y_train[m:] - y_train[:-m]).abs().mean()', 'scale = (y_train[1:] - y_train[:-1]).abs().mean()'),
         ]),
@@ -105,6 +130,9 @@ def make_windows(series, lookback, horizon, start, stop):
         ]),
     ],
     'decode_horizon': [
+        ('the list of predictions returned, not stacked into a tensor', [
+            ('    return torch.stack(predictions, dim=1)', '    return predictions'),
+        ]),
         # whole answer: step t reads the value it is meant to predict
         ('teacher forcing feeds targets[:, t] at step t (the value being predicted: a leak)', """
 def decode_horizon(step, state, last_value, horizon, targets=None, teacher_forcing=False):
@@ -143,6 +171,11 @@ def decode_horizon(step, state, last_value, horizon, targets=None, teacher_forci
         ]),
     ],
     'point_scores': [
+        ('each point divided by min(point + 1, window): the windows missing at the end are counted', [
+            ('    return torch.where(count > 0, total / count.clamp(min=1), torch.full_like(total, float("nan")))',
+             '    count = torch.minimum(torch.arange(1, length + 1, dtype=total.dtype), torch.tensor(float(window)))\n'
+             '    return torch.where(torch.arange(length) < n + window - 1, total / count, torch.full_like(total, float("nan")))'),
+        ]),
         ('the sum of the covering windows\' errors, not their mean', [
             ('torch.where(count > 0, total / count.clamp(min=1),', 'torch.where(count > 0, total,'),
         ]),
@@ -176,6 +209,10 @@ def point_scores(window_errors, window, length):
 """),
     ],
     'threshold_from_validation': [
+        ('the share compared with < instead of <= (one score fewer allowed above t)', [
+            ('        if (ordered > t).sum().item() / n <= false_alarm_rate:',
+             '        if (ordered > t).sum().item() / n < false_alarm_rate or (ordered > t).sum().item() == 0:'),
+        ]),
         ('scores equal to t counted as flagged (>= instead of >)', [
             ('        if (ordered > t).sum().item() / n <= false_alarm_rate:',
              '        if (ordered >= t).sum().item() / n <= false_alarm_rate:'),
