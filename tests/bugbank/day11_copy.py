@@ -83,6 +83,15 @@ BUGS: Bank = {
         ('attention detached: no gradient reaches the attention', [
             ('(1 - p_gen) * attention)', '(1 - p_gen) * attention.detach())'),
         ]),
+        # whole answer: right values, one row at a time
+        ('a loop over the batch, one row at a time (not batched)', """
+def final_distribution(p_vocab, attention, p_gen, src_ext, n_extra):
+    rows = []
+    for b in range(p_vocab.shape[0]):
+        row = torch.cat([p_gen[b] * p_vocab[b], p_vocab.new_zeros(n_extra)])
+        rows.append(row.scatter_add(0, src_ext[b], (1 - p_gen[b]) * attention[b]))
+    return torch.stack(rows)
+"""),
     ],
     'pointer_nll': [
         ('no eps: -log(0) = inf for a real target with probability 0', [
