@@ -196,3 +196,58 @@ def test_coverage_loss_passes_gradcheck():
 def test_coverage_loss_refuses_a_mask_of_the_wrong_shape():
     with pytest.raises(ValueError, match="attentions"):
         coverage_loss(torch.zeros(2, 3, 4), torch.ones(2, 4, dtype=torch.bool))
+
+
+def test_extended_ids_refuse_sources_and_targets_of_different_lengths():
+    with pytest.raises(ValueError, match="same length"):
+        extended_ids([["the"], ["cat"]], [["the"]], STOI, 1, 0)
+
+
+def test_extended_ids_refuse_a_bool_unk_id():
+    with pytest.raises(TypeError, match="unk_id"):
+        extended_ids([["the"]], [["the"]], STOI, True, 0)
+
+
+def test_decoder_inputs_refuse_float_ids():
+    with pytest.raises(TypeError, match="long"):
+        decoder_inputs(torch.tensor([[1.0, 7.0]]), 5, 1)
+
+
+def test_decoder_inputs_refuse_an_unk_id_outside_the_vocabulary():
+    with pytest.raises(ValueError, match="unk_id"):
+        decoder_inputs(torch.tensor([[1, 7]]), 5, 5)
+
+
+def test_final_distribution_refuses_a_p_gen_of_the_wrong_shape():
+    p_vocab, attention, p_gen, src, n_extra = _case(9)
+    with pytest.raises(ValueError, match="p_gen"):
+        final_distribution(p_vocab, attention, p_gen.squeeze(1), src, n_extra)
+
+
+def test_final_distribution_refuses_a_negative_or_bool_n_extra():
+    args = _case(10)[:4]
+    with pytest.raises(ValueError, match="n_extra"):
+        final_distribution(*args, -1)
+    with pytest.raises(TypeError, match="n_extra"):
+        final_distribution(*args, True)
+
+
+def test_final_distribution_refuses_float_source_ids():
+    p_vocab, attention, p_gen, src, n_extra = _case(11)
+    with pytest.raises(ValueError, match="src_ext must be long"):
+        final_distribution(p_vocab, attention, p_gen, src.float(), n_extra)
+
+
+def test_pointer_nll_refuses_a_float_mask():
+    with pytest.raises(TypeError, match="mask bool"):
+        pointer_nll(torch.full((1, 2, 3), 1 / 3), torch.zeros(1, 2, dtype=torch.long), torch.ones(1, 2))
+
+
+def test_pointer_nll_refuses_targets_outside_the_extended_vocabulary():
+    with pytest.raises(ValueError, match="targets must be ids"):
+        pointer_nll(torch.full((1, 2, 3), 1 / 3), torch.tensor([[0, 3]]), torch.ones(1, 2, dtype=torch.bool))
+
+
+def test_coverage_loss_refuses_a_float_mask():
+    with pytest.raises(ValueError, match="bool mask"):
+        coverage_loss(torch.zeros(1, 2, 3), torch.ones(1, 2))

@@ -88,3 +88,24 @@ def test_model_learns_to_copy_source_oovs():
 def test_constructor_refuses_a_pad_id_outside_the_vocabulary():
     with pytest.raises(ValueError, match="pad_id"):
         PointerGenerator(V, 8, 16, pad_id=V)
+
+
+def test_forward_refuses_lengths_longer_than_the_source():
+    model = PointerGenerator(V, 8, 16)
+    src, _, dec_in = _batch()
+    with pytest.raises(ValueError, match="lengths"):
+        model(src, torch.tensor([5, 2]), dec_in, 2)
+
+
+def test_forward_refuses_float_source_ids():
+    model = PointerGenerator(V, 8, 16)
+    src, lengths, dec_in = _batch()
+    with pytest.raises(ValueError, match="src_ext must be a long tensor"):
+        model(src.float(), lengths, dec_in, 2)
+
+
+def test_constructor_refuses_a_bool_or_zero_size():
+    with pytest.raises(ValueError, match="hidden_size"):
+        PointerGenerator(V, 8, 0)
+    with pytest.raises(ValueError, match="vocab_size"):
+        PointerGenerator(True, 8, 16)
