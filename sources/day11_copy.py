@@ -513,11 +513,11 @@ check_close(_got, torch.tensor((0.0 + 1.0 + 0.5) / 3), "coverage_loss of attenti
 check_close(run_answer(coverage_loss, _move, _m3, name="coverage_loss, attention that moves on"), torch.tensor(0.0),
             "coverage_loss of attention that never returns to a position is 0")
 _two = torch.cat([_stay, _stay[:, [0, 0, 0]]])                                    # row 1: position 0 every step
-_mask2 = torch.tensor([[True, True, True], [True, True, False]])
+_mask2 = torch.tensor([[True, True, True], [True, False, False]])
 check_close(run_answer(coverage_loss, _two, _mask2, name="coverage_loss with a padded row"),
-            torch.tensor((1.5 + 1.0) / 5), "coverage_loss with lengths 3 and 2: the mean over the 5 real steps",
-            hint="sum the per-step losses over real steps only (row 1's padded step 2 would add 1.0), then divide "
-                 "by the number of real steps")
+            torch.tensor((1.5 + 0.0) / 4), "coverage_loss with lengths 3 and 1: the mean over the 4 real steps",
+            hint="sum the per-step losses over real steps only (row 1's padded steps would add 1.0 each), then divide "
+                 "by the number of real steps (4), not by B * T (6) or per sentence")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_close, check_dtype, check_true, run_answer   # the course's helpers

@@ -146,6 +146,10 @@ def final_distribution(p_vocab, attention, p_gen, src_ext, n_extra):
         ('no guard for a batch without real steps: 0 / 0 = NaN', [
             ('return per_step.sum() / mask.sum().clamp(min=1)', 'return per_step.sum() / mask.sum()'),
         ]),
+        ('mean over each sentence\'s real steps, then over sentences', [
+            ('return per_step.sum() / mask.sum().clamp(min=1)',
+             'return (per_step.sum(1) / mask.sum(1).clamp(min=1)).mean()'),
+        ]),
         ('the result cast to float32', [
             ('return per_step.sum() / mask.sum().clamp(min=1)', 'return (per_step.sum() / mask.sum().clamp(min=1)).float()'),
         ]),
