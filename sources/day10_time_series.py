@@ -46,7 +46,7 @@ from course_lib.notebook.checks import (check_close, check_dtype, check_equal, c
                                        check_true, check_type, run_answer)
 from course_lib.notebook.plotting import PALETTE
 from course_lib.training.loop import train
-from course_lib.data.series import load_goog, load_mitdb, load_sunspots, load_taylor, split_by_time
+from course_lib.data.series import load_co2, load_goog, load_mitdb, load_sunspots, load_taylor, split_by_time
 from course_lib.metrics.anomaly import nearest_neighbour_scores, rolling_zscore   # baselines, not exercises
 from course_lib.models.forecaster import EncoderDecoderForecaster, GRUForecaster, LSTMAutoencoder
 
@@ -559,6 +559,39 @@ print(f"MASE of the same forecast (scale: the naive forecast's in-sample MAE ove
 # of the MAPE), because there a small miss is a huge percentage — the single worst year is printed too. MAPE
 # measures how close to zero the series comes as much as how good the forecast is. MASE scales by a typical error of the series
 # instead, so each year counts in sunspots, not in percent. From here on: MAE and MASE.
+#
+# ### A trend: weekly CO2 at Mauna Loa
+#
+# Seasonal naive repeats last season **as it was**. On a series with a trend, that forecast is always late
+# by one season's growth. Weekly CO2 (statsmodels, March 1958 – December 2001) rises every year and swings
+# with the seasons; 59 weeks are missing, which the loader fills by linear interpolation between the
+# neighbouring weeks (the scores below count only weeks that were measured). Forecasting the last two
+# years from the end of 1999, with a season of $m = 52$ weeks: naive, seasonal naive, and seasonal naive
+# **plus drift** (last year's weeks, each raised by the mean year-on-year increase of the last year before
+# the origin, once for the first forecast year and twice for the second).
+
+# %%
+co2, co2_raw = load_co2(), load_co2(fill="none")                  # (2284,) ppm: gaps filled / left as NaN
+YEAR = 52
+co2_history, co2_truth = co2[:-2 * YEAR], co2[-2 * YEAR:]
+measured = ~torch.isnan(co2_raw[-2 * YEAR:])                         # score only the weeks that were measured
+growth = (co2_history[-YEAR:] - co2_history[-2 * YEAR:-YEAR]).mean()  # ppm per year, from the last year only
+co2_forecasts = {"naive": co2_history[-1].repeat(2 * YEAR),
+                 "seasonal naive (m = 52)": co2_history[-YEAR:].repeat(2),
+                 "seasonal naive + drift": co2_history[-YEAR:].repeat(2) + growth * torch.arange(1, 3).repeat_interleave(YEAR)}
+print(f"{int(torch.isnan(co2_raw).sum())} of {len(co2_raw)} weeks missing (filled by interpolation); "
+      f"{int(measured.sum())} of the {2 * YEAR} test weeks were measured; last year's growth {float(growth):.2f} ppm")
+for name, forecast in co2_forecasts.items():
+    bias = float((forecast - co2_truth)[measured].mean())
+    print(f"  {name:25s} MAE {float((forecast - co2_truth)[measured].abs().mean()):5.2f} ppm   MASE "
+          f"{float(mase(co2_truth[measured], forecast[measured], co2_history, YEAR)):.3f}   mean error {bias:+.2f} ppm")
+
+# %% [markdown]
+# The "mean error" column is the bias: negative means the forecast is too low on average. Compare the
+# seasonal-naive row with the drift row: on a trending series the growth of one year is part of the error
+# of repeating last year, and a one-number correction for it changes the MASE by the amount printed.
+# (The MASE scale here is the in-sample error of the seasonal-naive forecast, which contains that same
+# yearly growth.)
 #
 # ## 5. A GRU one-step forecaster
 #
@@ -1230,7 +1263,8 @@ plt.show()
 #
 # - Split time series by time; cut windows inside each split (`make_windows`), so no target crosses a
 #   boundary; fit the scaler on the training slice only.
-# - Report MAE **and** MASE, next to the naive and seasonal-naive baselines. MAPE explodes near zero.
+# - Report MAE **and** MASE, next to the naive and seasonal-naive baselines (on a trending series such as CO2,
+#   with a drift term too). MAPE explodes near zero.
 # - A multi-step encoder-decoder decodes one step at a time; teacher forcing feeds the truth during training,
 #   free running feeds its own predictions; the printed errors by step show what the difference did here.
 #   The day-ahead table says whether either model beat the seasonal-naive forecast.
