@@ -438,6 +438,9 @@ check_raises(lambda: mase(torch.ones(3), torch.zeros(3), torch.tensor([5.0, 6.0,
              hint="check the scale before dividing; raise ValueError saying the scale is zero")
 check_raises(lambda: mase(torch.ones(3), torch.zeros(2), _train, 1), ValueError, "mase with y_true (3,) and y_pred (2,)",
              hint="compare the shapes first: broadcasting would silently give a number")
+check_raises(lambda: mase(torch.ones(3), torch.zeros(3, 1), _train, 1), ValueError,
+             "mase with y_true (3,) and y_pred (3, 1) (the same length and size, other shapes)",
+             hint="compare y_true.shape with y_pred.shape: (3,) - (3, 1) broadcasts to (3, 3)")
 
 
 def _value_error_message(fn):
@@ -1070,8 +1073,10 @@ with written_by_you("point_scores"):
 #
 # Write `threshold_from_validation(val_scores, false_alarm_rate)` → a Python `float`: the smallest $t$ such
 # that $\#\{i : s_i > t\} / n \le r$ for the $n$ validation scores $s$. That $t$ is always one of the scores
-# (sort them). Be exact with ties (several equal scores): count strictly greater ones. Raise a `ValueError`
-# when the scores contain NaN or when $r$ is not in $[0, 1)$.
+# (sort them). Be exact with ties (several equal scores): count strictly greater ones. Compare the share as
+# a division, `count / n <= rate`, as written: `count <= rate * n` or `int(rate * n)` can round the wrong way
+# in floating point ($0.29 \cdot 100$ is $28.999\ldots$, while $29 / 100$ is exactly the number `0.29`).
+# Raise a `ValueError` when the scores contain NaN or when $r$ is not in $[0, 1)$.
 
 # %% nbgrader="answer" grade_id="threshold_from_validation"
 def threshold_from_validation(val_scores: torch.Tensor, false_alarm_rate: float) -> float:

@@ -118,6 +118,9 @@ def make_windows(series, lookback, horizon, start, stop):
         ('shapes compared by their number of elements: (4, 6) against (6, 4) is accepted', [
             ('    if y_true.shape != y_pred.shape:', '    if y_true.numel() != y_pred.numel():'),
         ]),
+        ('shapes compared by len(): (3,) against (3, 1) is accepted and broadcasts', [
+            ('    if y_true.shape != y_pred.shape:', '    if len(y_true) != len(y_pred):'),
+        ]),
         ('the result cast to float32 whatever the inputs\' dtype', [
             ('    return (y_true - y_pred).abs().mean() / scale', '    return ((y_true - y_pred).abs().mean() / scale).float()'),
         ]),
