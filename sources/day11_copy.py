@@ -1049,7 +1049,9 @@ print(f"your rouge_n gives the pointer-generator a mean ROUGE-1 of {_mine:.1f} (
 # For one test function, the bars show $p_{gen}$ at every output step; the word written at that step is on
 # the axis, and a bar is orange where most of that word's probability came from **copying**
 # ($(1 - p_{gen}) \sum_{i: \text{src}_i = w} a_i$ larger than $p_{gen} P_{vocab}(w)$). Below, the attention of
-# the pointer-generator and of the coverage model over the same source.
+# the pointer-generator and of the coverage model over the same source. A word can come from copying even where
+# $p_{gen}$ is above one half: an OOV word has $P_{vocab} = 0$, and a rare one nearly so, so a small copy share
+# concentrated on it still wins — compare the printed mean $p_{gen}$ at copied and at generated words.
 
 # %%
 def copy_trace(model, pair, vocab):
@@ -1079,6 +1081,8 @@ print(f"test function {summ.test[pick].module}.{summ.test[pick].name}\n  source 
       f"  pointer-gen           : {' '.join(pg_words)}")
 print(f"copied mostly: {[w for w, c in zip(words, copied) if c]}; OOV words among them: "
       f"{[w for w, c in zip(words, copied) if c and w not in vocab.stoi]}")
+print(f"mean p_gen at the copied words {np.mean([g for g, c in zip(p_gen, copied) if c] or [np.nan]):.2f}, at the "
+      f"generated ones {np.mean([g for g, c in zip(p_gen, copied) if not c] or [np.nan]):.2f}")
 
 fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(words)), 2.8))
 ax.bar(range(len(words)), p_gen, color=[PALETTE[1] if c else PALETTE[0] for c in copied])
@@ -1110,7 +1114,7 @@ print(f"max attention summed over the output steps on one source position: point
 
 # %%
 summary_counts = Counter(w for p in summ.train for w in p.summary)
-num_merges = budget(full=400, grading=20)
+num_merges = budget(full=300, grading=20)
 start = time.perf_counter()
 merges = learn_bpe(dict(summary_counts), num_merges)
 bpe_seconds = time.perf_counter() - start
