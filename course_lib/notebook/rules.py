@@ -36,6 +36,7 @@ Compute expected values before the block: inside it the references refuse the ch
 from __future__ import annotations
 
 import contextlib
+import dis
 import inspect
 import sys
 import _thread
@@ -77,11 +78,21 @@ def _functions(obj: Any) -> list[types.FunctionType]:
     return []
 
 
+_SAME_OP = {"LOAD_METHOD": "LOAD_ATTR"}  # `module.f(...)`: which of the two depends on where `module` was imported
+
+
 def _compiled(code: types.CodeType) -> tuple:
-    """What compiling the same source gives again, wherever and under whatever file name: bytecode,
-    constants (nested code compared the same way) and the global and attribute names it uses."""
+    """What compiling the same source gives again, wherever and under whatever file name, and however it is
+    split into statements: the instructions, constants (nested code compared the same way) and the global
+    and attribute names it uses. Python 3.11 compiles a call on an imported module, `torch.arange(n)`, with
+    LOAD_ATTR when the module's import is compiled with it (a module) and LOAD_METHOD when it is not (a
+    notebook cell, which IPython compiles statement by statement); the two differ in size, so jump targets
+    move too. The instructions are compared with both forms taken as one and without jump targets."""
     consts = tuple(_compiled(c) if isinstance(c, types.CodeType) else (type(c), c) for c in code.co_consts)
-    return code.co_code, consts, code.co_names
+    jumps = set(dis.hasjrel) | set(dis.hasjabs)
+    ops = tuple((_SAME_OP.get(i.opname, i.opname), None if i.opcode in jumps or isinstance(i.argval, types.CodeType)
+                 else repr(i.argval)) for i in dis.get_instructions(code))
+    return ops, consts, code.co_names
 
 
 def _refusing_code(fn: types.FunctionType, path: str) -> types.CodeType:

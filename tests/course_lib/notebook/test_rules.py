@@ -8,6 +8,7 @@ import sys
 import threading
 import types
 
+import numpy as np
 import pytest
 import torch
 
@@ -149,6 +150,25 @@ def test_the_reference_source_executed_afresh_is_refused() -> None:
     with pytest.raises(CheckFailed, match="build_vocab"):
         with written_by_you("build_vocab"):
             namespace["build_vocab"](TEXTS)
+
+
+def test_the_reference_source_pasted_into_a_notebook_cell_is_refused() -> None:
+    """IPython compiles a cell statement by statement, so a call on an imported module (`np.tanh(...)`)
+    compiles to other instructions than in the module, where the import is compiled with it."""
+    import ast
+    import inspect
+    import course_lib.layers.rnn as rnn_module
+    cell = "import numpy as np\n" + inspect.getsource(rnn_module.rnn_cell_step)
+    namespace: dict = {}
+    for statement in ast.parse(cell).body:
+        exec(compile(ast.Module([statement], []), "<cell>", "exec"), namespace)  # noqa: S102 - the cheat under test
+    assert namespace["rnn_cell_step"].__code__.co_code != rnn_module.rnn_cell_step.__code__.co_code, \
+        "the pasted copy compiled to the same bytes: this test no longer shows the case it is for"
+    x, h = np.ones((1, 2)), np.zeros((1, 3))
+    W_ih, W_hh, b = np.ones((3, 2)), np.ones((3, 3)), np.zeros(3)
+    with pytest.raises(CheckFailed, match="rnn_cell_step"):
+        with written_by_you("rnn_cell_step"):
+            namespace["rnn_cell_step"](x, h, W_ih, W_hh, b, b)
 
 
 def test_an_independent_answer_with_the_same_logic_is_not_refused() -> None:
