@@ -560,8 +560,8 @@ print(f"MASE of the same forecast (scale: the naive forecast's in-sample MAE ove
 # MAPE is undefined as soon as one true value is zero, and without those years the quiet years around solar
 # minima still weigh more than their share (compare the two printed percentages: share of the years, share
 # of the MAPE), because there a small miss is a huge percentage — the single worst year is printed too. MAPE
-# measures how close to zero the series comes as much as how good the forecast is. MASE scales by a typical error of the series
-# instead, so each year counts in sunspots, not in percent. From here on: MAE and MASE.
+# measures how close to zero the series comes as much as how good the forecast is. MASE scales by a typical
+# error of the series instead, so each year counts in sunspots, not in percent. From here on: MAE and MASE.
 #
 # ### A trend: weekly CO2 at Mauna Loa
 #
@@ -655,8 +655,8 @@ print(f"best one-step forecast on the test week: {best_one}")
 # %% [markdown]
 # Read the table: the MASE column ranks the three one-step forecasts on the same 336 points (the naive one
 # is scaled by a weekly-seasonal error, so even a one-step forecast can score above 1), and the last line
-# says which is best. A one-step forecast is useful for
-# control, less so for planning: a grid operator needs tomorrow's 48 half-hours **before** tomorrow starts.
+# says which is best. A one-step forecast is useful for control, less so for planning: a grid operator
+# needs tomorrow's 48 half-hours **before** tomorrow starts.
 #
 # ## 6. Multi-step forecasting: an encoder-decoder and its decoding loop
 #
@@ -917,8 +917,9 @@ plt.show()
 # forecast whose previous value was always right; at forecast time its inputs are its own (wrong)
 # predictions, and those errors feed into every later step. The last printed lines and the lower panel
 # compare the two models near the origin (where the inputs are still true values or close to them) and
-# later in the day: that contrast, if the run shows it, is exposure bias. One week of test data and one seed is a small sample: differences of a few hundredths of MASE
-# are within what another week or seed could reverse.
+# later in the day: that contrast, if the run shows it, is exposure bias. One week of test data and one seed
+# is a small sample: differences of a few hundredths of MASE are within what another week or seed could
+# reverse.
 #
 # ## 7. Where the naive forecast wins: a share price
 #
@@ -953,8 +954,8 @@ print(f"test prices: {float(goog_truth.min()):.0f} to {float(goog_truth.max()):.
 for name, forecast in [("naive (yesterday's price)", goog_naive), ("GRU one-step", goog_gru)]:
     print(f"  {name:26s} MAE {float((forecast - goog_truth).abs().mean()):5.2f} USD   "
           f"MASE {float(mase(goog_truth, forecast, goog_train, 1)):.3f}")
-print(f"the GRU {'beats' if mase(goog_truth, goog_gru, goog_train, 1) < mase(goog_truth, goog_naive, goog_train, 1) else 'does not beat'} "
-      f"the naive forecast on Google's test days")
+gru_wins = mase(goog_truth, goog_gru, goog_train, 1) < mase(goog_truth, goog_naive, goog_train, 1)
+print(f"the GRU {'beats' if gru_wins else 'does not beat'} the naive forecast on Google's test days")
 
 # %% [markdown]
 # A day's change barely predicts the next day's (the printed correlation), which is what a random walk
@@ -1142,8 +1143,9 @@ with written_by_you("threshold_from_validation"):
 # ### The LSTM autoencoder against two baselines
 #
 # One heartbeat here lasts about 300 samples (the printed autocorrelation peak below), and an anomaly of
-# rhythm or shape shows only over a window that holds most of a beat. An LSTM reading 300 raw samples is slow
-# to train, so the autoencoder reads a window of $W = 256$ samples **averaged over blocks of 8**: 32 steps.
+# rhythm or shape shows only over a window that holds most of a beat. Read sample by sample, such a window
+# is 256 recurrent steps; the autoencoder reads a window of $W = 256$ samples **averaged over blocks of 8**:
+# 32 steps.
 #
 # - **LSTM autoencoder** (after Malhotra et al. 2016, simplified): an LSTM with 32 units reads the 32 block
 #   averages; its last state, repeated at every step, feeds a second LSTM and a linear head that

@@ -18,12 +18,17 @@ import math
 import torch
 
 
+def _described(x: object) -> str:
+    """A tensor's shape, or the type of anything else, for error messages."""
+    return str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__
+
+
 def point_scores(window_errors: torch.Tensor, window: int, length: int) -> torch.Tensor:
     """window_errors (N,) floating point, window >= 1, length >= N + window - 1 -> (length,) in the errors'
     dtype: the mean error of the windows covering each point, NaN where no window covers it."""
     if not isinstance(window_errors, torch.Tensor) or window_errors.dim() != 1 or window_errors.shape[0] < 1:
         raise ValueError(f"window_errors must be a non-empty (N,) tensor, got "
-                         f"{tuple(window_errors.shape) if isinstance(window_errors, torch.Tensor) else type(window_errors).__name__}")
+                         f"{_described(window_errors)}")
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
         raise ValueError(f"window must be a positive int, got {window!r}")
     n = window_errors.shape[0]
@@ -43,7 +48,7 @@ def threshold_from_validation(val_scores: torch.Tensor, false_alarm_rate: float)
     (val_scores > t).sum() / n <= false_alarm_rate: one of the scores (ties are safe)."""
     if not isinstance(val_scores, torch.Tensor) or val_scores.dim() != 1 or val_scores.shape[0] < 1:
         raise ValueError(f"val_scores must be a non-empty (n,) tensor, got "
-                         f"{tuple(val_scores.shape) if isinstance(val_scores, torch.Tensor) else type(val_scores).__name__}")
+                         f"{_described(val_scores)}")
     if torch.isnan(val_scores).any():
         raise ValueError("val_scores holds NaN: drop the points no window covers first")
     if isinstance(false_alarm_rate, bool) or not isinstance(false_alarm_rate, (int, float)) or \

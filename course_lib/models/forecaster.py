@@ -19,6 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+
+
+def _described(x: object) -> str:
+    """A tensor's shape, or the type of anything else, for error messages."""
+    return str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__
 from torch import nn
 
 Step = Callable[[torch.Tensor, Any, int], tuple[torch.Tensor, Any]]
@@ -33,7 +38,7 @@ def decode_horizon(step: Step, state: Any, last_value: torch.Tensor, horizon: in
         raise ValueError(f"horizon must be a positive int, got {horizon!r}")
     if not isinstance(last_value, torch.Tensor) or last_value.dim() != 1:
         raise ValueError(f"last_value must be a (B,) tensor, got "
-                         f"{tuple(last_value.shape) if isinstance(last_value, torch.Tensor) else type(last_value).__name__}")
+                         f"{_described(last_value)}")
     if teacher_forcing:
         if targets is None:
             raise ValueError("teacher forcing needs targets (B, horizon), got None")
