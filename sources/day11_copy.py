@@ -169,6 +169,10 @@ _src, _tgt, _ = run_answer(extended_ids, [["a"], ["b", "c"]], [[], ["c"]], _stoi
                            name="extended_ids with an empty target and pad_id 5")
 check_equal(_tgt, torch.tensor([[5], [7]]), "tgt_ext with an empty target row, padded with pad_id = 5",
             hint="T is the longest target; an empty target becomes a row of pad_id")
+_src, _, _ = run_answer(extended_ids, [["the", "x"]], [["x"]], {"the": 0, "<unk>": 1, "<pad>": 2}, 1, 2,
+                        name="extended_ids with a vocabulary word of id 0")
+check_equal(_src, torch.tensor([[0, 3]]), "src_ext when a vocabulary word has id 0",
+            hint="test membership with `word in stoi`: stoi.get(word) is 0, which is falsy, for the word with id 0")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_equal, check_true, run_answer   # the course's helpers
@@ -195,6 +199,12 @@ with written_by_you("extended_ids"):
     _got = run_answer(extended_ids, [["x", "<unk>"]], [["<unk>", "x"]], {"<pad>": 0, "<unk>": 1}, 1, 0,
                       name="hidden check: V = 2")
     check_equal(_got[0], torch.tensor([[2, 1]]), "hidden check: with V = 2 the first OOV gets id 2 (V = len(stoi))")
+    _got = run_answer(extended_ids, [["the", "x"]], [["x", "the"]], {"the": 0, "<unk>": 1, "<pad>": 2}, 1, 2,
+                      name="hidden check: a word with id 0")
+    check_equal(_got[0], torch.tensor([[0, 3]]), "hidden check: a vocabulary word with id 0 is not an OOV")
+    _got = run_answer(extended_ids, [], [], _hstoi, 1, 0, name="hidden check: empty batch")
+    check_equal((tuple(_got[0].shape), tuple(_got[1].shape), _got[2]), ((0, 0), (0, 0), []),
+                "hidden check: an empty batch gives (0, 0) tensors and no OOV list")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -205,7 +215,8 @@ with written_by_you("extended_ids"):
 # ### Exercise 2 — decoder inputs (1 point)
 #
 # Write `decoder_inputs(tgt_ext, vocab_size, unk_id)`: a new `torch.long` tensor of the same shape $(B, T)$ in
-# which every id $\geq$ `vocab_size` is `unk_id` and every other id is unchanged. Do not modify `tgt_ext`.
+# which every id $\geq$ `vocab_size` is `unk_id` and every other id is unchanged (a new tensor even when nothing
+# changes; $B$ or $T$ may be 0). Do not modify `tgt_ext`.
 
 # %% nbgrader="answer" grade_id="decoder_inputs"
 def decoder_inputs(tgt_ext: torch.Tensor, vocab_size: int, unk_id: int) -> torch.Tensor:
@@ -228,7 +239,7 @@ check_equal(_ids, _keep, "decoder_inputs leaves its input unchanged",
             hint="masked_fill (not masked_fill_) or a clone: the extended targets are still needed for the loss")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
-from course_lib.notebook.checks import check_equal, run_answer   # the course's helpers
+from course_lib.notebook.checks import check_equal, check_true, run_answer   # the course's helpers
 _g = torch.Generator().manual_seed(5)
 _h = torch.randint(0, 30, (6, 9), generator=_g)
 _want = torch.where(_h >= 20, torch.tensor(3), _h)
@@ -240,6 +251,16 @@ with written_by_you("decoder_inputs"):
                 _want_eq, "hidden check: V - 1 stays, V and V + 1 become unk")
     check_equal(run_answer(decoder_inputs, torch.tensor([[7]]), 20, 3, name="hidden check: 1 x 1"),
                 torch.tensor([[7]]), "hidden check: a batch of one id")
+    _plain = torch.tensor([[4, 5, 6]])
+    _got = run_answer(decoder_inputs, _plain, 20, 3, name="hidden check: no extended id", copy=False)
+    check_true(isinstance(_got, torch.Tensor) and _got.data_ptr() != _plain.data_ptr(),
+               "hidden check: a new tensor even when there is no extended id (not the input itself)",
+               "the result shares the input's memory")
+    for _shape in ((0, 5), (2, 0)):
+        _got = run_answer(decoder_inputs, torch.zeros(_shape, dtype=torch.long), 20, 3, name="hidden check: empty")
+        check_true(isinstance(_got, torch.Tensor) and tuple(_got.shape) == _shape and _got.dtype == torch.long,
+                   f"hidden check: an empty {_shape} batch gives a long tensor of shape {_shape}",
+                   f"got {getattr(_got, 'dtype', type(_got).__name__)} of shape {tuple(getattr(_got, 'shape', ()))}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -305,6 +326,9 @@ run_answer(final_distribution, _pv, _att, _pg, _sx, 2, name="final_distribution 
 check_true(all(torch.equal(a, b) for a, b in zip(_keep, [_pv, _att, _pg, _sx])),
            "final_distribution leaves its inputs unchanged", "an input tensor was modified",
            hint="use scatter_add (which returns a new tensor) on a tensor you built, never scatter_add_ on an input")
+check_dtype(run_answer(final_distribution, _pv.double(), _att.double(), _pg.double(), _sx, 2,
+                       name="final_distribution in float64"), torch.float64, "final_distribution keeps float64",
+            hint="build the zero columns with the inputs' dtype (p_vocab.new_zeros or dtype=p_vocab.dtype)")
 _pg0 = run_answer(final_distribution, _pv, _att, torch.ones(2, 1), _sx, 2, name="final_distribution with p_gen = 1")
 check_close(_pg0[:, 4:], torch.zeros(2, 2), "with p_gen = 1 the OOV ids get probability 0",
             hint="an extended id gets probability only by copying: the padding of p_vocab must be zeros")
@@ -391,7 +415,7 @@ with written_by_you("final_distribution"):
 # holds probabilities, `targets` $(B, T)$ extended ids, `mask` $(B, T)$ bool. One mean over all real tokens of
 # the batch (not a mean per sentence, then over sentences). Padded positions may hold any id and probability
 # 0; they must change nothing and never produce a NaN, in the value or in the gradient. With no real token
-# at all, return 0. Use `gather` (no cross-entropy: `final` holds probabilities, not logits).
+# at all, return 0. Keep `final`'s dtype. Use `gather` (no cross-entropy: `final` holds probabilities, not logits).
 
 # %% nbgrader="answer" grade_id="pointer_nll"
 def pointer_nll(final: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -423,14 +447,19 @@ _zero = run_answer(pointer_nll, torch.tensor([[[1.0, 0.0]]]), torch.tensor([[1]]
                    name="pointer_nll of a target with probability 0")
 check_close(_zero, torch.tensor(-np.log(1e-12)), "pointer_nll of a real target with probability exactly 0 is -log(eps)",
             rtol=1e-4, hint="-log(p + eps) with eps = 1e-12: about 27.6, not inf")
-_leaf = torch.tensor([[[1.0, 0.0], [0.5, 0.5]]], requires_grad=True)
+_none = run_answer(pointer_nll, _fin, _tg, torch.zeros(2, 3, dtype=torch.bool), name="pointer_nll without real tokens")
+check_close(_none, torch.tensor(0.0), "pointer_nll of a batch without real tokens is 0",
+            hint="0 / 0 is NaN: divide by mask.sum().clamp(min=1)")
+_leaf = torch.tensor([[[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]]], requires_grad=True)    # zeros at targets and elsewhere
 _loss = run_answer(pointer_nll, _leaf, torch.tensor([[1, 0]]), torch.tensor([[True, True]]),
                    name="pointer_nll's gradient", copy=False)
 check_true(isinstance(_loss, torch.Tensor) and _loss.requires_grad, "pointer_nll carries a gradient",
            "the loss is detached from `final`")
 _loss.backward()
-check_true(bool(torch.isfinite(_leaf.grad).all()), "the gradient is finite where the target's probability is 0",
-           f"gradient {_leaf.grad.tolist()}", hint="the eps inside the log keeps -1 / (p + eps) finite")
+check_true(_leaf.grad is not None and bool(torch.isfinite(_leaf.grad).all()),
+           "the gradient is finite everywhere, where the target's probability is 0 and at the zeros of other words",
+           f"gradient {_leaf.grad}", hint="the eps inside the log keeps -1 / (p + eps) finite; take the log of the "
+                                         "gathered target probabilities only (log(0) elsewhere gives 0 * inf = NaN)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_close, check_dtype, check_true, run_answer   # the course's helpers
@@ -453,6 +482,7 @@ with written_by_you("pointer_nll"):
                 "hidden check: the eps argument is used (eps = 1e-3)", atol=1e-4)
     _empty = run_answer(pointer_nll, _hf, _ht, torch.zeros(4, 5, dtype=torch.bool), name="hidden check: no real token")
     check_close(_empty, torch.tensor(0.0, dtype=torch.float64), "hidden check: no real token gives 0, not NaN")
+    check_dtype(_empty, torch.float64, "hidden check: no real token gives a 0 of final's dtype (float64)")
     # p_gen = 1 with an OOV target, p_gen = 0 with a word not in the source: both probability 0, through the mix
     _pv = torch.tensor([[0.5, 0.5]], dtype=torch.float64, requires_grad=True)
     _pg = torch.tensor([[1.0], [0.0]], dtype=torch.float64, requires_grad=True)
@@ -486,7 +516,8 @@ with written_by_you("pointer_nll"):
 # decoder step, `mask` $(B, T)$ bool the real target steps. The coverage of step $t$ sums the attention of
 # the steps **before** it (not $t$ itself); return $\sum$ of $\text{covloss}_t$ over the real steps divided by
 # the number of real steps (0 when there is none). Padded steps add nothing to the sum, but they come after the
-# real ones and so never enter a real step's coverage. No loop needed: `cumsum` over the steps.
+# real ones and so never enter a real step's coverage. Keep the attentions' dtype. No loop needed: `cumsum` over
+# the steps.
 
 # %% nbgrader="answer" grade_id="coverage_loss"
 def coverage_loss(attentions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -538,8 +569,9 @@ with written_by_you("coverage_loss"):
     check_dtype(_got, torch.float64, "hidden check: float64 stays float64")
     check_close(run_answer(coverage_loss, _ha[1:2, :1], _hm[1:2, :1], name="hidden check: B = 1, T = 1"),
                 torch.tensor(0.0, dtype=torch.float64), "hidden check: one step has no coverage: loss 0")
-    check_close(run_answer(coverage_loss, _ha, torch.zeros(4, 6, dtype=torch.bool), name="hidden check: no real step"),
-                torch.tensor(0.0, dtype=torch.float64), "hidden check: no real step gives 0, not NaN")
+    _empty = run_answer(coverage_loss, _ha, torch.zeros(4, 6, dtype=torch.bool), name="hidden check: no real step")
+    check_close(_empty, torch.tensor(0.0, dtype=torch.float64), "hidden check: no real step gives 0, not NaN")
+    check_dtype(_empty, torch.float64, "hidden check: no real step gives a 0 of the attentions' dtype (float64)")
     _leaf = _ha[:2, :4].clone().requires_grad_(True)
     _ok = run_answer(lambda: torch.autograd.gradcheck(lambda a: coverage_loss(a, _hm[:2, :4]), (_leaf,),
                                                       raise_exception=False), name="hidden check: gradcheck")
@@ -566,7 +598,8 @@ with written_by_you("coverage_loss"):
 # Both return a `RougeScore(precision, recall, fmeasure)` (a NamedTuple imported in the first cell), with
 # Python floats. When P + R = 0 (nothing in common, or a side without n-grams) all three are 0.0, as in the
 # `rouge-score` package, against which the hidden tests check you: its `score(target, prediction)` takes the
-# **reference first**, stemming off.
+# **reference first**, stemming off. Tokens are compared exactly as given (no lower-casing: the notebook's tokens
+# are lower-case already).
 #
 # ### Exercise 6 — ROUGE-N (1 point)
 #
@@ -604,25 +637,35 @@ check_close([_got.precision, _got.recall, _got.fmeasure], [0.0, 0.0, 0.0],
             "ROUGE-2 of a one-word hypothesis is all zeros", hint="no bigram: return zeros, do not divide by 0")
 check_close(list(run_answer(rouge_n, [], [], 1, name="rouge_n of two empty lists")), [0.0, 0.0, 0.0],
             "ROUGE-1 of two empty lists is all zeros")
+_got = run_answer(rouge_n, ["a", "a", "a"], ["a"], 1, name="rouge_n, a word repeated in the reference")
+check_close([_got.precision, _got.recall], [1.0, 1 / 3], "ROUGE-1 of 'a' against 'a a a': clipping on both sides",
+            hint="overlap = sum over n-grams of min(count in hypothesis, count in reference) = min(1, 3) = 1")
+check_close(list(run_answer(rouge_n, ["ab", "c"], ["a", "bc"], 2, name="rouge_n with multi-letter tokens")),
+            [0.0, 0.0, 0.0], "ROUGE-2 of 'a bc' against 'ab c' is 0: n-grams are tuples of tokens",
+            hint="count tuple(tokens[i:i + n]); joining the tokens without a separator makes 'ab'+'c' equal 'a'+'bc'")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_close, check_true, run_answer   # the course's helpers
 _scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rouge3"], use_stemmer=False)
 _rng = random.Random(51)
 _cases = [([_rng.choice("abcde") for _ in range(_rng.randint(0, 9))], [_rng.choice("abcdf") for _ in range(_rng.randint(0, 9))])
-          for _ in range(40)] + [(["a", "a", "a"], ["a"]), (["a"], ["a", "a", "a"]), (["x"], ["x"])]
+          for _ in range(40)] + [(["a", "a", "a"], ["a"]), (["a"], ["a", "a", "a"]), (["x"], ["x"]),
+                                 (["ab", "c", "d"], ["a", "bc", "d"]), (["a", "bc"], ["ab", "c"])]
 _want = {n: [tuple(_scorer.score(" ".join(r), " ".join(h))[f"rouge{n}"]) for r, h in _cases] for n in (1, 2, 3)}
 _want_swapped = tuple(_scorer.score("a b c", "a b")["rouge1"])
 with written_by_you("rouge_n"):
     for _n in (1, 2, 3):
         _got = [tuple(run_answer(rouge_n, r, h, _n, name=f"hidden check: ROUGE-{_n}")) for r, h in _cases]
         check_close(np.array(_got), np.array(_want[_n]),
-                    f"hidden check: ROUGE-{_n} equals rouge-score on 43 random and repeated-word pairs", atol=1e-12)
+                    f"hidden check: ROUGE-{_n} equals rouge-score on 45 random, repeated-word and multi-letter pairs",
+                    atol=1e-12)
     _got = run_answer(rouge_n, ["a", "b", "c"], ["a", "b"], name="hidden check: default n")
     check_close(list(_got), list(_want_swapped), "hidden check: n defaults to 1; precision over the hypothesis, "
                 "recall over the reference")
     check_true(all(type(x) is float for x in _got), "hidden check: the scores are Python floats",
                f"got types {[type(x).__name__ for x in _got]}")
+    check_close(list(run_answer(rouge_n, ["The", "cat"], ["the", "cat"], 1, name="hidden check: case")), [0.5, 0.5, 0.5],
+                "hidden check: tokens are compared exactly as given ('The' is not 'the')")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -712,7 +755,8 @@ with written_by_you("rouge_l"):
 #   has two symbols left. Return the list of merges (tuples of two strings) in order.
 # - `bpe_encode(word, merges)`: start from the word's symbols as above; repeatedly find the adjacent pair with
 #   the **lowest rank** (position in `merges`) among the pairs present, and merge all its occurrences left to
-#   right; stop when no present pair is in `merges`. Characters never seen simply stay single symbols.
+#   right; stop when no present pair is in `merges`. Characters never seen simply stay single symbols. (A merge
+#   list never holds the same pair twice: `learn_bpe` cannot produce one.)
 #
 # ### Exercise 8 — learning merges (2 points)
 
@@ -756,6 +800,8 @@ def learn_bpe(word_counts: dict[str, int], num_merges: int) -> list[tuple[str, s
 _corpus = {"low": 5, "lower": 2, "newest": 6, "widest": 3}                          # Sennrich et al.'s example
 _got = run_answer(learn_bpe, _corpus, 4, name="learn_bpe on 'low lower newest widest'")
 check_type(_got, list, "learn_bpe output", hint="a list of (left, right) tuples")
+check_true(all(type(m) is tuple and len(m) == 2 for m in _got), "learn_bpe returns each merge as a tuple of two strings",
+           f"got {_got[:2]}...", hint="append the pair as a tuple (left, right), not a list or the joined string")
 check_true(len(_got) == 4, "learn_bpe returns num_merges = 4 merges", f"got {len(_got)}")
 check_equal([tuple(m) for m in _got], [("e", "s"), ("es", "t</w>"), ("l", "o"), ("e", "w")],
             "the first 4 merges of Sennrich et al.'s example",

@@ -31,6 +31,10 @@ BUGS: Bank = {
         ('oovs listed in sorted order while the ids follow the order of first appearance', [
             ('        oovs.append(list(extra))', '        oovs.append(sorted(extra))'),
         ]),
+        ('OOV test by truthiness (stoi.get(word)): a vocabulary word with id 0 counts as an OOV', [
+            ('            if word in stoi:\n                src_ext[b, i] = stoi[word]',
+             '            if stoi.get(word):\n                src_ext[b, i] = stoi[word]'),
+        ]),
         ('a literal <unk> token in the source taken for an OOV (stoi.get(word, unk_id) != unk_id)', [
             ('            if word in stoi:\n                src_ext[b, i] = stoi[word]',
              '            if stoi.get(word, unk_id) != unk_id:\n                src_ext[b, i] = stoi[word]'),
@@ -51,6 +55,11 @@ BUGS: Bank = {
         ]),
         ('the input returned unchanged', [
             ('return tgt_ext.masked_fill(tgt_ext >= vocab_size, unk_id)', 'return tgt_ext.clone()'),
+        ]),
+        ('the input itself returned when it holds no extended id', [
+            ('    return tgt_ext.masked_fill(tgt_ext >= vocab_size, unk_id)',
+             '    if not bool((tgt_ext >= vocab_size).any()):\n        return tgt_ext\n'
+             '    return tgt_ext.masked_fill(tgt_ext >= vocab_size, unk_id)'),
         ]),
         ('unk hard-coded as id 1', [
             ('masked_fill(tgt_ext >= vocab_size, unk_id)', 'masked_fill(tgt_ext >= vocab_size, 1)'),
@@ -114,6 +123,15 @@ def final_distribution(p_vocab, attention, p_gen, src_ext, n_extra):
             ('p = final.gather(2, targets.unsqueeze(-1)).squeeze(-1)',
              'p = final.gather(1, targets.unsqueeze(-1)).squeeze(-1)'),
         ]),
+        ('log of the whole distribution, clamped, then gathered: 0 * inf = NaN in the gradient at zero entries', [
+            ('    p = final.gather(2, targets.unsqueeze(-1)).squeeze(-1)                       # (B, T)\n'
+             '    nll = -torch.log(p + eps)                                                    # finite even where p == 0\n',
+             '    nll = -torch.log(final).clamp(min=float(np.log(eps))).gather(2, targets.unsqueeze(-1)).squeeze(-1)\n'),
+        ]),
+        ('no real token: a fresh float32 zero (dtype and graph lost)', [
+            ('    return nll.sum() / mask.sum().clamp(min=1)',
+             '    if not bool(mask.any()):\n        return torch.tensor(0.0)\n    return nll.sum() / mask.sum()'),
+        ]),
         ('eps hard-coded to 1e-12 (the argument ignored)', [
             ('nll = -torch.log(p + eps)', 'nll = -torch.log(p + 1e-12)'),
         ]),
@@ -172,6 +190,13 @@ def final_distribution(p_vocab, attention, p_gen, src_ext, n_extra):
         ('F1 without the factor 2', [
             ('f = 2 * precision * recall /', 'f = precision * recall /'),
         ]),
+        ('n-grams as strings joined without a separator ("ab" + "c" == "a" + "bc")', [
+            ('ref = Counter(tuple(reference[i:i + n])', 'ref = Counter("".join(reference[i:i + n])'),
+            ('hyp = Counter(tuple(hypothesis[i:i + n])', 'hyp = Counter("".join(hypothesis[i:i + n])'),
+        ]),
+        ('tokens lower-cased before counting', [
+            ('    ref = Counter(', '    reference, hypothesis = [t.lower() for t in reference], [t.lower() for t in hypothesis]\n    ref = Counter('),
+        ]),
         ('n defaults to 2', [
             ('n: int = 1) -> RougeScore:', 'n: int = 2) -> RougeScore:'),
         ]),
@@ -229,6 +254,9 @@ def rouge_l(reference, hypothesis):
         ]),
         ('merges returned as joined strings, not (left, right) pairs', [
             ('        merges.append(best)', '        merges.append(best[0] + best[1])'),
+        ]),
+        ('merges returned as lists [left, right]', [
+            ('        merges.append(best)', '        merges.append(list(best))'),
         ]),
         ('a run x x x counted as two overlapping pairs', [
             ('                i += 2 if pair[0] == pair[1] and i + 2 < len(symbols) and symbols[i + 2] == pair[1] else 1',
