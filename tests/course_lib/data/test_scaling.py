@@ -58,12 +58,19 @@ def test_empty_3d_or_integer_training_slices_are_refused(bad):
         Scaler().fit(bad)
 
 
-def test_transform_before_fit_and_a_wrong_feature_count_are_refused():
+def test_transform_before_fit_is_refused():
     with pytest.raises(RuntimeError, match="fit"):
         Scaler().transform(torch.zeros(3))
+
+
+def test_a_wrong_feature_count_is_refused_naming_both():
     s = Scaler().fit(torch.randn(6, 2))
-    with pytest.raises(ValueError, match="2 features"):
+    with pytest.raises(ValueError, match=r"2 features.*\(4, 3\)"):
         s.transform(torch.zeros(4, 3))
+
+
+def test_a_feature_index_out_of_range_is_refused():
+    s = Scaler().fit(torch.randn(6, 2))
     with pytest.raises(ValueError, match="feature must be"):
         s.transform(torch.zeros(4), feature=2)
 

@@ -45,7 +45,14 @@ def test_one_window_when_the_split_holds_exactly_lookback_plus_horizon_points():
     assert x.tolist() == [[4.0, 5.0, 6.0]] and y.tolist() == [[7.0, 8.0]]
 
 
-def test_outputs_are_new_tensors_and_the_series_is_unchanged():
+def test_the_series_is_unchanged():
+    series = torch.arange(12.0)
+    before = series.clone()
+    make_windows(series, 3, 1, 0, 12)
+    assert torch.equal(series, before)
+
+
+def test_outputs_do_not_share_memory_with_the_series():
     series = torch.arange(12.0)
     before = series.clone()
     x, y = make_windows(series, 3, 1, 0, 12)

@@ -28,10 +28,16 @@ def test_point_scores_equal_a_brute_force_over_windows(n, window, length):
     torch.testing.assert_close(got, _brute_points(errors, window, length), equal_nan=True, rtol=0, atol=1e-12)
 
 
-def test_point_scores_keep_the_dtype_and_leave_the_errors_unchanged():
-    errors = torch.rand(6, dtype=torch.float32)
+def test_point_scores_keep_the_dtype():
+    assert point_scores(torch.rand(6, dtype=torch.float32), 2, 7).dtype == torch.float32
+    assert point_scores(torch.rand(6, dtype=torch.float64), 2, 7).dtype == torch.float64
+
+
+def test_point_scores_leave_the_errors_unchanged():
+    errors = torch.rand(6)
     before = errors.clone()
-    assert point_scores(errors, 2, 7).dtype == torch.float32 and torch.equal(errors, before)
+    point_scores(errors, 2, 7)
+    assert torch.equal(errors, before)
 
 
 @pytest.mark.parametrize("args", [(torch.rand(5), 3, 6), (torch.rand(5), 0, 10), (torch.rand(2, 3), 2, 6),
@@ -54,11 +60,21 @@ def test_threshold_equals_a_brute_force_with_ties(rate):
     assert threshold_from_validation(scores, rate) == _brute_threshold(scores, rate)
 
 
-def test_threshold_is_the_largest_score_at_rate_zero_and_flags_at_most_the_rate():
+def test_threshold_at_rate_zero_is_the_largest_score():
     scores = torch.rand(1000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     assert threshold_from_validation(scores, 0.0) == float(scores.max())
-    t = threshold_from_validation(scores, 0.03)
-    assert int((scores > t).sum()) == 30
+
+
+def test_threshold_flags_exactly_the_allowed_share_of_distinct_scores():
+    scores = torch.rand(1000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert int((scores > threshold_from_validation(scores, 0.03)).sum()) == 30
+
+
+def test_threshold_leaves_the_scores_unchanged():
+    scores = torch.rand(50)
+    before = scores.clone()
+    threshold_from_validation(scores, 0.1)
+    assert torch.equal(scores, before)
 
 
 @pytest.mark.parametrize("scores, rate", [(torch.tensor([1.0, float("nan")]), 0.1), (torch.rand(5), 1.0),

@@ -48,9 +48,12 @@ def test_mase_refuses_a_season_outside_one_to_len_minus_one(m):
         mase(torch.ones(3), torch.zeros(3), torch.arange(6.0), m)
 
 
-def test_shape_mismatch_is_refused_naming_both_shapes():
+def test_mase_refuses_a_shape_mismatch_naming_both_shapes():
     with pytest.raises(ValueError, match=r"\(3,\) and \(1, 3\)"):
         mase(torch.ones(3), torch.zeros(1, 3), torch.arange(6.0), 1)
+
+
+def test_mae_refuses_a_shape_mismatch():
     with pytest.raises(ValueError, match="same shape"):
         mae(torch.ones(2), torch.ones(3))
 
@@ -64,9 +67,14 @@ def test_mape_is_infinite_when_a_true_value_is_zero():
     assert torch.isinf(mape(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 1.0])))
 
 
-def test_naive_and_seasonal_naive_forecasts():
-    history = torch.arange(10.0)
-    assert naive_forecast(history, 3).tolist() == [9.0, 9.0, 9.0]
-    assert seasonal_naive_forecast(history, 5, 3).tolist() == [7.0, 8.0, 9.0, 7.0, 8.0]
-    with pytest.raises(ValueError):
-        seasonal_naive_forecast(history, 2, 11)
+def test_naive_forecast_holds_the_last_value():
+    assert naive_forecast(torch.arange(10.0), 3).tolist() == [9.0, 9.0, 9.0]
+
+
+def test_seasonal_naive_forecast_repeats_the_last_season():
+    assert seasonal_naive_forecast(torch.arange(10.0), 5, 3).tolist() == [7.0, 8.0, 9.0, 7.0, 8.0]
+
+
+def test_seasonal_naive_forecast_refuses_a_season_longer_than_the_history():
+    with pytest.raises(ValueError, match="m=11"):
+        seasonal_naive_forecast(torch.arange(10.0), 2, 11)

@@ -61,33 +61,90 @@ def test_bad_teacher_forcing_targets_or_horizon_are_refused(targets, horizon, ma
         decode_horizon(Spy(), None, torch.zeros(2), horizon, targets, teacher_forcing=True)
 
 
-def test_gru_forecaster_shapes_and_gradcheck():
+def test_batch_1_horizon_1_is_one_call_on_last_value():
+    spy = Spy()
+    out = decode_horizon(spy, torch.zeros(()), torch.tensor([3.0]), 1, torch.tensor([[9.0]]), teacher_forcing=True)
+    assert out.tolist() == [[6.0]] and len(spy.inputs) == 1 and spy.inputs[0].tolist() == [3.0]
+
+
+def test_gru_forecaster_maps_a_window_to_one_value_per_row_for_batch_1_and_length_1():
+    model = GRUForecaster(features=2, hidden_size=4)
+    assert model(torch.randn(3, 5, 2)).shape == (3,)
+    assert model(torch.randn(1, 1, 2)).shape == (1,)
+
+
+def test_gru_forecaster_accepts_b_l_for_one_feature():
+    model = GRUForecaster(features=1, hidden_size=4)
+    x = torch.randn(2, 6)
+    torch.testing.assert_close(model(x), model(x.unsqueeze(-1)))
+
+
+def test_gru_forecaster_passes_gradcheck_in_float64():
     model = GRUForecaster(features=2, hidden_size=4).double()
     x = torch.randn(3, 5, 2, dtype=torch.float64, requires_grad=True)
-    assert model(x).shape == (3,) and model(x[:1]).shape == (1,)
     assert torch.autograd.gradcheck(lambda v: model(v), (x,))
-    with pytest.raises(ValueError, match=r"\(B, L, 2\)"):
-        model(torch.zeros(3, 5))
 
 
-def test_encoder_decoder_shapes_teacher_forcing_and_nan_futures():
-    torch.manual_seed(0)
+def test_gru_forecaster_refuses_a_window_without_its_features_naming_the_shape():
+    with pytest.raises(ValueError, match=r"\(B, L, 2\).*\(3, 5\)"):
+        GRUForecaster(features=2, hidden_size=4)(torch.zeros(3, 5))
+
+
+def _seq2seq(seed=0):
+    torch.manual_seed(seed)
     model = EncoderDecoderForecaster(features=2, covariates=1, hidden_size=4).double()
-    x, last = torch.randn(2, 6, 2, dtype=torch.float64), torch.randn(2, dtype=torch.float64)
-    cov, targets = torch.randn(2, 3, 1, dtype=torch.float64), torch.randn(2, 3, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed)
+    x, last = torch.randn(2, 6, 2, generator=g, dtype=torch.float64), torch.randn(2, generator=g, dtype=torch.float64)
+    cov, targets = (torch.randn(2, 3, 1, generator=g, dtype=torch.float64),
+                    torch.randn(2, 3, generator=g, dtype=torch.float64))
+    return model, x, last, cov, targets
+
+
+def test_encoder_decoder_forecasts_b_by_horizon():
+    model, x, last, cov, _ = _seq2seq()
+    assert model(x, last, 3, decode=decode_horizon, covariates=cov).shape == (2, 3)
+    assert model(x[:1], last[:1], 1, decode=decode_horizon, covariates=cov[:1, :1]).shape == (1, 1)
+
+
+def test_encoder_decoder_free_running_ignores_nan_future_targets():
+    model, x, last, cov, _ = _seq2seq()
     free = model(x, last, 3, decode=decode_horizon, covariates=cov)
-    assert free.shape == (2, 3)
-    assert torch.equal(model(x, last, 3, decode=decode_horizon, covariates=cov,
-                             targets=torch.full((2, 3), float("nan"), dtype=torch.float64)), free)
+    nan = torch.full((2, 3), float("nan"), dtype=torch.float64)
+    assert torch.equal(model(x, last, 3, decode=decode_horizon, covariates=cov, targets=nan), free)
+
+
+def test_encoder_decoder_teacher_forcing_changes_only_the_steps_after_the_first():
+    model, x, last, cov, targets = _seq2seq()
+    free = model(x, last, 3, decode=decode_horizon, covariates=cov)
     forced = model(x, last, 3, decode=decode_horizon, covariates=cov, targets=targets, teacher_forcing=True)
     assert torch.equal(forced[:, 0], free[:, 0]) and not torch.equal(forced[:, 1:], free[:, 1:])
+
+
+def test_encoder_decoder_runs_the_decode_function_it_is_given():
+    model, x, last, cov, _ = _seq2seq()
+    calls = []
+
+    def decode(step, state, last_value, horizon, targets=None, teacher_forcing=False):
+        calls.append(horizon)
+        return decode_horizon(step, state, last_value, horizon, targets, teacher_forcing)
+
+    model(x, last, 3, decode=decode, covariates=cov)
+    assert calls == [3]
+
+
+def test_encoder_decoder_passes_gradcheck_in_float64():
+    model, x, last, cov, _ = _seq2seq()
     x.requires_grad_(True)
     assert torch.autograd.gradcheck(lambda v: model(v, last, 3, decode=decode_horizon, covariates=cov), (x,))
-    with pytest.raises(ValueError, match="covariates"):
+
+
+def test_encoder_decoder_refuses_missing_covariates():
+    model, x, last, _, _ = _seq2seq()
+    with pytest.raises(ValueError, match="covariates must have shape"):
         model(x, last, 3, decode=decode_horizon)
 
 
-def test_residual_encoder_decoder_adds_covariate_0():
+def test_residual_encoder_decoder_with_a_zero_head_forecasts_covariate_0():
     model = EncoderDecoderForecaster(features=1, covariates=1, hidden_size=3, residual=True)
     with torch.no_grad():
         model.head.weight.zero_()
@@ -95,14 +152,25 @@ def test_residual_encoder_decoder_adds_covariate_0():
     cov = torch.randn(2, 4, 1)
     out = model(torch.randn(2, 5), torch.zeros(2), 4, decode=decode_horizon, covariates=cov)
     assert torch.equal(out, cov[..., 0])
+
+
+def test_residual_without_covariates_is_refused():
     with pytest.raises(ValueError, match="residual"):
         EncoderDecoderForecaster(covariates=0, residual=True)
 
 
-def test_lstm_autoencoder_reconstructs_the_window_shape_with_gradients():
+def test_lstm_autoencoder_reconstructs_b_by_w_for_batch_1_and_length_1():
+    model = LSTMAutoencoder(hidden_size=3)
+    assert model(torch.randn(2, 7)).shape == (2, 7)
+    assert model(torch.randn(1, 1)).shape == (1, 1)
+
+
+def test_lstm_autoencoder_passes_gradcheck_in_float64():
     model = LSTMAutoencoder(hidden_size=3).double()
     x = torch.randn(2, 7, dtype=torch.float64, requires_grad=True)
-    assert model(x).shape == (2, 7) and model(x[:1, :1]).shape == (1, 1)
     assert torch.autograd.gradcheck(lambda v: model(v), (x,))
-    with pytest.raises(ValueError, match=r"\(B, W\)"):
-        model(torch.zeros(2, 7, 1))
+
+
+def test_lstm_autoencoder_refuses_a_3d_window_naming_its_shape():
+    with pytest.raises(ValueError, match=r"\(B, W\).*\(2, 7, 1\)"):
+        LSTMAutoencoder(hidden_size=3)(torch.zeros(2, 7, 1))
