@@ -11,7 +11,8 @@ Sources and licences (checked in the installed packages):
 - `load_sunspots`: yearly sunspot numbers 1700-2008 (309 years); statsmodels.datasets.sunspots ("This data is
   public domain.").
 - `load_goog`: 1,047 daily adjusted closing prices of Google stock (2004-08-19 to 2008-10-14), matplotlib's
-  sample data `goog.npz` (matplotlib's licence, PSF-style); a series close to a random walk.
+  sample data `mpl-data/sample_data/goog.npz`, distributed in the matplotlib wheel under matplotlib's licence
+  (PSF-based); its sample-data README names no other licence or source. A series close to a random walk.
 - `load_mitdb`: 7,500 points of an electrocardiogram from the MIT-BIH Arrhythmia Database (PhysioNet, Open
   Data Commons Attribution 1.0), with a 0/1 label per point (one labelled anomalous region of 352 points),
   as shipped in the `sktime` wheel (BSD-3) at `sktime/datasets/data/mitdb/mitdb.csv`. The CSV is read by
