@@ -285,9 +285,10 @@ with written_by_you("decoder_inputs"):
 #
 # Write `final_distribution(p_vocab, attention, p_gen, src_ext, n_extra)` → $(B, V + n_{extra})$ as above:
 # `p_vocab` $(B, V)$, `attention` $(B, S)$, `p_gen` $(B, 1)$ (floats of one dtype), `src_ext` $(B, S)$ long
-# with ids $< V + n_{extra}$. No loop: `torch.cat` and `scatter_add` do it for the whole batch. Keep the
-# inputs' dtype, keep the gradient flowing to all three float inputs, and do not modify any input
-# (`scatter_add`, not `scatter_add_` on an input).
+# with ids $< V + n_{extra}$. No loop: `torch.cat` and `scatter_add` do it for the whole batch. Make new
+# tensors with the inputs' dtype **and device** (`p_vocab.new_zeros(...)`: the model may run on a GPU), keep the
+# gradient flowing to all three float inputs, and do not modify any input (`scatter_add`, not `scatter_add_` on an
+# input).
 
 # %% nbgrader="answer" grade_id="final_distribution"
 def final_distribution(p_vocab: torch.Tensor, attention: torch.Tensor, p_gen: torch.Tensor, src_ext: torch.Tensor,
@@ -379,6 +380,11 @@ with written_by_you("final_distribution"):
                 atol=1e-12)
     check_close(run_answer(final_distribution, _hpv, _hat, _hpg, _hsx % _V, 0, name="hidden check: n_extra = 0"),
                 _want_x0, "hidden check: n_extra = 0 (no OOV in the batch) gives (B, V)", atol=1e-12)
+    _meta = run_answer(final_distribution, *(x.to("meta") for x in (_hpv, _hat, _hpg, _hsx)), _X,
+                       name="hidden check: device")
+    check_true(isinstance(_meta, torch.Tensor) and _meta.device.type == "meta" and tuple(_meta.shape) == (_B, _V + _X),
+               "hidden check: new tensors are made on the inputs' device (tried with PyTorch's 'meta' device)",
+               f"got {getattr(_meta, 'device', type(_meta).__name__)}")
     check_shape(run_answer(final_distribution, _hpv, _hat, _hpg, _hsx, _X + 2, name="hidden check: n_extra + 2"),
                 (_B, _V + _X + 2), "hidden check: the width is V + n_extra, as passed (here 2 more than the ids need)")
     check_close(run_answer(final_distribution, _hpv[:1], _hat[:1, :1] * 0 + 1, _hpg[:1], _hsx[:1, :1], _X,

@@ -86,7 +86,9 @@ def final_distribution(p_vocab: torch.Tensor, attention: torch.Tensor, p_gen: to
     source's extended ids (< V + n_extra); n_extra: the number of extended ids (the longest OOV list).
     Returns (B, V + n_extra) or (B, T, V + n_extra): p_gen * p_vocab padded with n_extra zeros, plus
     (1 - p_gen) * attention added at the source's ids (repeated ids add up). Sums to 1 where p_vocab and
-    attention each sum to 1. The inputs are not modified."""
+    attention each sum to 1. New tensors are made on the inputs' device, with their dtype (tensors on the "meta"
+    device, which hold shapes but no values, work: the id range is then not checked). The inputs are not
+    modified."""
     _check_int(n_extra, "n_extra")
     if n_extra < 0:
         raise ValueError(f"n_extra must be >= 0, got {n_extra}")
@@ -97,7 +99,7 @@ def final_distribution(p_vocab: torch.Tensor, attention: torch.Tensor, p_gen: to
         raise ValueError(f"src_ext must be long (B, S) = {(attention.shape[0], attention.shape[-1])}, got "
                          f"{src_ext.dtype} {tuple(src_ext.shape)}")
     V = p_vocab.shape[-1]
-    if src_ext.numel() and not 0 <= int(src_ext.min()) <= int(src_ext.max()) < V + n_extra:
+    if src_ext.numel() and src_ext.device.type != "meta" and not 0 <= int(src_ext.min()) <= int(src_ext.max()) < V + n_extra:
         raise ValueError(f"src_ext ids must be in [0, V + n_extra) = [0, {V + n_extra}), got values from "
                          f"{int(src_ext.min())} to {int(src_ext.max())}")
     generated = p_gen * p_vocab                                                  # (B, [T,] V)
@@ -119,7 +121,7 @@ def pointer_nll(final: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, 
                          f"{tuple(targets.shape)}, {tuple(mask.shape)}")
     if targets.dtype != torch.long or mask.dtype != torch.bool:
         raise TypeError(f"targets must be long and mask bool, got {targets.dtype} and {mask.dtype}")
-    if targets.numel() and not 0 <= int(targets.min()) <= int(targets.max()) < final.shape[-1]:
+    if targets.numel() and targets.device.type != "meta" and not 0 <= int(targets.min()) <= int(targets.max()) < final.shape[-1]:
         raise ValueError(f"targets must be ids in [0, {final.shape[-1]}), got values from {int(targets.min())} to "
                          f"{int(targets.max())}")
     p = final.gather(-1, targets.unsqueeze(-1)).squeeze(-1)                      # (B, T)

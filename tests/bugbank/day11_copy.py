@@ -86,6 +86,9 @@ BUGS: Bank = {
             ('    return final.scatter_add(1, src_ext, (1 - p_gen) * attention)',
              '    final[torch.arange(final.shape[0])[:, None], src_ext] += (1 - p_gen) * attention\n    return final'),
         ]),
+        ('zero columns made with torch.zeros: on the CPU whatever the inputs\' device', [
+            ('zeros = generated.new_zeros(generated.shape[0], n_extra)', 'zeros = torch.zeros(generated.shape[0], n_extra)'),
+        ]),
         ('the result cast to float32 (float64 inputs lose precision)', [
             ('final = torch.cat([generated, zeros], dim=1)', 'final = torch.cat([generated, zeros], dim=1).float()'),
         ]),

@@ -251,3 +251,9 @@ def test_pointer_nll_refuses_targets_outside_the_extended_vocabulary():
 def test_coverage_loss_refuses_a_float_mask():
     with pytest.raises(ValueError, match="bool mask"):
         coverage_loss(torch.zeros(1, 2, 3), torch.ones(1, 2))
+
+
+def test_final_distribution_makes_its_tensors_on_the_inputs_device():
+    p_vocab, attention, p_gen, src, n_extra = (x.to("meta") if isinstance(x, torch.Tensor) else x for x in _case(12))
+    out = final_distribution(p_vocab, attention, p_gen, src, n_extra)
+    assert out.device.type == "meta" and out.shape == (4, 9)
