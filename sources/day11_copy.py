@@ -368,6 +368,8 @@ class _TorchCalls(torch.overrides.TorchFunctionMode):
 
 
 _many = [x.repeat(4, 1) for x in (_hpv, _hat, _hpg, _hsx)]                      # the same 5 rows, 20 times
+_meta_in = [x.to("meta") for x in (_hpv, _hat, _hpg, _hsx)]                    # shapes and dtypes, no values
+_ = torch.cat([_meta_in[0] * 1.0, _meta_in[1]], 1).scatter_add(1, _meta_in[3], _meta_in[1])   # loads the meta kernels
 with written_by_you("final_distribution"):
     _got = run_answer(final_distribution, _hpv, _hat, _hpg, _hsx, _X, name="hidden check: random float64 batch")
     check_close(_got, _want, "hidden check: equals a loop over words and source positions (float64)", atol=1e-12)
@@ -380,8 +382,7 @@ with written_by_you("final_distribution"):
                 atol=1e-12)
     check_close(run_answer(final_distribution, _hpv, _hat, _hpg, _hsx % _V, 0, name="hidden check: n_extra = 0"),
                 _want_x0, "hidden check: n_extra = 0 (no OOV in the batch) gives (B, V)", atol=1e-12)
-    _meta = run_answer(final_distribution, *(x.to("meta") for x in (_hpv, _hat, _hpg, _hsx)), _X,
-                       name="hidden check: device")
+    _meta = run_answer(final_distribution, *_meta_in, _X, name="hidden check: device")
     check_true(isinstance(_meta, torch.Tensor) and _meta.device.type == "meta" and tuple(_meta.shape) == (_B, _V + _X),
                "hidden check: new tensors are made on the inputs' device (tried with PyTorch's 'meta' device)",
                f"got {getattr(_meta, 'device', type(_meta).__name__)}")
