@@ -386,6 +386,10 @@ with written_by_you("final_distribution"):
     check_true(isinstance(_meta, torch.Tensor) and _meta.device.type == "meta" and tuple(_meta.shape) == (_B, _V + _X),
                "hidden check: new tensors are made on the inputs' device (tried with PyTorch's 'meta' device)",
                f"got {getattr(_meta, 'device', type(_meta).__name__)}")
+    _bf = run_answer(final_distribution, _hpv.bfloat16(), _hat.bfloat16(), _hpg.bfloat16(), _hsx, _X,
+                     name="hidden check: bfloat16")
+    check_dtype(_bf, torch.bfloat16, "hidden check: bfloat16 inputs give a bfloat16 distribution (zero columns of the "
+                "inputs' dtype)")
     check_shape(run_answer(final_distribution, _hpv, _hat, _hpg, _hsx, _X + 2, name="hidden check: n_extra + 2"),
                 (_B, _V + _X + 2), "hidden check: the width is V + n_extra, as passed (here 2 more than the ids need)")
     check_close(run_answer(final_distribution, _hpv[:1], _hat[:1, :1] * 0 + 1, _hpg[:1], _hsx[:1, :1], _X,
@@ -422,7 +426,8 @@ with written_by_you("final_distribution"):
 # holds probabilities, `targets` $(B, T)$ extended ids, `mask` $(B, T)$ bool. One mean over all real tokens of
 # the batch (not a mean per sentence, then over sentences). Padded positions may hold any id and probability
 # 0; they must change nothing and never produce a NaN, in the value or in the gradient. With no real token
-# at all, return 0. Keep `final`'s dtype. Use `gather` (no cross-entropy: `final` holds probabilities, not logits).
+# at all, return 0 — a tensor of `final`'s dtype that `.backward()` accepts (divide the masked sum by the count
+# clamped to at least 1). Use `gather` (no cross-entropy: `final` holds probabilities, not logits).
 
 # %% nbgrader="answer" grade_id="pointer_nll"
 def pointer_nll(final: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -490,6 +495,12 @@ with written_by_you("pointer_nll"):
     _empty = run_answer(pointer_nll, _hf, _ht, torch.zeros(4, 5, dtype=torch.bool), name="hidden check: no real token")
     check_close(_empty, torch.tensor(0.0, dtype=torch.float64), "hidden check: no real token gives 0, not NaN")
     check_dtype(_empty, torch.float64, "hidden check: no real token gives a 0 of final's dtype (float64)")
+    _leaf = _hf.clone().requires_grad_(True)
+    _empty = run_answer(pointer_nll, _leaf, _ht, torch.zeros(4, 5, dtype=torch.bool), name="hidden check: no real token",
+                        copy=False)
+    check_true(isinstance(_empty, torch.Tensor) and _empty.requires_grad,
+               "hidden check: with no real token the 0 still carries a gradient (.backward() works)",
+               "the returned 0 is not connected to `final`")
     # p_gen = 1 with an OOV target, p_gen = 0 with a word not in the source: both probability 0, through the mix
     _pv = torch.tensor([[0.5, 0.5]], dtype=torch.float64, requires_grad=True)
     _pg = torch.tensor([[1.0], [0.0]], dtype=torch.float64, requires_grad=True)
@@ -523,8 +534,8 @@ with written_by_you("pointer_nll"):
 # decoder step, `mask` $(B, T)$ bool the real target steps. The coverage of step $t$ sums the attention of
 # the steps **before** it (not $t$ itself); return $\sum$ of $\text{covloss}_t$ over the real steps divided by
 # the number of real steps (0 when there is none). Padded steps add nothing to the sum, but they come after the
-# real ones and so never enter a real step's coverage. Keep the attentions' dtype. No loop needed: `cumsum` over
-# the steps.
+# real ones and so never enter a real step's coverage. Keep the attentions' dtype; with no real step return 0 as
+# a tensor that `.backward()` accepts (as in Exercise 4). No loop needed: `cumsum` over the steps.
 
 # %% nbgrader="answer" grade_id="coverage_loss"
 def coverage_loss(attentions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -579,6 +590,12 @@ with written_by_you("coverage_loss"):
     _empty = run_answer(coverage_loss, _ha, torch.zeros(4, 6, dtype=torch.bool), name="hidden check: no real step")
     check_close(_empty, torch.tensor(0.0, dtype=torch.float64), "hidden check: no real step gives 0, not NaN")
     check_dtype(_empty, torch.float64, "hidden check: no real step gives a 0 of the attentions' dtype (float64)")
+    _leaf = _ha.clone().requires_grad_(True)
+    _empty = run_answer(coverage_loss, _leaf, torch.zeros(4, 6, dtype=torch.bool), name="hidden check: no real step",
+                        copy=False)
+    check_true(isinstance(_empty, torch.Tensor) and _empty.requires_grad,
+               "hidden check: with no real step the 0 still carries a gradient (.backward() works)",
+               "the returned 0 is not connected to the attentions")
     _leaf = _ha[:2, :4].clone().requires_grad_(True)
     _ok = run_answer(lambda: torch.autograd.gradcheck(lambda a: coverage_loss(a, _hm[:2, :4]), (_leaf,),
                                                       raise_exception=False), name="hidden check: gradcheck")

@@ -44,7 +44,17 @@ def extended_ids(sources: list[list[str]], targets: list[list[str]], stoi: dict[
         raise ValueError(f"sources and targets must be lists of token lists of the same length, got "
                          f"{type(sources).__name__} of {len(sources) if hasattr(sources, '__len__') else '?'} and "
                          f"{type(targets).__name__} of {len(targets) if hasattr(targets, '__len__') else '?'}")
+    if not isinstance(stoi, dict):
+        raise TypeError(f"stoi must be a dict word -> id, got {type(stoi).__name__}")
     V = len(stoi)
+    if sorted(stoi.values()) != list(range(V)):
+        raise ValueError(f"stoi must map its {V} words to the ids 0 .. {V - 1}, each once; got ids from "
+                         f"{min(stoi.values(), default=None)} to {max(stoi.values(), default=None)}")
+    for name, rows in (("sources", sources), ("targets", targets)):
+        for b, row in enumerate(rows):
+            if not isinstance(row, (list, tuple)) or not all(isinstance(w, str) for w in row):
+                raise TypeError(f"{name}[{b}] must be a list of str tokens, got {type(row).__name__}"
+                                f"{'' if not isinstance(row, (list, tuple)) else ' holding ' + ', '.join(sorted({type(w).__name__ for w in row}))}")
     for name, value in (("unk_id", unk_id), ("pad_id", pad_id)):
         if not 0 <= _check_int(value, name) < V:
             raise ValueError(f"{name} must be an id of the vocabulary, in [0, {V}), got {value}")
@@ -72,6 +82,10 @@ def decoder_inputs(tgt_ext: torch.Tensor, vocab_size: int, unk_id: int) -> torch
     input does not change)."""
     if not isinstance(tgt_ext, torch.Tensor) or tgt_ext.dtype != torch.long:
         raise TypeError(f"tgt_ext must be a long tensor, got {getattr(tgt_ext, 'dtype', type(tgt_ext).__name__)}")
+    if tgt_ext.dim() != 2:
+        raise ValueError(f"tgt_ext must be (B, T), got shape {tuple(tgt_ext.shape)}")
+    if tgt_ext.numel() and tgt_ext.device.type != "meta" and int(tgt_ext.min()) < 0:
+        raise ValueError(f"tgt_ext ids must be >= 0, got {int(tgt_ext.min())}")
     if not 0 <= _check_int(unk_id, "unk_id") < _check_int(vocab_size, "vocab_size"):
         raise ValueError(f"unk_id must be in [0, vocab_size) = [0, {vocab_size}), got {unk_id}")
     return tgt_ext.masked_fill(tgt_ext >= vocab_size, unk_id)
@@ -95,6 +109,10 @@ def final_distribution(p_vocab: torch.Tensor, attention: torch.Tensor, p_gen: to
     if p_vocab.dim() not in (2, 3) or attention.dim() != p_vocab.dim() or p_gen.shape != p_vocab.shape[:-1] + (1,):
         raise ValueError(f"need p_vocab (B, [T,] V), attention (B, [T,] S), p_gen (B, [T,] 1) with the same leading "
                          f"axes; got {tuple(p_vocab.shape)}, {tuple(attention.shape)}, {tuple(p_gen.shape)}")
+    floats = {p_vocab.dtype, attention.dtype, p_gen.dtype}
+    if len(floats) != 1 or not p_vocab.is_floating_point():
+        raise TypeError(f"p_vocab, attention and p_gen must be floats of one dtype, got {p_vocab.dtype}, "
+                        f"{attention.dtype}, {p_gen.dtype}")
     if src_ext.dtype != torch.long or src_ext.shape != (attention.shape[0], attention.shape[-1]):
         raise ValueError(f"src_ext must be long (B, S) = {(attention.shape[0], attention.shape[-1])}, got "
                          f"{src_ext.dtype} {tuple(src_ext.shape)}")
@@ -121,6 +139,10 @@ def pointer_nll(final: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, 
                          f"{tuple(targets.shape)}, {tuple(mask.shape)}")
     if targets.dtype != torch.long or mask.dtype != torch.bool:
         raise TypeError(f"targets must be long and mask bool, got {targets.dtype} and {mask.dtype}")
+    if not final.is_floating_point():
+        raise TypeError(f"final must hold float probabilities, got {final.dtype}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 <= eps < float("inf"):
+        raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
     if targets.numel() and targets.device.type != "meta" and not 0 <= int(targets.min()) <= int(targets.max()) < final.shape[-1]:
         raise ValueError(f"targets must be ids in [0, {final.shape[-1]}), got values from {int(targets.min())} to "
                          f"{int(targets.max())}")
@@ -140,6 +162,8 @@ def coverage_loss(attentions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     if attentions.dim() != 3 or mask.shape != attentions.shape[:2] or mask.dtype != torch.bool:
         raise ValueError(f"need attentions (B, T, S) and a bool mask (B, T); got {tuple(attentions.shape)} and "
                          f"{mask.dtype} {tuple(mask.shape)}")
+    if not attentions.is_floating_point():
+        raise TypeError(f"attentions must be float weights, got {attentions.dtype}")
     before = attentions.cumsum(dim=1)[:, :-1]                                    # (B, T-1, S)
     coverage = torch.cat([torch.zeros_like(attentions[:, :1]), before], dim=1)   # (B, T, S): sum before step t
     per_step = torch.minimum(attentions, coverage).sum(dim=-1)                   # (B, T)

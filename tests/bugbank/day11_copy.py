@@ -89,6 +89,10 @@ BUGS: Bank = {
         ('zero columns made with torch.zeros: on the CPU whatever the inputs\' device', [
             ('zeros = generated.new_zeros(generated.shape[0], n_extra)', 'zeros = torch.zeros(generated.shape[0], n_extra)'),
         ]),
+        ('zero columns on the right device but in the default dtype (float32)', [
+            ('zeros = generated.new_zeros(generated.shape[0], n_extra)',
+             'zeros = torch.zeros(generated.shape[0], n_extra, device=generated.device)'),
+        ]),
         ('the result cast to float32 (float64 inputs lose precision)', [
             ('final = torch.cat([generated, zeros], dim=1)', 'final = torch.cat([generated, zeros], dim=1).float()'),
         ]),
@@ -135,6 +139,10 @@ def final_distribution(p_vocab, attention, p_gen, src_ext, n_extra):
             ('    return nll.sum() / mask.sum().clamp(min=1)',
              '    if not bool(mask.any()):\n        return torch.tensor(0.0)\n    return nll.sum() / mask.sum()'),
         ]),
+        ('no real token: a constant 0 of the right dtype, cut from the graph', [
+            ('    return nll.sum() / mask.sum().clamp(min=1)',
+             '    if not bool(mask.any()):\n        return torch.zeros((), dtype=final.dtype)\n    return nll.sum() / mask.sum()'),
+        ]),
         ('eps hard-coded to 1e-12 (the argument ignored)', [
             ('nll = -torch.log(p + eps)', 'nll = -torch.log(p + 1e-12)'),
         ]),
@@ -157,6 +165,9 @@ def final_distribution(p_vocab, attention, p_gen, src_ext, n_extra):
         ]),
         ('divided by B * T instead of the number of real steps', [
             ('return per_step.sum() / mask.sum().clamp(min=1)', 'return per_step.sum() / mask.numel()'),
+        ]),
+        ('mean over the source positions instead of the sum', [
+            ('torch.minimum(attentions, before).sum(dim=2)', 'torch.minimum(attentions, before).mean(dim=2)'),
         ]),
         ('max instead of min', [
             ('torch.minimum(attentions, before)', 'torch.maximum(attentions, before)'),
@@ -220,6 +231,10 @@ def final_distribution(p_vocab, attention, p_gen, src_ext, n_extra):
         ]),
         ('no match: the diagonal carried instead of the max of the two neighbours', [
             ('else max(table[i - 1][j], table[i][j - 1])', 'else table[i - 1][j - 1]'),
+        ]),
+        ('F1 as the mean of precision and recall', [
+            ('f = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0',
+             'f = (precision + recall) / 2'),
         ]),
         ('recall divided by the hypothesis length', [
             ('recall = lcs / len(reference) if reference else 0.0', 'recall = lcs / len(hypothesis) if hypothesis else 0.0'),

@@ -257,3 +257,70 @@ def test_final_distribution_makes_its_tensors_on_the_inputs_device():
     p_vocab, attention, p_gen, src, n_extra = (x.to("meta") if isinstance(x, torch.Tensor) else x for x in _case(12))
     out = final_distribution(p_vocab, attention, p_gen, src, n_extra)
     assert out.device.type == "meta" and out.shape == (4, 9)
+
+
+def test_extended_ids_refuse_tokens_that_are_not_strings():
+    with pytest.raises(TypeError, match=r"sources\[0\] must be a list of str tokens"):
+        extended_ids([[1, 2]], [["the"]], STOI, 1, 0)
+
+
+def test_extended_ids_refuse_a_target_given_as_one_string():
+    with pytest.raises(TypeError, match=r"targets\[0\]"):
+        extended_ids([["the"]], ["the cat"], STOI, 1, 0)
+
+
+def test_extended_ids_refuse_a_stoi_whose_ids_are_not_0_to_v_minus_1():
+    with pytest.raises(ValueError, match="ids 0 .. 2"):
+        extended_ids([["a"]], [["a"]], {"<pad>": 0, "<unk>": 1, "a": 5}, 1, 0)
+
+
+def test_extended_ids_refuse_a_stoi_that_is_not_a_dict():
+    with pytest.raises(TypeError, match="stoi must be a dict"):
+        extended_ids([["a"]], [["a"]], ["a", "<unk>"], 1, 0)
+
+
+def test_decoder_inputs_refuse_negative_ids():
+    with pytest.raises(ValueError, match=">= 0"):
+        decoder_inputs(torch.tensor([[-3, 7]]), 6, 1)
+
+
+def test_decoder_inputs_refuse_a_one_dimensional_tensor():
+    with pytest.raises(ValueError, match=r"\(B, T\)"):
+        decoder_inputs(torch.tensor([1, 7]), 6, 1)
+
+
+def test_final_distribution_refuses_mixed_float_dtypes():
+    p_vocab, attention, p_gen, src, n_extra = _case(13)
+    with pytest.raises(TypeError, match="one dtype"):
+        final_distribution(p_vocab, attention.float(), p_gen, src, n_extra)
+
+
+def test_final_distribution_refuses_integer_probabilities():
+    _, _, _, src, n_extra = _case(14)
+    ones = torch.ones(4, 6, dtype=torch.long)
+    with pytest.raises(TypeError, match="floats"):
+        final_distribution(ones, torch.ones(4, 5, dtype=torch.long), torch.ones(4, 1, dtype=torch.long), src, n_extra)
+
+
+def test_final_distribution_keeps_bfloat16():
+    p_vocab, attention, p_gen, src, n_extra = _case(15)
+    out = final_distribution(p_vocab.bfloat16(), attention.bfloat16(), p_gen.bfloat16(), src, n_extra)
+    assert out.dtype == torch.bfloat16
+
+
+def test_pointer_nll_refuses_a_negative_eps():
+    with pytest.raises(ValueError, match="eps"):
+        pointer_nll(torch.full((1, 2, 3), 1 / 3), torch.zeros(1, 2, dtype=torch.long), torch.ones(1, 2, dtype=torch.bool),
+                    eps=-1.0)
+
+
+def test_pointer_nll_of_an_all_padding_batch_is_a_zero_that_backward_accepts():
+    final = torch.full((2, 3, 4), 0.25, dtype=f64, requires_grad=True)
+    loss = pointer_nll(final, torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.bool))
+    loss.backward()
+    assert loss.dtype == f64 and torch.equal(final.grad, torch.zeros_like(final))
+
+
+def test_coverage_loss_refuses_integer_attentions():
+    with pytest.raises(TypeError, match="float"):
+        coverage_loss(torch.ones(2, 3, 4, dtype=torch.long), torch.ones(2, 3, dtype=torch.bool))
