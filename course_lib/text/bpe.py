@@ -5,7 +5,8 @@ Conventions (those of the HF `tokenizers` library with `end_of_word_suffix="</w>
 characters, with the end-of-word marker "</w>" appended to the LAST character, `word_symbols("low") ==
 ["l", "o", "w</w>"]`; so "w</w>" (a w that ends a word) and "w" (a w inside one) are different symbols, and a merged
 symbol is the concatenation of its two parts ("lo" + "w</w>" -> "low</w>"). Characters are Python str characters
-(code points), not bytes.
+(code points), not bytes. A word is a non-empty str without "</w>" in it (one that holds the marker is refused: its
+"<", "/", "w", ">" would pass for ordinary characters).
 
 learn_bpe(word_counts, num_merges), precisely:
 1. every word (a key of word_counts, its value the number of times it occurs) starts as `word_symbols(word)`;
@@ -54,6 +55,9 @@ def _check_word(word: object, what: str = "word") -> None:
         raise TypeError(f"{what} must be a str, got {type(word).__name__} {word!r}")
     if word == "":
         raise ValueError(f"{what} must be a non-empty str, got ''")
+    if END_OF_WORD in word:
+        raise ValueError(f"{what} must not contain the end-of-word marker {END_OF_WORD!r} (it is added to the last "
+                         f"character), got {word!r}")
 
 
 def word_symbols(word: str) -> list[str]:
@@ -82,6 +86,13 @@ def _pair_counts(symbols: Sequence[str]) -> dict[Pair, int]:
 def merge_pair(symbols: Sequence[str], pair: Pair) -> list[str]:
     """`symbols` with every occurrence of `pair` replaced by the merged symbol, left to right, non-overlapping:
     merge_pair(["a", "a", "a</w>"], ("a", "a")) == ["aa", "a</w>"]."""
+    if isinstance(symbols, str) or not isinstance(symbols, Sequence):
+        raise TypeError(f"symbols must be a list of str symbols, got {type(symbols).__name__} {symbols!r}; "
+                        "e.g. word_symbols(word)")
+    for i, s in enumerate(symbols):
+        if not isinstance(s, str):
+            raise TypeError(f"symbols must hold str, got {type(s).__name__} {s!r} at position {i}")
+    _check_merges([pair], what="pair")
     left, right = pair
     out, i = [], 0
     while i < len(symbols):
@@ -94,11 +105,13 @@ def merge_pair(symbols: Sequence[str], pair: Pair) -> list[str]:
     return out
 
 
-def _check_merges(merges: object) -> list[Pair]:
+def _check_merges(merges: object, what: str = "merges") -> list[Pair]:
     if isinstance(merges, (str, Mapping)) or not isinstance(merges, Sequence):
         raise TypeError(f"merges must be a list of (left, right) pairs of str, got {type(merges).__name__}")
     for i, m in enumerate(merges):
         if not (isinstance(m, (tuple, list)) and len(m) == 2 and all(isinstance(s, str) and s for s in m)):
+            if what == "pair":
+                raise TypeError(f"pair must be a (left, right) pair of non-empty str, got {type(m).__name__} {m!r}")
             raise TypeError(f"merges must be a list of (left, right) pairs of non-empty str; "
                             f"merge {i} is {type(m).__name__} {m!r}")
     return [tuple(m) for m in merges]

@@ -329,6 +329,16 @@ def test_bpe_symbols_are_the_training_characters_and_every_merged_symbol():
     (lambda: bpe_encode("low", [("l", 1)]), TypeError, "merge 0 is tuple ('l', 1)"),
     (lambda: bpe_encode("low", [("l", "o"), ("", "w")]), TypeError, "merge 1 is tuple ('', 'w')"),
     (lambda: word_symbols(""), ValueError, "word must be a non-empty str, got ''"),
+    (lambda: word_symbols("a</w>b"), ValueError, "word must not contain the end-of-word marker '</w>'"),
+    (lambda: learn_bpe({"a</w>b": 2}, 3), ValueError,
+     "every word (key of word_counts) must not contain the end-of-word marker '</w>'"),
+    (lambda: bpe_encode("low</w>", []), ValueError, "word must not contain the end-of-word marker '</w>'"),
+    (lambda: merge_pair(["a", "b"], ("a",)), TypeError,
+     "pair must be a (left, right) pair of non-empty str, got tuple ('a',)"),
+    (lambda: merge_pair(["a", "b"], "ab"), TypeError,
+     "pair must be a (left, right) pair of non-empty str, got str 'ab'"),
+    (lambda: merge_pair("ab", ("a", "b")), TypeError, "symbols must be a list of str symbols, got str 'ab'"),
+    (lambda: merge_pair(["a", 1], ("a", "b")), TypeError, "symbols must hold str, got int 1 at position 1"),
 ])
 def test_bad_input_raises_naming_what_was_expected_and_what_came(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
