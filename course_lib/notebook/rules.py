@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import dis
+import functools
 import inspect
 import sys
 import _thread
@@ -81,6 +82,7 @@ def _functions(obj: Any) -> list[types.FunctionType]:
 _SAME_OP = {"LOAD_METHOD": "LOAD_ATTR"}  # `module.f(...)`: which of the two depends on where `module` was imported
 
 
+@functools.lru_cache(maxsize=4096)
 def _compiled(code: types.CodeType) -> tuple:
     """What compiling the same source gives again, wherever and under whatever file name, and however it is
     split into statements: the instructions, constants (nested code compared the same way) and the global
@@ -93,6 +95,12 @@ def _compiled(code: types.CodeType) -> tuple:
     ops = tuple((_SAME_OP.get(i.opname, i.opname), None if i.opcode in jumps or isinstance(i.argval, types.CodeType)
                  else repr(i.argval)) for i in dis.get_instructions(code))
     return ops, consts, code.co_names
+
+
+def _docstring(code: types.CodeType) -> str | None:
+    """The docstring compiled into a function's code (its first constant), or None."""
+    first = code.co_consts[0] if code.co_consts else None
+    return first if isinstance(first, str) else None
 
 
 def _refusing_code(fn: types.FunctionType, path: str) -> types.CodeType:
@@ -181,7 +189,7 @@ class Banned:
         self.codes: dict[types.CodeType, str] = {}
         self.places: dict[tuple[str, int], str] = {}
         self.functions: dict[types.FunctionType, str] = {}
-        self.copies: dict[tuple, str] = {}   # compiled copies: same bytecode, constants (docstring) and names
+        self.copies: dict[str, list[tuple[types.CodeType, str]]] = {}  # docstring -> (code, path) of each ban
         self.seen: dict[types.CodeType, str | None] = {}
         self.builtins: dict[Any, str] = {}
         self.methods: dict[str, list[tuple[type, str]]] = {}
@@ -206,8 +214,9 @@ class Banned:
         self.functions.setdefault(fn, path)
         self.codes.setdefault(fn.__code__, path)
         self.places.setdefault((fn.__code__.co_filename, fn.__code__.co_firstlineno), path)
-        if fn.__doc__:  # the docstring is one of the constants: an independent answer never matches
-            self.copies.setdefault(_compiled(fn.__code__), path)
+        doc = _docstring(fn.__code__)
+        if doc is not None:  # the docstring is one of the constants: an independent answer never matches
+            self.copies.setdefault(doc, []).append((fn.__code__, path))
 
     def add_relatives(self, name: str, path: str) -> None:
         """A banned torch built-in `name` (torch.lerp, torch._VF.lstm, Tensor.lerp_) is reached under other
@@ -238,7 +247,9 @@ class Banned:
         path = self.codes.get(code) or self.places.get((code.co_filename, code.co_firstlineno))
         if path is None and self.copies:
             if code not in self.seen:  # source pasted or exec'd unchanged: the same compiled code
-                self.seen[code] = self.copies.get(_compiled(code))
+                banned = self.copies.get(_docstring(code), ())  # compiled only when the docstring matches
+                mine = _compiled(code) if banned else None
+                self.seen[code] = next((p for ref, p in banned if _compiled(ref) == mine), None)
             path = self.seen[code]
         return path
 
