@@ -355,16 +355,7 @@ _want_p1 = torch.cat([_hpv, torch.zeros(_B, _X, dtype=torch.float64)], 1)
 _want_x0 = _hpg * _hpv + (1 - _hpg) * torch.zeros(_B, _V, dtype=torch.float64).scatter_add(1, _hsx % _V, _hat)
 
 
-class _TorchCalls(torch.overrides.TorchFunctionMode):
-    """Counts the torch functions and Tensor methods called inside the block (indexing included)."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.count += 1
-        return func(*args, **(kwargs or {}))
+from course_lib.notebook.checks import count_torch_calls   # a Python loop over the rows makes more torch calls
 
 
 _many = [x.repeat(4, 1) for x in (_hpv, _hat, _hpg, _hsx)]                      # the same 5 rows, 20 times
@@ -401,9 +392,9 @@ with written_by_you("final_distribution"):
                                                       _inputs, raise_exception=False), name="hidden check: gradcheck")
     check_true(bool(_ok), "hidden check: gradcheck with respect to p_vocab, attention and p_gen",
                "the gradient differs from finite differences (or does not reach every input)")
-    with _TorchCalls() as _few:
+    with count_torch_calls() as _few:
         run_answer(final_distribution, _hpv, _hat, _hpg, _hsx, _X, name="hidden check: 5 rows")
-    with _TorchCalls() as _lots:
+    with count_torch_calls() as _lots:
         run_answer(final_distribution, *_many, _X, name="hidden check: 20 rows")
     check_true(_few.count == _lots.count, "hidden check: no Python loop over the batch (as many torch calls for 20 "
                "rows as for 5)", f"{_few.count} torch calls for 5 rows, {_lots.count} for 20")

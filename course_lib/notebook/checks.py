@@ -384,3 +384,22 @@ class count_reductions(torch.overrides.TorchFunctionMode):
         if func in REDUCTIONS and args and isinstance(args[0], torch.Tensor) and args[0].dim() >= 2:
             self.count += 1
         return func(*args, **(kwargs or {}))
+
+
+class count_torch_calls(torch.overrides.TorchFunctionMode):
+    """Within the block, `.count` is the number of torch functions and Tensor methods called (indexing and
+    operators included). A hidden check uses it to see that a function is batched: it makes as many torch calls
+    for 20 rows as for 5, where a Python loop over the rows makes four times as many.
+
+        with count_torch_calls() as calls:
+            final_distribution(p_vocab, attention, p_gen, src_ext, n_extra)
+        calls.count
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        return func(*args, **(kwargs or {}))

@@ -528,3 +528,33 @@ def test_count_reductions_tells_a_loop_over_sentences_from_a_batched_loop_over_s
             for t in range(5):
                 scores[b, t][None].logsumexp(-1)
     assert batched.count == 10 and per_sentence.count == 30
+
+
+def test_count_torch_calls_counts_functions_methods_operators_and_indexing():
+    from course_lib.notebook.checks import count_torch_calls
+    x = torch.ones(3, 2)
+    with count_torch_calls() as calls:
+        torch.exp(x)      # a function
+        x.sum()           # a method
+        _ = x + 1         # an operator
+        _ = x[0]          # indexing
+    assert calls.count == 4
+
+
+def test_count_torch_calls_grows_with_a_python_loop_over_rows_and_not_with_batched_code():
+    from course_lib.notebook.checks import count_torch_calls
+
+    def looped(x):
+        return torch.stack([row * 2 for row in x])
+
+    def batched(x):
+        return x * 2
+
+    counts = {}
+    for name, fn in (("looped", looped), ("batched", batched)):
+        for rows in (5, 20):
+            with count_torch_calls() as calls:
+                fn(torch.ones(rows, 3))
+            counts[name, rows] = calls.count
+    assert counts["batched", 5] == counts["batched", 20]
+    assert counts["looped", 20] > counts["looped", 5]
