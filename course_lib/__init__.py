@@ -3,23 +3,30 @@
 Organised by role, then by topic (`docs/DAYS.md` maps each day's exercises to the pieces they use):
 
     notebook/   runtime (device, seeds, grading budgets, set-up), checks (test-cell helpers),
-                plotting (course style, attention maps), timing (best-of-N timer)
-    text/       vocab (one vocabulary builder, the Vocab token <-> id map)
+                plotting (course style, attention maps), timing (best-of-N timer), rules (what an answer
+                may not call), registry (each exercise: references, bans)
+    text/       vocab (one vocabulary builder, the Vocab token <-> id map), bpe (byte-pair encoding)
     data/       splits (the Splits type every split loader returns), names (census first names),
                 tagging (generated NER, and a harder set), dates (generated multilingual dates -> ISO),
-                tasks (copy, adding), reviews (Amazon Fine Food sentiment)
+                tasks (copy, adding), reviews (Amazon Fine Food sentiment), series (real time series,
+                splits by time), windows (sliding windows inside a split), scaling (training-slice
+                scaler), docstrings (stdlib code -> docstring line), grammar (grammar-correction pairs)
     batching/   padding (pad, masks, pack/unpack, collate), buckets (length-bucketed batch order)
     layers/     recurrent (shared base, copy_weights, parameter counts), rnn, gating, lstm, gru,
                 attention (dot/general/additive scores, masked softmax), pooling (masked attention
-                pooling), crf (linear-chain CRF: path score, forward algorithm, loss, BIO constraints)
+                pooling), crf (linear-chain CRF: path score, forward algorithm, loss, BIO constraints),
+                pointer (pointer-generator: extended ids, final distribution, NLL, coverage loss)
     models/     seq2seq (encoder, decoder, the seq2seq model), attention_decoder (Luong decoder),
                 ngram (add-k n-gram LM), char_lm (character GRU LM), classifier (BiLSTM + attention
-                pooling), tagger (BiLSTM tagger)
+                pooling), tagger (BiLSTM tagger), forecaster (GRU forecasters, the multi-step
+                decoding loop, LSTM autoencoder), pointer_generator (copying and coverage)
     decoding/   greedy, beam (batched beam search with length normalisation), sampling (temperature,
                 top-k, top-p), viterbi (CRF decoding)
     losses/     cross_entropy (masked cross-entropy, teacher-forced sequence loss)
     metrics/    accuracy (masked accuracy, exact match, accuracy by length), bleu (BLEU, sacrebleu, chrF),
-                perplexity (perplexity, mean NLL)
+                perplexity (perplexity, mean NLL), forecast (MAE, MASE, MAPE, naive baselines),
+                anomaly (point scores, validation threshold, baselines), rouge (ROUGE-1/2/L),
+                edits (edit-level P/R/F0.5), diversity (repeated n-grams, distinct-n)
     training/   loop (the one training loop, early stopping), schedules (teacher-forcing ratio)
     gradients/  clipping (global-norm clipping), flow (measured gradient norms through time)
 """

@@ -1,1 +1,1 @@
-"""Text as ids: vocabularies (vocab)."""
+"""Text as ids: vocabularies (vocab) and byte-pair-encoded subwords (bpe)."""
