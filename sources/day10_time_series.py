@@ -244,10 +244,13 @@ with written_by_you("make_windows"):
 # - `fit(train)` → `self`: `train` is $(T,)$ or $(T, F)$; store per-feature statistics in `self.mean` and
 #   `self.std` (shape $(F,)$, or 0-dim for a $(T,)$ series), where `std` is the **population** standard
 #   deviation $\sqrt{\frac1T \sum_t (x_t - \mu)^2}$ (divide by $T$, not $T - 1$: `torch.std` divides by
-#   $T-1$ unless you pass `correction=0`);
-#   raise a `ValueError` if `train` contains NaN, or if a feature is constant ($\sigma = 0$), naming the feature;
+#   $T-1$ unless you pass `correction=0`), computed from the deviations $x_t - \mu$ (the one-pass formula
+#   $\sqrt{E[x^2] - \mu^2}$ loses every digit when the mean is large against the spread);
+#   raise a `ValueError` if `train` contains NaN, or if a feature is constant ($\sigma$ exactly 0; a small
+#   but non-zero $\sigma$ is a valid scale), naming the feature;
 # - `transform(x, feature=None)` → $(x - \mu) / \sigma$, with the statistics broadcast over the last axis; with
-#   `feature=k`, `x` may have any shape and is scaled with feature $k$'s statistics alone;
+#   `feature=k`, `x` may have any shape and is scaled with feature $k$'s statistics alone (a $(T,)$ series has
+#   one feature: `feature=0`);
 # - `inverse_transform(z, feature=None)` → $z \sigma + \mu$, the same way.
 #
 # None of them may change its input.
@@ -316,6 +319,14 @@ check_raises(lambda: Scaler().fit(torch.ones(5)), ValueError, "fit on a constant
              hint="a feature with std 0 cannot be scaled: raise ValueError naming it")
 check_raises(lambda: Scaler().fit(torch.tensor([[1.0, 2.0], [3.0, 2.0]])), ValueError,
              "fit on a (T, 2) slice whose feature 1 is constant")
+_far = run_answer(lambda: Scaler().fit(1e8 + _train.double()), name="Scaler().fit(1e8 + [1, 3, 5, 7]) in float64")
+check_close(_far.std, torch.tensor(math.sqrt(5.0), dtype=torch.float64),
+            "the std of 1e8 + [1, 3, 5, 7] is still sqrt(5) (float64)",
+            hint="average the squared deviations (x - mean)^2; sqrt(mean(x^2) - mean^2) cancels catastrophically")
+check_close(run_answer(_scaler.transform, torch.tensor([[4.0, 9.0]]), feature=0, name="transform(..., feature=0) of a "
+                       "(T,) fit"), torch.tensor([[0.0, 5.0 / math.sqrt(5.0)]]),
+            "feature=0 on a scaler fitted on a (T,) series uses its one feature",
+            hint="a (T,) fit has 0-dim statistics: self.mean.reshape(-1)[feature] works for both cases")
 check_raises(lambda: Scaler().fit(torch.tensor([1.0, float("nan"), 3.0])), ValueError, "fit on a slice holding NaN",
              hint="NaN makes every statistic NaN (and std == 0 is then False): check torch.isnan(train).any() first")
 ### BEGIN HIDDEN TESTS
@@ -333,6 +344,9 @@ _nan = torch.tensor([1.0, 2.0, float("nan"), 4.0], dtype=torch.float64)
 _before = _head.clone()
 _const = _head[:10].clone()
 _const[:, 2] = 3.0                                                   # feature 2 is constant
+_quiet = _head.clone()
+_quiet[:, 1] = 7.0 + 5e-4 * _quiet[:, 1]                             # feature 1: small but real spread
+_want_quiet = torch.from_numpy(_quiet.numpy().std(axis=0))
 
 
 def _error_text(fn):
@@ -360,6 +374,9 @@ with written_by_you("Scaler"):
                 _series[:, 2].reshape(2, 40), "hidden check: inverse_transform with feature=2 on a (2, 40) tensor",
                 atol=1e-10)
     check_raises(lambda: Scaler().fit(_nan), ValueError, "hidden check: NaN in the training slice is refused")
+    _sq = run_answer(lambda: Scaler().fit(_quiet), name="hidden check: a feature with std 5e-4")
+    check_close(_sq.std, _want_quiet, "hidden check: a small but non-zero std (5e-4) is a valid scale, not refused",
+                atol=1e-12)
     _msg = _error_text(lambda: Scaler().fit(_const))
     check_true("2" in _msg, "hidden check: the ValueError for a constant feature names it (feature 2 of 3)",
                f"the message was {_msg!r}")
@@ -407,7 +424,8 @@ print(f"whole series:   mean {float(leaky.mean):.0f} MW, std {float(leaky.std):.
 #
 # Write `mase(y_true, y_pred, y_train, m)` → a 0-dim tensor in the inputs' dtype: `y_true`, `y_pred` of the
 # same (any) shape, `y_train` $(n,)$, an int season `m` with $1 \le m < n$. Raise a `ValueError` when the
-# shapes of `y_true` and `y_pred` differ (name both) and when the scale is zero (say that the scale is zero).
+# shapes of `y_true` and `y_pred` differ (name both) and when the scale is exactly zero (say that the scale is
+# zero) — also when the forecast is perfect ($0 / 0$); a tiny but non-zero scale is a valid scale.
 
 # %% nbgrader="answer" grade_id="mase"
 def mase(y_true: torch.Tensor, y_pred: torch.Tensor, y_train: torch.Tensor, m: int) -> torch.Tensor:
@@ -452,6 +470,12 @@ def _value_error_message(fn):
     return "(nothing was raised)"
 
 
+check_raises(lambda: mase(torch.ones(3), torch.ones(3), torch.tensor([5.0, 6.0, 5.0, 6.0]), 2), ValueError,
+             "mase of a perfect forecast when the scale is zero (0 / 0)",
+             hint="test the scale itself (scale == 0), not the result: 0 / 0 is nan, not inf")
+check_close(run_answer(mase, torch.tensor([1.0]), torch.tensor([1.5]), 1e-7 * torch.arange(5.0), 1,
+                       name="mase with a scale of 1e-7"), torch.tensor(0.5 / 1e-7), "a scale of 1e-7 is small, not zero",
+            rtol=1e-4, hint="refuse only a scale that is exactly 0")
 _msg = _value_error_message(lambda: mase(torch.ones(3), torch.zeros(3), torch.tensor([5.0, 6.0, 5.0, 6.0]), 2))
 check_true("zero" in _msg.lower(), "the zero-scale ValueError says that the scale is zero", f"the message was {_msg!r}",
            hint="say what is wrong, e.g. 'the MASE scale is zero: ...'")
@@ -490,6 +514,9 @@ with written_by_you("mase"):
     check_dtype(_got, torch.float64, "hidden check: float64 inputs give a float64 MASE")
     check_close(run_answer(mase, _yt[0], _yp[0], _tr, 1, name="hidden check: m=1"),
                 torch.tensor(_want1, dtype=torch.float64), "hidden check: MASE with m=1", atol=1e-12, rtol=1e-12)
+    check_close(run_answer(mase, _yt, _yp, 1e-9 * _tr, 7, name="hidden check: a scale near 1e-9"),
+                torch.tensor(_want7 * 1e9, dtype=torch.float64), "hidden check: a tiny non-zero scale (1e-9) is valid",
+                rtol=1e-9)
     check_raises(lambda: mase(_yt, _yp.reshape(6, 4), _tr, 1), ValueError,
                  "hidden check: (4, 6) against (6, 4) is refused (same size, other shape)")
     check_raises(lambda: mase(_yt[:1], _yp, _tr, 1), ValueError,
@@ -677,7 +704,7 @@ print(f"best one-step forecast on the test week: {best_one}")
 #
 # Write `decode_horizon(step, state, last_value, horizon, targets=None, teacher_forcing=False)` → $(B, H)$.
 # `step(previous, state, t)` is the model's one-step function: given the previous values $(B,)$, its state and
-# the step index `t` (0-based), it returns `(prediction, new_state)` with `prediction` $(B,)$. Call it
+# the step index `t` (a Python `int`, 0-based), it returns `(prediction, new_state)` with `prediction` $(B,)$. Call it
 # `horizon` times, in order:
 #
 # - at step 0 the previous value is `last_value` $(B,)$;
@@ -685,7 +712,8 @@ print(f"best one-step forecast on the test week: {best_one}")
 #   $t - 1$ — **as returned** (do not `.detach()` it: training free-running sends the gradient through it);
 # - return the predictions stacked along dim 1.
 #
-# Without teacher forcing, `targets` must never be read (at forecast time it is `None`, or a tensor of NaN).
+# Without teacher forcing, `targets` must never be read — not indexed, not even to be thrown away (at forecast
+# time it is `None`, or a tensor of NaN, or anything else).
 # With teacher forcing, raise a `ValueError` when `targets` is `None` or not of shape $(B, H)$.
 
 # %% nbgrader="answer" grade_id="decode_horizon"
@@ -735,6 +763,20 @@ check_close(torch.stack(_spy.seen, dim=1), torch.tensor([[1.0, 10.0, 20.0], [-1.
 check_close(_forced, torch.tensor([[2.0, 21.0, 42.0], [-2.0, 81.0, 102.0]]), "teacher-forced predictions")
 check_raises(lambda: decode_horizon(_Spy(), None, _last, 3, None, True), ValueError,
              "teacher forcing without targets", hint="raise ValueError when teacher_forcing is true and targets is None")
+_steps_seen = []
+
+
+def _index_step(previous, state, t):
+    _steps_seen.append(t)
+    return previous * 2 + t, state
+
+
+run_answer(decode_horizon, _index_step, None, _last, 3, name="decode_horizon: the step index")
+check_true(all(type(t) is int for t in _steps_seen) and _steps_seen == [0, 1, 2],
+           "the step index is the Python int 0, 1, 2", f"got {_steps_seen!r}", hint="for t in range(horizon)")
+_free_given = run_answer(decode_horizon, _Spy(), None, _last, 3, _targets, False, name="free running, targets given")
+check_close(_free_given, _free, "free running with targets given equals free running without them",
+            hint="without teacher forcing the next input is the prediction, whatever targets holds")
 _states = []
 
 
@@ -771,6 +813,21 @@ _g = torch.Generator().manual_seed(40)
 _last5 = torch.randn(5, generator=_g, dtype=torch.float64)
 _tg5 = torch.randn(5, 4, generator=_g, dtype=torch.float64)
 _nan_targets = torch.full((5, 4), float("nan"), dtype=torch.float64)
+
+
+class _Watched(torch.Tensor):
+    """A tensor that counts how often it is indexed."""
+    reads = 0
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func in (torch.Tensor.__getitem__, torch.Tensor.select, torch.Tensor.narrow, torch.Tensor.unbind,
+                    torch.select, torch.narrow, torch.unbind, torch.Tensor.index_select, torch.index_select):
+            cls.reads += 1
+        return super().__torch_function__(func, types, args, kwargs)
+
+
+_watched = _tg5.clone().as_subclass(_Watched)
 _w = torch.tensor(0.5, dtype=torch.float64)
 _want_free = [_last5]
 for _t in range(4):
@@ -783,6 +840,13 @@ with written_by_you("decode_horizon"):
                 "hidden check: with teacher forcing the step inputs are exactly the shifted targets", atol=0, rtol=0)
     check_equal([c[1] for c in _spy.calls], [0, 1, 2, 3], "hidden check: the state returned by each step is passed on")
     check_equal([c[2] for c in _spy.calls], [0, 1, 2, 3], "hidden check: the step index t runs 0, 1, 2, 3")
+    check_true(all(type(c[2]) is int for c in _spy.calls), "hidden check: the step index is a Python int",
+               f"got {[type(c[2]).__name__ for c in _spy.calls]}")
+    _Watched.reads = 0
+    run_answer(decode_horizon, _StateSpy(_w), 0, _last5, 4, _watched, False, name="hidden check: targets untouched",
+               copy=False)
+    check_true(_Watched.reads == 0, "hidden check: free running never indexes the targets (not even to discard them)",
+               f"targets were indexed {_Watched.reads} time(s)")
     _free_nan = run_answer(decode_horizon, _StateSpy(_w), 0, _last5, 4, _nan_targets, False,
                            name="hidden check: free running with NaN targets")
     check_true(bool(torch.isfinite(_free_nan).all()), "hidden check: NaN future targets leave the free-running forecast "
@@ -998,7 +1062,7 @@ for name, part in [("labelled region", ecg.values[anomalous]),
 # Write `point_scores(window_errors, window, length)` → $(\text{length},)$. Window $i$ ($0 \le i < N$) covers
 # points $i, i+1, \dots, i + W - 1$ (stride 1, the first window starts at point 0). Each point's score is the
 # mean of `window_errors` over the windows that cover it; a point that no window covers (from $N + W - 1$ on)
-# gets `nan`. Keep the errors' dtype; raise a `ValueError` when `length` $< N + W - 1$. No Python loop over
+# gets `nan`. Keep the errors' dtype, and compute in it (float64 errors: float64 arithmetic); raise a `ValueError` when `length` $< N + W - 1$. No Python loop over
 # windows or points is needed: `index_add_` (or `scatter_add_`) sums the errors and counts the windows.
 
 # %% nbgrader="answer" grade_id="point_scores"
@@ -1048,7 +1112,8 @@ _want_one = _brute_points(_e[:1], 5, 5)
 _before = _e.clone()
 with written_by_you("point_scores"):
     _got = run_answer(point_scores, _e, 7, 36, name="hidden check: 30 windows of 7, length 36")
-    check_close(_got, _want_a, "hidden check: point scores equal a brute force over the windows", atol=1e-12)
+    check_close(_got, _want_a, "hidden check: point scores equal a brute force over the windows (float64 precision)",
+                atol=1e-12, rtol=0)
     check_dtype(_got, torch.float64, "hidden check: float64 errors give float64 scores")
     _got = run_answer(point_scores, _e, 7, 40, name="hidden check: length beyond the last window")
     check_close(_got[:36], _want_b[:36], "hidden check: covered points with a longer length", atol=1e-12)
@@ -1105,6 +1170,10 @@ check_close(run_answer(threshold_from_validation, _scores, 0.0, name="rate 0"), 
             "at rate 0 nothing may be flagged: t is the largest score")
 check_close(run_answer(threshold_from_validation, _scores, 0.25, name="rate 0.25"), 8.0,
             "1..10 at 25 %: 2.5 scores allowed above t, so 2: t = 8", hint="round the allowed count down")
+check_close(run_answer(threshold_from_validation, _scores, 0.7, name="rate 0.7"), 3.0,
+            "1..10 at 70 %: 7 scores may lie above t: t = 3",
+            hint="1 - 0.7 is 0.30000000000000004 in floating point: count the scores above t and compare count / n "
+                 "<= rate, do not compute a quantile at 1 - rate")
 check_close(run_answer(threshold_from_validation, torch.tensor([5.0, 1.0, 5.0, 5.0, 2.0]), 0.2, name="ties"), 5.0,
             "[5, 1, 5, 5, 2] at 20 %: t = 5 flags nothing (scores equal to t are not flagged)",
             hint="count the scores STRICTLY greater than t")
@@ -1123,7 +1192,8 @@ def _brute_threshold(scores, rate):
 _g = torch.Generator().manual_seed(60)
 _tied = torch.randint(0, 15, (100,), generator=_g).double()          # many ties
 _cont = torch.randn(333, generator=_g, dtype=torch.float64)
-_cases = [(_tied, r) for r in (0.0, 0.01, 0.07, 0.29, 0.5, 0.95)] + [(_cont, r) for r in (0.003, 0.01, 0.333)]
+_cases = ([(_tied, r) for r in (0.0, 0.01, 0.07, 0.29, 0.3, 0.5, 0.7, 0.95)]
+          + [(_cont, r) for r in (0.003, 0.01, 0.333, 0.7)])
 _wants = [_brute_threshold(s, r) for s, r in _cases]
 _before = _cont.clone()
 with written_by_you("threshold_from_validation"):

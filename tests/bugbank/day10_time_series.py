@@ -90,6 +90,18 @@ def make_windows(series, lookback, horizon, start, stop):
         ('statistics computed in float32 whatever the slice\'s dtype', [
             ('        mean = train.mean(dim=0) ', '        train = train.float()\n        mean = train.mean(dim=0) '),
         ]),
+        ('feature=k indexes the statistics directly: a (T,) fit has 0-dim ones, so feature=0 fails', [
+            ('        return (x - self.mean.reshape(-1)[feature]) / self.std.reshape(-1)[feature]',
+             '        return (x - self.mean[feature]) / self.std[feature]'),
+            ('        return z * self.std.reshape(-1)[feature] + self.mean.reshape(-1)[feature]',
+             '        return z * self.std[feature] + self.mean[feature]'),
+        ]),
+        ('a feature with std below 1e-3 refused as constant (a small real spread is a valid scale)', [
+            ('        if (std == 0).any():', '        if (std < 1e-3).any():'),
+        ]),
+        ('one-pass variance sqrt(E[x^2] - mean^2): cancels when the mean is large against the spread', [
+            ('std = train.std(dim=0, correction=0)', 'std = ((train ** 2).mean(dim=0) - mean ** 2).sqrt()'),
+        ]),
     ],
     'mase': [
         ('signed errors averaged (errors of opposite signs cancel)', [
@@ -130,6 +142,18 @@ def make_windows(series, lookback, horizon, start, stop):
         ]),
         ('shapes not compared: (3,) against (2,) fails with a RuntimeError, (1, 6) against (4, 6) broadcasts', [
             ('    if y_true.shape != y_pred.shape:', '    if False:'),
+        ]),
+        ('a zero scale detected from the result (inf): a perfect forecast gives 0 / 0 = nan, not refused', [
+            ('    if scale == 0:\n        raise ValueError(f"the MASE scale is zero: y_train repeats itself exactly with season m={m}")\n'
+             '    return (y_true - y_pred).abs().mean() / scale',
+             '    out = (y_true - y_pred).abs().mean() / scale\n    if torch.isinf(out):\n'
+             '        raise ValueError(f"the MASE scale is zero (m={m})")\n    return out'),
+        ]),
+        ('the MAE by torch.nn.functional.l1_loss (a library MAE)', [
+            ('    return (y_true - y_pred).abs().mean() / scale', '    return torch.nn.functional.l1_loss(y_pred, y_true) / scale'),
+        ]),
+        ('a scale below 1e-6 refused as zero (a small real scale is valid)', [
+            ('    if scale == 0:', '    if scale < 1e-6:'),
         ]),
     ],
     'decode_horizon': [
@@ -172,6 +196,18 @@ def decode_horizon(step, state, last_value, horizon, targets=None, teacher_forci
         ('targets of the wrong shape are not refused (only None is)', [
             ('(targets is None or tuple(targets.shape) != (last_value.shape[0], horizon))', '(targets is None)'),
         ]),
+        ('free running feeds the targets wherever they are finite (a leak that NaN futures do not show)', [
+            ('        previous = targets[:, t] if teacher_forcing else prediction',
+             '        previous = targets[:, t] if teacher_forcing else (prediction if targets is None else '
+             'torch.where(torch.isnan(targets[:, t]), prediction, targets[:, t]))'),
+        ]),
+        ('the step index passed as a 0-dim tensor (for t in torch.arange(horizon))', [
+            ('    for t in range(horizon):', '    for t in torch.arange(horizon):'),
+        ]),
+        ('free running indexes targets[:, t] and throws it away', [
+            ('        previous = targets[:, t] if teacher_forcing else prediction',
+             '        seen = targets[:, t] if targets is not None else None\n        previous = seen if teacher_forcing else prediction'),
+        ]),
     ],
     'point_scores': [
         ('each point divided by min(point + 1, window): the windows missing at the end are counted', [
@@ -209,6 +245,18 @@ def point_scores(window_errors, window, length):
         total[i:i + window] += float(window_errors[i])
         count[i:i + window] += 1
     return total / count
+"""),
+        # whole answer: a cumulative sum in float32, cast back at the end
+        ('a cumulative-sum computation in float32 for float64 errors (the dtype is kept, the precision is not)', """
+def point_scores(window_errors, window, length):
+    n = window_errors.shape[0]
+    if length < n + window - 1:
+        raise ValueError(f"{n} windows of {window} cover {n + window - 1} points, length {length}")
+    c = torch.cat([torch.zeros(1), window_errors.float().cumsum(0)])
+    p = torch.arange(length)
+    hi = (p + 1).clamp(max=n)
+    lo = (p - window + 1).clamp(min=0).clamp(max=n)
+    return ((c[hi] - c[lo]) / (hi - lo)).to(window_errors.dtype)
 """),
     ],
     'threshold_from_validation': [
@@ -260,6 +308,29 @@ def threshold_from_validation(val_scores, false_alarm_rate):
     if torch.isnan(val_scores).any():
         raise ValueError("NaN")
     return float(torch.quantile(val_scores, 1 - false_alarm_rate, interpolation="higher"))
+"""),
+        # whole answer: the order statistic at ceil((1 - r) n); 1 - 0.7 = 0.30000000000000004
+        ('the order statistic at ceil((1 - rate) * n): floating point rounds 1 - rate up', """
+import math
+
+def threshold_from_validation(val_scores, false_alarm_rate):
+    if torch.isnan(val_scores).any():
+        raise ValueError("val_scores holds NaN")
+    if not 0 <= false_alarm_rate < 1:
+        raise ValueError(f"false_alarm_rate must be in [0, 1), got {false_alarm_rate}")
+    ordered = torch.sort(val_scores).values
+    return float(ordered[math.ceil((1 - false_alarm_rate) * len(ordered)) - 1])
+"""),
+        # whole answer: numpy's inverted-CDF quantile at 1 - rate
+        ('numpy quantile (inverted_cdf) at 1 - rate', """
+import numpy as np
+
+def threshold_from_validation(val_scores, false_alarm_rate):
+    if torch.isnan(val_scores).any():
+        raise ValueError("val_scores holds NaN")
+    if not 0 <= false_alarm_rate < 1:
+        raise ValueError(f"false_alarm_rate must be in [0, 1), got {false_alarm_rate}")
+    return float(np.quantile(val_scores.numpy(), 1 - false_alarm_rate, method="inverted_cdf"))
 """),
     ],
 }
