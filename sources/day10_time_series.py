@@ -246,8 +246,9 @@ with written_by_you("make_windows"):
 #   deviation $\sqrt{\frac1T \sum_t (x_t - \mu)^2}$ (divide by $T$, not $T - 1$: `torch.std` divides by
 #   $T-1$ unless you pass `correction=0`), computed from the deviations $x_t - \mu$ (the one-pass formula
 #   $\sqrt{E[x^2] - \mu^2}$ loses every digit when the mean is large against the spread);
-#   raise a `ValueError` if `train` contains NaN, or if a feature is constant ($\sigma$ exactly 0; a small
-#   but non-zero $\sigma$ is a valid scale), naming the feature;
+#   raise a `ValueError` if `train` contains NaN, or if a feature is constant — all its values equal (test the
+#   values: in float32, rounding leaves 1,000 copies of 0.1 a std of about 1e-8, not 0; a small but real
+#   spread is a valid scale) — naming the feature;
 # - `transform(x, feature=None)` → $(x - \mu) / \sigma$, with the statistics broadcast over the last axis; with
 #   `feature=k`, `x` may have any shape and is scaled with feature $k$'s statistics alone (a $(T,)$ series has
 #   one feature: `feature=0`);
@@ -270,8 +271,9 @@ class Scaler:
             raise ValueError("the training slice holds NaN: fill or drop it before fitting")
         mean = train.mean(dim=0)                                      # (F,) or ()
         std = train.std(dim=0, correction=0)                          # (F,) or ()
-        if (std == 0).any():
-            features = torch.nonzero(std.reshape(-1) == 0).flatten().tolist()
+        constant = (train == train[:1]).all(dim=0)                    # (F,) or (): all values equal
+        if constant.any():
+            features = torch.nonzero(constant.reshape(-1)).flatten().tolist()
             raise ValueError(f"feature(s) {features} are constant over the training slice (std 0)")
         self.mean, self.std = mean, std
         return self
@@ -374,6 +376,8 @@ with written_by_you("Scaler"):
                 _series[:, 2].reshape(2, 40), "hidden check: inverse_transform with feature=2 on a (2, 40) tensor",
                 atol=1e-10)
     check_raises(lambda: Scaler().fit(_nan), ValueError, "hidden check: NaN in the training slice is refused")
+    check_raises(lambda: Scaler().fit(torch.full((1000,), 0.1)), ValueError,
+                 "hidden check: 1,000 copies of 0.1 in float32 (std rounds to ~1e-8, not 0) are refused as constant")
     _sq = run_answer(lambda: Scaler().fit(_quiet), name="hidden check: a feature with std 5e-4")
     check_close(_sq.std, _want_quiet, "hidden check: a small but non-zero std (5e-4) is a valid scale, not refused",
                 atol=1e-12)

@@ -7,7 +7,8 @@ let the test period's level and spread leak into training).
 
 mean and std are per feature (the last axis of a (T, F) input; a (T,) input is one feature) and std is the
 population standard deviation (divide by T, torch.std(..., correction=0)). A feature that is constant over
-the training slice (std 0) or a NaN in it is refused with a ValueError.
+the training slice (all its values equal: tested on the values, as rounding can leave a tiny non-zero std) or a
+NaN or infinity in it is refused with a ValueError.
 """
 from __future__ import annotations
 
@@ -30,13 +31,15 @@ class Scaler:
                              f"{tuple(train.shape) if isinstance(train, torch.Tensor) else type(train).__name__}")
         if not train.is_floating_point():
             raise ValueError(f"fit needs a floating-point tensor, got {train.dtype}")
-        if torch.isnan(train).any():
-            where = torch.nonzero(torch.isnan(train))[0].tolist()
-            raise ValueError(f"the training slice holds NaN (first at index {where}): fill or drop it before fitting")
+        if not torch.isfinite(train).all():
+            where = torch.nonzero(~torch.isfinite(train))[0].tolist()
+            raise ValueError(f"the training slice holds NaN or inf (first at index {where}): fill or drop it before "
+                             f"fitting")
         mean = train.mean(dim=0)                                             # (F,) or ()
         std = train.std(dim=0, correction=0)                                 # (F,) or (): population
-        if (std == 0).any():
-            features = torch.nonzero(std.reshape(-1) == 0).flatten().tolist()
+        constant = (train == train[:1]).all(dim=0)                          # (F,) or (): every value equal
+        if constant.any():
+            features = torch.nonzero(constant.reshape(-1)).flatten().tolist()
             raise ValueError(f"feature(s) {features} are constant over the training slice (std 0): cannot scale")
         self.mean, self.std = mean, std
         return self

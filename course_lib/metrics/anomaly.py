@@ -29,6 +29,8 @@ def point_scores(window_errors: torch.Tensor, window: int, length: int) -> torch
     if not isinstance(window_errors, torch.Tensor) or window_errors.dim() != 1 or window_errors.shape[0] < 1:
         raise ValueError(f"window_errors must be a non-empty (N,) tensor, got "
                          f"{_described(window_errors)}")
+    if not window_errors.is_floating_point():
+        raise ValueError(f"window_errors must be floating point, got {window_errors.dtype}")
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
         raise ValueError(f"window must be a positive int, got {window!r}")
     n = window_errors.shape[0]
@@ -82,6 +84,8 @@ def nearest_neighbour_scores(reference: torch.Tensor, series: torch.Tensor, wind
     if reference.dim() != 1 or series.dim() != 1 or window < 1 or window > min(reference.shape[0], series.shape[0]):
         raise ValueError(f"need (R,) and (T,) tensors at least `window` = {window} long, got "
                          f"{tuple(reference.shape)} and {tuple(series.shape)}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive int, got {chunk!r}")
     ref = reference.unfold(0, window, 1)                                      # (R - w + 1, w)
     queries = series.unfold(0, window, 1)                                     # (T - w + 1, w)
     return torch.cat([torch.cdist(q, ref).min(dim=1).values for q in queries.split(chunk)])

@@ -48,6 +48,9 @@ def decode_horizon(step: Step, state: Any, last_value: torch.Tensor, horizon: in
     previous, predictions = last_value, []
     for t in range(horizon):
         prediction, state = step(previous, state, t)                          # (B,)
+        if not isinstance(prediction, torch.Tensor) or tuple(prediction.shape) != tuple(last_value.shape):
+            raise ValueError(f"step {t} must return a prediction of shape (B,) = {tuple(last_value.shape)}, got "
+                             f"{_described(prediction)}")
         predictions.append(prediction)
         previous = targets[:, t] if teacher_forcing else prediction            # (B,) the next step's input
     return torch.stack(predictions, dim=1)                                    # (B, horizon)
@@ -83,6 +86,9 @@ class EncoderDecoderForecaster(nn.Module):
 
     def __init__(self, features: int = 1, covariates: int = 0, hidden_size: int = 32, residual: bool = False) -> None:
         super().__init__()
+        for name, value in (("features", features), ("covariates", covariates), ("hidden_size", hidden_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "covariates" else 1):
+                raise ValueError(f"{name} must be an int >= {0 if name == 'covariates' else 1}, got {value!r}")
         if residual and covariates < 1:
             raise ValueError("residual=True corrects covariate 0: it needs covariates >= 1")
         self.features, self.covariates, self.residual = features, covariates, residual
@@ -94,6 +100,10 @@ class EncoderDecoderForecaster(nn.Module):
                 decode: Callable[..., torch.Tensor], targets: torch.Tensor | None = None,
                 teacher_forcing: bool = False, covariates: torch.Tensor | None = None) -> torch.Tensor:
         window = _check_window(window, self.features)
+        if last_value.shape != (window.shape[0],):
+            raise ValueError(f"last_value must have shape (B,) = ({window.shape[0]},), got {tuple(last_value.shape)}")
+        if not self.covariates and covariates is not None:
+            raise ValueError("this model was built with covariates=0: pass covariates=None")
         if self.covariates:
             if covariates is None or tuple(covariates.shape) != (window.shape[0], horizon, self.covariates):
                 raise ValueError(f"covariates must have shape (B, horizon, C) = "

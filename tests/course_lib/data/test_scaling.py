@@ -80,3 +80,17 @@ def test_fit_does_not_change_its_input():
     before = x.clone()
     Scaler().fit(x).transform(x)
     assert torch.equal(x, before)
+
+
+def test_a_float32_constant_with_a_rounding_std_is_refused():
+    with pytest.raises(ValueError, match="constant"):
+        Scaler().fit(torch.full((1000,), 0.1))
+
+
+def test_a_small_real_spread_is_not_constant():
+    assert float(Scaler().fit(torch.tensor([0.0, 1e-3])).std) == pytest.approx(5e-4)
+
+
+def test_infinity_in_the_training_slice_is_refused():
+    with pytest.raises(ValueError, match="inf"):
+        Scaler().fit(torch.tensor([1.0, float("inf")]))

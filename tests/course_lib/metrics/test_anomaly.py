@@ -99,3 +99,13 @@ def test_nearest_neighbour_scores_equal_a_brute_force():
     got = nearest_neighbour_scores(ref, series, 4, chunk=3)
     want = [min(float(torch.linalg.vector_norm(series[i:i + 4] - ref[j:j + 4])) for j in range(17)) for i in range(9)]
     torch.testing.assert_close(got, torch.tensor(want, dtype=torch.float64))
+
+
+def test_point_scores_refuse_integer_errors_naming_the_dtype():
+    with pytest.raises(ValueError, match="floating point.*int64"):
+        point_scores(torch.ones(3, dtype=torch.long), 2, 4)
+
+
+def test_nearest_neighbour_scores_refuse_a_chunk_below_one():
+    with pytest.raises(ValueError, match="chunk"):
+        nearest_neighbour_scores(torch.randn(10), torch.randn(10), 3, chunk=0)

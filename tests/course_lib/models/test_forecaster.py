@@ -174,3 +174,26 @@ def test_lstm_autoencoder_passes_gradcheck_in_float64():
 def test_lstm_autoencoder_refuses_a_3d_window_naming_its_shape():
     with pytest.raises(ValueError, match=r"\(B, W\).*\(2, 7, 1\)"):
         LSTMAutoencoder(hidden_size=3)(torch.zeros(2, 7, 1))
+
+
+def test_a_step_returning_another_shape_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"step 0 .*\(2,\).*\(2, 1\)"):
+        decode_horizon(lambda p, s, t: (torch.ones(2, 1), s), None, torch.ones(2), 3)
+
+
+def test_encoder_decoder_refuses_a_last_value_of_another_batch():
+    model = EncoderDecoderForecaster(features=1)
+    with pytest.raises(ValueError, match=r"last_value must have shape \(B,\) = \(2,\), got \(3,\)"):
+        model(torch.ones(2, 5, 1), torch.ones(3), 3, decode=decode_horizon)
+
+
+def test_encoder_decoder_refuses_covariates_it_was_not_built_for():
+    with pytest.raises(ValueError, match="covariates=0"):
+        EncoderDecoderForecaster(features=1)(torch.ones(2, 5, 1), torch.ones(2), 3, decode=decode_horizon,
+                                             covariates=torch.ones(2, 3, 1))
+
+
+@pytest.mark.parametrize("kwargs", [dict(covariates=-1), dict(features=0), dict(hidden_size=True)])
+def test_encoder_decoder_refuses_bad_sizes(kwargs):
+    with pytest.raises(ValueError, match="must be an int"):
+        EncoderDecoderForecaster(**kwargs)
