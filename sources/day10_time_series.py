@@ -188,17 +188,7 @@ def _error_text(fn):
     return "(nothing was raised)"
 
 
-class _TorchCalls(torch.overrides.TorchFunctionMode):
-    """Counts the torch functions and Tensor methods called inside the block (indexing included)."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.count += 1
-        return func(*args, **(kwargs or {}))
-
+from course_lib.notebook.checks import count_torch_calls   # a Python loop over the windows makes more torch calls
 
 _long = torch.randn(300, generator=_g, dtype=torch.float64)
 with written_by_you("make_windows"):
@@ -218,9 +208,9 @@ with written_by_you("make_windows"):
     _msg = _error_text(lambda: make_windows(_s1, 2, 1, 0, 26))
     check_true("26" in _msg, "hidden check: the ValueError for stop = 26 > T = 25 names the stop that came",
                f"the message was {_msg!r}")
-    with _TorchCalls() as _few:
+    with count_torch_calls() as _few:
         run_answer(make_windows, _long, 4, 2, 0, 15, name="hidden check: 10 windows")
-    with _TorchCalls() as _many:
+    with count_torch_calls() as _many:
         run_answer(make_windows, _long, 4, 2, 0, 205, name="hidden check: 200 windows")
     check_true(_many.count == _few.count, "hidden check: no Python loop over the windows (as many torch calls for 200 "
                "windows as for 10)", f"{_few.count} torch calls for 10 windows, {_many.count} for 200")
