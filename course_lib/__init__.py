@@ -5,7 +5,8 @@ Organised by role, then by topic (`docs/DAYS.md` maps each day's exercises to th
     notebook/   runtime (device, seeds, grading budgets, set-up), checks (test-cell helpers),
                 plotting (course style, attention maps), timing (best-of-N timer), rules (what an answer
                 may not call), registry (each exercise: references, bans)
-    text/       vocab (one vocabulary builder, the Vocab token <-> id map), bpe (byte-pair encoding)
+    text/       vocab (one vocabulary builder, the Vocab token <-> id map), bpe (byte-pair encoding),
+                tokens (the check that a value is a list of str tokens)
     data/       splits (the Splits type every split loader returns), names (census first names),
                 tagging (generated NER, and a harder set), dates (generated multilingual dates -> ISO),
                 tasks (copy, adding), reviews (Amazon Fine Food sentiment), series (real time series,

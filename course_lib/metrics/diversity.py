@@ -14,15 +14,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 
-
-def _check_tokens(tokens: object, what: str) -> None:
-    if isinstance(tokens, str):
-        raise TypeError(f"{what} must be a list of tokens, got a str ({tokens[:30]!r}); split it first")
-    if not isinstance(tokens, Sequence):
-        raise TypeError(f"{what} must be a list of tokens (str), got {type(tokens).__name__}")
-    for i, token in enumerate(tokens):
-        if not isinstance(token, str):
-            raise TypeError(f"{what} must hold str tokens, got {type(token).__name__} {token!r} at position {i}")
+from course_lib.text.tokens import check_tokens
 
 
 def _check_n(n: object) -> None:
@@ -41,7 +33,7 @@ def repeated_ngram_rate(tokens: Sequence[str], n: int) -> float:
     (overlapping windows); 0.0 when the sequence has no n-gram (len(tokens) < n).
     repeated_ngram_rate("a b a b a".split(), 2) == 0.5   (a b, b a, [a b], [b a]: 2 of 4 repeat)
     repeated_ngram_rate("the cat sat".split(), 1) == 0.0; repeated_ngram_rate(["x"] * 4, 1) == 0.75."""
-    _check_tokens(tokens, "tokens")
+    check_tokens(tokens, "tokens")
     _check_n(n)
     grams = _ngrams(tokens, n)
     if not grams:
@@ -57,7 +49,7 @@ def distinct_n(sequences: Sequence[Sequence[str]], n: int) -> float:
     _check_n(n)
     total, distinct = 0, set()
     for k, tokens in enumerate(sequences):
-        _check_tokens(tokens, f"sequence {k}")
+        check_tokens(tokens, f"sequence {k}")
         grams = _ngrams(tokens, n)
         total += len(grams)
         distinct.update(grams)

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from course_lib.text.tokens import check_tokens
+
 
 class Edit(NamedTuple):
     """Replace source[start:end] by `replacement` (start == end: an insertion; replacement == (): a deletion)."""
@@ -34,22 +36,12 @@ class Edit(NamedTuple):
     replacement: tuple[str, ...]
 
 
-def _check_tokens(tokens: object, what: str) -> None:
-    if isinstance(tokens, str):
-        raise TypeError(f"{what} must be a list of tokens, got a str ({tokens[:30]!r}); split it first")
-    if not isinstance(tokens, Sequence):
-        raise TypeError(f"{what} must be a list of tokens (str), got {type(tokens).__name__}")
-    for i, token in enumerate(tokens):
-        if not isinstance(token, str):
-            raise TypeError(f"{what} must hold str tokens, got {type(token).__name__} {token!r} at position {i}")
-
-
 def alignment(source: Sequence[str], target: Sequence[str]) -> list[tuple[str, int, int]]:
     """The alignment `extract_edits` uses, as (operation, source index, target index) from the start:
     operation "match", "sub", "del" (source[i] dropped; j is where the target stands) or "ins" (target[j] inserted
     before source[i]). See the module docstring for the costs and the tie-break."""
-    _check_tokens(source, "source")
-    _check_tokens(target, "target")
+    check_tokens(source, "source")
+    check_tokens(target, "target")
     n, m = len(source), len(target)
     # cost[i][j] = (edit distance, -matches) of the best alignment of source[:i] with target[:j]
     cost = [[(0, 0)] * (m + 1) for _ in range(n + 1)]
@@ -108,7 +100,7 @@ def extract_edits(source: Sequence[str], target: Sequence[str]) -> list[Edit]:
 
 def apply_edits(source: Sequence[str], edits: Sequence[Edit]) -> list[str]:
     """`source` with the edits (non-overlapping, in source order) applied: apply_edits(s, extract_edits(s, t)) == t."""
-    _check_tokens(source, "source")
+    check_tokens(source, "source")
     out: list[str] = []
     position = 0
     for edit in edits:
@@ -142,7 +134,7 @@ def edit_prf(sources: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str
     tp = proposed = needed = 0
     for k, (source, hypothesis, reference) in enumerate(zip(sources, hypotheses, references)):
         for tokens, what in ((source, "source"), (hypothesis, "hypothesis"), (reference, "reference")):
-            _check_tokens(tokens, f"{what} {k}")
+            check_tokens(tokens, f"{what} {k}")
         h = set(extract_edits(source, hypothesis))
         g = set(extract_edits(source, reference))
         tp += len(h & g)

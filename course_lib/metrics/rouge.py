@@ -22,6 +22,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from course_lib.text.tokens import check_tokens
+
+_HINT = "tokenize it first, e.g. rouge_tokenize(text)"  # what a str passed as tokens is told
+
 _NON_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 
 
@@ -41,24 +45,13 @@ def rouge_tokenize(text: str) -> list[str]:
     return _NON_ALPHANUMERIC.sub(" ", text.lower()).split()
 
 
-def _check_tokens(tokens: object, what: str) -> None:
-    if isinstance(tokens, str):
-        raise TypeError(f"{what} must be a list of tokens, got a str ({tokens[:30]!r}); "
-                        "tokenize it first, e.g. rouge_tokenize(text)")
-    if not isinstance(tokens, Sequence):
-        raise TypeError(f"{what} must be a list of tokens (str), got {type(tokens).__name__}")
-    for i, token in enumerate(tokens):
-        if not isinstance(token, str):
-            raise TypeError(f"{what} must hold str tokens, got {type(token).__name__} {token!r} at position {i}")
-
-
 def _f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
 
 
 def ngram_counts(tokens: Sequence[str], n: int) -> Counter:
     """How often each n-gram (a tuple of n tokens) occurs in `tokens`; empty when len(tokens) < n."""
-    _check_tokens(tokens, "tokens")
+    check_tokens(tokens, "tokens", _HINT)
     _check_n(n)
     return Counter(tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1))
 
@@ -77,8 +70,8 @@ def rouge_n(reference: Sequence[str], hypothesis: Sequence[str], n: int = 1) -> 
     word twice earns it twice only if the reference has it twice). precision = overlap / (number of hypothesis
     n-grams), recall = overlap / (number of reference n-grams), fmeasure = their F1. A side with no n-gram (empty,
     or shorter than n) counts as having one in the denominator, as rouge-score does, so every field is 0.0."""
-    _check_tokens(reference, "reference")
-    _check_tokens(hypothesis, "hypothesis")
+    check_tokens(reference, "reference", _HINT)
+    check_tokens(hypothesis, "hypothesis", _HINT)
     _check_n(n)
     ref, hyp = ngram_counts(reference, n), ngram_counts(hypothesis, n)
     overlap = sum(min(count, ref[g]) for g, count in hyp.items())
@@ -90,8 +83,8 @@ def rouge_n(reference: Sequence[str], hypothesis: Sequence[str], n: int = 1) -> 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     """Length of the longest common subsequence of two token lists (in order, not necessarily adjacent),
     by dynamic programming in O(len(a) * len(b)) time and O(len(b)) memory."""
-    _check_tokens(a, "a")
-    _check_tokens(b, "b")
+    check_tokens(a, "a", _HINT)
+    check_tokens(b, "b", _HINT)
     previous = [0] * (len(b) + 1)               # row i-1 of the table: LCS of a[:i-1] and b[:j]
     for x in a:
         current = [0] * (len(b) + 1)
@@ -105,8 +98,8 @@ def rouge_l(reference: Sequence[str], hypothesis: Sequence[str]) -> RougeScore:
     """ROUGE-L of a hypothesis against a reference, both token lists: with lcs = `lcs_length(reference,
     hypothesis)`, precision = lcs / len(hypothesis), recall = lcs / len(reference), fmeasure = their F1;
     all 0.0 when either side is empty (rouge-score's convention)."""
-    _check_tokens(reference, "reference")
-    _check_tokens(hypothesis, "hypothesis")
+    check_tokens(reference, "reference", _HINT)
+    check_tokens(hypothesis, "hypothesis", _HINT)
     if len(reference) == 0 or len(hypothesis) == 0:
         return RougeScore(0.0, 0.0, 0.0)
     lcs = lcs_length(reference, hypothesis)

@@ -1,1 +1,2 @@
-"""Text as ids: vocabularies (vocab) and byte-pair-encoded subwords (bpe)."""
+"""Text as ids: vocabularies (vocab), byte-pair-encoded subwords (bpe), and the check that a value is a list of
+str tokens (tokens)."""
