@@ -37,8 +37,8 @@ import matplotlib.pyplot as plt
 from torch import nn
 
 from course_lib.notebook.runtime import setup_notebook, budget, seed_everything
-from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_raises, check_shape,
-                                       check_true, check_type, run_answer)
+from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_raises, check_shape, check_true,
+                                        check_type, raised_message, run_answer)
 from course_lib.notebook.plotting import PALETTE
 from course_lib.training.loop import train
 from course_lib.batching.buckets import BucketBatchSampler
@@ -313,20 +313,11 @@ check_raises(lambda: log_partition(_em, ~_mask, _start, _trans, _end), ValueErro
              hint="check mask[:, 0].all() first and raise ValueError naming the rows")
 
 
-def _value_error_message(fn):
-    """The message of the ValueError that fn() raises (check_raises has checked that it raises one)."""
-    try:
-        fn()
-    except ValueError as err:
-        return str(err)
-    return "(nothing was raised)"
-
-
 _bad = _mask.clone()
 _bad[1] = False                                                                  # only row 1 starts with padding
 check_raises(lambda: log_partition(_em, _bad, _start, _trans, _end), ValueError,
              "log_partition when only row 1 (all padding) starts with padding")
-_msg = _value_error_message(lambda: log_partition(_em, _bad, _start, _trans, _end))
+_msg = raised_message(lambda: log_partition(_em, _bad, _start, _trans, _end))
 check_true("1" in _msg, "the ValueError names the row that starts with padding (row 1)", f"the message was {_msg!r}",
            hint="name the rows: torch.nonzero(~mask[:, 0]).flatten().tolist()")
 ### BEGIN HIDDEN TESTS
@@ -376,7 +367,7 @@ with written_by_you("log_partition"):
                "the gradient differs from finite differences (or does not reach every input)")
     check_raises(lambda: log_partition(_e, _mask_bad, _s, _a, _n), ValueError,
                  "hidden check: a single row (row 3) that starts with padding is refused")
-    _msg = _value_error_message(lambda: log_partition(_e, _mask_bad, _s, _a, _n))
+    _msg = raised_message(lambda: log_partition(_e, _mask_bad, _s, _a, _n))
     check_true("3" in _msg, "hidden check: the ValueError names row 3, the one that starts with padding",
                f"the message was {_msg!r}")
     with count_reductions() as _r3:

@@ -42,8 +42,8 @@ from torch import nn
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 from course_lib.notebook.runtime import setup_notebook, budget, is_grading, seed_everything
-from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_raises, check_shape,
-                                       check_true, check_type, run_answer)
+from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_raises, check_shape, check_true,
+                                        check_type, raised_message, run_answer)
 from course_lib.notebook.plotting import PALETTE
 from course_lib.training.loop import train
 from course_lib.data.series import load_co2, load_goog, load_mitdb, load_sunspots, load_taylor, split_by_time
@@ -177,17 +177,6 @@ _want_one = _brute_windows(_s1, 4, 2, 10, 16)
 _before = _s3.clone()
 
 
-def _error_text(fn):
-    """The message of the ValueError fn() raises, or a note saying what happened instead."""
-    try:
-        fn()
-    except ValueError as err:
-        return str(err)
-    except Exception as err:                                         # noqa: BLE001 - reported by the check
-        return f"(a {type(err).__name__}, not a ValueError)"
-    return "(nothing was raised)"
-
-
 from course_lib.notebook.checks import count_torch_calls   # a Python loop over the windows makes more torch calls
 
 _long = torch.randn(300, generator=_g, dtype=torch.float64)
@@ -205,7 +194,7 @@ with written_by_you("make_windows"):
     check_raises(lambda: make_windows(_s1, 2, 1, -1, 10), ValueError, "hidden check: a negative start is refused")
     check_raises(lambda: make_windows(_s1, 2, 1, 12, 12), ValueError, "hidden check: start == stop is refused")
     check_raises(lambda: make_windows(_s1, 2, 1, 20, 10), ValueError, "hidden check: start > stop is refused")
-    _msg = _error_text(lambda: make_windows(_s1, 2, 1, 0, 26))
+    _msg = raised_message(lambda: make_windows(_s1, 2, 1, 0, 26))
     check_true("26" in _msg, "hidden check: the ValueError for stop = 26 > T = 25 names the stop that came",
                f"the message was {_msg!r}")
     with count_torch_calls() as _few:
@@ -341,16 +330,6 @@ _quiet[:, 1] = 7.0 + 5e-4 * _quiet[:, 1]                             # feature 1
 _want_quiet = torch.from_numpy(_quiet.numpy().std(axis=0))
 
 
-def _error_text(fn):
-    """The message of the ValueError fn() raises, or a note saying what happened instead."""
-    try:
-        fn()
-    except ValueError as err:
-        return str(err)
-    except Exception as err:                                         # noqa: BLE001 - reported by the check
-        return f"(a {type(err).__name__}, not a ValueError)"
-    return "(nothing was raised)"
-
 with written_by_you("Scaler"):
     _sc = run_answer(lambda: Scaler().fit(_head), name="hidden check: fit on the first 50 of 80 steps")
     check_close(_sc.mean, torch.from_numpy(_want_mean), "hidden check: the means are the training slice's", atol=1e-12)
@@ -371,7 +350,7 @@ with written_by_you("Scaler"):
     _sq = run_answer(lambda: Scaler().fit(_quiet), name="hidden check: a feature with std 5e-4")
     check_close(_sq.std, _want_quiet, "hidden check: a small but non-zero std (5e-4) is a valid scale, not refused",
                 atol=1e-12)
-    _msg = _error_text(lambda: Scaler().fit(_const))
+    _msg = raised_message(lambda: Scaler().fit(_const))
     check_true("2" in _msg, "hidden check: the ValueError for a constant feature names it (feature 2 of 3)",
                f"the message was {_msg!r}")
     _zc = _z.clone()
@@ -455,22 +434,13 @@ check_raises(lambda: mase(torch.ones(3), torch.zeros(3, 1), _train, 1), ValueErr
              hint="compare y_true.shape with y_pred.shape: (3,) - (3, 1) broadcasts to (3, 3)")
 
 
-def _value_error_message(fn):
-    """The message of the ValueError that fn() raises (check_raises has checked that it raises one)."""
-    try:
-        fn()
-    except ValueError as err:
-        return str(err)
-    return "(nothing was raised)"
-
-
 check_raises(lambda: mase(torch.ones(3), torch.ones(3), torch.tensor([5.0, 6.0, 5.0, 6.0]), 2), ValueError,
              "mase of a perfect forecast when the scale is zero (0 / 0)",
              hint="test the scale itself (scale == 0), not the result: 0 / 0 is nan, not inf")
 check_close(run_answer(mase, torch.tensor([1.0]), torch.tensor([1.5]), 1e-7 * torch.arange(5.0), 1,
                        name="mase with a scale of 1e-7"), torch.tensor(0.5 / 1e-7), "a scale of 1e-7 is small, not zero",
             rtol=1e-4, hint="refuse only a scale that is exactly 0")
-_msg = _value_error_message(lambda: mase(torch.ones(3), torch.zeros(3), torch.tensor([5.0, 6.0, 5.0, 6.0]), 2))
+_msg = raised_message(lambda: mase(torch.ones(3), torch.zeros(3), torch.tensor([5.0, 6.0, 5.0, 6.0]), 2))
 check_true("zero" in _msg.lower(), "the zero-scale ValueError says that the scale is zero", f"the message was {_msg!r}",
            hint="say what is wrong, e.g. 'the MASE scale is zero: ...'")
 ### BEGIN HIDDEN TESTS
@@ -491,16 +461,6 @@ def _hand_mase(yt, yp, tr, m):
 _want7, _want1 = _hand_mase(_yt, _yp, _tr, 7), _hand_mase(_yt[0], _yp[0], _tr, 1)
 
 
-def _error_text(fn):
-    """The message of the ValueError fn() raises, or a note saying what happened instead."""
-    try:
-        fn()
-    except ValueError as err:
-        return str(err)
-    except Exception as err:                                         # noqa: BLE001 - reported by the check
-        return f"(a {type(err).__name__}, not a ValueError)"
-    return "(nothing was raised)"
-
 with written_by_you("mase"):
     _got = run_answer(mase, _yt, _yp, _tr, 7, name="hidden check: (4, 6) forecasts, m=7")
     check_close(_got, torch.tensor(_want7, dtype=torch.float64), "hidden check: MASE equals a hand loop in float64 (m=7)",
@@ -515,7 +475,7 @@ with written_by_you("mase"):
                  "hidden check: (4, 6) against (6, 4) is refused (same size, other shape)")
     check_raises(lambda: mase(_yt[:1], _yp, _tr, 1), ValueError,
                  "hidden check: (1, 6) against (4, 6) is refused (it would broadcast)")
-    _shape_msg = _error_text(lambda: mase(_yt, _yp.reshape(6, 4), _tr, 1))
+    _shape_msg = raised_message(lambda: mase(_yt, _yp.reshape(6, 4), _tr, 1))
     _inputs = (_yt.clone(), _yp.clone(), _tr.clone())
     run_answer(mase, *_inputs, 7, name="hidden check: inputs changed?", copy=False)
     check_true(all(torch.equal(a, b) for a, b in zip(_inputs, (_yt, _yp, _tr))),

@@ -278,6 +278,22 @@ def check_raises(fn: Callable[[], Any], exception: type[BaseException], name: st
     _fail(name, f"expected {exception.__name__}, but nothing was raised", hint)
 
 
+def _a(name: str) -> str:
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def raised_message(fn: Callable[[], Any], exception: type[BaseException] = ValueError) -> str:
+    """The message of the `exception` that `fn()` raises, or a note saying what happened instead ("(an IndexError,
+    not a ValueError)", "(nothing was raised)"): for checks that an error message names what came."""
+    try:
+        fn()
+    except exception as err:
+        return str(err)
+    except Exception as err:  # noqa: BLE001 - reported by the check that reads the message
+        return f"({_a(type(err).__name__)}, not {_a(exception.__name__)})"
+    return "(nothing was raised)"
+
+
 def copy_inputs(value: Any) -> Any:
     """A copy of an answer's inputs that the answer cannot change behind the test's back: tensors cloned
     (keeping requires_grad on leaves), arrays copied, modules deep-copied, containers copied item by item."""

@@ -558,3 +558,18 @@ def test_count_torch_calls_grows_with_a_python_loop_over_rows_and_not_with_batch
             counts[name, rows] = calls.count
     assert counts["batched", 5] == counts["batched", 20]
     assert counts["looped", 20] > counts["looped", 5]
+
+
+def test_raised_message_is_the_message_of_the_expected_error():
+    from course_lib.notebook.checks import raised_message
+
+    def bad():
+        raise ValueError("stop = 26 is past T = 25")
+    assert raised_message(bad) == "stop = 26 is past T = 25"
+
+
+def test_raised_message_says_what_happened_when_the_expected_error_is_not_raised():
+    from course_lib.notebook.checks import raised_message
+    assert raised_message(lambda: None) == "(nothing was raised)"
+    assert raised_message(lambda: [][1]) == "(an IndexError, not a ValueError)"
+    assert raised_message(lambda: int("x"), TypeError) == "(a ValueError, not a TypeError)"
