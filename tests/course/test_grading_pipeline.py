@@ -13,7 +13,7 @@ generation per day checks both that the committed release is current and that ru
 What is the same for every day is graded once, on the first day, in its own course (`first_day`): students
 arriving as an LMS download (zip_collect), the export of raw scores, and "warns" (correct answers that emit
 warnings, one straight to stderr, must keep full marks), which tests the course's autograde preprocessor. Per day
-these cost about 12 s of CPU (nbgrader's start-up alone is about 2 s a command)."""
+zip_collect and export cost about 4 s of CPU (nbgrader's start-up alone is about 2 s a command)."""
 from __future__ import annotations
 
 import copy
