@@ -1,0 +1,275 @@
+"""The course in one table: the recurrent cells of Days 01-07 measured side by side on this machine.
+
+Four models share one shape, so that only the cell differs: embedding (V, E) -> one recurrent layer of H
+units -> linear read-out over the V tokens, predicting a token at every position.
+
+- "RNN" (tanh), "LSTM", "GRU": torch's nn.RNN / nn.LSTM / nn.GRU with PyTorch's default initialisation.
+- "GRU+attention": the GRU, then causal attention over the model's OWN earlier states: at step t the state
+  h_t is the query, the states h_1 .. h_t are the keys and values, the score is Luong's "general"
+  q^T W k (Day 07), and the context joins h_t before the read-out (which therefore reads 2H numbers).
+  With it, a symbol seen 50 steps ago is one attention hop away instead of 50 recurrent steps.
+
+Measurements (each a plain function, so a notebook prints every cell of the table from its own run):
+- `count_parameters` and `recurrent_parameter_formula`: an RNN layer has H(D + H) + 2H parameters
+  (weight_ih, weight_hh, and PyTorch's two biases); a GRU has 3 times that, an LSTM 4 times (one block per
+  gate or candidate). `GATES` holds the multipliers.
+- `time_train_steps`: the median wall time of one training step (forward, backward, Adam step) per
+  model, measured round-robin so that a busy machine slows every model alike.
+- `copy_recall`: train on the copy task (`course_lib.data.tasks.copy_task`, Day 04) at one distance for a
+  fixed number of steps, then the recall accuracy on new sequences (guessing: 1 / n_symbols).
+- `names_data`, `lm_batch`, `train_char_lm`, `nats_per_char`: the names character LM of Day 08 (the same
+  80/10/10 split with seed 0), trained for a fixed number of steps; held-out nats per character.
+- `ngram_nats`: Day 08's count-based baseline (add-k n-gram, k chosen on validation) on the same split.
+
+Shapes: ids (B, T) long -> logits (B, T, V). Everything runs on the `device` given (CPU by default).
+"""
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Iterator, Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..batching.padding import pad_sequences
+from ..data.names import load_names
+from ..data.splits import Splits, split_indices
+from ..data.tasks import IGNORE, copy_task
+from ..models.ngram import NGramLM
+from ..text.vocab import Vocab, build_vocab
+from .loop import train
+
+CELLS = ("RNN", "LSTM", "GRU", "GRU+attention")
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3, "GRU+attention": 3}   # parameter blocks of the recurrent layer
+_MODULES = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU, "GRU+attention": nn.GRU}
+
+
+def _check_cell(cell: str) -> None:
+    if cell not in _MODULES:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+
+
+def _check_positive_int(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+class SequenceModel(nn.Module):
+    """Embedding (V, E) -> nn.RNN / nn.LSTM / nn.GRU (H units, one layer) [-> causal self-attention]
+    -> Linear (H or 2H, V). forward: ids (B, T) long -> logits (B, T, V)."""
+
+    def __init__(self, cell: str, vocab_size: int, embed_dim: int = 16, hidden: int = 64, *,
+                 pad_id: int | None = None):
+        super().__init__()
+        _check_cell(cell)
+        for value, name in ((vocab_size, "vocab_size"), (embed_dim, "embed_dim"), (hidden, "hidden")):
+            _check_positive_int(value, name)
+        self.cell, self.attention = cell, cell == "GRU+attention"
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.rnn = _MODULES[cell](embed_dim, hidden, batch_first=True)
+        # Luong's general score q^T W k; nn.Linear(H, H) without bias holds W (applied to the query)
+        self.score = nn.Linear(hidden, hidden, bias=False) if self.attention else None
+        self.head = nn.Linear(2 * hidden if self.attention else hidden, vocab_size)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if ids.dim() != 2 or ids.dtype != torch.long:
+            raise ValueError(f"ids must be a long tensor (B, T), got {ids.dtype} of shape {tuple(ids.shape)}")
+        V = self.embed.num_embeddings
+        if ids.numel() and bool(((ids < 0) | (ids >= V)).any()):
+            raise ValueError(f"ids must be in [0, {V}), got values from {int(ids.min())} to {int(ids.max())}")
+        states, _ = self.rnn(self.embed(ids))                                  # (B, T, H)
+        if self.attention:
+            T = states.shape[1]
+            scores = self.score(states) @ states.transpose(1, 2)               # (B, T, T): query t, key s
+            future = torch.ones(T, T, dtype=torch.bool, device=ids.device).triu(1)   # s > t: not seen yet
+            weights = scores.masked_fill(future, float("-inf")).softmax(dim=-1)      # (B, T, T)
+            states = torch.cat([states, weights @ states], dim=-1)             # (B, T, 2H)
+        return self.head(states)                                               # (B, T, V)
+
+
+def count_parameters(module: nn.Module) -> int:
+    """The number of trainable numbers in `module` (every parameter with requires_grad)."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"count_parameters expects an nn.Module, got {type(module).__name__}")
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def recurrent_parameter_formula(cell: str, input_size: int, hidden: int) -> int:
+    """GATES[cell] x (H(D + H) + 2H): the parameters of one recurrent layer with input size D and H units, as
+    the course counted them (Day 01's RNN, Day 03's LSTM: 4 blocks, Day 04's GRU: 3 blocks)."""
+    _check_cell(cell)
+    _check_positive_int(input_size, "input_size")
+    _check_positive_int(hidden, "hidden")
+    return GATES[cell] * (hidden * (input_size + hidden) + 2 * hidden)
+
+
+def _sync(device: torch.device | str | None) -> None:
+    if device is not None and torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _lm_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], ignore_index: int) -> torch.Tensor:
+    inputs, targets = batch
+    logits = model(inputs)                                                     # (B, T, V)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=ignore_index)
+
+
+def time_train_steps(models: Mapping[str, nn.Module], batch: int, length: int, *, warmup: int = 2,
+                     repeat: int = 10, lr: float = 1e-3, seed: int = 0,
+                     device: torch.device | str | None = None) -> dict[str, float]:
+    """Median seconds of one training step (forward, cross-entropy at every position, backward, Adam step)
+    of each model on random ids (batch, length), after `warmup` untimed steps. Models take turns step by
+    step (round-robin), so load from other programs falls on all of them alike. The models are trained by
+    this (a few steps at `lr`): time fresh copies, not the models you report on."""
+    _check_positive_int(batch, "batch")
+    _check_positive_int(length, "length")
+    _check_positive_int(repeat, "repeat")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    if not models:
+        raise ValueError("models is empty: give {name: model}")
+    g = torch.Generator().manual_seed(seed)
+    work = {}
+    for name, model in models.items():
+        V = model.embed.num_embeddings
+        inputs = torch.randint(0, V, (batch, length), generator=g).to(device or "cpu")
+        targets = torch.randint(0, V, (batch, length), generator=g).to(device or "cpu")
+        work[name] = (model, torch.optim.Adam(model.parameters(), lr=lr), (inputs, targets))
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for i in range(warmup + repeat):
+        for name, (model, optimizer, data) in work.items():
+            model.train()
+            _sync(device)
+            start = time.perf_counter()
+            loss = _lm_loss(model, data, ignore_index=-100)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            _sync(device)
+            if i >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+# ---------------------------------------------------------------------------------------------- copy task
+def _copy_batches(batch: int, n_copy: int, distance: int, n_symbols: int, seed: int,
+                  device: torch.device | str | None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        inputs, targets = copy_task(batch, n_copy, distance, n_symbols, generator=g)   # (B, T) each
+        yield inputs.to(device or "cpu"), targets.to(device or "cpu")
+
+
+@torch.no_grad()
+def recall_accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Fraction of the copied symbols (targets != IGNORE) that the model's arg-max writes back."""
+    was_training = model.training
+    model.eval()
+    try:
+        predicted = model(inputs).argmax(dim=-1)                               # (B, T)
+    finally:
+        model.train(was_training)
+    mask = targets != IGNORE
+    if not bool(mask.any()):
+        raise ValueError("targets hold no symbol to recall (all IGNORE)")
+    return ((predicted == targets) & mask).sum().item() / mask.sum().item()
+
+
+def copy_recall(model: nn.Module, distance: int, steps: int, *, n_copy: int = 2, n_symbols: int = 8,
+                batch: int = 64, lr: float = 1e-2, max_grad_norm: float = 1.0, n_test: int = 500,
+                seed: int = 0, device: torch.device | str | None = None) -> float:
+    """Train `model` (vocabulary n_symbols + 2) on the copy task at `distance` for `steps` Adam steps of
+    fresh batches (seeded by `seed`), then return its recall accuracy on `n_test` new sequences (seed
+    1000 + seed). Guessing scores 1 / n_symbols."""
+    _check_positive_int(steps, "steps")
+    _check_positive_int(n_test, "n_test")
+    if model.embed.num_embeddings != n_symbols + 2:
+        raise ValueError(f"the copy task needs a vocabulary of n_symbols + 2 = {n_symbols + 2} tokens, the model "
+                         f"has {model.embed.num_embeddings}")
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    train(model, optimizer, _copy_batches(batch, n_copy, distance, n_symbols, seed, device),
+          lambda m, b: _lm_loss(m, b, IGNORE), steps, max_grad_norm=max_grad_norm, progress=False)
+    inputs, targets = copy_task(n_test, n_copy, distance, n_symbols,
+                                generator=torch.Generator().manual_seed(1000 + seed))
+    return recall_accuracy(model, inputs.to(device or "cpu"), targets.to(device or "cpu"))
+
+
+# ---------------------------------------------------------------------------------------------- names LM
+def names_data(seed: int = 0) -> tuple[Splits, Vocab]:
+    """Day 08's names: the census first names split 80/10/10 by `split_indices(..., seed)` into Splits of
+    lists of str, and the character vocabulary of the training names (4 specials + 26 letters)."""
+    names = load_names()
+    part = split_indices(len(names), (0.8, 0.1, 0.1), seed=seed)
+    splits = Splits(*([n for n, p in zip(names, part) if p == i] for i in range(3)))
+    return splits, Vocab(build_vocab(splits.train))
+
+
+def lm_batch(texts: Sequence[str], vocab: Vocab, device: torch.device | str | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs <bos> x1 .. xn and targets x1 .. xn <eos>, padded with <pad> on the right: (B, T) each."""
+    if isinstance(texts, str) or not len(texts):
+        raise ValueError("texts must be a non-empty list of strings")
+    ids = pad_sequences([vocab.encode(t) for t in texts], pad_value=vocab.pad_id).to(device or "cpu")  # (B, T + 1)
+    return ids[:, :-1], ids[:, 1:]
+
+
+@torch.no_grad()
+def nats_per_char(model: nn.Module, texts: Sequence[str], vocab: Vocab,
+                  device: torch.device | str | None = None) -> float:
+    """Mean negative log-likelihood, in nats per predicted symbol (characters and the end), of `texts`."""
+    was_training = model.training
+    model.eval()
+    try:
+        loss = _lm_loss(model, lm_batch(texts, vocab, device), ignore_index=vocab.pad_id)
+    finally:
+        model.train(was_training)
+    return loss.item()
+
+
+def train_char_lm(model: nn.Module, texts: Sequence[str], vocab: Vocab, steps: int, *, batch: int = 64,
+                  lr: float = 5e-3, max_grad_norm: float = 1.0, seed: int = 0,
+                  device: torch.device | str | None = None) -> list[float]:
+    """Train `model` for `steps` Adam steps on random batches of `texts` (seeded); returns the loss per step."""
+    _check_positive_int(steps, "steps")
+    _check_positive_int(batch, "batch")
+    if model.embed.num_embeddings != len(vocab):
+        raise ValueError(f"the model's vocabulary ({model.embed.num_embeddings}) is not the names vocabulary "
+                         f"({len(vocab)})")
+    g = torch.Generator().manual_seed(seed)
+
+    def batches():
+        while True:
+            index = torch.randint(0, len(texts), (batch,), generator=g)
+            yield lm_batch([texts[i] for i in index], vocab, device)
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = train(model, optimizer, batches(), lambda m, b: _lm_loss(m, b, vocab.pad_id), steps,
+                    max_grad_norm=max_grad_norm, progress=False)
+    return history["loss"]
+
+
+def ngram_nats(splits: Splits, order: int = 3, ks: Sequence[float] = (0.03, 0.1, 0.3, 1.0)) -> tuple[float, float]:
+    """Day 08's baseline: an add-k character n-gram model fitted on splits.train, k chosen on
+    splits.validation; returns (k, test nats per character)."""
+    if not ks:
+        raise ValueError("ks is empty: give at least one smoothing constant")
+    scores = {k: NGramLM(order, k).fit(splits.train).nll(splits.validation) for k in ks}
+    k = min(scores, key=scores.get)
+    return k, NGramLM(order, k).fit(splits.train).nll(splits.test)
+
+
+def seed_spread(values: Sequence[float]) -> float:
+    """max - min of one measurement over seeds (0 for one seed): the noise a difference must exceed."""
+    if not len(values):
+        raise ValueError("no values")
+    return max(values) - min(values) if len(values) > 1 else 0.0
+
+
+def ratio(a: float, b: float) -> float:
+    """a / b, inf when b is 0 and a is not (0 / 0 is nan)."""
+    if b == 0:
+        return math.nan if a == 0 else math.inf
+    return a / b
