@@ -13,8 +13,9 @@ for testing.
 
 Shapes:
     DigitClip.features                  (frames, N_MELS) float32
-    load_digit_waves()                  [(wave (N,) float32 in [-1, 1), digit, voice)] x 10
+    load_digit_waves()                  [(wave (N,) float32 in [-1, 1), digit, voice)] x 10 (the test voice)
     make_utterances(...)                [(features (frames, N_MELS), digits list[int])]
+    make_utterances_with_sources(...)   [(features, digits, (voice, speed, pitch))]
     speech_batch(utterances)            feats (B, T, N_MELS) zero-padded, lengths (B,), targets (B, S) padded
                                         with 0 (targets = digit + 1; class 0 is the CTC blank), target_lengths (B,)
 """
@@ -45,12 +46,12 @@ TRAIN_VOICES: tuple[str, ...] = tuple(v for v in VOICES if v != TEST_VOICE)
 SPEEDS: tuple[int, ...] = (140, 175, 210)  # espeak-ng -s, words per minute
 PITCHES: tuple[int, ...] = (35, 65)        # espeak-ng -p, 0-99
 DIGIT_WORDS: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-WAVE_VOICE, WAVE_SPEED, WAVE_PITCH = "en-us", 175, 35   # the ten clips whose waves are shipped too
+WAVE_VOICE, WAVE_SPEED, WAVE_PITCH = TEST_VOICE, 175, 35   # the ten clips whose waves are shipped too
 
 GAP_FRAMES = (2, 10)   # make_utterances: silence before, between and after digits, inclusive range in frames
 
 DATA_PATH = Path(__file__).resolve().parent / "files" / "speech_digits.npz"
-SHA256 = "f8a14d17e349cc058661d64384e767af55958dcf9a89e604613d1dc2c3dd2894"
+SHA256 = "99839188fed8476677ba008083a7e1e0cdb92e4dc51669bb746cee51cd3eefd2"
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,11 @@ def load_digit_clips() -> list[DigitClip]:
 
 
 def load_digit_waves() -> list[tuple[torch.Tensor, int, str]]:
-    """The ten trimmed 16 kHz waves of WAVE_VOICE (speed WAVE_SPEED, pitch WAVE_PITCH), digits 0-9, as float32
-    (int16 / 32768): log_mel(wave, SAMPLE_RATE, N_FFT, HOP_LENGTH, N_MELS) reproduces that clip's stored
-    features up to their float16 rounding (max abs difference < 0.01)."""
+    """The ten 16 kHz waves of WAVE_VOICE (= TEST_VOICE, speed WAVE_SPEED, pitch WAVE_PITCH), digits 0-9, as
+    float32 (int16 / 32768), silence-trimmed exactly as their clips were (at most 30 ms of silence at each end):
+    log_mel(wave, SAMPLE_RATE, N_FFT, HOP_LENGTH, N_MELS) reproduces that clip's stored features up to their
+    float16 rounding (the features were computed in float64 from these very samples and stored as float16:
+    max abs difference <= 0.004 = half a float16 step at |x| in [8, 16))."""
     a = _arrays()
     o = a["wave_offsets"]
     return [(torch.from_numpy(a["waves"][o[i]: o[i + 1]].astype(np.float32) / 32768.0), int(a["wave_digit"][i]),
@@ -124,6 +127,15 @@ def make_utterances(clips: list[DigitClip], n: int, min_digits: int = 2, max_dig
     features concatenated with gaps of GAP_FRAMES[0]..GAP_FRAMES[1] frames (random) filled with the silence level
     of the clip before them (the first clip for the leading gap). Seeded: same arguments, same utterances.
     Returns [(features (frames, N_MELS) float32, digits list[int])]."""
+    return [(f, d) for f, d, _ in make_utterances_with_sources(clips, n, min_digits, max_digits, voices=voices,
+                                                               seed=seed)]
+
+
+def make_utterances_with_sources(clips: list[DigitClip], n: int, min_digits: int = 2, max_digits: int = 5, *,
+                                 voices: Sequence[str] | None = None, seed: int = 0
+                                 ) -> list[tuple[torch.Tensor, list[int], tuple[str, int, int]]]:
+    """make_utterances with who spoke each one: [(features, digits, (voice, speed, pitch))], the same
+    utterances as make_utterances with the same arguments."""
     if not isinstance(clips, (list, tuple)) or not clips or not all(isinstance(c, DigitClip) for c in clips):
         raise TypeError("clips must be a non-empty list of DigitClip (from load_digit_clips()), got "
                         f"{type(clips).__name__}" + (f" of {len(clips)}" if isinstance(clips, (list, tuple)) else ""))
@@ -155,13 +167,14 @@ def make_utterances(clips: list[DigitClip], n: int, min_digits: int = 2, max_dig
     rng = random.Random(seed)
     out = []
     for _ in range(n):
-        group = groups[rng.choice(keys)]
+        key = rng.choice(keys)
+        group = groups[key]
         digits = [rng.randrange(10) for _ in range(rng.randint(min_digits, max_digits))]
         parts = [group[digits[0]].silence.expand(rng.randint(*GAP_FRAMES), N_MELS)]
         for d in digits:
             clip = group[d]
             parts += [clip.features, clip.silence.expand(rng.randint(*GAP_FRAMES), N_MELS)]
-        out.append((torch.cat(parts).contiguous(), digits))                     # (frames, N_MELS)
+        out.append((torch.cat(parts).contiguous(), digits, key))                # (frames, N_MELS)
     return out
 
 
