@@ -13,13 +13,13 @@ Measurements (each a plain function, so a notebook prints every cell of the tabl
 - `count_parameters` and `recurrent_parameter_formula`: an RNN layer has H(D + H) + 2H parameters
   (weight_ih, weight_hh, and PyTorch's two biases); a GRU has 3 times that, an LSTM 4 times (one block per
   gate or candidate). `GATES` holds the multipliers.
-- `time_train_steps`: the median wall time of one training step (forward, backward, Adam step) per
-  model, measured round-robin so that a busy machine slows every model alike.
+- `time_train_steps`: the median wall time of one training step (forward, backward, Adam step) per model
+  and sequence length, measured round-robin so that a busy machine slows every model and length alike.
 - `copy_recall`: train on the copy task (`course_lib.data.tasks.copy_task`, Day 04) at one distance for a
   fixed number of steps, then the recall accuracy on new sequences (guessing: 1 / n_symbols).
 - `names_data`, `lm_batch`, `train_char_lm`, `nats_per_char`: the names character LM of Day 08 (the same
   80/10/10 split with seed 0), trained for a fixed number of steps; held-out nats per character.
-- `ngram_nats`: Day 08's count-based baseline (add-k n-gram, k chosen on validation) on the same split.
+- `ngram_nats`: Day 08's count-based baseline (add-k n-gram, order and k chosen on validation), same split.
 
 Shapes: ids (B, T) long -> logits (B, T, V). Everything runs on the `device` given (CPU by default).
 """
@@ -29,6 +29,7 @@ import math
 import statistics
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +46,7 @@ from .loop import train
 CELLS = ("RNN", "LSTM", "GRU", "GRU+attention")
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3, "GRU+attention": 3}   # parameter blocks of the recurrent layer
 _MODULES = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU, "GRU+attention": nn.GRU}
+_clock = time.perf_counter   # the timer of time_train_steps (a name of its own, so that tests can replace it)
 
 
 def _check_cell(cell: str) -> None:
@@ -117,41 +119,47 @@ def _lm_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], ignore_
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=ignore_index)
 
 
-def time_train_steps(models: Mapping[str, nn.Module], batch: int, length: int, *, warmup: int = 2,
-                     repeat: int = 10, lr: float = 1e-3, seed: int = 0,
-                     device: torch.device | str | None = None) -> dict[str, float]:
+def time_train_steps(models: Mapping[str, nn.Module], batch: int, lengths: Sequence[int], *, warmup: int = 1,
+                     repeat: int = 9, lr: float = 1e-3, seed: int = 0,
+                     device: torch.device | str | None = None) -> dict[int, dict[str, float]]:
     """Median seconds of one training step (forward, cross-entropy at every position, backward, Adam step)
-    of each model on random ids (batch, length), after `warmup` untimed steps. Models take turns step by
-    step (round-robin), so load from other programs falls on all of them alike. The models are trained by
-    this (a few steps at `lr`): time fresh copies, not the models you report on."""
+    of each model on random ids (batch, length), for each length, after `warmup` untimed steps:
+    {length: {name: seconds}}. Every (length, model) pair takes one step per round (round-robin), so that
+    load from other programs falls on all of them alike. The models are trained by this (a few steps at
+    `lr`): time fresh copies, not the models you report on. Models need an `embed` (nn.Embedding)."""
     _check_positive_int(batch, "batch")
-    _check_positive_int(length, "length")
+    if isinstance(lengths, int) or not len(lengths):
+        raise ValueError(f"lengths must be a non-empty sequence of ints, e.g. (100, 400), got {lengths!r}")
+    for length in lengths:
+        _check_positive_int(length, "length")
     _check_positive_int(repeat, "repeat")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
     if not models:
         raise ValueError("models is empty: give {name: model}")
     g = torch.Generator().manual_seed(seed)
-    work = {}
-    for name, model in models.items():
-        V = model.embed.num_embeddings
-        inputs = torch.randint(0, V, (batch, length), generator=g).to(device or "cpu")
-        targets = torch.randint(0, V, (batch, length), generator=g).to(device or "cpu")
-        work[name] = (model, torch.optim.Adam(model.parameters(), lr=lr), (inputs, targets))
-    times: dict[str, list[float]] = {name: [] for name in models}
+    optimizers = {name: torch.optim.Adam(model.parameters(), lr=lr) for name, model in models.items()}
+    data = {}
+    for length in lengths:
+        for name, model in models.items():
+            V = model.embed.num_embeddings
+            data[length, name] = (torch.randint(0, V, (batch, length), generator=g).to(device or "cpu"),   # (B, T)
+                                  torch.randint(0, V, (batch, length), generator=g).to(device or "cpu"))
+    times: dict[tuple[int, str], list[float]] = {key: [] for key in data}
     for i in range(warmup + repeat):
-        for name, (model, optimizer, data) in work.items():
+        for (length, name), pair in data.items():
+            model, optimizer = models[name], optimizers[name]
             model.train()
             _sync(device)
-            start = time.perf_counter()
-            loss = _lm_loss(model, data, ignore_index=-100)
+            start = _clock()
+            loss = _lm_loss(model, pair, ignore_index=-100)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             _sync(device)
             if i >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+                times[length, name].append(_clock() - start)
+    return {length: {name: statistics.median(times[length, name]) for name in models} for length in lengths}
 
 
 # ---------------------------------------------------------------------------------------------- copy task
@@ -251,14 +259,23 @@ def train_char_lm(model: nn.Module, texts: Sequence[str], vocab: Vocab, steps: i
     return history["loss"]
 
 
-def ngram_nats(splits: Splits, order: int = 3, ks: Sequence[float] = (0.03, 0.1, 0.3, 1.0)) -> tuple[float, float]:
-    """Day 08's baseline: an add-k character n-gram model fitted on splits.train, k chosen on
-    splits.validation; returns (k, test nats per character)."""
-    if not ks:
-        raise ValueError("ks is empty: give at least one smoothing constant")
-    scores = {k: NGramLM(order, k).fit(splits.train).nll(splits.validation) for k in ks}
-    k = min(scores, key=scores.get)
-    return k, NGramLM(order, k).fit(splits.train).nll(splits.test)
+class NGramScore(NamedTuple):
+    """An n-gram baseline: its order, the k chosen on validation, and nats per character there and on test."""
+    order: int
+    k: float
+    validation: float
+    test: float
+
+
+def ngram_nats(splits: Splits, orders: Sequence[int] = (2, 3, 4),
+               ks: Sequence[float] = (0.03, 0.1, 0.3, 1.0)) -> NGramScore:
+    """Day 08's baseline: add-k character n-gram models fitted on splits.train; the order and k with the
+    lowest nats per character on splits.validation win, and are scored on splits.test."""
+    if not ks or not orders:
+        raise ValueError(f"orders and ks must be non-empty, got orders={tuple(orders)}, ks={tuple(ks)}")
+    scores = {(n, k): NGramLM(n, k).fit(splits.train).nll(splits.validation) for n in orders for k in ks}
+    order, k = min(scores, key=scores.get)
+    return NGramScore(order, k, scores[order, k], NGramLM(order, k).fit(splits.train).nll(splits.test))
 
 
 def seed_spread(values: Sequence[float]) -> float:

@@ -2,7 +2,7 @@
 logits at every position; the recurrent layers have exactly the course's parameter formula (GRU 3x, LSTM 4x the
 RNN); the attention model attends causally to its own earlier states (brute force in float64, gradcheck); the
 timer returns one median per model and trains them; recall accuracy counts only the copied symbols; the names
-data is Day 08's split; nats per character matches cross-entropy by hand; the n-gram baseline is Day 08's;
+data is Day 08's split; nats per character matches cross-entropy by hand; the n-gram baseline is Day 08's (order and k chosen on validation);
 bad arguments are rejected with messages that say what was expected."""
 from __future__ import annotations
 
@@ -124,26 +124,35 @@ def test_models_reject_unknown_cells_bad_sizes_and_bad_ids_saying_what_came():
 
 
 # ------------------------------------------------------------------------------ timing
-def test_time_train_steps_gives_one_positive_median_per_model_and_trains_them():
+def test_time_train_steps_gives_one_positive_median_per_length_and_model_and_trains_them():
     torch.manual_seed(4)
     models = {c: bm.SequenceModel(c, 7, embed_dim=4, hidden=8) for c in ("RNN", "GRU+attention")}
     before = {c: m.head.weight.detach().clone() for c, m in models.items()}
-    times = bm.time_train_steps(models, batch=2, length=5, warmup=1, repeat=3)
-    assert list(times) == ["RNN", "GRU+attention"]
-    assert all(isinstance(t, float) and 0 < t < 5 for t in times.values())
+    times = bm.time_train_steps(models, batch=2, lengths=(5, 3), warmup=1, repeat=3)
+    assert list(times) == [5, 3] and all(list(t) == ["RNN", "GRU+attention"] for t in times.values())
+    assert all(isinstance(t, float) and 0 < t < 5 for per in times.values() for t in per.values())
     assert all(not torch.equal(before[c], m.head.weight) for c, m in models.items())
+
+
+def test_time_train_steps_takes_the_median_of_the_timed_steps(monkeypatch):
+    clock = iter([0.0, 10.0, 13.0, 20.0, 22.0, 30.0, 35.0, 40.0, 40.5])   # warm-up start, then 3, 2, 5, 0.5 s
+    monkeypatch.setattr(bm, "_clock", lambda: next(clock))
+    times = bm.time_train_steps({"RNN": bm.SequenceModel("RNN", 5, 2, 3)}, 2, (4,), warmup=1, repeat=4)
+    assert times == {4: {"RNN": 2.5}}
 
 
 def test_time_train_steps_rejects_empty_models_and_bad_counts():
     model = {"RNN": bm.SequenceModel("RNN", 5, 2, 3)}
     with pytest.raises(ValueError, match="models is empty"):
-        bm.time_train_steps({}, 2, 3)
+        bm.time_train_steps({}, 2, (3,))
     with pytest.raises(ValueError, match="repeat must be an integer >= 1, got 0"):
-        bm.time_train_steps(model, 2, 3, repeat=0)
+        bm.time_train_steps(model, 2, (3,), repeat=0)
     with pytest.raises(ValueError, match="warmup must be an integer >= 0, got -1"):
-        bm.time_train_steps(model, 2, 3, warmup=-1)
+        bm.time_train_steps(model, 2, (3,), warmup=-1)
     with pytest.raises(ValueError, match="length must be an integer >= 1, got 0"):
-        bm.time_train_steps(model, 2, 0)
+        bm.time_train_steps(model, 2, (3, 0))
+    with pytest.raises(ValueError, match=r"lengths must be a non-empty sequence of ints, e.g. \(100, 400\), got 3"):
+        bm.time_train_steps(model, 2, 3)
 
 
 # ------------------------------------------------------------------------------ copy task
@@ -252,14 +261,15 @@ def test_train_char_lm_lowers_the_loss_and_checks_the_vocabulary(names):
         bm.train_char_lm(bm.SequenceModel("GRU", 12), splits.train, vocab, 1)
 
 
-def test_ngram_nats_chooses_k_on_validation_and_scores_the_test_names(names):
+def test_ngram_nats_chooses_order_and_k_on_validation_and_scores_the_test_names(names):
     splits, _ = names
-    k, test = bm.ngram_nats(splits, order=2, ks=(0.1, 1.0))
-    val = {kk: NGramLM(2, kk).fit(splits.train).nll(splits.validation) for kk in (0.1, 1.0)}
-    assert k == min(val, key=val.get)
-    assert test == pytest.approx(NGramLM(2, k).fit(splits.train).nll(splits.test))
-    with pytest.raises(ValueError, match="ks is empty"):
-        bm.ngram_nats(splits, ks=())
+    best = bm.ngram_nats(splits, orders=(1, 2), ks=(0.1, 1.0))
+    val = {(n, k): NGramLM(n, k).fit(splits.train).nll(splits.validation) for n in (1, 2) for k in (0.1, 1.0)}
+    assert (best.order, best.k) == min(val, key=val.get) == (2, best.k)
+    assert best.validation == pytest.approx(val[best.order, best.k])
+    assert best.test == pytest.approx(NGramLM(2, best.k).fit(splits.train).nll(splits.test))
+    with pytest.raises(ValueError, match=r"non-empty, got orders=\(3,\), ks=\(\)"):
+        bm.ngram_nats(splits, orders=(3,), ks=())
 
 
 # ------------------------------------------------------------------------------ small helpers
