@@ -189,9 +189,10 @@ def recall_accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tenso
 def copy_recall(model: nn.Module, distance: int, steps: int, *, n_copy: int = 2, n_symbols: int = 8,
                 batch: int = 64, lr: float = 1e-2, max_grad_norm: float = 1.0, n_test: int = 500,
                 seed: int = 0, device: torch.device | str | None = None) -> float:
-    """Train `model` (vocabulary n_symbols + 2) on the copy task at `distance` for `steps` Adam steps of
-    fresh batches (seeded by `seed`), then return its recall accuracy on `n_test` new sequences (seed
-    1000 + seed). Guessing scores 1 / n_symbols."""
+    """Train `model` (a SequenceModel, or any ids (B, T) -> logits (B, T, V) module with an `embed` of
+    V = n_symbols + 2 tokens) on the copy task at `distance` for `steps` Adam steps of fresh batches (seeded
+    by `seed`; gradients clipped to `max_grad_norm`), then return its recall accuracy on `n_test` new
+    sequences (seed 1000 + seed). Guessing scores 1 / n_symbols."""
     _check_positive_int(steps, "steps")
     _check_positive_int(n_test, "n_test")
     if model.embed.num_embeddings != n_symbols + 2:
@@ -240,7 +241,9 @@ def nats_per_char(model: nn.Module, texts: Sequence[str], vocab: Vocab,
 def train_char_lm(model: nn.Module, texts: Sequence[str], vocab: Vocab, steps: int, *, batch: int = 64,
                   lr: float = 5e-3, max_grad_norm: float = 1.0, seed: int = 0,
                   device: torch.device | str | None = None) -> list[float]:
-    """Train `model` for `steps` Adam steps on random batches of `texts` (seeded); returns the loss per step."""
+    """Train `model` (ids (B, T) -> logits (B, T, V), with an `embed` of V = len(vocab) tokens) for `steps`
+    Adam steps on random batches of `texts` (seeded by `seed`; cross-entropy over the real symbols, padding
+    ignored; gradients clipped to `max_grad_norm`); returns the loss of every step."""
     _check_positive_int(steps, "steps")
     _check_positive_int(batch, "batch")
     if model.embed.num_embeddings != len(vocab):
