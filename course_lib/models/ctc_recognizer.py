@@ -1,0 +1,79 @@
+"""A small CTC speech recognizer for Day 13's spoken digits: convolutional subsampling, a bidirectional GRU,
+and a linear layer to per-frame log-probabilities over the blank and the ten digits.
+
+    feats (B, T, n_mels), lengths (B,)
+      -> [optional: per-utterance, per-mel mean/variance normalisation over the real frames]
+      -> ConvSubsampler (two Conv2d(3, stride 2, padding 1) + ReLU)   (B, T', channels * n_mels'), out_lengths
+      -> packed BiGRU (num_layers, hidden_size per direction)         (B, T', 2 * hidden_size)
+      -> Linear -> log_softmax over classes, time first               log_probs (T', B, n_classes)
+
+log_probs is shaped (T', B, C) as nn.CTCLoss / F.ctc_loss want; class 0 is the blank and digit d is class d + 1
+(n_classes = 11). The GRU runs packed, so padding never reaches either direction; frames past out_lengths[b]
+hold the output of a zero GRU state (ignore them: the loss and ctc_greedy read out_lengths). With the default
+sizes (40 mels, 32 channels, hidden 128) the model has 357,995 parameters.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from ..batching.padding import pack, unpack
+from ..data.speech import N_MELS
+from ..layers.subsampling import ConvSubsampler, conv_output_length
+
+
+def _check_int(value: object, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def normalize_utterances(feats: torch.Tensor, lengths: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Per utterance and per mel: (x - mean) / (std + eps) with mean and (biased) std over the utterance's real
+    frames t < lengths[b]; padding frames come out as 0. feats (B, T, M) -> (B, T, M)."""
+    keep = (torch.arange(feats.shape[1], device=feats.device)[None, :] < lengths[:, None])  # (B, T)
+    keep = keep[..., None].to(feats.dtype)                                                  # (B, T, 1)
+    count = keep.sum(dim=1, keepdim=True).clamp(min=1)                                      # (B, 1, 1)
+    mean = (feats * keep).sum(dim=1, keepdim=True) / count                                  # (B, 1, M)
+    std = ((((feats - mean) * keep) ** 2).sum(dim=1, keepdim=True) / count).sqrt()          # (B, 1, M)
+    return (feats - mean) / (std + eps) * keep
+
+
+class CTCRecognizer(nn.Module):
+    """ConvSubsampler -> packed BiGRU -> Linear -> log_softmax, for CTC (see the module docstring).
+
+    output_length: passed to the ConvSubsampler (default conv_output_length; the Day 13 notebook passes the
+    student's own). normalize: normalise each utterance's features inside forward (normalize_utterances) --
+    an addition to the contract, off by default."""
+
+    def __init__(self, n_mels: int = N_MELS, n_classes: int = 11, channels: int = 32, hidden_size: int = 128,
+                 num_layers: int = 1, output_length: Callable[..., torch.Tensor] = conv_output_length,
+                 normalize: bool = False):
+        super().__init__()
+        _check_int(n_classes, "n_classes", 2)
+        _check_int(hidden_size, "hidden_size", 1)
+        _check_int(num_layers, "num_layers", 1)
+        if not isinstance(normalize, bool):
+            raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+        self.normalize = normalize
+        self.n_classes = n_classes
+        self.subsampler = ConvSubsampler(n_mels, channels, output_length)
+        self.gru = nn.GRU(self.subsampler.out_features, hidden_size, num_layers=num_layers, batch_first=True,
+                          bidirectional=True)
+        self.out = nn.Linear(2 * hidden_size, n_classes)
+
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """feats (B, T, n_mels), lengths (B,) in [1, T] -> (log_probs (T', B, n_classes), out_lengths (B,))."""
+        if self.normalize and isinstance(feats, torch.Tensor) and isinstance(lengths, torch.Tensor) \
+                and feats.dim() == 3 and lengths.shape == feats.shape[:1]:
+            feats = normalize_utterances(feats, lengths.to(feats.device))                   # (B, T, M)
+        x, out_lengths = self.subsampler(feats, lengths)                                     # (B, T', D)
+        states, _ = self.gru(pack(x, out_lengths))
+        states, _ = unpack(states, total_length=x.shape[1])                                  # (B, T', 2H)
+        log_probs = self.out(states).log_softmax(dim=-1)                                     # (B, T', C)
+        return log_probs.transpose(0, 1), out_lengths                                        # (T', B, C)
