@@ -14,7 +14,7 @@ Measurements (each a plain function, so a notebook prints every cell of the tabl
   (weight_ih, weight_hh, and PyTorch's two biases); a GRU has 3 times that, an LSTM 4 times (one block per
   gate or candidate). `GATES` holds the multipliers.
 - `time_train_steps`: the median wall time of one training step (forward, backward, Adam step) per model
-  and sequence length, measured round-robin so that a busy machine slows every model and length alike.
+  and sequence length, all taking turns in a shuffled order, so that a busy machine slows them alike.
 - `copy_recall`: train on the copy task (`course_lib.data.tasks.copy_task`, Day 04) at one distance for a
   fixed number of steps, then the recall accuracy on new sequences (guessing: 1 / n_symbols).
 - `names_data`, `lm_batch`, `train_char_lm`, `nats_per_char`: the names character LM of Day 08 (the same
@@ -124,9 +124,10 @@ def time_train_steps(models: Mapping[str, nn.Module], batch: int, lengths: Seque
                      device: torch.device | str | None = None) -> dict[int, dict[str, float]]:
     """Median seconds of one training step (forward, cross-entropy at every position, backward, Adam step)
     of each model on random ids (batch, length), for each length, after `warmup` untimed steps:
-    {length: {name: seconds}}. Every (length, model) pair takes one step per round (round-robin), so that
-    load from other programs falls on all of them alike. The models are trained by this (a few steps at
-    `lr`): time fresh copies, not the models you report on. Models need an `embed` (nn.Embedding)."""
+    {length: {name: seconds}}. Every (length, model) pair takes one step per round, in an order shuffled
+    each round (seeded), so that load from other programs, and the cost a step pays after a larger one
+    (caches, memory), fall on all of them alike. The models are trained by this (a few steps at `lr`): time
+    fresh copies, not the models you report on. Models need an `embed` (nn.Embedding)."""
     _check_positive_int(batch, "batch")
     if isinstance(lengths, int) or not len(lengths):
         raise ValueError(f"lengths must be a non-empty sequence of ints, e.g. (100, 400), got {lengths!r}")
@@ -146,8 +147,10 @@ def time_train_steps(models: Mapping[str, nn.Module], batch: int, lengths: Seque
             data[length, name] = (torch.randint(0, V, (batch, length), generator=g).to(device or "cpu"),   # (B, T)
                                   torch.randint(0, V, (batch, length), generator=g).to(device or "cpu"))
     times: dict[tuple[int, str], list[float]] = {key: [] for key in data}
+    keys = list(data)
     for i in range(warmup + repeat):
-        for (length, name), pair in data.items():
+        for k in torch.randperm(len(keys), generator=g).tolist():             # this round's order
+            (length, name), pair = keys[k], data[keys[k]]
             model, optimizer = models[name], optimizers[name]
             model.train()
             _sync(device)

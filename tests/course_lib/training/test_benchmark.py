@@ -141,6 +141,17 @@ def test_time_train_steps_takes_the_median_of_the_timed_steps(monkeypatch):
     assert times == {4: {"RNN": 2.5}}
 
 
+def test_time_train_steps_times_every_length_and_model_repeat_times_in_a_shuffled_order(monkeypatch):
+    order = []
+    monkeypatch.setattr(bm, "_lm_loss", lambda model, pair, ignore_index: (
+        order.append((pair[0].shape[1], model.cell)), model(pair[0]).sum())[1])
+    models = {c: bm.SequenceModel(c, 5, 2, 3) for c in ("RNN", "LSTM", "GRU")}
+    bm.time_train_steps(models, 2, (3, 4), warmup=1, repeat=5)
+    rounds = [order[i:i + 6] for i in range(0, len(order), 6)]
+    assert len(rounds) == 6 and all(sorted(r) == sorted((L, c) for L in (3, 4) for c in models) for r in rounds)
+    assert len({tuple(r) for r in rounds}) > 1
+
+
 def test_time_train_steps_rejects_empty_models_and_bad_counts():
     model = {"RNN": bm.SequenceModel("RNN", 5, 2, 3)}
     with pytest.raises(ValueError, match="models is empty"):
