@@ -40,6 +40,8 @@ def hz_to_mel(f: torch.Tensor | float) -> torch.Tensor | float:
     if isinstance(f, torch.Tensor):
         if not f.is_floating_point():
             raise TypeError(f"hz_to_mel expects a floating tensor, got dtype {f.dtype}")
+        if not torch.isfinite(f).all():
+            raise ValueError("hz_to_mel expects finite frequencies, got NaN or inf")
         if (f < 0).any():
             raise ValueError(f"hz_to_mel expects frequencies >= 0 Hz, got a minimum of {f.min().item()}")
         return _MEL_FACTOR * torch.log10(1.0 + f / _MEL_BREAK)
@@ -54,6 +56,8 @@ def mel_to_hz(m: torch.Tensor | float) -> torch.Tensor | float:
     if isinstance(m, torch.Tensor):
         if not m.is_floating_point():
             raise TypeError(f"mel_to_hz expects a floating tensor, got dtype {m.dtype}")
+        if not torch.isfinite(m).all():
+            raise ValueError("mel_to_hz expects finite mels, got NaN or inf")
         if (m < 0).any():
             raise ValueError(f"mel_to_hz expects mels >= 0, got a minimum of {m.min().item()}")
         return _MEL_BREAK * (torch.pow(10.0, m / _MEL_FACTOR) - 1.0)

@@ -55,6 +55,8 @@ def test_the_mel_scale_refuses_negative_values_integer_tensors_and_non_numbers(f
         fn(True)
     with pytest.raises(ValueError, match="finite"):
         fn(float("nan"))
+    with pytest.raises(ValueError, match="finite .*, got NaN or inf"):
+        fn(torch.tensor([1.0, float("inf")]))
 
 
 # ------------------------------------------------------------------------------ filterbank
