@@ -125,8 +125,13 @@ def log_mel(wave: torch.Tensor, sample_rate: int, n_fft: int = 400, hop_length: 
         raise TypeError(f"log_mel expects the wave as a tensor (N,) or (B, N), got {type(wave).__name__}")
     if not wave.is_floating_point():
         raise TypeError(f"log_mel expects a floating wave (e.g. int16 samples / 32768), got dtype {wave.dtype}")
+    if wave.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"log_mel expects a float32 or float64 wave (torch.stft has no half precision on the CPU), "
+                        f"got dtype {wave.dtype}: use wave.float()")
     if wave.dim() not in (1, 2):
         raise ValueError(f"log_mel expects a wave of shape (N,) or (B, N), got shape {tuple(wave.shape)}")
+    if wave.dim() == 2 and wave.shape[0] == 0:
+        raise ValueError(f"log_mel expects at least one wave in a batch (B, N), got shape {tuple(wave.shape)}")
     _check_int(sample_rate, "sample_rate", 1)
     _check_int(n_fft, "n_fft", 2)
     _check_int(hop_length, "hop_length", 1)

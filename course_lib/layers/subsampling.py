@@ -98,6 +98,9 @@ class ConvSubsampler(nn.Module):
             raise ValueError(f"output_length must return a tensor of shape {tuple(lengths.shape)} for lengths of that "
                              f"shape, got " + (f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
                                                else type(out).__name__))
+        if out.dtype.is_floating_point or out.dtype.is_complex or out.dtype == torch.bool:
+            raise TypeError(f"output_length must return an integer tensor (lengths are counts of frames), got dtype "
+                            f"{out.dtype}")
         out = out.to(device=lengths.device, dtype=torch.long)
         if (out < 1).any() or (out > frames).any():
             raise ValueError(f"output_length gave lengths in [{int(out.min())}, {int(out.max())}] after convolution "

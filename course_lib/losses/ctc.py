@@ -164,6 +164,9 @@ def ctc_nll(log_probs: torch.Tensor, targets: torch.Tensor, input_lengths: torch
     (torch's convention: each loss divided by its target length first)."""
     _check_log_probs(log_probs, 3, "(T, N, C)")
     t_max, n, n_classes = log_probs.shape
+    if t_max == 0 or n == 0:
+        raise ValueError(f"log_probs must not be empty (as F.ctc_loss): expected (T, N, C) with T, N >= 1, got "
+                         f"{tuple(log_probs.shape)}")
     blank = _check_blank(blank, n_classes)
     if not isinstance(targets, torch.Tensor) or targets.dtype.is_floating_point or targets.dtype == torch.bool \
             or targets.dtype.is_complex:

@@ -143,6 +143,9 @@ def test_conv_subsampler_refuses_an_output_length_that_disagrees_with_the_convol
     m = ConvSubsampler(40, 4, output_length=lambda lengths, **kw: lengths.tolist())
     with pytest.raises(ValueError, match="must return a tensor of shape"):
         m(torch.randn(1, 50, 40), torch.tensor([50]))
+    m = ConvSubsampler(40, 4, output_length=lambda lengths, **kw: conv_output_length(lengths, **kw).float())
+    with pytest.raises(TypeError, match="must return an integer tensor .* got dtype torch.float32"):
+        m(torch.randn(1, 50, 40), torch.tensor([50]))
     with pytest.raises(TypeError, match="output_length must be a function"):
         ConvSubsampler(40, output_length=3)
 

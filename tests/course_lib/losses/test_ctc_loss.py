@@ -202,6 +202,15 @@ def test_target_length_0_scores_the_all_blank_path():
     torch.testing.assert_close(loss, -torch.stack([lp[:4, 0, 0].sum(), lp[:2, 1, 0].sum()]))
 
 
+def test_half_precision_log_probs_work_and_keep_their_dtype():
+    lp = torch.randn(6, 2, 4).log_softmax(-1)
+    targets, il, tl = torch.tensor([[1, 2], [3, 3]]), torch.tensor([6, 5]), torch.tensor([2, 2])
+    for dtype in (torch.float16, torch.bfloat16):
+        ours = ctc_nll(lp.to(dtype), targets, il, tl)
+        assert ours.dtype == dtype
+        torch.testing.assert_close(ours.float(), F.ctc_loss(lp, targets, il, tl), rtol=0.02, atol=0.02)
+
+
 def test_input_length_0_gives_0_for_an_empty_target_and_inf_otherwise():
     lp = torch.randn(3, 2, 3, dtype=torch.float64).log_softmax(-1)
     loss = ctc_nll(lp, torch.tensor([[1], [1]]), [0, 0], [0, 1], reduction="none")
@@ -293,6 +302,8 @@ TG = torch.tensor([[1, 2], [2, 0]])
     ((LP, TG, [4, 4], [2, 1]), dict(reduction="average"), ValueError, "reduction must be one of"),
     ((LP, TG, [4, 4], [2, 1]), dict(zero_infinity=1), TypeError, "zero_infinity must be a bool"),
     ((LP.clone().fill_(float("nan")), TG, [4, 4], [2, 1]), {}, ValueError, "NaN or \\+inf"),
+    ((LP[:, :0], TG[:0], [], []), {}, ValueError, r"must not be empty .* got \(4, 0, 3\)"),
+    ((LP[:0], TG, [0, 0], [0, 0]), {}, ValueError, r"must not be empty .* got \(0, 2, 3\)"),
 ])
 def test_ctc_nll_refuses_bad_input_naming_expected_and_got(args, kwargs, error, match):
     with pytest.raises(error, match=match):
