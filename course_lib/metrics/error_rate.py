@@ -50,25 +50,29 @@ def _check_corpus(references: object, hypotheses: object) -> None:
         raise ValueError("the error rate of an empty corpus is undefined: got no references")
 
 
-def _rate(references: Sequence[str], hypotheses: Sequence[str], units, unit: str) -> float:
-    _check_corpus(references, hypotheses)
-    edits = total = 0
-    for ref, hyp in zip(references, hypotheses):
-        r = units(ref)
-        edits += edit_distance(r, units(hyp))
-        total += len(r)
-    if total == 0:
-        raise ValueError(f"the references hold no {unit}: the rate (edits / reference {unit}) is undefined")
-    return edits / total
-
-
 def wer(references: list[str], hypotheses: list[str]) -> float:
     """Corpus word error rate: sum of word-level edit distances / total reference words (words = str.split()).
     wer(["four two", "seven"], ["four", "seven one"]) == 2 / 3."""
-    return _rate(references, hypotheses, str.split, "words")
+    _check_corpus(references, hypotheses)
+    edits = words = 0
+    for reference, hypothesis in zip(references, hypotheses):
+        ref_words = reference.split()
+        edits += edit_distance(ref_words, hypothesis.split())
+        words += len(ref_words)
+    if words == 0:
+        raise ValueError("the references hold no words: the rate (edits / reference words) is undefined")
+    return edits / words
 
 
 def cer(references: list[str], hypotheses: list[str]) -> float:
     """Corpus character error rate: sum of character-level edit distances / total reference characters, each
     string stripped of leading and trailing whitespace first (inner spaces count). cer(["ab  c"], ["ab c"]) == 0.2."""
-    return _rate(references, hypotheses, lambda s: list(s.strip()), "characters")
+    _check_corpus(references, hypotheses)
+    edits = chars = 0
+    for reference, hypothesis in zip(references, hypotheses):
+        ref_chars = list(reference.strip())
+        edits += edit_distance(ref_chars, list(hypothesis.strip()))
+        chars += len(ref_chars)
+    if chars == 0:
+        raise ValueError("the references hold no characters: the rate (edits / reference characters) is undefined")
+    return edits / chars
