@@ -15,7 +15,8 @@ WAVE_SPEED and WAVE_PITCH, ten digits) are stored too, so the notebook can run a
 The file is written deterministically (fixed zip timestamps), so its sha256 depends on the content only;
 after a rewrite the script prints the hash to put in course_lib.data.speech.SHA256. espeak-ng is GPL-3
 software; the audio it synthesizes is program output, covered by the GPL-3 only if it "constitutes a covered
-work" (GPL-3 section 2; see the loader's docstring). Pure parts (WAV parsing, resampling, trimming, the zip writer) are tested without espeak-ng.
+work" (GPL-3 section 2; see the loader's docstring). Pure parts (WAV parsing, resampling, trimming, the zip
+writer) are tested without espeak-ng.
 """
 from __future__ import annotations
 

@@ -122,7 +122,8 @@ class ConvSubsampler(nn.Module):
                              + (f"{lengths.dtype} {tuple(lengths.shape)}" if isinstance(lengths, torch.Tensor)
                                 else type(lengths).__name__))
         if b and (lengths.min() < 1 or lengths.max() > t):
-            raise ValueError(f"lengths must lie in [1, T = {t}], got min {int(lengths.min())}, max {int(lengths.max())}")
+            raise ValueError(f"lengths must lie in [1, T = {t}], got min {int(lengths.min())}, "
+                             f"max {int(lengths.max())}")
         lengths = lengths.to(device=feats.device, dtype=torch.long)
         x = _mask_time(feats[:, None], lengths)                                    # (B, 1, T, n_mels)
         x = torch.relu(self.conv1(x))                                              # (B, C, T1, n_mels1)

@@ -88,7 +88,8 @@ def test_batch_of_one_frame_of_one():
 
 
 @pytest.mark.parametrize("args, kwargs, error, match", [
-    ((torch.zeros(3, 5), torch.tensor([3])), {}, ValueError, r"floating tensor \(T, N, C\), got torch.float32 \(3, 5\)"),
+    ((torch.zeros(3, 5), torch.tensor([3])), {}, ValueError,
+     r"floating tensor \(T, N, C\), got torch.float32 \(3, 5\)"),
     ((torch.zeros(3, 1, 5, dtype=torch.long), torch.tensor([3])), {}, ValueError, "got torch.int64"),
     (([[0.0]], torch.tensor([3])), {}, ValueError, "got list"),
     ((torch.zeros(3, 2, 5), torch.tensor([3])), {}, ValueError, r"shape \(N,\) = \(2,\) .* got \(1,\)"),

@@ -138,7 +138,8 @@ def test_conv_subsampler_uses_the_output_length_it_is_given():
 def test_conv_subsampler_refuses_an_output_length_that_disagrees_with_the_convolution():
     wrong = lambda lengths, kernel_size, stride=1, padding=0, dilation=1: lengths // stride + 1  # noqa: E731
     m = ConvSubsampler(40, 4, output_length=wrong)
-    with pytest.raises(ValueError, match=r"gave lengths in \[26, 26\] after convolution 1, but its output has 25 frames"):
+    with pytest.raises(ValueError, match=r"gave lengths in \[26, 26\] after convolution 1, but its output has "
+                                         r"25 frames"):
         m(torch.randn(1, 50, 40), torch.tensor([50]))
     m = ConvSubsampler(40, 4, output_length=lambda lengths, **kw: lengths.tolist())
     with pytest.raises(ValueError, match="must return a tensor of shape"):

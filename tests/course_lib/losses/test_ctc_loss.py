@@ -244,8 +244,8 @@ def test_frames_beyond_an_input_length_change_nothing():
 def test_batch_of_one_and_length_one():
     lp = torch.randn(1, 1, 3, dtype=torch.float64).log_softmax(-1)
     torch.testing.assert_close(ctc_nll(lp, torch.tensor([[2]]), [1], [1], reduction="none"), -lp[0, :, 2])
-    torch.testing.assert_close(ctc_alpha(lp[:, 0], torch.tensor([2])), torch.stack([lp[0, 0, 0], lp[0, 0, 2],
-                                                                                    torch.tensor(-math.inf).double()])[None])
+    expected = torch.stack([lp[0, 0, 0], lp[0, 0, 2], torch.tensor(-math.inf, dtype=torch.float64)])[None]
+    torch.testing.assert_close(ctc_alpha(lp[:, 0], torch.tensor([2])), expected)
 
 
 def test_ctc_alpha_of_an_empty_target_is_the_running_blank_sum():

@@ -66,7 +66,8 @@ def test_the_output_length_it_is_given_is_used():
         seen.append(lengths.tolist())
         return conv_output_length(lengths, kernel_size, stride, padding, dilation)
 
-    CTCRecognizer(n_mels=16, channels=4, hidden_size=8, output_length=mine)(torch.randn(2, 20, 16), torch.tensor([20, 7]))
+    model = CTCRecognizer(n_mels=16, channels=4, hidden_size=8, output_length=mine)
+    model(torch.randn(2, 20, 16), torch.tensor([20, 7]))
     assert seen == [[20, 7], [10, 4]]
 
 
