@@ -185,6 +185,29 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
+def npz_members(data: bytes) -> dict[str, bytes]:
+    """The uncompressed members of a .npz archive: what --check compares (the compressed bytes could differ
+    under another zlib build even when every array is the same)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def describe_difference(old: bytes, new: bytes) -> str:
+    """Which arrays of two .npz archives differ, and by how much (another espeak-ng version or FFT library can
+    move a few float16 features by one step)."""
+    with np.load(io.BytesIO(old), allow_pickle=False) as a, np.load(io.BytesIO(new), allow_pickle=False) as b:
+        lines = []
+        for name in sorted(set(a.files) | set(b.files)):
+            if name not in a.files or name not in b.files:
+                lines.append(f"  {name}: only in the {'new' if name in b.files else 'shipped'} file")
+            elif a[name].shape != b[name].shape or a[name].dtype != b[name].dtype:
+                lines.append(f"  {name}: {a[name].dtype} {a[name].shape} shipped, {b[name].dtype} {b[name].shape} new")
+            elif not np.array_equal(a[name], b[name]):
+                diff = np.abs(a[name].astype(np.float64) - b[name].astype(np.float64))
+                lines.append(f"  {name}: {int((diff > 0).sum())} values differ, max |difference| {diff.max():.4g}")
+        return "\n".join(lines) or "  (no array differs)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_tools.speech_digits", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -196,10 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     digest = hashlib.sha256(data).hexdigest()
     seconds = time.perf_counter() - start
     if args.check:
-        shipped = args.out.read_bytes() if args.out.is_file() else b""
-        same = shipped == data
-        print(f"regenerated in {seconds:.1f} s: sha256 {digest}; {args.out}: "
-              f"{hashlib.sha256(shipped).hexdigest()} -> {'identical' if same else 'DIFFERENT'}")
+        if not args.out.is_file():
+            print(f"{args.out} does not exist")
+            return 1
+        shipped = args.out.read_bytes()
+        same = npz_members(shipped) == npz_members(data)
+        print(f"regenerated in {seconds:.1f} s: sha256 {digest}; {args.out}: {hashlib.sha256(shipped).hexdigest()}"
+              f" -> arrays {'identical' if same else 'DIFFERENT'}"
+              + ("" if shipped == data or not same else " (same arrays, other compressed bytes: another zlib?)"))
+        if not same:
+            print(describe_difference(shipped, data))
         return 0 if same else 1
     args.out.write_bytes(data)
     print(f"wrote {args.out} ({len(data):,} bytes) in {seconds:.1f} s; sha256 {digest}"
