@@ -135,6 +135,16 @@ def test_make_utterances_gives_n_utterances_of_min_to_max_digits(clips):
     assert make_utterances(clips, 0) == []
 
 
+def test_every_utterance_leaves_ctc_room_after_4x_subsampling(clips):
+    """After the recognizer's two stride-2 convolutions an utterance still has more frames than 2L + 1, so no
+    target is infeasible (T' >= L + adjacent repeats) whatever the voice, speed or digits."""
+    for feats, digits in make_utterances(clips, 500, 1, 5, seed=9):
+        frames = feats.shape[0]
+        for _ in range(2):
+            frames = (frames - 1) // 2 + 1                                     # conv_output_length(., 3, 2, 1)
+        assert frames >= 2 * len(digits) + 1
+
+
 def test_make_utterances_repeats_digits_sometimes(clips):
     utts = make_utterances(clips, 300, 2, 5)
     assert any(d[i] == d[i + 1] for _, d in utts for i in range(len(d) - 1))
