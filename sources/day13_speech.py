@@ -660,6 +660,8 @@ _leaf = _hlogits.clone().requires_grad_(True)
 F.ctc_loss(torch.log_softmax(_leaf, -1)[:, None], torch.tensor([[1, 2, 2, 3]]), torch.tensor([8]), torch.tensor([4]),
            reduction="sum").backward()
 _grad_ref = _leaf.grad
+_flat = torch.full((400, 11), -math.log(11.0), dtype=torch.float64)              # 400 frames, every class 1/11
+_want_long = F.ctc_loss(_flat[:, None], torch.tensor([[3, 3, 7]]), torch.tensor([400]), torch.tensor([3]), reduction="sum")
 
 
 from course_lib.notebook.checks import count_torch_calls   # a loop over the states makes more calls for longer targets
@@ -687,6 +689,9 @@ with written_by_you("ctc_alpha"):
     (-torch.logsumexp(_a[-1, -2:], 0)).backward()
     check_close(_leaf.grad, _grad_ref, "hidden check: the gradient of -log p through alpha (with respect to the logits "
                 "under a log_softmax) equals F.ctc_loss's (float64)", atol=1e-9)
+    _long = run_answer(ctc_alpha, _flat, torch.tensor([3, 3, 7]), name="hidden check: 400 frames")
+    check_close(-torch.logsumexp(_long[-1, -2:], 0), _want_long, "hidden check: 400 frames at probability 1/11 each "
+                "(p underflows to 0 unless alpha stays in log space)", atol=1e-7)
     with count_torch_calls() as _few:
         run_answer(ctc_alpha, _hlp, torch.tensor([1, 2]), name="hidden check: 2 symbols")
     with count_torch_calls() as _lots:

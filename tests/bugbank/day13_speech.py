@@ -199,6 +199,15 @@ def conv_output_length(lengths, kernel_size: int, stride: int = 1, padding: int 
         ('symbols at the even states (extended target shifted)', [
             ('ext[1::2] = target', 'ext[0:-1:2] = target'),
         ]),
+        ('probabilities, not logs: the recursion in probability space, the log taken at the end (underflows)', [
+            ('    minus_inf = log_probs.new_full((S,), -math.inf)\n',
+             '    minus_inf = log_probs.new_full((S,), 0.0)\n    probs = log_probs.exp()\n'),
+            ('    alpha = [torch.cat([log_probs[0, ext[:2]], minus_inf[2:]])]',
+             '    alpha = [torch.cat([probs[0, ext[:2]], minus_inf[2:]])]'),
+            ('        alpha.append(logsumexp_safe(torch.stack([prev, from_one, from_two]), dim=0) + log_probs[t, ext])\n',
+             '        alpha.append((prev + from_one + from_two) * probs[t, ext])\n'),
+            ('    return torch.stack(alpha)', '    return torch.stack(alpha).log()'),
+        ]),
         ('a Python loop over the states (right values, but slow: the text asks for one operation per frame)', '''
 def ctc_alpha(log_probs, target, blank=0):
     ext = [blank]
