@@ -1431,7 +1431,8 @@ plt.show()
 # ### Which model when — read off the table
 #
 # The sentences below are computed from the numbers above; run the section again and they follow the new
-# numbers. A difference in nats per character counts only if it is larger than the spread between seeds.
+# numbers. A difference in nats per character counts only if it is larger than the spread between seeds (the
+# largest minus the smallest value of a model over the seeds).
 
 # %%
 def within_noise(a, b):
@@ -1484,6 +1485,9 @@ if "LSTM" in guessers:
           "on average, the case Day 04's chrono initialisation was made for (not used here: every model starts "
           "from its default).")
 print(f"4. Names: {compare('GRU', 'LSTM')}.")
+if within_noise("GRU", "LSTM"):
+    print(f"   So the GRU matched the LSTM within {abs(lm_mean['GRU'] - lm_mean['LSTM']):.3f} nats/char with "
+          f"{gru_lstm_params:.2f} of its recurrent parameters, at {gru_lstm_time:.1f}x its step time on {device.type}.")
 print(f"   {compare('RNN', 'GRU')}.")
 print(f"   {compare('GRU', 'GRU+attention')}.")
 for cell in TABLE_CELLS:
@@ -1507,11 +1511,10 @@ print(f"this section took {time.perf_counter() - table_start:.1f} s (wall clock;
 # longer budget or more seeds would be needed to. Compare them with the claims of the notes: line 2 puts the
 # parameter counts of line 1 next to the time of a step (more parameters need not mean a slower step: the time
 # depends on how torch computes each cell on this device), and replaces the simulated timing plot with a
-# measured order; line 3 says
-# which cells learned to recall across 50 steps within the same small budget — a gate makes a long memory
-# possible, but line 3 shows whether training found it, as Day 04 did; line 4 says whether a recurrent
-# model beats Day 08's count-based model on names, whose dependencies span only a few characters. Measure on
-# the device you will train on before you choose.
+# measured order; line 3 says which cells learned to recall across 50 steps within the same small budget — a
+# gate makes a long memory possible, but line 3 shows whether training found it, as Day 04 did; line 4 says
+# whether a recurrent model beats Day 08's count-based model on names, whose dependencies span only a few
+# characters. Measure on the device you will train on before you choose.
 
 # %% [markdown]
 # ## Summary
