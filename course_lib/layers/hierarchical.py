@@ -34,6 +34,8 @@ def _check_lengths(turn_lengths: torch.Tensor, max_len: int | None, name: str) -
         raise ValueError(f"{name}: turn_lengths must be a (B, N) long tensor, got "
                          f"{getattr(turn_lengths, 'dtype', type(turn_lengths).__name__)} of shape "
                          f"{tuple(getattr(turn_lengths, 'shape', ()))}")
+    if turn_lengths.device.type == "meta":                                          # shapes only, no values
+        return
     if turn_lengths.numel() and int(turn_lengths.min()) < 0:
         raise ValueError(f"{name}: turn_lengths must be >= 0, got a minimum of {int(turn_lengths.min())}")
     if max_len is not None and turn_lengths.numel() and int(turn_lengths.max()) > max_len:
