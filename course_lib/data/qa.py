@@ -406,7 +406,10 @@ class QABatch(NamedTuple):
     dec_in (B, T) long: <bos> then the answer's ids, extended ids read as <unk>, pad after the answer;
     targets (B, T) long: the answer's extended ids then <eos> (an answer word neither in the vocabulary nor in the
     passage -> unk), pad after; mask (B, T) bool, True at the real targets (the answer's tokens and <eos>);
-    oovs: each passage's out-of-vocabulary words in order of first appearance."""
+    oovs: each passage's out-of-vocabulary words in order of first appearance;
+    question_ext (B, Q) long: the question in the passage's extended numbering (a question word that is one of the
+    passage's OOVs gets its id V + k, any other OOV unk), for QAGenerator's exact-match feature (added after the
+    contract's fields: `question` stays ids < V)."""
     passage_ext: torch.Tensor
     passage_lengths: torch.Tensor
     question: torch.Tensor
@@ -415,6 +418,7 @@ class QABatch(NamedTuple):
     targets: torch.Tensor
     mask: torch.Tensor
     oovs: list[list[str]]
+    question_ext: torch.Tensor
 
 
 def qa_batch(examples: list[QAExample], stoi: dict[str, int], *, pad_id: int = 0, unk_id: int = 1, bos_id: int = 2,
@@ -449,12 +453,11 @@ def qa_batch(examples: list[QAExample], stoi: dict[str, int], *, pad_id: int = 0
     bos = torch.full((B, 1), bos_id, dtype=torch.long)
     dec_in = torch.cat([bos, decoder_inputs(targets, V, unk_id)[:, :-1]], dim=1)  # (B, T): <bos>, answer
     dec_in = dec_in.masked_fill(~mask, pad_id)
-    Q = max(len(e.question) for e in examples)
-    question = torch.full((B, Q), pad_id, dtype=torch.long)
-    for b, example in enumerate(examples):
-        question[b, :len(example.question)] = torch.tensor([stoi.get(w, unk_id) for w in example.question])
+    _, question_ext, _ = extended_ids([e.passage for e in examples], [e.question for e in examples], stoi, unk_id,
+                                      pad_id)                                     # (B, Q)
+    question = decoder_inputs(question_ext, V, unk_id)                            # (B, Q) ids < V
     return QABatch(passage_ext, torch.tensor([len(e.passage) for e in examples]), question,
-                   torch.tensor([len(e.question) for e in examples]), dec_in, targets, mask, oovs)
+                   torch.tensor([len(e.question) for e in examples]), dec_in, targets, mask, oovs, question_ext)
 
 
 def decode_answers(tokens: torch.Tensor | Sequence[Sequence[int]], oovs: list[list[str]], itos: Sequence[str], *,

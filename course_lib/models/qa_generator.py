@@ -7,7 +7,8 @@ Encoder, for a passage p (B, S) and a question q (B, Q):
     u_j = BiGRU_q(emb(q))_j                                                 (B, Q, 2H)   question states
     b_i,j = masked softmax_j( emb(p_i) . W_q u_j )                          (B, S, Q)    each passage word reads
     r_i = sum_j b_i,j u_j                                                   (B, S, 2H)   the question
-    m_i = 1 if p_i is a word of the question (not <unk>, not padding)       (B, S, 1)    DrQA's exact-match feature
+    m_i = 1 if p_i is a word of the question (not <unk>, not padding)       (B, S, 1)    DrQA's exact-match feature,
+                                                                                         on extended ids
     h_i = BiGRU_p([emb(p_i); r_i; m_i])_i                                   (B, S, 2H)   passage states
     s_0 = tanh(W_b [final states of BiGRU_p, both directions; final states of BiGRU_q, both directions])   (B, H)
 
@@ -20,9 +21,12 @@ With copy=False p_gen is fixed to 1 (the p_gen layer is not even built): a plain
 can only use the vocabulary (a word outside it can only be written as <unk>) and P puts no mass on ids >= V.
 
 Ids: passage_ext holds extended ids (a passage word outside the vocabulary has id V + k, see
-`course_lib.layers.pointer.extended_ids`); it is read as <unk> by the embedding. question and dec_in hold ids
-< V (out-of-vocabulary question words are <unk>; dec_in's copied words are mapped to <unk> by
-`course_lib.layers.pointer.decoder_inputs`). `course_lib.data.qa.qa_batch` builds all of them.
+`course_lib.layers.pointer.extended_ids`); the embedding reads them as <unk>. dec_in holds ids < V (copied
+words mapped to <unk> by `course_lib.layers.pointer.decoder_inputs`). question holds ids < V (out-of-vocabulary
+words as <unk>) -- or, better, extended ids < V + n_extra in the passage's numbering (`QABatch.question_ext`): the
+embedding reads them as <unk> too, but the exact-match feature then sees that "hullport" in "was amy born in
+hullport ?" is the passage's OOV number V + k, which a question of ids < V cannot say (its <unk> matches
+nothing). `course_lib.data.qa.qa_batch` builds all of them.
 `forward` runs teacher forcing; `greedy` decodes. Both return Day 11's PointerOutput (final (B, T, V + n_extra),
 attentions over the passage (B, T, S), p_gen (B, T)).
 """
@@ -103,32 +107,33 @@ class QAGenerator(PointerGenerator):
         _check_lengths(question_lengths, question, "question_lengths", "question")
         _check_int(n_extra, "n_extra", 0)
         V = self.vocab_size
-        if question.device.type != "meta" and not 0 <= int(question.min()) <= int(question.max()) < V:
-            raise ValueError(f"question ids must be in [0, V) = [0, {V}) (out-of-vocabulary words as unk_id), got "
-                             f"values from {int(question.min())} to {int(question.max())}")
+        if question.device.type != "meta" and not 0 <= int(question.min()) <= int(question.max()) < V + n_extra:
+            raise ValueError(f"question ids must be in [0, V + n_extra) = [0, {V + n_extra}) (ids < V, out-of-vocabulary "
+                             f"words as unk_id, or the passage's extended ids), got values from {int(question.min())} "
+                             f"to {int(question.max())}")
         if passage_ext.device.type != "meta" and not 0 <= int(passage_ext.min()) <= int(passage_ext.max()) < V + n_extra:
             raise ValueError(f"passage_ext ids must be in [0, V + n_extra) = [0, {V + n_extra}), got values from "
                              f"{int(passage_ext.min())} to {int(passage_ext.max())}")
 
     def encode(self, passage_ext: torch.Tensor, passage_lengths: torch.Tensor, question: torch.Tensor,
                question_lengths: torch.Tensor) -> Memory:
-        """passage_ext (B, S) extended ids, passage_lengths (B,), question (B, Q) ids < V, question_lengths (B,) ->
+        """passage_ext (B, S) extended ids, passage_lengths (B,), question (B, Q) ids < V or extended ids in the
+        passage's numbering, question_lengths (B,) ->
         Memory(passage states (B, S, 2H), keys W_h h (B, S, H), passage mask (B, S), s_0 (1, B, H))."""
         B, S = passage_ext.shape
         Q = question.shape[1]
         device = passage_ext.device
-        q_emb = self.embedding(question)                                           # (B, Q, E)
+        q_emb = self.embedding(self._unk(question))                                # (B, Q, E)
         packed = pack_padded_sequence(q_emb, question_lengths.cpu(), batch_first=True, enforce_sorted=False)
         q_out, q_final = self.question_encoder(packed)                             # q_final (2, B, H)
         q_states, _ = pad_packed_sequence(q_out, batch_first=True, total_length=Q)  # (B, Q, 2H)
         q_mask = torch.arange(Q, device=device) < question_lengths.to(device).unsqueeze(1)   # (B, Q)
 
-        p_ids = self._unk(passage_ext)                                             # (B, S) ids < V
-        p_emb = self.embedding(p_ids)                                              # (B, S, E)
+        p_emb = self.embedding(self._unk(passage_ext))                             # (B, S, E)
         scores = p_emb @ self.w_q(q_states).transpose(1, 2)                        # (B, S, Q)
         reads = masked_softmax(scores, q_mask.unsqueeze(1)) @ q_states             # (B, S, 2H)
         known = q_mask & (question != self.unk_id)                                 # (B, Q) real, known words
-        match = ((p_ids.unsqueeze(2) == question.unsqueeze(1)) & known.unsqueeze(1)).any(-1)   # (B, S)
+        match = ((passage_ext.unsqueeze(2) == question.unsqueeze(1)) & known.unsqueeze(1)).any(-1)   # (B, S)
         x = torch.cat([p_emb, reads, match.unsqueeze(-1).to(p_emb.dtype)], dim=-1)   # (B, S, E + 2H + 1)
         packed = pack_padded_sequence(x, passage_lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, p_final = self.encoder(packed)                                        # p_final (2, B, H)

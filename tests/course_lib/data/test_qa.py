@@ -3,7 +3,7 @@ depend on n_profiles, gives n_profiles * questions_per_profile distinct lower-ca
 type, span answers found in the passage and non-span ones (age, yes/no) that are not, balanced yes/no, answers
 already tokenized; split_qa splits by profile; qa_vocab puts the specials at 0-3; qa_batch builds the tensors of
 Day 11's pointer-generator conventions (extended ids, <eos> after the answer, <bos> first, copied OOVs read as
-<unk>, padding masked); decode_answers inverts it; a missing Faker and bad input are refused with clear errors."""
+<unk>, padding masked) and the question in the passage's extended numbering; decode_answers inverts it; a missing Faker and bad input are refused with clear errors."""
 from __future__ import annotations
 
 import sys
@@ -310,6 +310,20 @@ def test_qa_batch_question_ids_are_in_the_vocabulary_with_oovs_as_unk():
     out = qa_batch(batch, stoi)
     assert out.question[1].tolist() == [stoi["was"], 1, stoi["born"], stoi["in"], 1, 1, stoi["?"]]
     assert int(out.question.max()) < len(stoi)
+
+
+def test_qa_batch_question_ext_numbers_passage_oovs_like_the_passage():
+    stoi, batch = _toy()
+    out = qa_batch(batch, stoi)
+    V = len(stoi)
+    assert out.question_ext[1].tolist() == [stoi["was"], V, stoi["born"], stoi["in"], V + 1, V, stoi["?"]]
+    assert torch.equal(out.question, out.question_ext.masked_fill(out.question_ext >= V, 1))
+
+
+def test_qa_batch_question_ext_gives_unk_to_an_oov_not_in_the_passage():
+    stoi = {w: i for i, w in enumerate(list(SPECIALS) + ["?"])}
+    out = qa_batch([QAExample(["amy"], ["zed", "?"], ["amy"], "who", 0)], stoi)
+    assert out.question_ext.tolist() == [[1, 4]] and out.passage_ext.tolist() == [[5]]      # V = 5, "?" = 4
 
 
 def test_qa_batch_of_one_example_with_a_one_token_passage():

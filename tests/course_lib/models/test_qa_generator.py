@@ -1,6 +1,7 @@
 """course_lib.models.qa_generator promises: outputs are distributions over V + n_extra of the documented shapes
 (batch 1 and length 1 included); without copying p_gen is 1, no extended id gets probability and no p_gen layer
-exists; with copying a passage OOV gets probability; the answer depends on the question; padding of the passage
+exists; with copying a passage OOV gets probability; the answer depends on the question; a question word is matched to the passage by its extended id (unk matches
+nothing); padding of the passage
 and of the question changes nothing and gets no attention; gradients reach every parameter and pass gradcheck in
 float64; the mix passed in is the one used; greedy decoding equals teacher forcing on its own output, stops at
 eos and pads after it; a few generated examples (copied answers among them) are learnt in 60 steps; bad input is refused with errors naming
@@ -66,6 +67,26 @@ def test_the_answer_depends_on_the_question():
     a = model(passage, p_len, question, q_len, dec_in, 2).final[0]
     b = model(passage, p_len, other, q_len, dec_in, 2).final[0]
     assert not torch.allclose(a, b)
+
+
+def test_question_words_in_the_passage_numbering_are_matched_by_their_extended_ids():
+    model = _model(seed=9)
+    passage, p_len, question, q_len, dec_in = _batch()
+    as_12, as_13, as_unk = question.clone(), question.clone(), question.clone()
+    as_12[0, 2], as_13[0, 2] = 12, 13                  # the passage's two OOVs; the embedding reads both as unk
+    out = [model(passage, p_len, q, q_len, dec_in, 2).final[0] for q in (as_12, as_13, as_unk)]
+    assert not torch.allclose(out[0], out[1]) and not torch.allclose(out[0], out[2])
+
+
+def test_an_unk_question_word_matches_nothing():
+    model = _model(seed=10)
+    passage, p_len, question, q_len, dec_in = _batch()
+    other = question.clone()
+    other[0, 2] = 11                                   # a known word that is not in the passage, instead of unk
+    with torch.no_grad():
+        model.embedding.weight[1] = model.embedding.weight[11]      # ... and the same vector as unk
+    torch.testing.assert_close(model(passage, p_len, other, q_len, dec_in, 2).final,
+                               model(passage, p_len, question, q_len, dec_in, 2).final)
 
 
 def test_passage_padding_gets_no_attention_and_changes_nothing():
@@ -225,10 +246,10 @@ def test_constructor_refuses_a_mix_that_is_not_callable():
         QAGenerator(V, 8, 16, mix=None)
 
 
-def test_forward_refuses_question_ids_outside_the_vocabulary():
+def test_forward_refuses_question_ids_beyond_the_extended_vocabulary():
     passage, p_len, question, q_len, dec_in = _batch()
-    question[0, 1] = V
-    with pytest.raises(ValueError, match=r"question ids must be in \[0, V\) = \[0, 12\).*unk_id.*to 12"):
+    question[0, 1] = V + 2
+    with pytest.raises(ValueError, match=r"question ids must be in \[0, V \+ n_extra\) = \[0, 14\).*unk_id.*to 14"):
         _model()(passage, p_len, question, q_len, dec_in, 2)
 
 
