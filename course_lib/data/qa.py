@@ -84,6 +84,22 @@ class QAExample:
     qtype: str
     person: int
 
+    def __post_init__(self) -> None:
+        for name in ("passage", "question", "answers"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                held = "" if not isinstance(value, list) else " holding " + ", ".join(
+                    sorted({type(w).__name__ for w in value if not isinstance(w, str)}))
+                raise TypeError(f"QAExample.{name} must be a list of str, got {type(value).__name__}{held}"
+                                + (" (split it into tokens with qa_tokenize)" if isinstance(value, str) else ""))
+        if not self.answers:
+            raise ValueError("QAExample.answers must hold at least one gold answer, got []")
+        if not isinstance(self.qtype, str):
+            raise TypeError(f"QAExample.qtype must be a str, got {type(self.qtype).__name__} {self.qtype!r}")
+        if isinstance(self.person, bool) or not isinstance(self.person, int) or self.person < 0:
+            raise TypeError(f"QAExample.person must be an int >= 0 (a profile id), got {type(self.person).__name__} "
+                            f"{self.person!r}")
+
 
 def qa_tokenize(text: str) -> list[str]:
     """Lower-case word and punctuation tokens: "'s", runs of letters / digits / "_", any other non-space
@@ -465,9 +481,19 @@ def decode_answers(tokens: torch.Tensor | Sequence[Sequence[int]], oovs: list[li
     """Extended ids back to answer strings (tokens joined by spaces): each row read up to its first eos_id, pads
     and bos dropped; an id < V = len(itos) is itos[id], an id V + k is oovs[b][k]. tokens: (B, T) long (e.g.
     QAGenerator.greedy's) or B lists of ids."""
-    rows = tokens.tolist() if isinstance(tokens, torch.Tensor) else [list(row) for row in tokens]
-    if isinstance(tokens, torch.Tensor) and tokens.dim() != 2:
-        raise ValueError(f"tokens must be (B, T), got shape {tuple(tokens.shape)}")
+    if isinstance(tokens, torch.Tensor):
+        if tokens.dim() != 2 or tokens.dtype != torch.long:
+            raise ValueError(f"tokens must be a long tensor (B, T), got {tokens.dtype} of shape {tuple(tokens.shape)}")
+        rows = tokens.tolist()
+    else:
+        rows = [list(row) for row in tokens]
+        for b, row in enumerate(rows):
+            if not all(isinstance(i, int) and not isinstance(i, bool) for i in row):
+                raise TypeError(f"tokens[{b}] must hold int ids, got {', '.join(sorted({type(i).__name__ for i in row}))}")
+    if not isinstance(oovs, (list, tuple)) or not all(isinstance(o, (list, tuple)) for o in oovs):
+        raise TypeError(f"oovs must be a list of word lists (QABatch.oovs), got {type(oovs).__name__}")
+    if isinstance(itos, str) or not all(isinstance(w, str) for w in itos):
+        raise TypeError(f"itos must be the vocabulary's list of words (Vocab.itos), got {type(itos).__name__}")
     if len(rows) != len(oovs):
         raise ValueError(f"tokens has {len(rows)} rows but oovs {len(oovs)} lists: one per example")
     V, out = len(itos), []

@@ -381,7 +381,7 @@ def test_qa_batch_refuses_equal_special_ids():
 
 
 def test_qa_batch_refuses_an_example_with_an_empty_question():
-    stoi, batch = _toy()
+    stoi, _ = _toy()
     with pytest.raises(ValueError, match=r"examples\[0\] needs a non-empty passage, question and answers.*0 question"):
         qa_batch([QAExample(["amy"], [], ["amy"], "who", 0)], stoi)
 
@@ -390,3 +390,39 @@ def test_qa_batch_refuses_a_vocabulary_list_instead_of_a_dict():
     _, batch = _toy()
     with pytest.raises(TypeError, match="stoi must be a dict word -> id, got list"):
         qa_batch(batch, list(SPECIALS))
+
+
+def test_decode_answers_refuses_float_tokens():
+    with pytest.raises(ValueError, match=r"tokens must be a long tensor \(B, T\), got torch.float32"):
+        decode_answers(torch.tensor([[4.0]]), [[]], list(SPECIALS) + ["yes"])
+
+
+def test_decode_answers_refuses_a_str_as_itos():
+    with pytest.raises(TypeError, match="itos must be the vocabulary's list of words"):
+        decode_answers(torch.tensor([[4]]), [[]], "abcde")
+
+
+# --- QAExample ----------------------------------------------------------------------------------------------
+def test_qa_example_refuses_a_str_passage_and_says_to_tokenize_it():
+    with pytest.raises(TypeError, match=r"QAExample.passage must be a list of str, got str \(split it into tokens"):
+        QAExample("amy was born in hullport .", ["where", "?"], ["hullport"], "where", 0)
+
+
+def test_qa_example_refuses_a_str_as_the_answer_list():
+    with pytest.raises(TypeError, match="QAExample.answers must be a list of str, got str"):
+        QAExample(["amy"], ["who", "?"], "amy", "who", 0)
+
+
+def test_qa_example_refuses_non_str_tokens():
+    with pytest.raises(TypeError, match="QAExample.question must be a list of str, got list holding int"):
+        QAExample(["amy"], [4, "?"], ["amy"], "who", 0)
+
+
+def test_qa_example_refuses_an_empty_answer_list():
+    with pytest.raises(ValueError, match="at least one gold answer"):
+        QAExample(["amy"], ["who", "?"], [], "who", 0)
+
+
+def test_qa_example_refuses_a_negative_person_id():
+    with pytest.raises(TypeError, match="QAExample.person must be an int >= 0"):
+        QAExample(["amy"], ["who", "?"], ["amy"], "who", -1)

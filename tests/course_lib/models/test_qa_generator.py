@@ -295,11 +295,31 @@ def test_forward_refuses_a_question_batch_of_another_size():
         _model()(passage, p_len, question[:1], q_len[:1], dec_in, 2)
 
 
-def test_forward_refuses_a_negative_or_float_n_extra():
+def test_forward_refuses_a_negative_n_extra():
     with pytest.raises(ValueError, match="n_extra must be >= 0, got -1"):
         _model()(*_batch(), n_extra=-1)
+
+
+def test_forward_refuses_a_float_n_extra():
     with pytest.raises(TypeError, match="n_extra must be an int, got float"):
         _model()(*_batch(), n_extra=2.0)
+
+
+def test_forward_refuses_an_empty_answer_prefix():
+    passage, p_len, question, q_len, _ = _batch()
+    with pytest.raises(ValueError, match=r"dec_in must be \(B, T\) with B >= 1 and at least one position, got \(2, 0\)"):
+        _model()(passage, p_len, question, q_len, torch.zeros(2, 0, dtype=torch.long), 2)
+
+
+def test_forward_refuses_decoder_inputs_of_another_batch_size():
+    passage, p_len, question, q_len, dec_in = _batch()
+    with pytest.raises(ValueError, match=r"dec_in must have the passage's batch size 2, got \(1, 3\)"):
+        _model()(passage, p_len, question, q_len, dec_in[:1], 2)
+
+
+def test_greedy_refuses_a_bool_bos_id():
+    with pytest.raises(TypeError, match="bos_id must be an int, got bool"):
+        _model().greedy(*_batch()[:4], 2, bos_id=True, eos_id=3, max_len=3)
 
 
 def test_greedy_refuses_a_max_len_below_one():
