@@ -426,3 +426,8 @@ def test_qa_example_refuses_an_empty_answer_list():
 def test_qa_example_refuses_a_negative_person_id():
     with pytest.raises(TypeError, match="QAExample.person must be an int >= 0"):
         QAExample(["amy"], ["who", "?"], ["amy"], "who", -1)
+
+
+def test_the_docstrings_example_passage_is_profile_1_of_seed_0(examples):
+    doc = " ".join(qa.__doc__.split("Profile 1 of seed 0:")[1].split("Question types")[0].split())
+    assert doc == " ".join(next(e for e in examples if e.person == 1).passage)
