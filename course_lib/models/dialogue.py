@@ -24,6 +24,10 @@ Switches (same parameters in every variant, so the variants compare inputs, not 
 - use_persona=False: the persona mask is all False and the speaker embedding input is 0 (row 0).
 With both off the model is a language model of single turns.
 
+With teacher forcing the decoder GRU runs over all T steps in one call (its states do not read the attention),
+and `attend` is called once, on the B * T steps as one batch of queries (context and persona repeated T times);
+`generate` calls it once per step.
+
 The persona encoder runs the same `encode` function: a row without any earlier line gets one dummy turn of
 length 1 for the encoder (encode needs a real turn), which the persona mask then hides.
 """
@@ -155,8 +159,11 @@ class DialogueModel(nn.Module):
         T = batch.dec_in.shape[1]
         inputs = torch.cat([self.embedding(batch.dec_in), speaker.unsqueeze(1).expand(-1, T, -1)], dim=-1)  # (B, T, 2E)
         outputs, _ = self.decoder(inputs, s0)                                        # (B, T, H)
-        steps = [self._logits(outputs[:, t], memory) for t in range(T)]
-        return DialogueOutput(*(torch.stack(x, dim=1) for x in zip(*steps)))        # (B, T, V), (B, T, N), (B, T, M)
+        B, H = outputs.shape[0], outputs.shape[2]
+        # the T steps of all B replies as one batch of B*T queries: one call of `attend` instead of T
+        flat = tuple(x.repeat_interleave(T, dim=0) for x in memory[:4])             # (B*T, N, H), (B*T, N), ...
+        logits, cw, pw = self._logits(outputs.reshape(B * T, H), flat)              # (B*T, V), (B*T, N), (B*T, M)
+        return DialogueOutput(logits.reshape(B, T, -1), cw.reshape(B, T, -1), pw.reshape(B, T, -1))
 
     @torch.no_grad()
     def generate(self, batch: DialogueBatch, bos_id: int, eos_id: int, max_len: int, *, sample: bool = False,
