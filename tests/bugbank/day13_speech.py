@@ -88,6 +88,9 @@ BUGS: Bank = {
         ('normalized=True in torch.stft', [
             ('pad_mode="reflect",\n', 'pad_mode="reflect", normalized=True,\n'),
         ]),
+        ('frames first before the filterbank, which is not transposed', [
+            ('torch.log(fb @ power + eps).transpose(-1, -2)', 'torch.log(power.transpose(-1, -2) @ fb + eps)'),
+        ]),
     ],
     'conv_output_length': [
         ('true division: a float instead of an int', [
@@ -105,6 +108,17 @@ BUGS: Bank = {
         ('the + 1 forgotten', [
             ('// stride + 1', '// stride'),
         ]),
+        ('the - 1 and the + 1 both forgotten', [
+            ('- dilation * (kernel_size - 1) - 1) // stride + 1', '- dilation * (kernel_size - 1)) // stride'),
+        ]),
+        ('unfold on a padded dummy tensor, counting the windows (banned)', '''
+def conv_output_length(lengths, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1):
+    span = dilation * (kernel_size - 1) + 1
+    count = lambda n: torch.zeros(int(n) + 2 * padding).unfold(0, span, stride).shape[0]
+    if isinstance(lengths, int):
+        return count(lengths)
+    return torch.tensor([count(n) for n in lengths.flatten()], dtype=torch.long).reshape(lengths.shape)
+'''),
         ('ceil instead of floor', [
             ('return (lengths + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1',
              'return -(-(lengths + 2 * padding - dilation * (kernel_size - 1) - 1) // stride) + 1'),
@@ -259,6 +273,10 @@ def ctc_alpha(log_probs, target, blank=0):
         ("'mean' divides by the input lengths", [
             ('target_lengths.to(loss.dtype).clamp(min=1)', 'input_lengths.to(loss.dtype).clamp(min=1)'),
         ]),
+        ("'sum' and 'mean' swapped", [
+            ('    if reduction == "sum":\n        return loss.sum()\n    return (loss / target_lengths.to(loss.dtype).clamp(min=1)).mean()',
+             '    if reduction == "mean":\n        return loss.sum()\n    return (loss / target_lengths.to(loss.dtype).clamp(min=1)).mean()'),
+        ]),
         ('calls F.ctc_loss (banned)', '''
 def ctc_nll(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=blank, reduction=reduction,
@@ -314,6 +332,14 @@ def edit_distance(reference, hypothesis) -> int:
     from rapidfuzz.distance import Levenshtein
     return Levenshtein.distance(reference, hypothesis)
 '''),
+        ("calls nltk's edit_distance (banned)", '''
+def edit_distance(reference, hypothesis) -> int:
+    import importlib
+    return importlib.import_module("nltk.metrics.distance").edit_distance(list(reference), list(hypothesis))
+'''),
+        ('returns a rate (divided by the reference length)', [
+            ('    return previous[-1]', '    return previous[-1] / max(len(reference), 1)'),
+        ]),
         ('the longest common subsequence: insertions and deletions only', '''
 def edit_distance(reference, hypothesis) -> int:
     n, m = len(reference), len(hypothesis)
