@@ -508,6 +508,10 @@ with written_by_you("dual_attention_step"):
 #   and the **speaker's embedding**; its state is the query of your dual-attention step, and
 #   $\mathrm{out}(\tanh(W[s_t; \text{mixed}_t]))$ gives the next word's logits.
 #
+# Every path from the context and the persona starts at zero (the decoder's first state, the output layer's
+# weights on the two attention vectors, the speaker embeddings), so **at initialisation the three models below are
+# the same language model**: whatever differs at the end was learned.
+#
 # Three models with **the same parameters, sizes, data and steps** differ only in what they may read:
 # (a) **no context** (the context mask all False, the decoder starts from zeros, no speaker): a language model of
 # single turns; (b) **context**; (c) **context + persona** (the speaker's embedding and attention over the
@@ -579,25 +583,30 @@ print(f"persona on top of context {'lowers' if _per_gain > 0 else 'does not lowe
       f"({abs(_per_gain):.1%} {'better' if _per_gain > 0 else 'worse'}); the best of the three here: {_best}")
 _shuffled = EVAL_DIALOGUES[1:] + EVAL_DIALOGUES[:1]                           # another example's context and persona
 _swapped = [type(e)(o.context, o.speaker, o.persona, e.reply) for e, o in zip(EVAL_DIALOGUES, _shuffled)]
+_rises = {}
 for name in ("context", "context + persona"):
     _a = dialogue_nll(dialogue_models[name], _swapped)
     _rise = math.exp(_a[0] / _a[1]) / perplexities[name] - 1
     print(f"  {name:18s} with the context, speaker and persona of ANOTHER test example: perplexity "
           f"{math.exp(_a[0] / _a[1]):7.1f} against {perplexities[name]:.1f} with its own ({_rise:+.1%}: the model "
           f"{'uses its inputs' if _rise > 0.01 else 'has learned to (nearly) ignore its inputs'})")
+    _rises[name] = _rise
+if max(_rises.values()) <= 0.01:
+    print("neither model's perplexity depends on its own context or persona: the differences between the three "
+          "models come from how their training went, not from what they read")
 
 # %% [markdown]
 # The printed sentences say whether context and persona helped **in this budget**. The next two lines are a
 # control: the same models, fed the context, speaker and persona lines of *another* test example. If the
 # perplexity rises, the model does read its inputs (whatever they are worth to it); if it stays, it has learned
-# to ignore them. Three things to keep in mind when
-# reading the numbers. The models are tiny and trained for a few hundred steps, less than one pass over the
-# training turns: a model with more inputs also has more to learn before it can use them, and at this budget
-# it may still be paying for that. The context is summarised turn by turn into single vectors — it can say
-# *what kind* of turn came before, but cannot hand over a word such as a name to repeat (Day 11's copying could).
-# And Shakespeare's turns are long and varied: most of a reply's words are predictable from the reply's own
-# beginning, which every model reads. One run with one seed: differences of a few percent are within what
-# another seed could change.
+# to ignore them. Things to keep in mind when reading the numbers. The three models start identical, so the
+# differences were learned in 200 steps — less than one pass over the training turns; the training losses printed
+# above show whether a model with more inputs also fits its *training* replies worse, which would point to
+# optimisation (weights that read the context and persona move at Adam's full step size on noisy gradients long
+# before they carry a signal) rather than to over-fitting. The context reaches the decoder only as three turn
+# vectors: it can say *what kind* of turn came before, but cannot hand over a word such as a name to repeat (Day
+# 11's copying could). And most of a reply's words are predictable from the reply's own beginning, which every
+# model reads. One run with one seed: differences of a few percent are within what another seed could change.
 #
 # ### What do the models say?
 #

@@ -126,6 +126,16 @@ class DialogueModel(nn.Module):
         self.w_q = nn.Linear(H, H, bias=False)
         self.combine = nn.Linear(3 * H, H)
         self.out = nn.Linear(H, vocab_size)
+        # Every path from the context and the persona starts at zero (s_0, the columns of W_o that read the
+        # attention vectors, the speaker embeddings): at initialisation the three variants are the same turn
+        # language model, and the context and persona can only change the output as far as training finds them
+        # useful. (With random initial weights these inputs are noise that a short training run must first
+        # learn to undo.)
+        nn.init.zeros_(self.bridge.weight)
+        nn.init.zeros_(self.bridge.bias)
+        nn.init.zeros_(self.speakers.weight)
+        with torch.no_grad():
+            self.combine.weight[:, H:].zero_()
 
     def memory(self, batch: DialogueBatch) -> tuple[torch.Tensor, ...]:
         """(context_states (B, N, H), context_mask (B, N), persona_vectors (B, M, H), persona_mask (B, M),

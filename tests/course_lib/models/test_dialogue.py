@@ -1,6 +1,7 @@
 """course_lib.models.dialogue promises: dialogue_batch pads turns and replies (<bos> in, <eos> out, unknown words
 and speakers to unk and 0); DialogueModel returns logits (B, T, V) and both attentions, gives every parameter a
-gradient, uses the exercise functions it is given, ignores the context or the persona when switched off (the
+gradient, starts as the same language model in every variant (the context and persona paths start at zero), uses
+the exercise functions it is given, ignores the context or the persona when switched off (the
 output does not change when they change), gives a speaker without earlier lines zero persona weights, and learns
 a few replies; generate stops at <eos> and never produces <pad>."""
 from __future__ import annotations
@@ -30,9 +31,23 @@ def test_dialogue_batch_pads_turns_and_replies_with_bos_and_eos():
     assert b.mask.sum(1).tolist() == [4, 3, 2]
 
 
-def _model(**kw):
+def _model(awake=True, **kw):
+    """A small model; awake: the paths from context and persona, which start at zero, get random weights."""
     torch.manual_seed(0)
-    return DialogueModel(len(STOI), 3, 8, 6, **kw)
+    model = DialogueModel(len(STOI), 3, 8, 6, **kw)
+    if awake:
+        with torch.no_grad():
+            for p in (model.bridge.weight, model.bridge.bias, model.speakers.weight, model.combine.weight):
+                p.normal_(0, 0.5)
+    return model
+
+
+def test_at_initialisation_the_three_variants_are_the_same_language_model():
+    batch = dialogue_batch(EXAMPLES, STOI, SPEAKERS)
+    outs = [_model(False, use_context=c, use_persona=p)(batch).logits for c, p in [(False, False), (True, False),
+                                                                                   (True, True)]]
+    torch.testing.assert_close(outs[0], outs[1])
+    torch.testing.assert_close(outs[0], outs[2])
 
 
 def test_forward_shapes_and_gradients_reach_every_parameter():
