@@ -273,6 +273,7 @@ check_true(len(_got) == 3, "encode_dialogues returns three things", f"got {len(_
 _states, _mask, _vectors = _got
 check_shape(_vectors, (2, 3, 4), "utterance_vectors (B, N, H)")
 check_shape(_states, (2, 3, 3), "context_states (B, N, H_c)")
+check_dtype(_mask, torch.bool, "turn_mask dtype", hint="turn_mask is a bool (B, N) tensor: turn_lengths > 0")
 check_equal(_mask, torch.tensor([[True, True, True], [True, False, False]]), "turn_mask",
             hint="turn_mask is a bool (B, N) tensor: turn_lengths > 0")
 check_close(_vectors[0], _want_vectors[0], "utterance vectors of dialogue 0 (three real turns, lengths 2, 4, 1)",
@@ -1032,17 +1033,21 @@ for q in ("where", "age", "yesno"):
 
 # %% [markdown] nbgrader="manual" grade_id="reflection" points=2
 # ### BEGIN SOLUTION
-# *Model answer (for graders; the numbers depend on the run).* (a) In the course's run the context and persona
-# models reach about the same or a higher perplexity than the turn language model: after a few hundred steps
-# (less than one pass over the data) the extra inputs are still more noise than signal, and the context reaches
-# the decoder only as three turn vectors (no word of the context can be copied); a speaker embedding needs many
-# replies per speaker to learn anything. A good answer reads the printed sentence, whatever it says, and gives
-# such a reason. (b) Greedy replies have much lower distinct-1/2 than the true replies (a few frequent replies
-# repeated), sampled ones are close to or above the true replies' diversity; the exchanges show that the sampled
-# replies are diverse but incoherent, so distinct-n measures variety, not quality or relevance. (c) Copying
-# raises F1 most where the answers hold OOV words (where: cities; job and employer partly) and often on names;
-# it does not help yes/no, age and count questions, whose answers are not spans (or are common words in the
-# vocabulary), so the model must generate them either way.
-# Full marks: (a) reads the numbers honestly with a reason; (b) greedy vs sampled vs true, diversity is not
-# quality; (c) span/OOV types vs non-span types.
+# *Model answer (for graders; the numbers depend on the run).* (a) In the course's run neither context nor
+# persona beats the turn language model, and the control (another example's context and persona) leaves both
+# models' perplexity unchanged: in 200 steps they learned to ignore those inputs, so any difference between the
+# three comes from how training went. Reasons: the three start as the same model and the extra weights move on
+# noisy gradients before they carry a signal (the training losses are worse too: optimisation, not
+# over-fitting); the context reaches the decoder only as three turn vectors, with no word to copy; a speaker
+# embedding needs many replies per speaker. A good answer reads the printed sentences, whatever they say.
+# (b) Greedy replies have far lower distinct-1/2 than the true replies (one or a few replies repeated), sampled
+# ones are close to the true replies' diversity; the exchanges show that the sampled replies are diverse but
+# incoherent: distinct-n measures variety, not quality or relevance. (c) Copying raises F1 on the span types
+# (who, where, when, job, employer, pet, and counts, which are mostly written in the passage), most visibly where
+# answers hold OOV words (where); on yes/no and age the copying model is at the majority baseline: those answers
+# are not spans, so there is nothing to point at. The model without copying learned no answer at all in this
+# budget (one answer for every question), so the comparison also shows how much faster pointing is learned than
+# generating a word from a 2,400-word softmax.
+# Full marks: (a) reads the numbers and the control honestly, with a reason; (b) greedy vs sampled vs true,
+# diversity is not quality; (c) span/OOV types vs non-span types, with the majority baseline.
 # ### END SOLUTION

@@ -70,6 +70,9 @@ BUGS: Bank = {
         ('turn_lengths returned in place of the bool turn mask', [
             ('return context_states, turn_mask, utterance_vectors', 'return context_states, turn_lengths, utterance_vectors'),
         ]),
+        ('turn_mask returned as a 0/1 long tensor', [
+            ('return context_states, turn_mask, utterance_vectors', 'return context_states, turn_mask.long(), utterance_vectors'),
+        ]),
         ('enforce_sorted left at True: refuses turns not sorted by length', [
             ('packed = pack_padded_sequence(embedding(real_tokens), real_lengths.cpu(), batch_first=True,\n'
              '                                  enforce_sorted=False)',
