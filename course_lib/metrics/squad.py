@@ -64,15 +64,6 @@ def normalize_answer(text: str) -> str:
     return " ".join(text.split())
 
 
-def _f1(prediction_tokens: list[str], gold_tokens: list[str]) -> float:
-    shared = sum((Counter(prediction_tokens) & Counter(gold_tokens)).values())   # with multiplicity
-    if shared == 0:                                                                 # also: a side is empty
-        return 0.0
-    precision = shared / len(prediction_tokens)
-    recall = shared / len(gold_tokens)
-    return 2 * precision * recall / (precision + recall)
-
-
 def exact_match(prediction: str, gold_answers: list[str]) -> float:
     """1.0 if normalize_answer(prediction) equals normalize_answer of any gold answer, else 0.0."""
     _check_text(prediction, "prediction")
@@ -87,7 +78,14 @@ def token_f1(prediction: str, gold_answers: list[str]) -> float:
     _check_text(prediction, "prediction")
     _check_golds(gold_answers)
     predicted = normalize_answer(prediction).split()
-    return max(_f1(predicted, normalize_answer(gold).split()) for gold in gold_answers)
+    best = 0.0
+    for gold in gold_answers:              # precision and recall of ONE gold at a time, then the best F1
+        gold_tokens = normalize_answer(gold).split()
+        shared = sum((Counter(predicted) & Counter(gold_tokens)).values())   # with multiplicity
+        if shared:                         # none shared, or a side empty: F1 0.0 (v1.1)
+            precision, recall = shared / len(predicted), shared / len(gold_tokens)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
 
 
 def squad_scores(predictions: list[str], golds: list[list[str]]) -> dict[str, float]:
