@@ -77,7 +77,8 @@ _TOKEN = re.compile(r"'s\b|\w+|[^\w\s]")
 class QAExample:
     """One question about one passage. passage: lower-case tokens; question: lower-case tokens ending with "?";
     answers: the gold answers (>= 1; tokenized and joined by spaces; answers[0] is the training target);
-    qtype: one of QTYPES; person: the id of the profile (0 .. n_profiles - 1) the passage describes."""
+    qtype: one of QTYPES; person: the id of the profile (0 .. n_profiles - 1) the passage describes.
+    The field types, a non-empty answer list and a known qtype are checked when an example is made."""
     passage: list[str]
     question: list[str]
     answers: list[str]
@@ -96,6 +97,8 @@ class QAExample:
             raise ValueError("QAExample.answers must hold at least one gold answer, got []")
         if not isinstance(self.qtype, str):
             raise TypeError(f"QAExample.qtype must be a str, got {type(self.qtype).__name__} {self.qtype!r}")
+        if self.qtype not in QTYPES:
+            raise ValueError(f"QAExample.qtype must be one of {QTYPES}, got {self.qtype!r}")
         if isinstance(self.person, bool) or not isinstance(self.person, int) or self.person < 0:
             raise TypeError(f"QAExample.person must be an int >= 0 (a profile id), got {type(self.person).__name__} "
                             f"{self.person!r}")
@@ -458,6 +461,9 @@ def qa_batch(examples: list[QAExample], stoi: dict[str, int], *, pad_id: int = 0
             raise ValueError(f"examples[{i}] needs a non-empty passage, question and answers, got "
                              f"{len(example.passage)} passage tokens, {len(example.question)} question tokens, "
                              f"{len(example.answers)} answers")
+        if not qa_tokenize(example.answers[0]):
+            raise ValueError(f"examples[{i}]'s first answer (the target) must have at least one token, got "
+                             f"{example.answers[0]!r}")
     answers = [qa_tokenize(example.answers[0]) for example in examples]
     passage_ext, answer_ext, oovs = extended_ids([e.passage for e in examples], answers, stoi, unk_id, pad_id)
     B, T = len(examples), max(len(a) for a in answers) + 1
@@ -486,14 +492,22 @@ def decode_answers(tokens: torch.Tensor | Sequence[Sequence[int]], oovs: list[li
             raise ValueError(f"tokens must be a long tensor (B, T), got {tokens.dtype} of shape {tuple(tokens.shape)}")
         rows = tokens.tolist()
     else:
+        if not isinstance(tokens, (list, tuple)) or not all(isinstance(row, (list, tuple)) for row in tokens):
+            raise TypeError(f"tokens must be a long tensor (B, T) or a list of B lists of ids, got "
+                            f"{type(tokens).__name__}" + (" of " + ", ".join(sorted({type(r).__name__ for r in tokens}))
+                                                          if isinstance(tokens, (list, tuple)) else "")
+                            + " (one example's ids? wrap them: [ids])")
         rows = [list(row) for row in tokens]
         for b, row in enumerate(rows):
             if not all(isinstance(i, int) and not isinstance(i, bool) for i in row):
                 raise TypeError(f"tokens[{b}] must hold int ids, got {', '.join(sorted({type(i).__name__ for i in row}))}")
     if not isinstance(oovs, (list, tuple)) or not all(isinstance(o, (list, tuple)) for o in oovs):
         raise TypeError(f"oovs must be a list of word lists (QABatch.oovs), got {type(oovs).__name__}")
-    if isinstance(itos, str) or not all(isinstance(w, str) for w in itos):
+    if not isinstance(itos, (list, tuple)) or not all(isinstance(w, str) for w in itos):
         raise TypeError(f"itos must be the vocabulary's list of words (Vocab.itos), got {type(itos).__name__}")
+    for name, value in (("eos_id", eos_id), ("pad_id", pad_id), ("bos_id", bos_id)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int id, got {type(value).__name__} {value!r}")
     if len(rows) != len(oovs):
         raise ValueError(f"tokens has {len(rows)} rows but oovs {len(oovs)} lists: one per example")
     V, out = len(itos), []

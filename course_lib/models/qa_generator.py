@@ -32,6 +32,8 @@ attentions over the passage (B, T, S), p_gen (B, T)).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -83,6 +85,9 @@ class QAGenerator(PointerGenerator):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
         if pad_id == unk_id:
             raise ValueError(f"pad_id and unk_id must differ, got {pad_id} for both")
+        if isinstance(p_gen_bias, bool) or not isinstance(p_gen_bias, (int, float)) or not math.isfinite(p_gen_bias):
+            raise ValueError(f"p_gen_bias must be a finite number (p_gen's initial logit), got "
+                             f"{type(p_gen_bias).__name__} {p_gen_bias!r}")
         if not callable(mix):
             raise TypeError(f"mix must be a function (p_vocab, attention, p_gen, src_ext, n_extra) -> final, got "
                             f"{type(mix).__name__}")
@@ -176,6 +181,9 @@ class QAGenerator(PointerGenerator):
         for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
             if not 0 <= _check_int(value, name, 0) < self.vocab_size:
                 raise ValueError(f"{name} must be an id of the vocabulary, in [0, {self.vocab_size}), got {value}")
+        if eos_id in (bos_id, self.pad_id):
+            raise ValueError(f"eos_id must differ from bos_id and from pad_id ({self.pad_id}): decoding stops at "
+                             f"eos_id; got bos_id {bos_id}, eos_id {eos_id}")
         _check_int(max_len, "max_len", 1)
         memory = self.encode(passage_ext, passage_lengths, question, question_lengths)
         B = passage_ext.shape[0]

@@ -431,3 +431,29 @@ def test_qa_example_refuses_a_negative_person_id():
 def test_the_docstrings_example_passage_is_profile_1_of_seed_0(examples):
     doc = " ".join(qa.__doc__.split("Profile 1 of seed 0:")[1].split("Question types")[0].split())
     assert doc == " ".join(next(e for e in examples if e.person == 1).passage)
+
+
+def test_qa_example_refuses_an_unknown_question_type():
+    with pytest.raises(ValueError, match=r"QAExample.qtype must be one of \('who'.*got 'why'"):
+        QAExample(["amy"], ["why", "?"], ["amy"], "why", 0)
+
+
+def test_decode_answers_refuses_a_flat_list_of_ids():
+    with pytest.raises(TypeError, match=r"tokens must be a long tensor \(B, T\) or a list of B lists of ids.*wrap"):
+        decode_answers([4, 5], [[]], list(SPECIALS) + ["yes"])
+
+
+def test_decode_answers_refuses_a_dict_as_itos():
+    with pytest.raises(TypeError, match="itos must be the vocabulary's list of words .* got dict"):
+        decode_answers([[4]], [[]], {w: i for i, w in enumerate(list(SPECIALS) + ["yes"])})
+
+
+def test_decode_answers_refuses_a_bool_eos_id():
+    with pytest.raises(TypeError, match="eos_id must be an int id, got bool"):
+        decode_answers([[4]], [[]], list(SPECIALS) + ["yes"], eos_id=True)
+
+
+def test_qa_batch_refuses_a_first_answer_without_tokens():
+    stoi, _ = _toy()
+    with pytest.raises(ValueError, match=r"examples\[0\]'s first answer \(the target\) must have at least one token"):
+        qa_batch([QAExample(["amy"], ["who", "?"], [" "], "who", 0)], stoi)

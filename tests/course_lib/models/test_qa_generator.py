@@ -330,3 +330,19 @@ def test_greedy_refuses_a_max_len_below_one():
 def test_greedy_refuses_an_eos_id_outside_the_vocabulary():
     with pytest.raises(ValueError, match=r"eos_id must be an id of the vocabulary, in \[0, 12\), got 12"):
         _model().greedy(*_batch()[:4], 2, bos_id=2, eos_id=V, max_len=3)
+
+
+@pytest.mark.parametrize("bias", [float("nan"), float("inf"), "x"])
+def test_constructor_refuses_a_p_gen_bias_that_is_not_a_finite_number(bias):
+    with pytest.raises(ValueError, match="p_gen_bias must be a finite number"):
+        QAGenerator(V, 8, 16, p_gen_bias=bias)
+
+
+def test_greedy_refuses_an_eos_id_equal_to_bos_id():
+    with pytest.raises(ValueError, match="eos_id must differ from bos_id and from pad_id"):
+        _model().greedy(*_batch()[:4], 2, bos_id=2, eos_id=2, max_len=3)
+
+
+def test_greedy_refuses_an_eos_id_equal_to_pad_id():
+    with pytest.raises(ValueError, match=r"eos_id must differ from bos_id and from pad_id \(0\)"):
+        _model().greedy(*_batch()[:4], 2, bos_id=2, eos_id=0, max_len=3)
