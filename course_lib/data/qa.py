@@ -91,8 +91,10 @@ class QAExample:
             if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
                 held = "" if not isinstance(value, list) else " holding " + ", ".join(
                     sorted({type(w).__name__ for w in value if not isinstance(w, str)}))
-                raise TypeError(f"QAExample.{name} must be a list of str, got {type(value).__name__}{held}"
-                                + (" (split it into tokens with qa_tokenize)" if isinstance(value, str) else ""))
+                hint = "" if not isinstance(value, str) else (" (a list of gold answers: wrap it, [answer])"
+                                                              if name == "answers" else
+                                                              " (split it into tokens with qa_tokenize)")
+                raise TypeError(f"QAExample.{name} must be a list of str, got {type(value).__name__}{held}{hint}")
         if not self.answers:
             raise ValueError("QAExample.answers must hold at least one gold answer, got []")
         if not isinstance(self.qtype, str):
@@ -502,7 +504,9 @@ def decode_answers(tokens: torch.Tensor | Sequence[Sequence[int]], oovs: list[li
             if not all(isinstance(i, int) and not isinstance(i, bool) for i in row):
                 raise TypeError(f"tokens[{b}] must hold int ids, got {', '.join(sorted({type(i).__name__ for i in row}))}")
     if not isinstance(oovs, (list, tuple)) or not all(isinstance(o, (list, tuple)) for o in oovs):
-        raise TypeError(f"oovs must be a list of word lists (QABatch.oovs), got {type(oovs).__name__}")
+        raise TypeError(f"oovs must be a list of word lists (QABatch.oovs), got {type(oovs).__name__}"
+                        + (" of " + ", ".join(sorted({type(o).__name__ for o in oovs})) if isinstance(oovs, (list, tuple))
+                           else ""))
     if not isinstance(itos, (list, tuple)) or not all(isinstance(w, str) for w in itos):
         raise TypeError(f"itos must be the vocabulary's list of words (Vocab.itos), got {type(itos).__name__}")
     for name, value in (("eos_id", eos_id), ("pad_id", pad_id), ("bos_id", bos_id)):

@@ -409,7 +409,7 @@ def test_qa_example_refuses_a_str_passage_and_says_to_tokenize_it():
 
 
 def test_qa_example_refuses_a_str_as_the_answer_list():
-    with pytest.raises(TypeError, match="QAExample.answers must be a list of str, got str"):
+    with pytest.raises(TypeError, match=r"QAExample.answers must be a list of str, got str \(a list of gold answers: wrap"):
         QAExample(["amy"], ["who", "?"], "amy", "who", 0)
 
 
@@ -457,3 +457,8 @@ def test_qa_batch_refuses_a_first_answer_without_tokens():
     stoi, _ = _toy()
     with pytest.raises(ValueError, match=r"examples\[0\]'s first answer \(the target\) must have at least one token"):
         qa_batch([QAExample(["amy"], ["who", "?"], [" "], "who", 0)], stoi)
+
+
+def test_decode_answers_refuses_oovs_that_are_not_word_lists():
+    with pytest.raises(TypeError, match="oovs must be a list of word lists .* got list of str"):
+        decode_answers([[4]], ["abc"], list(SPECIALS) + ["yes"])
