@@ -1471,7 +1471,7 @@ for cell in TABLE_CELLS:
     print(f"   {cell}: {LONG / SHORT:.0f}x the length took {r:.1f}x the time ({shape})")
 relative = {c: step_time[SHORT][c] / step_time[SHORT]["RNN"] for c in ("RNN", "GRU", "LSTM")}
 print("   The notes' simulated plot had RNN 1.0 < GRU 1.5 < LSTM 2.0 (time relative to the RNN); measured here: "
-      + " < ".join(f"{c} {relative[c]:.1f}" for c in sorted(relative, key=relative.get)))
+      + " < ".join(f"{c} {relative[c]:.2f}" for c in sorted(relative, key=relative.get)))
 recallers = [c for c in TABLE_CELLS if recall[c, FAR] >= 0.9]
 guessers = [c for c in TABLE_CELLS if recall[c, FAR] < 2 * guess]
 near_recallers = [c for c in TABLE_CELLS if recall[c, NEAR] >= 0.9]
