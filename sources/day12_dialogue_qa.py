@@ -164,6 +164,9 @@ check_equal(_turn, torch.tensor([[True, True, False], [True, False, False]]), "t
             hint="a turn is real when its length is above 0")
 check_dtype(_num, torch.long, "num_turns dtype", hint="count the real turns: turn_mask.sum(dim=1) is long")
 check_equal(_num, torch.tensor([2, 1]), "num_turns", hint="the number of real turns of each dialogue, not of tokens")
+_tok, _, _ = run_answer(dialogue_masks, _lengths, 5, name="dialogue_masks with max_len 5")
+check_shape(_tok, (2, 3, 5), "token_mask with max_len = 5, longer than every turn",
+            hint="the last dimension is max_len, even when no turn is that long: arange(max_len)")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_dtype, check_equal, check_true, run_answer   # the course's helpers
@@ -186,6 +189,10 @@ with written_by_you("dialogue_masks"):
     _tok, _, _num = run_answer(dialogue_masks, torch.tensor([[2, 2, 2]]), 2, name="hidden check: full dialogue")
     check_true(bool(_tok.all()) and _num.tolist() == [3], "hidden check: a dialogue without padding: all True, 3 turns",
                f"token_mask all True: {bool(_tok.all())}, num_turns {_num.tolist()}")
+    _keep = _hl.clone()
+    run_answer(dialogue_masks, _hl, 8, name="hidden check: input unchanged", copy=False)
+    check_equal(_hl, _keep, "hidden check: dialogue_masks leaves turn_lengths unchanged (no in-place unsqueeze_ or "
+                "fill)")
     _got = run_answer(dialogue_masks, _meta, 8, name="hidden check: device")
     check_true(all(isinstance(_x, torch.Tensor) and _x.device.type == "meta" for _x in _got),
                "hidden check: the masks are made on turn_lengths' device (tried with PyTorch's 'meta' device)",
@@ -217,7 +224,8 @@ with written_by_you("dialogue_masks"):
 # holds any id at padded positions; `embedding` is an `nn.Embedding`. The result must equal running the two GRUs
 # one dialogue and one real turn at a time (the hidden tests do exactly that, in float64), be unchanged by extra
 # padded tokens or turns, and send no gradient to padded positions. Use your `dialogue_masks`. No Python loop
-# over dialogues or turns. Useful: `reshape`, boolean indexing, `Tensor.index_copy` or `masked_scatter` (or
+# over dialogues or turns: each GRU is called once. Make new tensors with the inputs' device and dtype
+# (`new_zeros`): the model may run on a GPU. Useful: `reshape`, boolean indexing, `Tensor.index_copy` or `masked_scatter` (or
 # indexed assignment into a zeros tensor made with `new_zeros`), and `.cpu()` on the lengths you pack by.
 
 # %% nbgrader="answer" grade_id="encode_dialogues"
@@ -290,6 +298,11 @@ with torch.no_grad():
                                         name="encode_dialogues, padding holding a real word", copy=False)
 check_close(_states9, _want_states, "padded positions holding a real word id (9) change nothing", atol=1e-10,
             hint="padded tokens must never enter a state: pack by the lengths instead of relying on the pad id")
+with torch.no_grad():
+    _states1, _, _ = run_answer(encode_dialogues, _tokens[1:], _lengths[1:], _utt, _ctx, _emb,
+                                name="encode_dialogues, one dialogue of one real turn", copy=False)
+check_shape(_states1, (1, 3, 3), "context_states keep N = 3 when the batch's longest dialogue has 1 real turn",
+            hint="pad_packed_sequence(..., total_length=N): without it, N shrinks to the longest dialogue")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_close, check_equal, check_shape, check_true, run_answer   # the course's helpers
@@ -313,6 +326,9 @@ _wide_l = torch.cat([_hl, torch.zeros(6, 2, dtype=torch.long)], 1)
 _gemb = nn.Embedding(20, 6).double()                                             # no padding_idx: pad 0 could learn
 _gemb.weight.data.copy_(_hemb.weight.data)
 _gt = _ht.clamp(max=18).masked_fill(torch.arange(6) >= _hl.unsqueeze(-1), 19)      # padding holds word 19 only
+_calls = {"utterance": 0, "context": 0}
+_hooks = [_hutt.register_forward_hook(lambda *_: _calls.__setitem__("utterance", _calls["utterance"] + 1)),
+          _hctx.register_forward_hook(lambda *_: _calls.__setitem__("context", _calls["context"] + 1))]
 with written_by_you("encode_dialogues"):
     with torch.no_grad():
         _s, _m, _v = run_answer(encode_dialogues, _ht, _hl, _hutt, _hctx, _hemb, name="hidden check: 6 dialogues",
@@ -321,6 +337,11 @@ with written_by_you("encode_dialogues"):
                 "1 to 6, 1 to 5 turns)", atol=1e-10)
     check_close(_s, _hwant_s, "hidden check: context states equal a per-dialogue loop (float64)", atol=1e-10)
     check_equal(_m, _hl > 0, "hidden check: turn_mask of 6 random dialogues")
+    check_true(_calls == {"utterance": 1, "context": 1}, "hidden check: each GRU is called once for the whole batch "
+               "(no Python loop over dialogues or turns)", f"utterance encoder called {_calls['utterance']} times, "
+               f"context encoder {_calls['context']} times, for 6 dialogues")
+    for _hk in _hooks:
+        _hk.remove()
     with torch.no_grad():
         _s, _, _v = run_answer(encode_dialogues, _ht[[1, 5]], _hl[[1, 5]], _hutt, _hctx, _hemb,
                                name="hidden check: dialogues of one turn", copy=False)
@@ -456,6 +477,9 @@ _hwant_mixed = torch.cat([_cv, _pv], 1)
 _big = _hc - 30000.0 * _hq.unsqueeze(1)                                          # every real score below -10,000
 _bv, _hwant_big = _brute(_hq, _big, _hcm)
 _many = [_x.repeat(4, *([1] * (_x.dim() - 1))) for _x in (_hq, _hc, _hcm, _hp, _hpm)]   # 20 rows
+_far = _hc.clone()
+_far[~_hcm] = 1000.0 * _hq.unsqueeze(1).expand_as(_hc)[~_hcm]                   # padded turns that would win the max
+_half = [_x.half() if _x.is_floating_point() else _x for _x in (_hq, _hc, _hcm, _hp, _hpm)]
 with written_by_you("dual_attention_step"):
     _m, _w1, _w2 = run_answer(dual_attention_step, _hq, _hc, _hcm, _hp, _hpm, name="hidden check: random float64")
     check_close(_w1, _hwant_cw, "hidden check: context weights equal a loop over the real turns (float64)", atol=1e-12)
@@ -467,6 +491,16 @@ with written_by_you("dual_attention_step"):
     _m, _w1, _ = run_answer(dual_attention_step, _hq, _big, _hcm, _hp, _hpm, name="hidden check: large scores")
     check_close(_w1, _hwant_big, "hidden check: real scores below -10,000: padding still gets weight exactly 0",
                 atol=1e-8, hint="a fill value such as -1e4 is not low enough; use torch.finfo(dtype).min")
+    _m, _w1, _ = run_answer(dual_attention_step, _hq, _far, _hcm, _hp, _hpm, name="hidden check: far padding")
+    check_close(_w1, _hwant_cw, "hidden check: padded turns holding huge vectors (padding holds anything) change "
+                "nothing", atol=1e-12)
+    _m, _w1, _w2 = run_answer(dual_attention_step, *_half, name="hidden check: float16")
+    check_true(all(isinstance(_x, torch.Tensor) and _x.dtype == torch.float16 for _x in (_m, _w1, _w2)),
+               "hidden check: float16 inputs give float16 outputs (all three)",
+               f"got {[getattr(_x, 'dtype', type(_x).__name__) for _x in (_m, _w1, _w2)]}",
+               hint="fill with torch.finfo(scores.dtype).min: a constant such as -1e9 does not fit in float16")
+    check_close(torch.cat([_w1.double(), _w2.double()], 1), torch.cat([_hwant_cw, _hwant_pw], 1),
+                "hidden check: float16 weights agree with the float64 loop", atol=2e-3)
     _inputs = tuple(_x.clone().requires_grad_(True) for _x in (_hq, _hc, _hp))
     _m, _w1, _w2 = run_answer(dual_attention_step, _inputs[0], _inputs[1], _hcm, _inputs[2], _hpm,
                               name="hidden check: gradient", copy=False)
@@ -738,6 +772,9 @@ check_equal(run_answer(normalize_answer, "Santa Fe, the capital", name="normaliz
             "santa fe capital", "normalize_answer('Santa Fe, the capital')",
             hint="'santa' ends with 'a': only a whole word 'a' is an article (str.replace and a regex without \\b "
                  "cut it)")
+check_equal(run_answer(normalize_answer, "The-Cat", name="normalize_answer('The-Cat')"), "thecat",
+            "normalize_answer('The-Cat'): punctuation goes before the articles",
+            hint="in the official order the hyphen is removed first ('thecat'), and 'thecat' holds no article")
 check_type(run_answer(normalize_answer, "", name="normalize_answer('')"), str, "normalize_answer('') is a str")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
@@ -755,17 +792,18 @@ def _official_normalize(s):
 
 _cases = ["the-cat", "A.B.C. news", "an-apple", "«the» quote", "The\tNew\nYork\u00a0City", "it’s a dog’s life",
           "THEATRE", "the the the", "a", "Mr. O'Neil & Sons, Ltd.", "1,000 (approx.)", "an", "thé café",
-          "then there", "a-b", "x_the_y", "  ", "Vive l'été!", "ANNE", "A N", "(the)"]
+          "then there", "a-b", "x_the_y", "  ", "Vive l'été!", "ANNE", "A N", "(the)", "Straße", "ﬁne"]
 _rng = random.Random(4)
 _alphabet = ["a", "an", "the", "The", "A", "AN", "x", "ana", "theta", "-", ".", "'", ",", "!", " ", "  ", "\t", "é", "’"]
 _cases += ["".join(_rng.choice(_alphabet) for _ in range(_rng.randint(1, 9))) for _ in range(40)]
 _wants = [_official_normalize(c) for c in _cases]
 with written_by_you("normalize_answer"):
-    _gots = [run_answer(normalize_answer, c, name=f"hidden check: normalize_answer({c!r})") for c in _cases[:21]]
-    for _c, _got, _want in zip(_cases[:21], _gots, _wants[:21]):
-        check_equal(_got, _want, f"hidden check: normalize_answer({_c!r}) (the official rules, in their order)")
-    _gots = [run_answer(normalize_answer, c, name="hidden check: random strings") for c in _cases[21:]]
-    check_equal(_gots, _wants[21:], "hidden check: 40 random strings of articles, punctuation, spaces and accents")
+    _gots = [run_answer(normalize_answer, c, name=f"hidden check: normalize_answer({c!r})") for c in _cases[:23]]
+    for _c, _got, _want in zip(_cases[:23], _gots, _wants[:23]):
+        check_equal(_got, _want, f"hidden check: normalize_answer({_c!r}) (the official rules, in their order; "
+                    "lower(), not casefold())")
+    _gots = [run_answer(normalize_answer, c, name="hidden check: random strings") for c in _cases[23:]]
+    check_equal(_gots, _wants[23:], "hidden check: 40 random strings of articles, punctuation, spaces and accents")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -889,7 +927,7 @@ _f1_cases = [(" ".join(_rng.choice(_vocab_f1) for _ in range(_rng.randint(0, 5))
               [" ".join(_rng.choice(_vocab_f1) for _ in range(_rng.randint(0, 5))) for _ in range(_rng.randint(1, 3))])
              for _ in range(60)]
 _f1_cases += [("", [""]), ("the", ["a"]), ("the-cat", ["thecat sat"]), ("a b c", ["c b a"]), ("x x y", ["x y y"]),
-              ("dog’s", ["dog’s"]), ("new\tyork", ["new york"])]
+              ("dog’s", ["dog’s"]), ("new\tyork", ["new york"]), ("x y", ["x", "x y z w"])]
 _f1_wants = [_official_f1(p, g) for p, g in _f1_cases]
 with written_by_you("token_f1"):
     _gots = [run_answer(token_f1, p, g, name=f"hidden check: token_f1({p!r}, {g!r})") for p, g in _f1_cases]

@@ -35,6 +35,11 @@ BUGS: Bank = {
             ('torch.arange(max_len, device=turn_lengths.device)',
              'torch.arange(int(turn_lengths.max()), device=turn_lengths.device)'),
         ]),
+        ('turn_lengths unsqueezed in place: the caller\'s tensor changes shape', [
+            ('    positions = torch.arange(', '    turn_lengths.unsqueeze_(-1)\n    positions = torch.arange('),
+            ('token_mask = positions < turn_lengths.unsqueeze(-1)', 'token_mask = positions < turn_lengths'),
+            ('turn_mask = turn_lengths > 0 ', 'turn_mask = turn_lengths.squeeze(-1) > 0 '),
+        ]),
         ('arange made on the CPU whatever the lengths\' device', [
             ('torch.arange(max_len, device=turn_lengths.device)', 'torch.arange(max_len)'),
         ]),
@@ -89,6 +94,25 @@ BUGS: Bank = {
              '    _, last = context_encoder(packed)\n'
              '    context_states = last[-1].unsqueeze(1).expand(B, N, -1) * turn_mask.unsqueeze(-1)'),
         ]),
+        ('a Python loop over the dialogues (one packed GRU call per dialogue)', '''
+def encode_dialogues(tokens, turn_lengths, utterance_encoder, context_encoder, embedding):
+    B, N, L = tokens.shape
+    _, turn_mask, num_turns = dialogue_masks(turn_lengths, L)
+    states, vectors = [], []
+    for b in range(B):
+        n = int(num_turns[b])
+        packed = pack_padded_sequence(embedding(tokens[b, :n]), turn_lengths[b, :n].cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        _, h_n = utterance_encoder(packed)
+        v = h_n.new_zeros(N, h_n.shape[-1])
+        v[:n] = h_n[-1]
+        out, _ = context_encoder(v[:n].unsqueeze(0))
+        c = out.new_zeros(N, out.shape[-1])
+        c[:n] = out[0]
+        vectors.append(v)
+        states.append(c)
+    return torch.stack(states), turn_mask, torch.stack(vectors)
+'''),
         ('pad_packed_sequence without total_length: N shrinks to the longest dialogue of the batch', [
             (', total_length=N)', ')'),
         ]),
@@ -118,6 +142,12 @@ BUGS: Bank = {
              'weights = torch.exp(scores - scores.max(-1, keepdim=True).values) * mask\n'
              '        weights = weights / weights.sum(-1, keepdim=True) '),
         ]),
+        ('the persona attended with the context mask', [
+            ('attend(persona, persona_mask)', 'attend(persona, context_mask)'),
+        ]),
+        ('scores summed over the positions instead of the hidden units', [
+            ('scores = (keys @ query.unsqueeze(-1)).squeeze(-1) ', 'scores = (keys * query.unsqueeze(1)).sum(1) '),
+        ]),
         ('persona vector first, context second', [
             ('torch.cat([context_vector, persona_vector], dim=-1)', 'torch.cat([persona_vector, context_vector], dim=-1)'),
         ]),
@@ -133,6 +163,15 @@ BUGS: Bank = {
         ]),
         ('fill value -1e4: not low enough when scores are large', [
             ('torch.finfo(scores.dtype).min)', '-1e4)'),
+        ]),
+        ('fill value -1e9: does not fit in float16', [
+            ('torch.finfo(scores.dtype).min)', '-1e9)'),
+        ]),
+        ('exp of the scores minus the max over ALL positions: a huge padded score wipes out the real ones', [
+            ('        scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)       # finite: no NaN anywhere\n'
+             '        weights = torch.softmax(scores, dim=-1) * mask ',
+             '        weights = torch.exp(scores - scores.max(-1, keepdim=True).values) * mask\n'
+             '        weights = weights / weights.sum(-1, keepdim=True).clamp_min(1e-12) '),
         ]),
         ('softmax computed in float32: float64 inputs break', [
             ('weights = torch.softmax(scores, dim=-1) * mask ', 'weights = torch.softmax(scores, dim=-1, dtype=torch.float32) * mask '),
@@ -181,6 +220,9 @@ def dual_attention_step(query, context, context_mask, persona, persona_mask):
         ('articles removed only at the start', [
             ('r"\\b(a|an|the)\\b"', 'r"^(a|an|the)\\b"'),
         ]),
+        ('only the first article removed (count=1)', [
+            ('re.sub(r"\\b(a|an|the)\\b", " ", text)', 're.sub(r"\\b(a|an|the)\\b", " ", text, count=1)'),
+        ]),
         ('only . , ! ? removed', [
             ('if ch not in set(string.punctuation)', 'if ch not in ".,!?"'),
         ]),
@@ -189,6 +231,9 @@ def dual_attention_step(query, context, context_mask, persona, persona_mask):
              '    text = re.sub(r"\\b(a|an|the)\\b", " ", text)\n',
              '    text = re.sub(r"\\b(a|an|the)\\b", " ", text)\n'
              '    text = "".join(ch for ch in text if ch not in set(string.punctuation))\n'),
+        ]),
+        ('casefold() instead of lower()', [
+            ('text = text.lower()', 'text = text.casefold()'),
         ]),
         ('split on single spaces: tabs and newlines survive', [
             ('return " ".join(text.split())', 'return " ".join(w for w in text.split(" ") if w)'),
@@ -257,6 +302,10 @@ def dual_attention_step(query, context, context_mask, persona, persona_mask):
             ('best = max(best, 2 * precision * recall / (precision + recall))',
              'best += 2 * precision * recall / (precision + recall) / len(gold_answers)'),
         ]),
+        ('recall divided by the prediction\'s length too', [
+            ('recall = shared / len(pred_tokens), shared / len(gold_tokens)',
+             'recall = shared / len(pred_tokens), shared / len(pred_tokens)'),
+        ]),
         ('in percent', [
             ('    return best', '    return 100 * best'),
         ]),
@@ -272,6 +321,19 @@ def dual_attention_step(query, context, context_mask, persona, persona_mask):
              '        gold_tokens = normalize_answer(gold).split()\n'
              '        if not pred_tokens and not gold_tokens:\n            return 1.0\n'),
         ]),
+        ('the best precision and the best recall taken from different gold answers', '''
+def token_f1(prediction, gold_answers):
+    pred_tokens = normalize_answer(prediction).split()
+    best_p = best_r = 0.0
+    for gold in gold_answers:
+        gold_tokens = normalize_answer(gold).split()
+        shared = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
+        if shared == 0:
+            continue
+        best_p = max(best_p, shared / len(pred_tokens))
+        best_r = max(best_r, shared / len(gold_tokens))
+    return 2 * best_p * best_r / (best_p + best_r) if best_p + best_r > 0 else 0.0
+'''),
         ('an int 0 when nothing is shared', [
             ('    best = 0.0\n', '    best = 0\n'),
         ]),
