@@ -140,11 +140,19 @@ def load_scenes(max_tokens: int | None = None) -> list[Scene]:
     return scenes
 
 
+def _check_scenes(scenes: object, name: str) -> None:
+    if not isinstance(scenes, list) or not all(isinstance(s, Scene) for s in scenes):
+        raise TypeError(f"{name}: scenes must be a list of Scene (from load_scenes), got "
+                        f"{type(scenes).__name__}" + (f" of {type(scenes[0]).__name__}" if isinstance(scenes, list)
+                                                      and scenes else ""))
+
+
 def split_scenes(scenes: list[Scene], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
                  ) -> tuple[list[Scene], list[Scene], list[Scene]]:
     """Train / validation / test **by scene**: the scenes are shuffled (seeded) and cut by `fractions`; every
     turn of a scene stays in its scene's split. Each split keeps the corpus order of its scenes."""
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+    _check_scenes(scenes, "split_scenes")
+    if len(fractions) != 3 or not all(f >= 0 for f in fractions) or not abs(sum(fractions) - 1) <= 1e-9:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions!r}")
     order = list(range(len(scenes)))
     random.Random(seed).shuffle(order)
@@ -156,6 +164,7 @@ def split_scenes(scenes: list[Scene], fractions: tuple[float, float, float] = (0
 
 def corpus_counts(scenes: list[Scene]) -> dict[str, int]:
     """{"plays", "scenes", "turns", "speakers" (distinct (play, NAME)), "names" (distinct NAME), "tokens"}."""
+    _check_scenes(scenes, "corpus_counts")
     turns = [(s.play, t) for s in scenes for t in s.turns]
     return {"plays": len({s.play for s in scenes}), "scenes": len(scenes), "turns": len(turns),
             "speakers": len({(p, t.speaker) for p, t in turns}), "names": len({t.speaker for _, t in turns}),
@@ -180,6 +189,7 @@ def make_examples(scenes: list[Scene], k: int = 3, m: int = 3) -> list[DialogueE
     for name, value in (("k", k), ("m", m)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"make_examples: {name} must be an int >= 1, got {value!r}")
+    _check_scenes(scenes, "make_examples")
     examples = []
     for scene in scenes:
         for i in range(1, len(scene.turns)):

@@ -44,7 +44,11 @@ def _check_lengths(turn_lengths: torch.Tensor, max_len: int | None, name: str) -
 
 def dialogue_masks(turn_lengths: torch.Tensor, max_len: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """turn_lengths (B, N) long, max_len L -> (token_mask (B, N, L) bool: position l of turn n is a real token,
-    turn_mask (B, N) bool: turn n is real (length > 0), num_turns (B,) long: real turns per dialogue)."""
+    turn_mask (B, N) bool: turn n is real (length > 0), num_turns (B,) long: real turns per dialogue).
+    Only the lengths' range is checked here; encode_dialogues also checks that real turns come first and that
+    every dialogue has one."""
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 0:
+        raise ValueError(f"dialogue_masks: max_len must be an int >= 0 (L, the token axis), got {max_len!r}")
     _check_lengths(turn_lengths, max_len, "dialogue_masks")
     positions = torch.arange(max_len, device=turn_lengths.device)                   # (L,)
     token_mask = positions < turn_lengths.unsqueeze(-1)                              # (B, N, L)
@@ -61,6 +65,18 @@ def encode_dialogues(tokens: torch.Tensor, turn_lengths: torch.Tensor, utterance
         raise ValueError(f"encode_dialogues: tokens must be a (B, N, L) long tensor, got "
                          f"{getattr(tokens, 'dtype', type(tokens).__name__)} of shape {tuple(getattr(tokens, 'shape', ()))}")
     _check_lengths(turn_lengths, tokens.shape[2], "encode_dialogues")
+    for name, module in (("utterance_encoder", utterance_encoder), ("context_encoder", context_encoder)):
+        if not isinstance(module, nn.GRU) or module.bidirectional or not module.batch_first:
+            raise ValueError(f"encode_dialogues: {name} must be a unidirectional nn.GRU with batch_first=True, got "
+                             f"{module!r}")
+    if not isinstance(embedding, nn.Embedding):
+        raise ValueError(f"encode_dialogues: embedding must be an nn.Embedding, got {type(embedding).__name__}")
+    if tokens.shape[0] == 0 or tokens.shape[1] == 0:
+        raise ValueError(f"encode_dialogues: need at least one dialogue and one turn, got tokens of shape "
+                         f"{tuple(tokens.shape)}")
+    if tokens.numel() and int(tokens.max()) >= embedding.num_embeddings:
+        raise ValueError(f"encode_dialogues: token ids must be < the embedding's {embedding.num_embeddings} rows, got "
+                         f"a maximum of {int(tokens.max())}")
     if turn_lengths.shape != tokens.shape[:2]:
         raise ValueError(f"encode_dialogues: turn_lengths must be (B, N) = {tuple(tokens.shape[:2])}, got "
                          f"{tuple(turn_lengths.shape)}")
@@ -91,12 +107,18 @@ def masked_dot_attention(query: torch.Tensor, keys: torch.Tensor, mask: torch.Te
                          ) -> tuple[torch.Tensor, torch.Tensor]:
     """query (B, H), keys (B, S, H), mask (B, S) bool -> (vector (B, H), weights (B, S)): softmax of q . k over
     the real positions (exactly 0 elsewhere; all zeros, not NaN, in a row with none) and the weighted sum."""
+    if not isinstance(query, torch.Tensor) or not isinstance(keys, torch.Tensor) or not isinstance(mask, torch.Tensor):
+        raise TypeError(f"masked_dot_attention: query, keys and mask must be tensors, got {type(query).__name__}, "
+                        f"{type(keys).__name__}, {type(mask).__name__}")
     if query.dim() != 2 or keys.dim() != 3 or keys.shape[0] != query.shape[0] or keys.shape[2] != query.shape[1]:
         raise ValueError(f"masked_dot_attention: need query (B, H) and keys (B, S, H), got {tuple(query.shape)} "
                          f"and {tuple(keys.shape)}")
     if mask.dtype != torch.bool or mask.shape != keys.shape[:2]:
         raise ValueError(f"masked_dot_attention: mask must be bool (B, S) = {tuple(keys.shape[:2])}, got "
                          f"{mask.dtype} {tuple(mask.shape)}")
+    if not query.is_floating_point() or query.dtype != keys.dtype:
+        raise TypeError(f"masked_dot_attention: query and keys must be float tensors of one dtype, got {query.dtype} "
+                        f"and {keys.dtype}")
     scores = (keys @ query.unsqueeze(-1)).squeeze(-1)                                # (B, S)
     scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)               # finite: no NaN gradient
     weights = torch.softmax(scores, dim=-1) * mask                                   # all-padding row -> zeros

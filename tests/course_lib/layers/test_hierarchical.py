@@ -197,3 +197,47 @@ def test_dual_attention_step_refuses_mismatched_shapes_and_non_bool_masks():
     with pytest.raises(ValueError, match="mask must be bool"):
         dual_attention_step(torch.ones(1, 2), torch.ones(1, 2, 2), torch.ones(1, 2),
                             torch.ones(1, 1, 2), torch.ones(1, 1, dtype=torch.bool))
+
+
+def test_dialogue_masks_refuse_a_max_len_that_is_not_a_non_negative_int():
+    for bad in ("3", None, 3.0, True, -2):
+        with pytest.raises(ValueError, match="max_len must be an int >= 0"):
+            dialogue_masks(torch.tensor([[1]]), bad)
+
+
+def test_encode_dialogues_refuse_a_bidirectional_or_lstm_encoder_an_empty_batch_and_ids_beyond_the_embedding():
+    tokens, lengths = _batch()
+    utt, ctx, emb = _modules()
+    with pytest.raises(ValueError, match="unidirectional nn.GRU"):
+        encode_dialogues(tokens, lengths, nn.GRU(5, 2, batch_first=True, bidirectional=True).double(), ctx, emb)
+    with pytest.raises(ValueError, match="unidirectional nn.GRU"):
+        encode_dialogues(tokens, lengths, utt, nn.LSTM(4, 3, batch_first=True).double(), emb)
+    with pytest.raises(ValueError, match="nn.Embedding"):
+        encode_dialogues(tokens, lengths, utt, ctx, nn.Linear(11, 5))
+    with pytest.raises(ValueError, match="at least one dialogue"):
+        encode_dialogues(tokens[:0], lengths[:0], utt, ctx, emb)
+    with pytest.raises(ValueError, match="< the embedding's 11 rows"):
+        encode_dialogues(tokens + 20, lengths, utt, ctx, emb)
+
+
+def test_dual_attention_step_refuses_mixed_dtypes_and_non_float_inputs():
+    m = torch.ones(1, 2, dtype=torch.bool)
+    with pytest.raises(TypeError, match="one dtype"):
+        dual_attention_step(torch.ones(1, 2, dtype=f64), torch.ones(1, 2, 2), m, torch.ones(1, 2, 2), m)
+    with pytest.raises(TypeError, match="float tensors"):
+        dual_attention_step(torch.ones(1, 2, dtype=torch.long), torch.ones(1, 2, 2, dtype=torch.long), m,
+                            torch.ones(1, 2, 2, dtype=torch.long), m)
+    with pytest.raises(TypeError, match="must be tensors"):
+        dual_attention_step([[1.0, 1.0]], torch.ones(1, 2, 2), m, torch.ones(1, 2, 2), m)
+
+
+def test_dual_attention_step_works_in_float16_with_an_all_padding_row():
+    g = torch.Generator().manual_seed(5)
+    q, c, p = (torch.randn(2, 3, generator=g), torch.randn(2, 4, 3, generator=g), torch.randn(2, 2, 3, generator=g))
+    cm = torch.tensor([[True, True, False, False], [True, True, True, True]])
+    pm = torch.tensor([[False, False], [True, False]])
+    want = dual_attention_step(q.double(), c.double(), cm, p.double(), pm)
+    got = dual_attention_step(q.half(), c.half(), cm, p.half(), pm)
+    assert all(x.dtype == torch.float16 for x in got)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a.double(), b, atol=5e-3, rtol=0)

@@ -117,3 +117,33 @@ def test_sampled_replies_never_contain_pad_and_respect_max_len():
     batch = dialogue_batch(EXAMPLES, STOI, SPEAKERS)
     got = model.generate(batch, 2, 3, 5, sample=True, generator=torch.Generator().manual_seed(0))
     assert len(got) == 3 and all(len(r) <= 5 and 0 not in r and 3 not in r for r in got)
+
+
+def test_dialogue_batch_refuses_strings_where_token_lists_belong_and_clashing_special_ids():
+    import pytest
+    bad = DialogueExample([["who"]], ("hamlet", "HORATIO"), [], "good night")
+    with pytest.raises(TypeError, match="list of str tokens"):
+        dialogue_batch([bad], STOI, SPEAKERS)
+    with pytest.raises(TypeError, match="list of str tokens"):
+        dialogue_batch([DialogueExample(["who", "there"], ("hamlet", "HORATIO"), [], ["sir"])], STOI, SPEAKERS)
+    with pytest.raises(TypeError, match="DialogueExample"):
+        dialogue_batch(["hello"], STOI, SPEAKERS)
+    with pytest.raises(TypeError, match="dicts"):
+        dialogue_batch(EXAMPLES, list(STOI), SPEAKERS)
+    with pytest.raises(ValueError, match="four different ids"):
+        dialogue_batch(EXAMPLES, STOI, SPEAKERS, eos_id=0)
+
+
+def test_the_model_and_generate_refuse_bad_settings():
+    import pytest
+    with pytest.raises(TypeError, match="True or False"):
+        DialogueModel(len(STOI), 3, 8, 6, use_context="no")
+    with pytest.raises(TypeError, match="functions"):
+        DialogueModel(len(STOI), 3, 8, 6, encode=3)
+    model, batch = _model(), dialogue_batch(EXAMPLES, STOI, SPEAKERS)
+    for kwargs, match in (({"max_len": 0}, "max_len"), ({"max_len": 3, "temperature": 0}, "temperature"),
+                          ({"max_len": 3, "eos_id": 0}, "eos_id")):
+        args = {"bos_id": 2, "eos_id": 3, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            model.generate(batch, args["bos_id"], args["eos_id"], args["max_len"],
+                           temperature=args.get("temperature", 1.0))
