@@ -360,6 +360,13 @@ with written_by_you("encode_dialogues"):
                                copy=False)
     check_close(_v, _hwant2_v, "hidden check: a two-layer utterance encoder: the vector is the TOP layer's final "
                 "state (h_n[-1])", atol=1e-10)
+    with torch.no_grad(), torch.device("meta"):    # a factory call without device= now makes a 'meta' tensor
+        _s, _, _v = run_answer(encode_dialogues, _ht, _hl, _hutt, _hctx, _hemb, copy=False,
+                               name="hidden check: new tensors are made on the inputs' device (a tensor made without "
+                                    "device= was put on PyTorch's 'meta' device here, as a GPU run would put it on the "
+                                    "CPU)")
+    check_true(_s.device.type == "cpu" and _v.device.type == "cpu",
+               "hidden check: the outputs stay on the inputs' device", f"got {_s.device} and {_v.device}")
     _s, _, _v = run_answer(encode_dialogues, _gt, _hl, _hutt, _hctx, _gemb, name="hidden check: gradients",
                            copy=False)
     (_s.sum() + _v.sum()).backward()

@@ -113,6 +113,9 @@ def encode_dialogues(tokens, turn_lengths, utterance_encoder, context_encoder, e
         states.append(c)
     return torch.stack(states), turn_mask, torch.stack(vectors)
 '''),
+        ('the zeros for padded turns made on the CPU (no device): fails on a GPU', [
+            ('vectors = h_n.new_zeros(B * N, h_n.shape[-1])', 'vectors = torch.zeros(B * N, h_n.shape[-1], dtype=h_n.dtype)'),
+        ]),
         ('pad_packed_sequence without total_length: N shrinks to the longest dialogue of the batch', [
             (', total_length=N)', ')'),
         ]),
@@ -147,6 +150,9 @@ def encode_dialogues(tokens, turn_lengths, utterance_encoder, context_encoder, e
         ]),
         ('scores summed over the positions instead of the hidden units', [
             ('scores = (keys @ query.unsqueeze(-1)).squeeze(-1) ', 'scores = (keys * query.unsqueeze(1)).sum(1) '),
+        ]),
+        ('the two weight tensors returned in the wrong order', [
+            ('dim=-1), context_weights, persona_weights', 'dim=-1), persona_weights, context_weights'),
         ]),
         ('persona vector first, context second', [
             ('torch.cat([context_vector, persona_vector], dim=-1)', 'torch.cat([persona_vector, context_vector], dim=-1)'),
@@ -260,6 +266,9 @@ def dual_attention_step(query, context, context_mask, persona, persona_mask):
         ]),
         ('substring match', [
             ('normalized == normalize_answer(gold)', 'normalized in normalize_answer(gold)'),
+        ]),
+        ('the prediction only lower-cased and stripped (the golds normalised)', [
+            ('normalized = normalize_answer(prediction)', 'normalized = prediction.lower().strip()'),
         ]),
         ('bag of words: order ignored', [
             ('normalized == normalize_answer(gold)', 'sorted(normalized.split()) == sorted(normalize_answer(gold).split())'),
