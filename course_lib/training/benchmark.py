@@ -176,13 +176,21 @@ def _copy_batches(batch: int, n_copy: int, distance: int, n_symbols: int, seed: 
 
 @torch.no_grad()
 def recall_accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Fraction of the copied symbols (targets != IGNORE) that the model's arg-max writes back."""
+    """Fraction of the copied symbols (targets != IGNORE) that the model's arg-max writes back.
+    inputs and targets: (B, T) long, as copy_task makes them; the model maps inputs to logits (B, T, V)."""
+    if inputs.dim() != 2 or inputs.shape != targets.shape:
+        raise ValueError(f"inputs and targets must both be (B, T) with the same shape, got {tuple(inputs.shape)} "
+                         f"and {tuple(targets.shape)}")
     was_training = model.training
     model.eval()
     try:
-        predicted = model(inputs).argmax(dim=-1)                               # (B, T)
+        logits = model(inputs)                                                 # (B, T, V)
     finally:
         model.train(was_training)
+    if logits.dim() != 3 or logits.shape[:2] != targets.shape:
+        raise ValueError(f"the model must return logits (B, T, V) = {(*targets.shape, 'V')}, got "
+                         f"{tuple(logits.shape)}")
+    predicted = logits.argmax(dim=-1)                                          # (B, T)
     mask = targets != IGNORE
     if not bool(mask.any()):
         raise ValueError("targets hold no symbol to recall (all IGNORE)")
@@ -285,14 +293,13 @@ def ngram_nats(splits: Splits, orders: Sequence[int] = (2, 3, 4),
 
 
 def seed_spread(values: Sequence[float]) -> float:
-    """max - min of one measurement over seeds (0 for one seed): the noise a difference must exceed."""
-    if not len(values):
-        raise ValueError("no values")
+    """max - min of one measurement over seeds (0 for one seed): the noise a difference must exceed.
+    Every value must be a finite number (a NaN or an infinite loss is a failed run, not noise)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not len(values):
+        raise ValueError(f"values must be a non-empty sequence of numbers (one per seed), got {values!r}")
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"values[{i}] must be a number, got {type(v).__name__} {v!r}")
+        if not math.isfinite(v):
+            raise ValueError(f"values[{i}] is {v}: every seed's value must be finite (a failed run is not noise)")
     return max(values) - min(values) if len(values) > 1 else 0.0
-
-
-def ratio(a: float, b: float) -> float:
-    """a / b, inf when b is 0 and a is not (0 / 0 is nan)."""
-    if b == 0:
-        return math.nan if a == 0 else math.inf
-    return a / b

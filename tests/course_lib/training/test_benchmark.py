@@ -188,6 +188,17 @@ def test_recall_accuracy_counts_only_the_copied_symbols():
     assert bm.recall_accuracy(_Oracle(logits), inputs, targets) == pytest.approx(11 / 12)
 
 
+def test_recall_accuracy_names_the_shapes_when_inputs_targets_or_logits_disagree():
+    model = bm.SequenceModel("RNN", 10, 2, 3)
+    with pytest.raises(ValueError, match=r"same shape, got \(2, 5\) and \(3, 5\)"):
+        bm.recall_accuracy(model, torch.zeros(2, 5, dtype=torch.long), torch.zeros(3, 5, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"same shape, got \(5,\) and \(5,\)"):
+        bm.recall_accuracy(model, torch.zeros(5, dtype=torch.long), torch.zeros(5, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"logits \(B, T, V\) = \(2, 3, 'V'\), got \(2, 10\)"):
+        bm.recall_accuracy(_Oracle(torch.zeros(2, 10)), torch.zeros(2, 3, dtype=torch.long),
+                           torch.zeros(2, 3, dtype=torch.long))
+
+
 def test_recall_accuracy_rejects_targets_without_symbols():
     targets = torch.full((2, 3), IGNORE)
     with pytest.raises(ValueError, match="no symbol to recall"):
@@ -287,11 +298,17 @@ def test_ngram_nats_chooses_order_and_k_on_validation_and_scores_the_test_names(
 def test_seed_spread_is_max_minus_min_and_zero_for_one_seed():
     assert bm.seed_spread([2.0, 2.5, 2.1]) == pytest.approx(0.5)
     assert bm.seed_spread([3.0]) == 0.0
-    with pytest.raises(ValueError):
+    assert bm.seed_spread((1, 4)) == 3
+
+
+def test_seed_spread_refuses_empty_non_numeric_and_non_finite_values_saying_which():
+    with pytest.raises(ValueError, match=r"non-empty sequence of numbers .* got \[\]"):
         bm.seed_spread([])
-
-
-def test_ratio_handles_a_zero_denominator():
-    assert bm.ratio(3.0, 4.0) == 0.75
-    assert bm.ratio(1.0, 0.0) == math.inf
-    assert math.isnan(bm.ratio(0.0, 0.0))
+    with pytest.raises(ValueError, match="non-empty sequence of numbers"):
+        bm.seed_spread("12")
+    with pytest.raises(TypeError, match=r"values\[1\] must be a number, got str 'a'"):
+        bm.seed_spread([1.0, "a"])
+    with pytest.raises(ValueError, match=r"values\[0\] is nan: every seed's value must be finite"):
+        bm.seed_spread([math.nan, 1.0])
+    with pytest.raises(ValueError, match=r"values\[1\] is inf"):
+        bm.seed_spread([1.0, math.inf])
