@@ -54,6 +54,15 @@ def _check_cell(cell: str) -> None:
         raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
 
 
+def _vocab_size(model: object, where: str) -> int:
+    """The number of tokens of a model's `embed` (nn.Embedding), which the harness's functions need."""
+    embed = getattr(model, "embed", None)
+    if not isinstance(model, nn.Module) or not isinstance(embed, nn.Embedding):
+        raise TypeError(f"{where}: the model must be an nn.Module with an `embed` nn.Embedding (a SequenceModel), "
+                        f"got {type(model).__name__}")
+    return embed.num_embeddings
+
+
 def _check_positive_int(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
@@ -143,7 +152,7 @@ def time_train_steps(models: Mapping[str, nn.Module], batch: int, lengths: Seque
     data = {}
     for length in lengths:
         for name, model in models.items():
-            V = model.embed.num_embeddings
+            V = _vocab_size(model, f"time_train_steps, model {name!r}")
             data[length, name] = (torch.randint(0, V, (batch, length), generator=g).to(device or "cpu"),   # (B, T)
                                   torch.randint(0, V, (batch, length), generator=g).to(device or "cpu"))
     times: dict[tuple[int, str], list[float]] = {key: [] for key in data}
@@ -206,7 +215,7 @@ def copy_recall(model: nn.Module, distance: int, steps: int, *, n_copy: int = 2,
     sequences (seed 1000 + seed). Guessing scores 1 / n_symbols."""
     _check_positive_int(steps, "steps")
     _check_positive_int(n_test, "n_test")
-    if model.embed.num_embeddings != n_symbols + 2:
+    if _vocab_size(model, "copy_recall") != n_symbols + 2:
         raise ValueError(f"the copy task needs a vocabulary of n_symbols + 2 = {n_symbols + 2} tokens, the model "
                          f"has {model.embed.num_embeddings}")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -257,7 +266,9 @@ def train_char_lm(model: nn.Module, texts: Sequence[str], vocab: Vocab, steps: i
     ignored; gradients clipped to `max_grad_norm`); returns the loss of every step."""
     _check_positive_int(steps, "steps")
     _check_positive_int(batch, "batch")
-    if model.embed.num_embeddings != len(vocab):
+    if isinstance(texts, str) or not len(texts) or not all(isinstance(t, str) for t in texts):
+        raise ValueError(f"texts must be a non-empty list of strings, got {type(texts).__name__} of {len(texts)}")
+    if _vocab_size(model, "train_char_lm") != len(vocab):
         raise ValueError(f"the model's vocabulary ({model.embed.num_embeddings}) is not the names vocabulary "
                          f"({len(vocab)})")
     g = torch.Generator().manual_seed(seed)

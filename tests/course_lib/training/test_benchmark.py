@@ -152,6 +152,23 @@ def test_time_train_steps_times_every_length_and_model_repeat_times_in_a_shuffle
     assert len({tuple(r) for r in rounds}) > 1
 
 
+def test_harness_functions_say_they_need_a_model_with_an_embedding(names):
+    splits, vocab = names
+    for call in (lambda: bm.time_train_steps({"linear": nn.Linear(3, 3)}, 2, (3,)),
+                 lambda: bm.copy_recall(nn.GRU(3, 3), 5, 1),
+                 lambda: bm.train_char_lm(nn.Linear(3, 3), splits.train, vocab, 1)):
+        with pytest.raises(TypeError, match=r"an `embed` nn.Embedding \(a SequenceModel\), got (Linear|GRU)"):
+            call()
+
+
+def test_train_char_lm_refuses_empty_or_non_string_texts(names):
+    _, vocab = names
+    model = bm.SequenceModel("GRU", len(vocab), 4, 8)
+    for texts in ([], "anna", ["anna", 3]):
+        with pytest.raises(ValueError, match="texts must be a non-empty list of strings"):
+            bm.train_char_lm(model, texts, vocab, 1)
+
+
 def test_time_train_steps_rejects_empty_models_and_bad_counts():
     model = {"RNN": bm.SequenceModel("RNN", 5, 2, 3)}
     with pytest.raises(ValueError, match="models is empty"):
