@@ -1,9 +1,10 @@
 """course_lib.training.benchmark: the harness of Day 13's "course in one table". The four models map ids to
 logits at every position; the recurrent layers have exactly the course's parameter formula (GRU 3x, LSTM 4x the
 RNN); the attention model attends causally to its own earlier states (brute force in float64, gradcheck); the
-timer returns the median of the timed steps per length and model, and trains them; recall accuracy counts only the copied symbols; the names
-data is Day 08's split; nats per character matches cross-entropy by hand; the n-gram baseline is Day 08's (order and k chosen on validation);
-bad arguments are rejected with messages that say what was expected."""
+timer returns the median of the timed steps per length and model, in a shuffled order, and trains them; recall
+accuracy counts only the copied symbols; the names data is Day 08's split; nats per character matches
+cross-entropy by hand; the n-gram baseline is Day 08's (order and k chosen on validation); bad arguments (shapes,
+models without an embedding, empty or non-finite values) are rejected with messages that say what was expected."""
 from __future__ import annotations
 
 import math
