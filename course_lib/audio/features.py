@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import torch
 
@@ -95,7 +96,7 @@ def mel_filterbank(n_mels: int, n_fft: int, sample_rate: int, f_min: float = 0.0
     1 at f_{m+1} and falls back to 0 at f_{m+2}, evaluated at the bin frequencies k * sample_rate / n_fft:
     fb[m, k] = max(0, min((f_k - f_m) / (f_{m+1} - f_m), (f_{m+2} - f_k) / (f_{m+2} - f_{m+1}))).
     Computed in float64, returned in `dtype` (a floating dtype). With many mels and a small n_fft a filter can
-    fall between two bins and be all zeros (no error; torchaudio warns)."""
+    fall between two bins and be all zeros: returned all the same, with a UserWarning (as torchaudio)."""
     _check_int(n_mels, "n_mels", 1)
     _check_int(n_fft, "n_fft", 2)
     _check_int(sample_rate, "sample_rate", 1)
@@ -110,7 +111,12 @@ def mel_filterbank(n_mels: int, n_fft: int, sample_rate: int, f_min: float = 0.0
     offsets = bins[None, :] - edges[:, None]                                             # (n_mels + 2, F)
     rising = offsets[:-2] / widths[:-1, None]                                            # (n_mels, F)
     falling = -offsets[2:] / widths[1:, None]                                            # (n_mels, F)
-    return torch.clamp(torch.minimum(rising, falling), min=0.0).to(dtype)               # (n_mels, F)
+    fb = torch.clamp(torch.minimum(rising, falling), min=0.0)                           # (n_mels, F)
+    empty = int((fb.max(dim=1).values == 0).sum())
+    if empty:
+        warnings.warn(f"mel_filterbank: {empty} of the {n_mels} filters are all zero (they fall between two of the "
+                      f"{n_freqs} FFT bins): use fewer mels or a larger n_fft", UserWarning, stacklevel=2)
+    return fb.to(dtype)
 
 
 def log_mel(wave: torch.Tensor, sample_rate: int, n_fft: int = 400, hop_length: int = 160, n_mels: int = 40,

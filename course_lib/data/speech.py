@@ -199,6 +199,8 @@ def speech_batch(utterances: Sequence[tuple[torch.Tensor, Sequence[int]]]
             raise ValueError(f"utterance {i}: features must be a floating tensor (frames >= 1, {N_MELS}), got "
                              + (f"{feats.dtype} {tuple(feats.shape)}" if isinstance(feats, torch.Tensor)
                                 else type(feats).__name__))
+        if not torch.isfinite(feats).all():
+            raise ValueError(f"utterance {i}: features must be finite, got NaN or inf")
         if isinstance(digits, (str, torch.Tensor)) or not all(
                 isinstance(d, numbers.Integral) and not isinstance(d, bool) and 0 <= d <= 9 for d in digits):
             raise ValueError(f"utterance {i}: digits must be a list of ints 0-9, got {digits!r}")

@@ -73,8 +73,9 @@ class ConvSubsampler(nn.Module):
 
     output_length: the function that computes the lengths after each convolution, called as
     output_length(lengths, kernel_size=3, stride=2, padding=1) with a long tensor (B,) (default
-    conv_output_length; the Day 13 notebook passes the student's own). Its lengths are checked against the
-    tensor the convolution really produced."""
+    conv_output_length; the Day 13 notebook passes the student's own). Its lengths are checked, row by row, against
+    the frames each convolution really gives (ValueError naming the first row that differs), so an off-by-one
+    output_length cannot train a model with wrong lengths silently."""
 
     def __init__(self, n_mels: int, channels: int = 32,
                  output_length: Callable[..., torch.Tensor] = conv_output_length):
@@ -93,6 +94,8 @@ class ConvSubsampler(nn.Module):
         self.out_features = channels * self.out_mels
 
     def _lengths(self, lengths: torch.Tensor, frames: int, layer: int) -> torch.Tensor:
+        """output_length's lengths after convolution `layer` (1 or 2), checked to be the frames that convolution
+        gives each row: the output frames whose window lies within the row's frames plus the padding."""
         out = self.output_length(lengths, kernel_size=3, stride=2, padding=1)
         if not isinstance(out, torch.Tensor) or out.shape != lengths.shape:
             raise ValueError(f"output_length must return a tensor of shape {tuple(lengths.shape)} for lengths of that "
@@ -105,6 +108,16 @@ class ConvSubsampler(nn.Module):
         if (out < 1).any() or (out > frames).any():
             raise ValueError(f"output_length gave lengths in [{int(out.min())}, {int(out.max())}] after convolution "
                              f"{layer}, but its output has {frames} frames: expected lengths in [1, {frames}]")
+        conv = self.conv1 if layer == 1 else self.conv2
+        (k, _), (s, _), (p, _), (d, _) = conv.kernel_size, conv.stride, conv.padding, conv.dilation
+        last_read = torch.arange(frames, device=lengths.device) * s - p + d * (k - 1)   # (frames,) input index
+        true = (last_read[None, :] <= lengths[:, None] - 1 + p).sum(dim=1)               # (B,)
+        wrong = (out != true).nonzero()
+        if len(wrong):
+            i = int(wrong[0, 0])
+            raise ValueError(f"output_length({int(lengths[i])}, kernel_size=3, stride=2, padding=1) gave "
+                             f"{int(out[i])} frames after convolution {layer}, but the convolution makes {int(true[i])} "
+                             f"frames of a row of {int(lengths[i])}")
         return out
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,6 +137,8 @@ class ConvSubsampler(nn.Module):
         if b and (lengths.min() < 1 or lengths.max() > t):
             raise ValueError(f"lengths must lie in [1, T = {t}], got min {int(lengths.min())}, "
                              f"max {int(lengths.max())}")
+        if not torch.isfinite(feats).all():
+            raise ValueError("feats must be finite, got NaN or inf")
         lengths = lengths.to(device=feats.device, dtype=torch.long)
         x = _mask_time(feats[:, None], lengths)                                    # (B, 1, T, n_mels)
         x = torch.relu(self.conv1(x))                                              # (B, C, T1, n_mels1)

@@ -18,6 +18,9 @@ the loss is +inf (0, with zero gradient, under zero_infinity=True).
 Shapes (torch's convention): log_probs (T, N, C) (frames, batch, classes; log_softmax over C), targets (N, S)
 padded, input_lengths (N,), target_lengths (N,); the blank is class `blank` (0 on Day 13).
 
+Like F.ctc_loss, nothing checks that log_probs are normalised log-probabilities: probabilities (or logits)
+passed by mistake give a number, not an error.
+
 Gradients: everything is differentiable by autograd through a logsumexp that is safe when all its terms are -inf
 (`_log_add`: torch.logsumexp's gradient is NaN there). So infeasible targets get zero gradients, also without
 zero_infinity (torch's own backward gives NaN then); feasible ones get torch's gradients (tested in float64).

@@ -14,6 +14,7 @@ sizes (40 mels, 32 channels, hidden 128) the model has 357,995 parameters.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 
@@ -35,7 +36,25 @@ def _check_int(value: object, name: str, minimum: int) -> int:
 
 def normalize_utterances(feats: torch.Tensor, lengths: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     """Per utterance and per mel: (x - mean) / (std + eps) with mean and (biased) std over the utterance's real
-    frames t < lengths[b]; padding frames come out as 0. feats (B, T, M) -> (B, T, M)."""
+    frames t < lengths[b]; padding frames come out as 0. feats (B, T, M) floating, lengths (B,) integer in
+    [1, T], eps >= 0 -> (B, T, M)."""
+    if not isinstance(feats, torch.Tensor) or not feats.is_floating_point() or feats.dim() != 3:
+        raise ValueError("feats must be a floating tensor (B, T, M), got "
+                         + (f"{feats.dtype} {tuple(feats.shape)}" if isinstance(feats, torch.Tensor)
+                            else type(feats).__name__))
+    b, t, _ = feats.shape
+    if not isinstance(lengths, torch.Tensor) or lengths.dtype.is_floating_point or lengths.dtype.is_complex \
+            or lengths.dtype == torch.bool or lengths.shape != (b,):
+        raise ValueError(f"lengths must be an integer tensor (B,) = ({b},), got "
+                         + (f"{lengths.dtype} {tuple(lengths.shape)}" if isinstance(lengths, torch.Tensor)
+                            else type(lengths).__name__))
+    if b and (lengths.min() < 1 or lengths.max() > t):
+        raise ValueError(f"lengths must lie in [1, T = {t}], got min {int(lengths.min())}, max {int(lengths.max())}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+    if not torch.isfinite(feats).all():
+        raise ValueError("feats must be finite, got NaN or inf")
+    lengths = lengths.to(feats.device)
     keep = (torch.arange(feats.shape[1], device=feats.device)[None, :] < lengths[:, None])  # (B, T)
     keep = keep[..., None].to(feats.dtype)                                                  # (B, T, 1)
     count = keep.sum(dim=1, keepdim=True).clamp(min=1)                                      # (B, 1, 1)
@@ -69,9 +88,8 @@ class CTCRecognizer(nn.Module):
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """feats (B, T, n_mels), lengths (B,) in [1, T] -> (log_probs (T', B, n_classes), out_lengths (B,))."""
-        if self.normalize and isinstance(feats, torch.Tensor) and isinstance(lengths, torch.Tensor) \
-                and feats.dim() == 3 and lengths.shape == feats.shape[:1]:
-            feats = normalize_utterances(feats, lengths.to(feats.device))                   # (B, T, M)
+        if self.normalize:
+            feats = normalize_utterances(feats, lengths)                                     # (B, T, M)
         x, out_lengths = self.subsampler(feats, lengths)                                     # (B, T', D)
         states, _ = self.gru(pack(x, out_lengths))
         states, _ = unpack(states, total_length=x.shape[1])                                  # (B, T', 2H)

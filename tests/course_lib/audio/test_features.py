@@ -105,6 +105,20 @@ def test_mel_filterbank_peak_is_1_when_a_bin_sits_on_the_centre():
     assert fb[0].argmax() == 1000 and fb[0, 1000].item() == pytest.approx(1.0, abs=1e-9)
 
 
+def test_mel_filterbank_warns_when_filters_are_all_zero_and_returns_them():
+    with pytest.warns(UserWarning, match=r"mel_filterbank: \d+ of the 200 filters are all zero .* 9 FFT bins"):
+        fb = mel_filterbank(200, 16, 8000)
+    assert fb.shape == (200, 9) and (fb.max(dim=1).values == 0).any()
+
+
+def test_mel_filterbank_does_not_warn_at_the_courses_settings():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mel_filterbank(40, 400, 16000)
+        mel_filterbank(40, 512, 22050)
+
+
 def test_mel_filterbank_triangles_are_zero_outside_their_edges():
     n_mels, n_fft, sr = 12, 256, 16000
     fb = mel_filterbank(n_mels, n_fft, sr, dtype=torch.float64)

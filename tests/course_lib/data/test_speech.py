@@ -266,6 +266,7 @@ def test_speech_batch_works_on_made_utterances(clips):
     ([(torch.zeros(3, N_MELS, dtype=torch.long), [1])], "got torch.int64"),
     ([(torch.zeros(0, N_MELS), [1])], r"got torch.float32 \(0, 40\)"),
     ([(torch.zeros(3, N_MELS), [10])], r"digits must be a list of ints 0-9, got \[10\]"),
+    ([(torch.full((3, N_MELS), float("nan")), [1])], "utterance 0: features must be finite, got NaN or inf"),
     ([(torch.zeros(3, N_MELS), "42")], "digits must be a list of ints 0-9"),
 ])
 def test_speech_batch_refuses_bad_input(utterances, match):

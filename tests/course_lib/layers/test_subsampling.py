@@ -151,6 +151,27 @@ def test_conv_subsampler_refuses_an_output_length_that_disagrees_with_the_convol
         ConvSubsampler(40, output_length=3)
 
 
+def test_conv_subsampler_refuses_an_output_length_wrong_for_a_shorter_row_only():
+    def odd_wrong(lengths, kernel_size, stride=1, padding=0, dilation=1):    # L // 2: one short for odd L
+        return torch.where(lengths == lengths.max(), conv_output_length(lengths, kernel_size, stride, padding),
+                           lengths // stride)
+    with pytest.raises(ValueError, match=r"output_length\(9, kernel_size=3, stride=2, padding=1\) gave 4 frames "
+                                         r"after convolution 1, but the convolution makes 5 frames of a row of 9"):
+        ConvSubsampler(40, 4, output_length=odd_wrong)(torch.randn(2, 20, 40), torch.tensor([20, 9]))
+
+
+def test_conv_subsampler_accepts_a_correct_output_length_for_every_length():
+    m = ConvSubsampler(8, 2)
+    feats = torch.randn(60, 60, 8)
+    out, lengths = m(feats, torch.arange(1, 61))
+    assert lengths.tolist() == [conv_output_length(conv_output_length(L, 3, 2, 1), 3, 2, 1) for L in range(1, 61)]
+
+
+def test_conv_subsampler_refuses_nan_features():
+    with pytest.raises(ValueError, match="finite, got NaN or inf"):
+        ConvSubsampler(40, 4)(torch.full((1, 5, 40), float("nan")), torch.tensor([5]))
+
+
 def test_conv_subsampler_passes_gradients_to_its_input():
     m = ConvSubsampler(8, channels=2).double()
     feats = torch.randn(2, 9, 8, dtype=torch.float64, requires_grad=True)

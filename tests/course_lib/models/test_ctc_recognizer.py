@@ -81,6 +81,28 @@ def test_normalize_utterances_standardises_real_frames_and_zeroes_padding():
         assert (out[b, n:] == 0).all()
 
 
+@pytest.mark.parametrize("feats, lengths, kwargs, match", [
+    (torch.zeros(5, 40), torch.tensor([5]), {}, r"floating tensor \(B, T, M\), got torch.float32 \(5, 40\)"),
+    (torch.zeros(2, 5, 40, dtype=torch.long), torch.tensor([5, 5]), {}, "got torch.int64"),
+    (torch.zeros(2, 5, 40), torch.tensor([5]), {}, r"\(B,\) = \(2,\), got torch.int64 \(1,\)"),
+    (torch.zeros(1, 5, 40), torch.tensor([5.0]), {}, "got torch.float32"),
+    (torch.zeros(1, 5, 40), torch.tensor([9]), {}, r"\[1, T = 5\], got min 9"),
+    (torch.zeros(1, 5, 40), torch.tensor([0]), {}, "got min 0"),
+    (torch.zeros(1, 5, 40), torch.tensor([5]), dict(eps=-1.0), "eps must be a finite number >= 0, got -1.0"),
+    (torch.full((1, 5, 40), float("nan")), torch.tensor([5]), {}, "NaN or inf"),
+])
+def test_normalize_utterances_refuses_bad_input_naming_expected_and_got(feats, lengths, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        normalize_utterances(feats, lengths, **kwargs)
+
+
+def test_the_model_refuses_an_output_length_that_undercounts():
+    undercount = lambda L, kernel_size, stride, padding: (L + 2 * padding - kernel_size) // stride  # noqa: E731
+    with pytest.raises(ValueError, match=r"output_length\(17, .*\) gave 8 frames after convolution 1, but the "
+                                         r"convolution makes 9"):
+        CTCRecognizer(output_length=undercount)(torch.zeros(2, 17, 40), torch.tensor([17, 9]))
+
+
 def test_normalize_makes_the_model_blind_to_a_per_mel_offset_and_scale():
     torch.manual_seed(0)
     model = CTCRecognizer(n_mels=16, channels=4, hidden_size=8, normalize=True).double()
