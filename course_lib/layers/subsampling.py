@@ -116,8 +116,8 @@ class ConvSubsampler(nn.Module):
         if len(wrong):
             i = int(wrong[0, 0])
             raise ValueError(f"output_length({int(lengths[i])}, kernel_size=3, stride=2, padding=1) gave "
-                             f"{int(out[i])} frames after convolution {layer}, but the convolution makes {int(true[i])} "
-                             f"frames of a row of {int(lengths[i])}")
+                             f"{int(out[i])} frames after convolution {layer}, but the convolution makes "
+                             f"{int(true[i])} frames of a row of {int(lengths[i])}")
         return out
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
