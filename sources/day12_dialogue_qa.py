@@ -328,6 +328,18 @@ _gemb = nn.Embedding(20, 6).double()                                            
 _gemb.weight.data.copy_(_hemb.weight.data)
 _gt = _ht.clamp(max=18).masked_fill(torch.arange(6) >= _hl.unsqueeze(-1), 19)      # padding holds word 19 only
 _calls = {"utterance": 0, "context": 0}
+
+
+class _FloatsOnMeta(torch.overrides.TorchFunctionMode):
+    """Float tensors made by a factory call without device= go to 'meta' (lengths for packing may stay on the CPU)."""
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if (func in (torch.zeros, torch.ones, torch.empty, torch.full, torch.rand, torch.randn)
+                and kwargs.get("device") is None and (kwargs.get("dtype") or torch.get_default_dtype()).is_floating_point):
+            kwargs["device"] = "meta"
+        return func(*args, **kwargs)
+
+
 _hooks = [_hutt.register_forward_hook(lambda *_: _calls.__setitem__("utterance", _calls["utterance"] + 1)),
           _hctx.register_forward_hook(lambda *_: _calls.__setitem__("context", _calls["context"] + 1))]
 with written_by_you("encode_dialogues"):
@@ -361,11 +373,11 @@ with written_by_you("encode_dialogues"):
                                copy=False)
     check_close(_v, _hwant2_v, "hidden check: a two-layer utterance encoder: the vector is the TOP layer's final "
                 "state (h_n[-1])", atol=1e-10)
-    with torch.no_grad(), torch.device("meta"):    # a factory call without device= now makes a 'meta' tensor
+    with torch.no_grad(), _FloatsOnMeta():
         _s, _, _v = run_answer(encode_dialogues, _ht, _hl, _hutt, _hctx, _hemb, copy=False,
-                               name="hidden check: new tensors are made on the inputs' device (a tensor made without "
-                                    "device= was put on PyTorch's 'meta' device here, as a GPU run would put it on the "
-                                    "CPU)")
+                               name="hidden check: new float tensors are made on the inputs' device (a float tensor "
+                                    "made without device= was put on PyTorch's 'meta' device here, as a GPU run would "
+                                    "leave it on the CPU)")
     check_true(_s.device.type == "cpu" and _v.device.type == "cpu",
                "hidden check: the outputs stay on the inputs' device", f"got {_s.device} and {_v.device}")
     _s, _, _v = run_answer(encode_dialogues, _gt, _hl, _hutt, _hctx, _gemb, name="hidden check: gradients",
