@@ -268,7 +268,8 @@ def _passage(p: _Profile, rng: random.Random) -> str:
                                           f"{p.sibling} is {owner(f)} {rel} ."))),
         "children": lambda f: (rng.choice((f"{subj(f)} has no children .", f"{subj(f)} does not have children ."))
                                if p.children == 0 else f"{subj(f)} has one child ." if p.children == 1 else
-                               rng.choice((f"{subj(f)} has {n} children .", f"{subj(f)} is the parent of {n} children ."))),
+                               rng.choice((f"{subj(f)} has {n} children .",
+                                           f"{subj(f)} is the parent of {n} children ."))),
         "pet": lambda f: (rng.choice((f"{subj(f)} has a {p.pet[0]} named {p.pet[1]} .",
                                       f"{owner(f)} {p.pet[0]} is called {p.pet[1]} ."))
                           if p.pet is not None else f"{subj(f)} has no pets ."),
@@ -502,11 +503,11 @@ def decode_answers(tokens: torch.Tensor | Sequence[Sequence[int]], oovs: list[li
         rows = [list(row) for row in tokens]
         for b, row in enumerate(rows):
             if not all(isinstance(i, int) and not isinstance(i, bool) for i in row):
-                raise TypeError(f"tokens[{b}] must hold int ids, got {', '.join(sorted({type(i).__name__ for i in row}))}")
+                held = ", ".join(sorted({type(i).__name__ for i in row}))
+                raise TypeError(f"tokens[{b}] must hold int ids, got {held}")
     if not isinstance(oovs, (list, tuple)) or not all(isinstance(o, (list, tuple)) for o in oovs):
-        raise TypeError(f"oovs must be a list of word lists (QABatch.oovs), got {type(oovs).__name__}"
-                        + (" of " + ", ".join(sorted({type(o).__name__ for o in oovs})) if isinstance(oovs, (list, tuple))
-                           else ""))
+        held = (" of " + ", ".join(sorted({type(o).__name__ for o in oovs}))) if isinstance(oovs, (list, tuple)) else ""
+        raise TypeError(f"oovs must be a list of word lists (QABatch.oovs), got {type(oovs).__name__}{held}")
     if not isinstance(itos, (list, tuple)) or not all(isinstance(w, str) for w in itos):
         raise TypeError(f"itos must be the vocabulary's list of words (Vocab.itos), got {type(itos).__name__}")
     for name, value in (("eos_id", eos_id), ("pad_id", pad_id), ("bos_id", bos_id)):

@@ -63,7 +63,8 @@ def _check_ids(ids: object, name: str, shape: str) -> torch.Tensor:
 def _check_lengths(lengths: object, ids: torch.Tensor, name: str, of: str) -> torch.Tensor:
     B, S = ids.shape
     if not isinstance(lengths, torch.Tensor) or lengths.dtype not in (torch.long, torch.int32, torch.int64):
-        raise TypeError(f"{name} must be an integer tensor ({B},), got {getattr(lengths, 'dtype', type(lengths).__name__)}")
+        got = getattr(lengths, "dtype", type(lengths).__name__)
+        raise TypeError(f"{name} must be an integer tensor ({B},), got {got}")
     if lengths.shape != (B,) or bool((lengths < 1).any()) or int(lengths.max()) > S:
         raise ValueError(f"{name} must be ({B},) with values in [1, {S}] (the width of {of}), got shape "
                          f"{tuple(lengths.shape)} values {lengths.tolist()}")
@@ -113,10 +114,11 @@ class QAGenerator(PointerGenerator):
         _check_int(n_extra, "n_extra", 0)
         V = self.vocab_size
         if question.device.type != "meta" and not 0 <= int(question.min()) <= int(question.max()) < V + n_extra:
-            raise ValueError(f"question ids must be in [0, V + n_extra) = [0, {V + n_extra}) (ids < V, out-of-vocabulary "
-                             f"words as unk_id, or the passage's extended ids), got values from {int(question.min())} "
-                             f"to {int(question.max())}")
-        if passage_ext.device.type != "meta" and not 0 <= int(passage_ext.min()) <= int(passage_ext.max()) < V + n_extra:
+            raise ValueError(f"question ids must be in [0, V + n_extra) = [0, {V + n_extra}) (ids < V, "
+                             f"out-of-vocabulary words as unk_id, or the passage's extended ids), got values from "
+                             f"{int(question.min())} to {int(question.max())}")
+        if (passage_ext.device.type != "meta"
+                and not 0 <= int(passage_ext.min()) <= int(passage_ext.max()) < V + n_extra):
             raise ValueError(f"passage_ext ids must be in [0, V + n_extra) = [0, {V + n_extra}), got values from "
                              f"{int(passage_ext.min())} to {int(passage_ext.max())}")
 

@@ -1,9 +1,10 @@
 """course_lib.data.qa promises: qa_tokenize's tokens; make_qa_examples is deterministic per seed, profile k does not
 depend on n_profiles, gives n_profiles * questions_per_profile distinct lower-case questions ending with "?", every
 type, span answers found in the passage and non-span ones (age, yes/no) that are not, balanced yes/no, answers
-already tokenized; split_qa splits by profile; qa_vocab puts the specials at 0-3; qa_batch builds the tensors of
-Day 11's pointer-generator conventions (extended ids, <eos> after the answer, <bos> first, copied OOVs read as
-<unk>, padding masked) and the question in the passage's extended numbering; decode_answers inverts it; a missing Faker and bad input are refused with clear errors."""
+already tokenized; split_qa splits by profile; qa_vocab puts the specials at 0-3; qa_batch builds the tensors of Day
+11's pointer-generator conventions (extended ids, <eos> after the answer, <bos> first, copied OOVs read as <unk>,
+padding masked) and the question in the passage's extended numbering; decode_answers inverts it; a missing Faker and
+bad input are refused with clear errors."""
 from __future__ import annotations
 
 import sys
@@ -409,7 +410,8 @@ def test_qa_example_refuses_a_str_passage_and_says_to_tokenize_it():
 
 
 def test_qa_example_refuses_a_str_as_the_answer_list():
-    with pytest.raises(TypeError, match=r"QAExample.answers must be a list of str, got str \(a list of gold answers: wrap"):
+    with pytest.raises(TypeError, match=r"QAExample.answers must be a list of str, got str \(a list of gold "
+                                        r"answers: wrap"):
         QAExample(["amy"], ["who", "?"], "amy", "who", 0)
 
 

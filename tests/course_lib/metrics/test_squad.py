@@ -46,8 +46,8 @@ def reference_f1(prediction: str, gold: str) -> float:
 
 
 PIECES = ["a", "an", "the", "The", "THE", "theatre", "anne", "at", "paris", "x", "1", "_", "the_", "é", "thé",
-          "the\u0301", "don't", "u.s.", ",", ".", "!", "-", "«", "»", "’", "—", "€", "×", "¿", " ", "  ", "\t",
-          "\n", "\u00a0", "\u2003", "İ", "ß", "Ǆ"]
+          "the\u0301", "don't", "u.s.", ",", ".", "!", "-", "«", "»", "’", "—", "€", "×", "¿", " ", "  ",
+          "\t", "\n", "\u00a0", "\u2003", "İ", "ß", "Ǆ"]
 
 
 def random_text(rng: random.Random) -> str:

@@ -1,11 +1,11 @@
-"""course_lib.models.qa_generator promises: outputs are distributions over V + n_extra of the documented shapes
-(batch 1 and length 1 included); without copying p_gen is 1, no extended id gets probability and no p_gen layer
-exists; with copying a passage OOV gets probability; the answer depends on the question; a question word is matched to the passage by its extended id (unk matches
-nothing); padding of the passage
-and of the question changes nothing and gets no attention; gradients reach every parameter and pass gradcheck in
-float64; the mix passed in is the one used; greedy decoding equals teacher forcing on its own output, stops at
-eos and pads after it; a few generated examples (copied answers among them) are learnt in 60 steps; bad input is refused with errors naming
-what was expected and what came."""
+"""course_lib.models.qa_generator promises: outputs are distributions over V + n_extra of the documented shapes (batch
+1 and length 1 included); without copying p_gen is 1, no extended id gets probability and no p_gen layer exists;
+with copying a passage OOV gets probability; the answer depends on the question; a question word is matched to the
+passage by its extended id (unk matches nothing); padding of the passage and of the question changes nothing and
+gets no attention; gradients reach every parameter and pass gradcheck in float64; the mix passed in is the one used;
+greedy decoding equals teacher forcing on its own output, stops at eos and pads after it; a few generated examples
+(copied answers among them) are learnt in 60 steps; bad input is refused with errors naming what was expected and
+what came."""
 from __future__ import annotations
 
 import pytest
@@ -307,7 +307,8 @@ def test_forward_refuses_a_float_n_extra():
 
 def test_forward_refuses_an_empty_answer_prefix():
     passage, p_len, question, q_len, _ = _batch()
-    with pytest.raises(ValueError, match=r"dec_in must be \(B, T\) with B >= 1 and at least one position, got \(2, 0\)"):
+    with pytest.raises(ValueError,
+                       match=r"dec_in must be \(B, T\) with B >= 1 and at least one position, got \(2, 0\)"):
         _model()(passage, p_len, question, q_len, torch.zeros(2, 0, dtype=torch.long), 2)
 
 
