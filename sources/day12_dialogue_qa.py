@@ -226,7 +226,8 @@ with written_by_you("dialogue_masks"):
 # one dialogue and one real turn at a time (the hidden tests do exactly that, in float64), be unchanged by extra
 # padded tokens or turns, and send no gradient to padded positions. Use your `dialogue_masks`. No Python loop
 # over dialogues or turns: each GRU is called once. Make new tensors with the inputs' device and dtype
-# (`new_zeros`): the model may run on a GPU. Useful: `reshape`, boolean indexing, `Tensor.index_copy` or `masked_scatter` (or
+# (`new_zeros`): the model may run on a GPU. The packing above is the suggested way, not a rule: any way that gives
+# the same values and the same gradients (and calls each GRU once) is right. Useful: `reshape`, boolean indexing, `Tensor.index_copy` or `masked_scatter` (or
 # indexed assignment into a zeros tensor made with `new_zeros`), and `.cpu()` on the lengths you pack by.
 
 # %% nbgrader="answer" grade_id="encode_dialogues"
