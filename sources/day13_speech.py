@@ -122,7 +122,7 @@ plt.show()
 #
 # ### Exercise 1 — the mel filterbank (2 points)
 #
-# Write `hz_to_mel`, `mel_to_hz` (for a float or a tensor) and `mel_filterbank(n_mels, n_fft, sample_rate,
+# Write `hz_to_mel`, `mel_to_hz` (a float gives a float, a tensor a tensor) and `mel_filterbank(n_mels, n_fft, sample_rate,
 # f_min=0.0, f_max=None, dtype=torch.float32)` → a tensor $(n_{mels},\ n_{fft}/\!/2 + 1)$ of the weights
 # $W_{j,k}$ above. `f_max=None` means `sample_rate / 2`; $n_{fft}$ may be odd (the bins are still
 # $k \cdot \text{sample\_rate} / n_{fft}$ for $k = 0 \dots n_{fft}/\!/2$). Compute in float64 and return the
@@ -183,6 +183,12 @@ check_close(run_answer(mel_filterbank, 4, 16, 8000, 0.0, 4000.0, name="mel_filte
             "f_max=None means sample_rate / 2", hint="f_max = sample_rate / 2 when it is None")
 _fb64 = run_answer(mel_filterbank, 4, 16, 8000, dtype=torch.float64, name="mel_filterbank(..., dtype=float64)")
 check_dtype(_fb64, torch.float64, "mel_filterbank(..., dtype=torch.float64)")
+check_close(run_answer(mel_filterbank, 4, 16, 11025, name="mel_filterbank at 11025 Hz"),
+            run_answer(mel_filterbank, 4, 16, 11025, 0.0, 5512.5, name="mel_filterbank at 11025 Hz, f_max=5512.5"),
+            "f_max=None means sample_rate / 2, also for an odd sample rate (11025 Hz -> 5512.5 Hz)",
+            hint="sample_rate / 2, not sample_rate // 2")
+check_type(run_answer(mel_to_hz, 1000.0, name="mel_to_hz(1000.0)"), float, "mel_to_hz of a float is a float",
+           hint="10.0 ** (m / 2595.0) works for floats and tensors alike; torch.pow turns a float into a tensor")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_close, check_dtype, check_shape, check_true, run_answer   # the course's helpers
@@ -201,7 +207,7 @@ def _brute_fb(n_mels, n_fft, sr, f_min=0.0, f_max=None):
 
 
 _cases = [(40, 400, 16000, 0.0, None), (10, 511, 22050, 300.0, 5000.0), (5, 64, 8000, 100.0, None),
-          (1, 32, 16000, 0.0, 6000.0), (80, 512, 16000, 20.0, 7600.0)]
+          (1, 32, 16000, 0.0, 6000.0), (80, 512, 16000, 20.0, 7600.0), (12, 256, 11025, 0.0, None)]
 _wants = [_brute_fb(*c) for c in _cases]
 _mel_t = 2595 * torch.log10(1 + torch.tensor([0.0, 440.0, 7999.0], dtype=torch.float64) / 700)
 with written_by_you("mel_filterbank"):
@@ -209,7 +215,7 @@ with written_by_you("mel_filterbank"):
         _got = run_answer(mel_filterbank, *_c[:3], f_min=_c[3], f_max=_c[4], dtype=torch.float64,
                           name=f"hidden check: mel_filterbank{_c}")
         check_close(_got, _w, f"hidden check: mel_filterbank(n_mels, n_fft, sample_rate, f_min, f_max) = {_c} equals "
-                    "the formula computed bin by bin (float64)", atol=1e-10)
+                    "the formula computed bin by bin (float64)", atol=1e-10, rtol=1e-9)
     check_close(run_answer(mel_filterbank, 40, 400, 16000, name="hidden check: float32"), _wants[0].float(),
                 "hidden check: the default float32 result", atol=1e-6)
     check_dtype(run_answer(mel_filterbank, 5, 64, 8000, 100.0, dtype=torch.float64, name="hidden check: dtype"),
@@ -219,6 +225,10 @@ with written_by_you("mel_filterbank"):
     check_close(run_answer(mel_to_hz, _mel_t, name="hidden check: mel_to_hz of a tensor"),
                 torch.tensor([0.0, 440.0, 7999.0], dtype=torch.float64), "hidden check: mel_to_hz inverts hz_to_mel "
                 "(float64 tensor)", atol=1e-8)
+    _floats = (run_answer(hz_to_mel, 440.0, name="hidden check: hz_to_mel(440.0)"),
+               run_answer(mel_to_hz, 1000.0, name="hidden check: mel_to_hz(1000.0)"))
+    check_true(all(type(v) is float for v in _floats), "hidden check: hz_to_mel and mel_to_hz of a float give floats",
+               f"got {[type(v).__name__ for v in _floats]}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -286,6 +296,8 @@ _batch = run_answer(log_mel, torch.stack([_wave, -_wave, 0.5 * _wave]), 8000, n_
 check_shape(_batch, (3, 4, 3), "log_mel of a batch (B=3, N=12)", hint="(B, frames, n_mels): transpose the LAST two axes")
 check_close(_batch[1], _got, "log_mel of -wave equals log_mel of wave (the power ignores the sign), in a batch",
             atol=1e-5)
+check_shape(run_answer(log_mel, _wave[None], 8000, n_fft=8, hop_length=4, n_mels=3, name="log_mel of a batch of one"),
+            (1, 4, 3), "log_mel of a batch of one (1, 12)", hint="a batch of one keeps its batch axis: no squeeze()")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_close, check_dtype, check_shape, run_answer   # the course's helpers
@@ -296,16 +308,33 @@ _want = _ref_f.log_mel(_hw, 16000)
 _want_one = _ref_f.log_mel(_hw[0], 16000)
 _want_opts = _ref_f.log_mel(_hw[1], 8000, n_fft=256, hop_length=80, n_mels=20, f_min=100.0, f_max=3000.0, eps=1e-3)
 _want_odd = _ref_f.log_mel(_hw[2, :999].float(), 22050, n_fft=511, hop_length=220, n_mels=30)
+_want_b1 = _ref_f.log_mel(_hw[:1], 16000)
+_want_m1 = _ref_f.log_mel(_hw[0], 16000, n_mels=1)
+_short = _hw[0, :10].clone()
+_want_f1 = _ref_f.log_mel(_short, 8000, n_fft=8, hop_length=16, n_mels=3)
 with written_by_you("log_mel"):
     _got = run_answer(log_mel, _hw, 16000, name="hidden check: a float64 batch")
     check_shape(_got, (3, 11, 40), "hidden check: (3, 1601) samples at the defaults give (3, 11, 40)")
     check_dtype(_got, torch.float64, "hidden check: a float64 wave gives float64 features")
-    check_close(_got, _want, "hidden check: float64 batch equals the formula", atol=1e-9)
+    check_close(_got, _want, "hidden check: float64 batch equals the formula (to 1e-9, float64 throughout)", atol=1e-9,
+                rtol=1e-9)
     check_close(run_answer(log_mel, _hw[0], 16000, name="hidden check: one wave"), _want_one,
-                "hidden check: one float64 wave", atol=1e-9)
+                "hidden check: one float64 wave", atol=1e-9, rtol=1e-9)
     check_close(run_answer(log_mel, _hw[1], 8000, n_fft=256, hop_length=80, n_mels=20, f_min=100.0, f_max=3000.0,
                            eps=1e-3, name="hidden check: other settings"), _want_opts,
-                "hidden check: n_fft 256, hop 80, 20 bands, f_min 100, f_max 3000, eps 1e-3 are all used", atol=1e-9)
+                "hidden check: n_fft 256, hop 80, 20 bands, f_min 100, f_max 3000, eps 1e-3 are all used", atol=1e-9,
+                rtol=1e-9)
+    check_close(run_answer(log_mel, _hw[:1], 16000, name="hidden check: a batch of one"), _want_b1,
+                "hidden check: a batch of one (1, N) gives (1, frames, n_mels)", atol=1e-9, rtol=1e-9)
+    check_close(run_answer(log_mel, _hw[0], 16000, n_mels=1, name="hidden check: one mel band"), _want_m1,
+                "hidden check: n_mels=1 gives (frames, 1)", atol=1e-9, rtol=1e-9)
+    check_close(run_answer(log_mel, _short, 8000, n_fft=8, hop_length=16, n_mels=3, name="hidden check: one frame"),
+                _want_f1, "hidden check: 10 samples with hop 16 give one frame: (1, n_mels)", atol=1e-9, rtol=1e-9)
+    _caller = _hw[0].clone()
+    run_answer(log_mel, _caller, 16000, name="hidden check: the caller's wave", copy=False)
+    check_true(_caller.shape == _hw[0].shape and bool(torch.equal(_caller, _hw[0])),
+               "hidden check: log_mel leaves the caller's wave unchanged (shape and values)",
+               f"the wave became {tuple(_caller.shape)}")
     check_close(run_answer(log_mel, _hw[2, :999].float(), 22050, n_fft=511, hop_length=220, n_mels=30,
                            name="hidden check: odd n_fft"), _want_odd,
                 "hidden check: odd n_fft (511) at 22,050 Hz, float32", atol=1e-3)
@@ -347,8 +376,9 @@ print(f"your features range from {float(mine.min()):.1f} to {float(mine.max()):.
 #
 # Write `conv_output_length(lengths, kernel_size, stride=1, padding=0, dilation=1)`: `lengths` is a Python
 # `int` (return an `int`) or an integer tensor of any shape (return a `torch.long` tensor of that shape, one
-# length each). Do not modify `lengths`. (Lengths too short for the kernel, where `nn.Conv1d` raises an
-# error, are not tested.)
+# length each). Do not modify `lengths`. Integer arithmetic only: plain Python for an `int` (no tensor needed), and
+# one tensor expression for all the lengths of a tensor (exact for lengths beyond $2^{24}$, where float32 is not).
+# (Lengths too short for the kernel, where `nn.Conv1d` raises an error, are not tested.)
 
 # %% nbgrader="answer" grade_id="conv_output_length"
 def conv_output_length(lengths, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1):
@@ -371,6 +401,9 @@ _got = run_answer(conv_output_length, _lens, 3, 2, 1, name="conv_output_length o
 check_type(_got, torch.Tensor, "conv_output_length of a tensor")
 check_dtype(_got, torch.long, "conv_output_length of a long tensor", hint="integer arithmetic only: // keeps torch.long")
 check_equal(_got, torch.tensor([50, 4, 1]), "conv_output_length of the lengths [100, 7, 1] (kernel 3, stride 2, padding 1)")
+check_equal(run_answer(conv_output_length, torch.tensor([2 ** 25 + 3]), 3, 2, 1, name="a length beyond 2**24"),
+            torch.tensor([2 ** 24 + 2]), "conv_output_length of a tensor length 2**25 + 3 is exact",
+            hint="true division of a long tensor gives float32, which cannot hold every integer beyond 2**24: use //")
 for _k, _s, _p, _d, _L in [(4, 1, 0, 1, 20), (5, 3, 2, 2, 50), (3, 1, 1, 3, 9)]:
     _want = nn.Conv1d(1, 1, _k, stride=_s, padding=_p, dilation=_d)(torch.zeros(1, 1, _L)).shape[-1]
     check_equal(run_answer(conv_output_length, _L, _k, _s, _p, _d, name="conv_output_length vs nn.Conv1d"), _want,
@@ -384,6 +417,13 @@ _grid = [(k, s, p, d, L) for k in (1, 2, 3, 5) for s in (1, 2, 3, 4) for p in (0
 _want1 = [nn.Conv1d(1, 1, k, stride=s, padding=p, dilation=d)(torch.zeros(1, 1, L)).shape[-1] for k, s, p, d, L in _grid]
 _want2 = nn.Conv2d(1, 1, 3, stride=2, padding=1)(torch.zeros(1, 1, 123, 40)).shape[2:]
 _hl = torch.tensor([[123, 40], [9, 2]])
+_big = torch.tensor([2 ** 25 + 3, 2 ** 30 + 1])
+_want_big = torch.tensor([(2 ** 25 + 3 + 2 - 2 - 1) // 2 + 1, (2 ** 30 + 1 + 2 - 2 - 1) // 2 + 1])
+
+
+from course_lib.notebook.checks import count_torch_calls   # a dummy tensor run through a layer makes torch calls
+
+
 with written_by_you("conv_output_length"):
     _got = [run_answer(conv_output_length, L, k, s, p, d, name="hidden check: nn.Conv1d grid") for k, s, p, d, L in _grid]
     _bad = [(g, w, c) for g, w, c in zip(_got, _want1, _grid) if g != w]
@@ -401,6 +441,18 @@ with written_by_you("conv_output_length"):
                 (10 ** 9 + 1 - 3 - 1) // 3 + 1, "hidden check: a length of 10^9 + 1 is exact (integer arithmetic)")
     check_equal(run_answer(conv_output_length, 9, 3, name="hidden check: defaults"), 7,
                 "hidden check: the defaults stride 1, padding 0, dilation 1")
+    check_equal(run_answer(conv_output_length, _big, 3, 2, 1, name="hidden check: lengths beyond 2**24"), _want_big,
+                "hidden check: a tensor of lengths beyond 2**24 is exact (integer arithmetic, no float32)")
+    with count_torch_calls() as _calls:
+        run_answer(conv_output_length, 1000, 5, 2, 2, 1, name="hidden check: an int")
+    check_true(_calls.count == 0, "hidden check: an int length is computed in plain Python (no tensor made or run)",
+               f"{_calls.count} torch calls for one int")
+    with count_torch_calls() as _few:
+        run_answer(conv_output_length, torch.arange(10, 13), 3, 2, 1, name="hidden check: 3 lengths")
+    with count_torch_calls() as _lots:
+        run_answer(conv_output_length, torch.arange(10, 40), 3, 2, 1, name="hidden check: 30 lengths")
+    check_true(_few.count == _lots.count, "hidden check: no loop over the lengths (as many torch calls for 30 as for 3)",
+               f"{_few.count} torch calls for 3 lengths, {_lots.count} for 30")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -671,18 +723,18 @@ with written_by_you("ctc_alpha"):
     _got = run_answer(ctc_alpha, _hlp, _ht, name="hidden check: a repeat and 9 frames")
     check_dtype(_got, torch.float64, "hidden check: float64 log_probs give float64 alpha")
     check_close(_got, _want, "hidden check: alpha for (3, 3, 1, 4) over 9 random frames equals the probability-space "
-                "loop (float64)", atol=1e-10)
+                "loop (float64)", atol=1e-10, rtol=1e-10)
     check_close(-torch.logsumexp(_got[-1, -2:], 0), _ref_nll, "hidden check: -log p from alpha equals F.ctc_loss",
-                atol=1e-10)
+                atol=1e-10, rtol=1e-10)
     check_close(run_answer(ctc_alpha, _hlp, _ht, blank=5, name="hidden check: blank=5"), _want_b5,
-                "hidden check: the blank argument (blank = 5, the last class)", atol=1e-10)
+                "hidden check: the blank argument (blank = 5, the last class)", atol=1e-10, rtol=1e-10)
     _e = run_answer(ctc_alpha, _hlp, torch.tensor([], dtype=torch.long), name="hidden check: empty target")
     check_shape(_e, (9, 1), "hidden check: an empty target gives (T, 1)")
-    check_close(_e, _want_empty, "hidden check: an empty target: the all-blank path", atol=1e-10)
+    check_close(_e, _want_empty, "hidden check: an empty target: the all-blank path", atol=1e-10, rtol=1e-10)
     check_close(run_answer(ctc_alpha, _hlp[:1], torch.tensor([2]), name="hidden check: one frame"), _want_one,
-                "hidden check: a single frame", atol=1e-10)
+                "hidden check: a single frame", atol=1e-10, rtol=1e-10)
     check_close(run_answer(ctc_alpha, _hlp[:4], torch.tensor([2, 2, 2]), name="hidden check: infeasible"), _want_short,
-                "hidden check: (2, 2, 2) over 4 frames (needs 5): the last states stay -inf", atol=1e-10)
+                "hidden check: (2, 2, 2) over 4 frames (needs 5): the last states stay -inf", atol=1e-10, rtol=1e-10)
     _leaf = _hlogits.clone().requires_grad_(True)
     _a = run_answer(ctc_alpha, torch.log_softmax(_leaf, -1), torch.tensor([1, 2, 2, 3]), name="hidden check: gradient",
                     copy=False)
@@ -756,6 +808,8 @@ _short = torch.tensor([3, 5, 6])                                          # 'b c
 check_close(run_answer(ctc_nll, _lp, _tg, _short, _tl, reduction="none", name="ctc_nll of an infeasible target"),
             F.ctc_loss(_lp, _tg, _short, _tl, reduction="none"), "an infeasible target ('b c c' in 3 frames) costs +inf",
             atol=1e-4, hint="no path: alpha of the last states is -inf, so the loss is +inf (a repeat needs a blank)")
+check_dtype(run_answer(ctc_nll, _lp.double(), _tg, _il, _tl, name="ctc_nll in float64"), torch.float64,
+            "ctc_nll of float64 log_probs is float64", hint="keep the input's dtype: no .float() on the way")
 _leaf = _lp.clone().requires_grad_(True)
 _z = run_answer(ctc_nll, _leaf, _tg, _short, _tl, zero_infinity=True, name="ctc_nll(zero_infinity=True)", copy=False)
 check_close(_z, F.ctc_loss(_lp, _tg, _short, _tl, zero_infinity=True), "ctc_nll with zero_infinity=True: the "
@@ -784,12 +838,13 @@ with written_by_you("ctc_nll"):
     for _r in ("none", "sum", "mean"):
         _got = run_answer(ctc_nll, _hlp, _htg, _hil, _htl, reduction=_r, name=f"hidden check: reduction {_r}")
         check_close(_got, _want[_r], f"hidden check: reduction='{_r}' equals F.ctc_loss on a float64 batch with "
-                    "repeats, an infeasible row and a target of length 0", atol=1e-9)
+                    "repeats, an infeasible row and a target of length 0", atol=1e-9, rtol=1e-9)
+        check_dtype(_got, torch.float64, f"hidden check: reduction='{_r}' keeps float64")
     for _r in ("none", "mean"):
         check_close(run_answer(ctc_nll, _hlp, _htg, _hil, _htl, reduction=_r, zero_infinity=True,
                                name="hidden check: zero_infinity"), _want_z[_r],
                     f"hidden check: zero_infinity=True, reduction='{_r}' (float64, target length 0 counts as 1)",
-                    atol=1e-9)
+                    atol=1e-9, rtol=1e-9)
     _leaf = _hlogits[:, _ok_rows].clone().requires_grad_(True)
     run_answer(lambda x: ctc_nll(torch.log_softmax(x, -1), _htg[_ok_rows], _hil[_ok_rows], _htl[_ok_rows]), _leaf,
                name="hidden check: gradient", copy=False).backward()
@@ -831,8 +886,8 @@ with written_by_you("ctc_nll"):
 # ### Exercise 7 — edit distance (1 point)
 #
 # Write `edit_distance(reference, hypothesis)` → `int`: the Levenshtein distance (unit costs) between two
-# sequences (lists of words, strings, lists of ints…). Items are compared with `==` only: they need not be
-# hashable (a list of lists is a sequence too).
+# sequences (lists of words, strings, lists of ints…), of any length. Items are compared with `==` only: they need
+# not be hashable (a list of lists is a sequence too), and two items that print alike may differ.
 
 # %% nbgrader="answer" grade_id="edit_distance"
 def edit_distance(reference, hypothesis) -> int:
@@ -860,6 +915,9 @@ check_equal(run_answer(edit_distance, [], ["x", "y"], name="empty reference"), 2
             "edit_distance from an empty reference is the hypothesis length", hint="d(0, j) = j")
 check_equal(run_answer(edit_distance, "abc", "", name="empty hypothesis"), 3,
             "edit_distance to an empty hypothesis is the reference length", hint="d(i, 0) = i")
+check_equal(run_answer(edit_distance, ["a"] * 270, ["b"] * 10, name="edit_distance of 270 and 10 items"), 270,
+            "edit_distance of 270 a's and 10 b's", hint="10 substitutions and 260 deletions; a NumPy uint8 table "
+            "would overflow at 256")
 check_equal(run_answer(edit_distance, "flaw", "lawn", name="edit_distance('flaw', 'lawn')"), 2,
             "edit_distance('flaw', 'lawn'): delete f, insert n", hint="deletions and insertions cost 1 each, "
             "and the alignment may shift: this is not a position-by-position comparison")
@@ -872,6 +930,40 @@ _rng = _random.Random(7)
 _pairs = [([_rng.choice("abcd") for _ in range(_rng.randint(0, 9))], [_rng.choice("abcd") for _ in range(_rng.randint(0, 9))])
           for _ in range(60)]
 _wants = [_Lev.distance(a, b) for a, b in _pairs]
+
+
+class _Item:
+    """Compared by value, not hashable, and every one prints the same."""
+    __hash__ = None
+
+    def __init__(self, v):
+        self.v = v
+
+    def __eq__(self, other):
+        return isinstance(other, _Item) and self.v == other.v
+
+    def __repr__(self):
+        return "item"
+
+
+_items_a, _items_b = [_Item(k) for k in (1, 2, 3, 4)], [_Item(k) for k in (1, 3, 3, 5, 4)]
+
+
+def _mentions(fn, words=("rapidfuzz",)):
+    """The names in a function's code (nested code included) that reach rapidfuzz (its Cython functions cannot
+    be refused by identity)."""
+    codes, names = [getattr(fn, "__code__", None)], set()
+    while codes:
+        code = codes.pop()
+        if code is not None:
+            names |= set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
+            codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    found = {n for n in names if any(w.lower() in n.lower() for w in words)}
+    found |= {n for n in names if "rapidfuzz" in str(getattr(fn.__globals__.get(n), "__module__", None) or
+                                                       getattr(fn.__globals__.get(n), "__name__", ""))}
+    return sorted(found)
+
+
 with written_by_you("edit_distance"):
     _got = [run_answer(edit_distance, a, b, name="hidden check: random pairs") for a, b in _pairs]
     _bad = [(a, b, g, w) for (a, b), g, w in zip(_pairs, _got, _wants) if g != w]
@@ -889,6 +981,12 @@ with written_by_you("edit_distance"):
     check_equal(run_answer(edit_distance, [[1, 2], [3], {"x": 1}], [[1, 2], [4], [3], {"x": 1}],
                            name="hidden check: unhashable items"), 1,
                 "hidden check: items that are compared with == only (lists and dicts, not hashable)")
+    check_equal(run_answer(edit_distance, _items_a, _items_b, name="hidden check: items that print alike"), 2,
+                "hidden check: unhashable items that print alike but differ (compared with == only)")
+    check_equal(run_answer(edit_distance, ["a"] * 270, ["b"] * 10, name="hidden check: 270 items"), 270,
+                "hidden check: a distance of 270 (no small integer type that overflows)")
+    check_true(not _mentions(edit_distance), "hidden check: written by you (no edit-distance library)",
+               f"your edit_distance names {_mentions(edit_distance)}", hint="the exercise text lists what it may not call")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -927,6 +1025,8 @@ check_close(run_answer(wer, ["one two"], ["onetwo"], name="wer of a merged word"
             hint="split each string into words (str.split()) before the edit distance")
 check_close(run_answer(wer, ["Four two"], ["four two"], name="wer with a capital"), 0.5, "wer: case counts",
             hint="compare the words as they are (no lower-casing)")
+check_close(run_answer(wer, ["five, six."], ["five six"], name="wer with punctuation"), 1.0,
+            "wer: punctuation counts ('five,' is not 'five')", hint="compare the words as they are (no stripping)")
 check_raises(lambda: wer([""], ["one"]), ValueError, "wer with no reference word raises ValueError",
              hint="total reference words 0: the rate is undefined")
 check_raises(lambda: wer(["one two", "three"], ["one two"]), ValueError,
@@ -936,8 +1036,25 @@ from course_lib.notebook.rules import written_by_you
 from course_lib.notebook.checks import check_close, check_raises, check_type, run_answer   # the course's helpers
 import random as _random
 import jiwer as _jiwer
+
+
+def _mentions(fn, words=("rapidfuzz",)):
+    """The names in a function's code (nested code included) that reach rapidfuzz (its Cython functions cannot
+    be refused by identity)."""
+    codes, names = [getattr(fn, "__code__", None)], set()
+    while codes:
+        code = codes.pop()
+        if code is not None:
+            names |= set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
+            codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    found = {n for n in names if any(w.lower() in n.lower() for w in words)}
+    found |= {n for n in names if "rapidfuzz" in str(getattr(fn.__globals__.get(n), "__module__", None) or
+                                                       getattr(fn.__globals__.get(n), "__name__", ""))}
+    return sorted(found)
+
+
 _rng = _random.Random(8)
-_vocab = ["one", "two", "three", "four", "One", "five,", "six"]
+_vocab = ["one", "two", "three", "four", "One", "five,", "five", "six."]
 _refs = [" ".join(_rng.choice(_vocab) for _ in range(_rng.randint(1, 7))) for _ in range(40)]
 _hyps = [" ".join(_rng.choice(_vocab) for _ in range(_rng.randint(0, 8))) for _ in range(40)]
 _want = _jiwer.wer(_refs, _hyps)
@@ -962,6 +1079,10 @@ with written_by_you("wer"):
     check_raises(lambda: wer(["  ", ""], ["a", "b"]), ValueError,
                  "hidden check: references with no word at all raise ValueError")
     check_raises(lambda: wer([], []), ValueError, "hidden check: empty lists raise ValueError")
+    check_close(run_answer(wer, ["five, six."], ["five six"], name="hidden check: punctuation"), 1.0,
+                "hidden check: punctuation counts ('five,' is not 'five')", atol=1e-12)
+    check_true(not _mentions(wer), "hidden check: written by you (no edit-distance library)",
+               f"your wer names {_mentions(wer)}", hint="the exercise text lists what it may not call")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -995,6 +1116,9 @@ check_close(run_answer(cer, ["ab cd"], ["abcd"], name="cer of a lost space"), 0.
 check_close(run_answer(cer, ["nine"], ["Nine"], name="cer with a capital"), 0.25, "cer: case counts",
             hint="compare the characters as they are (no lower-casing)")
 check_raises(lambda: cer([""], ["x"]), ValueError, "cer with no reference character raises ValueError")
+check_close(run_answer(cer, ["", "ab"], ["x", "ab"], name="cer with one empty reference"), 0.5,
+            "cer with an empty reference among others: 1 insertion over 2 reference characters",
+            hint="only a corpus with no reference character at all is undefined")
 check_raises(lambda: cer(["ab", "c"], ["ab"]), ValueError, "cer of 2 references and 1 hypothesis raises ValueError")
 ### BEGIN HIDDEN TESTS
 from course_lib.notebook.rules import written_by_you
@@ -1006,6 +1130,24 @@ _refs = ["".join(_rng.choice("ab cD,") for _ in range(_rng.randint(1, 12))).stri
 _hyps = ["".join(_rng.choice("ab cD,") for _ in range(_rng.randint(0, 12))).strip() for _ in range(40)]
 _want = _jiwer.cer(_refs, _hyps)
 _want_ends = _jiwer.cer([" one two ", "three"], ["one  two", "  three "])
+_want_empty = _jiwer.cer(["", "ab"], ["x", "ab"])
+
+
+def _mentions(fn, words=("rapidfuzz",)):
+    """The names in a function's code (nested code included) that reach rapidfuzz (its Cython functions cannot
+    be refused by identity)."""
+    codes, names = [getattr(fn, "__code__", None)], set()
+    while codes:
+        code = codes.pop()
+        if code is not None:
+            names |= set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
+            codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    found = {n for n in names if any(w.lower() in n.lower() for w in words)}
+    found |= {n for n in names if "rapidfuzz" in str(getattr(fn.__globals__.get(n), "__module__", None) or
+                                                       getattr(fn.__globals__.get(n), "__name__", ""))}
+    return sorted(found)
+
+
 with written_by_you("cer"):
     _got = run_answer(cer, _refs, _hyps, name="hidden check: 40 random strings")
     check_type(_got, float, "hidden check: cer returns a float")
@@ -1015,6 +1157,11 @@ with written_by_you("cer"):
     check_raises(lambda: cer(["ab"], ["ab", "c"]), ValueError, "hidden check: more hypotheses than references raise "
                  "ValueError")
     check_raises(lambda: cer(["  "], ["a"]), ValueError, "hidden check: references of only spaces raise ValueError")
+    check_close(run_answer(cer, ["", "ab"], ["x", "ab"], name="hidden check: an empty reference"), _want_empty,
+                "hidden check: an empty reference among others is fine (its hypothesis' characters are insertions)",
+                atol=1e-12)
+    check_true(not _mentions(cer), "hidden check: written by you (no edit-distance library)",
+               f"your cer names {_mentions(cer)}", hint="the exercise text lists what it may not call")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -47,6 +47,12 @@ BUGS: Bank = {
             ('return torch.clamp(torch.minimum(rising, falling), min=0.0).to(dtype)',
              'return torch.clamp(torch.minimum(rising, falling), min=0.0).float()'),
         ]),
+        ('f_max default sample_rate // 2 (held-out red team)', [
+            ('f_max = sample_rate / 2 if f_max is None else f_max', 'f_max = sample_rate // 2 if f_max is None else f_max'),
+        ]),
+        ('mel_to_hz by torch.pow: a tensor for a float (held-out red team)', [
+            ('return 700.0 * (10.0 ** (m / 2595.0) - 1.0)', 'return 700.0 * (torch.pow(10.0, torch.as_tensor(m) / 2595.0) - 1.0)'),
+        ]),
     ],
     'log_mel': [
         ('magnitude |X| instead of power |X|^2', [
@@ -91,6 +97,14 @@ BUGS: Bank = {
         ('frames first before the filterbank, which is not transposed', [
             ('torch.log(fb @ power + eps).transpose(-1, -2)', 'torch.log(power.transpose(-1, -2) @ fb + eps)'),
         ]),
+        ('a batch of one squeezed away (held-out red team)', [
+            ('    window = torch.hann_window(', '    wave = wave.reshape(-1, wave.shape[-1])\n    window = torch.hann_window('),
+            ('.transpose(-1, -2)                                 # (..., frames, n_mels)', '.transpose(-1, -2).squeeze(0)'),
+        ]),
+        ('the window always float32 (held-out red team)', [
+            ('torch.hann_window(n_fft, periodic=True, dtype=wave.dtype, device=wave.device)',
+             'torch.hann_window(n_fft, periodic=True, device=wave.device)'),
+        ]),
     ],
     'conv_output_length': [
         ('true division: a float instead of an int', [
@@ -111,6 +125,22 @@ BUGS: Bank = {
         ('the - 1 and the + 1 both forgotten', [
             ('- dilation * (kernel_size - 1) - 1) // stride + 1', '- dilation * (kernel_size - 1)) // stride'),
         ]),
+        ('true division, then floor and long: float32 is inexact beyond 2**24 (held-out red team)', '''
+def conv_output_length(lengths, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1):
+    out = (lengths + 2 * padding - dilation * (kernel_size - 1) - 1) / stride
+    if isinstance(out, float):
+        return int(out) + 1
+    return out.floor().long() + 1
+'''),
+        ('dummy torch.stft frames counted (banned here; held-out red team)', '''
+def conv_output_length(lengths, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1):
+    span = dilation * (kernel_size - 1) + 1
+    count = lambda n: torch.stft(torch.zeros(int(n) + 2 * padding), span, stride, window=torch.ones(span),
+                                 center=False, return_complex=True).shape[-1]
+    if isinstance(lengths, int):
+        return count(lengths)
+    return torch.tensor([count(n) for n in lengths.flatten()], dtype=torch.long).reshape(lengths.shape)
+'''),
         ('unfold on a padded dummy tensor, counting the windows (banned)', '''
 def conv_output_length(lengths, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1):
     span = dilation * (kernel_size - 1) + 1
@@ -273,6 +303,9 @@ def ctc_alpha(log_probs, target, blank=0):
         ("'mean' divides by the input lengths", [
             ('target_lengths.to(loss.dtype).clamp(min=1)', 'input_lengths.to(loss.dtype).clamp(min=1)'),
         ]),
+        ('the losses in float32 whatever the input (held-out red team)', [
+            ('    loss = torch.stack(losses)', '    loss = torch.stack(losses).float()'),
+        ]),
         ("'sum' and 'mean' swapped", [
             ('    if reduction == "sum":\n        return loss.sum()\n    return (loss / target_lengths.to(loss.dtype).clamp(min=1)).mean()',
              '    if reduction == "mean":\n        return loss.sum()\n    return (loss / target_lengths.to(loss.dtype).clamp(min=1)).mean()'),
@@ -340,6 +373,16 @@ def edit_distance(reference, hypothesis) -> int:
         ('returns a rate (divided by the reference length)', [
             ('    return previous[-1]', '    return previous[-1] / max(len(reference), 1)'),
         ]),
+        ('a NumPy uint8 table: overflows beyond 255 (held-out red team)', '''
+def edit_distance(reference, hypothesis) -> int:
+    d = np.zeros((len(reference) + 1, len(hypothesis) + 1), dtype=np.uint8)
+    d[:, 0] = np.arange(len(reference) + 1)
+    d[0, :] = np.arange(len(hypothesis) + 1)
+    for i in range(1, len(reference) + 1):
+        for j in range(1, len(hypothesis) + 1):
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (reference[i - 1] != hypothesis[j - 1]))
+    return int(d[-1, -1])
+'''),
         ('the longest common subsequence: insertions and deletions only', '''
 def edit_distance(reference, hypothesis) -> int:
     n, m = len(reference), len(hypothesis)
@@ -389,6 +432,10 @@ def wer(references: list[str], hypotheses: list[str]) -> float:
         ('an empty hypothesis counted as one empty word', [
             ('edit_distance(r.split(), h.split())', 'edit_distance(r.split(), h.split() or [""])'),
         ]),
+        ('punctuation stripped before splitting (held-out red team)', [
+            ('edit_distance(r.split(), h.split())',
+             'edit_distance(r.replace(",", "").replace(".", "").split(), h.replace(",", "").replace(".", "").split())'),
+        ]),
     ],
     'cer': [
         ('spaces removed before comparing', [
@@ -424,6 +471,11 @@ def cer(references: list[str], hypotheses: list[str]) -> float:
 '''),
         ('no length check: zip drops the extra strings', [
             ('    if len(references) != len(hypotheses):\n', '    if False:\n'),
+        ]),
+        ('ValueError when any reference is empty (held-out red team)', [
+            ('    refs, hyps = [r.strip() for r in references], [h.strip() for h in hypotheses]\n',
+             '    if any(not r.strip() for r in references):\n        raise ValueError("an empty reference")\n'
+             '    refs, hyps = [r.strip() for r in references], [h.strip() for h in hypotheses]\n'),
         ]),
     ],
 }
