@@ -40,5 +40,7 @@ Organised by role, then by topic (`docs/DAYS.md` maps each day's exercises to th
     training/   loop (the one training loop, early stopping), schedules (teacher-forcing ratio),
                 benchmark (the course in one table: parameters, step time, recall, char-LM quality)
     gradients/  clipping (global-norm clipping), flow (measured gradient norms through time)
+
+validation.py holds the argument checks the modules share (an int of at least a minimum).
 """
 __version__ = "0.1.0"

@@ -64,6 +64,7 @@ import torch
 from ..layers.pointer import decoder_inputs, extended_ids
 from ..text.vocab import SPECIALS, Vocab, build_vocab
 from .splits import Splits, split_indices
+from ..validation import check_int
 
 QTYPES: tuple[str, ...] = ("who", "where", "when", "job", "employer", "pet", "count", "age", "yesno")
 SPAN_QTYPES: frozenset[str] = frozenset({"who", "where", "when", "job", "employer", "pet"})   # answer in passage
@@ -339,13 +340,6 @@ def _questions(p: _Profile, rng: random.Random, words: _Words) -> dict[str, list
     return q
 
 
-def _check_int(value: object, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return value
-
 
 MAX_QUESTIONS_PER_PROFILE = 12   # every profile has at least 12 distinct questions (who 2, where 3, when 2, ...)
 
@@ -355,9 +349,9 @@ def make_qa_examples(n_profiles: int, seed: int = 0, questions_per_profile: int 
     each (1 .. MAX_QUESTIONS_PER_PROFILE): n_profiles * questions_per_profile QAExamples, profile by profile
     (person 0's questions first). Deterministic for (seed, questions_per_profile); profile k is the same
     whatever n_profiles."""
-    _check_int(n_profiles, "n_profiles", 1)
-    _check_int(seed, "seed", -2 ** 63)
-    _check_int(questions_per_profile, "questions_per_profile", 1)
+    check_int(n_profiles, "n_profiles", 1)
+    check_int(seed, "seed", -2 ** 63)
+    check_int(questions_per_profile, "questions_per_profile", 1)
     if questions_per_profile > MAX_QUESTIONS_PER_PROFILE:
         raise ValueError(f"questions_per_profile must be at most {MAX_QUESTIONS_PER_PROFILE} (the distinct questions "
                          f"every profile has), got {questions_per_profile}")
@@ -395,7 +389,7 @@ def split_qa(examples: list[QAExample], fractions: Sequence[float] = (0.8, 0.1, 
     every question goes where its profile goes, so no passage is in two splits. Order within a split is kept.
     Needs at least three profiles (one per split)."""
     _check_examples(examples)
-    _check_int(seed, "seed", -2 ** 63)
+    check_int(seed, "seed", -2 ** 63)
     people = list(dict.fromkeys(example.person for example in examples))
     if len(people) < 3:
         raise ValueError(f"split_qa needs examples about at least 3 profiles (one per split), got {len(people)}")
@@ -413,7 +407,7 @@ def qa_vocab(examples: list[QAExample], min_count: int = 2) -> Vocab:
     A word of one profile only -- most cities, many last names and companies -- reads as <unk>; the copying model
     can still copy it from the passage."""
     _check_examples(examples)
-    _check_int(min_count, "min_count", 1)
+    check_int(min_count, "min_count", 1)
     words: dict[int, set[str]] = {}
     for example in examples:
         words.setdefault(example.person, set()).update(example.passage, example.question, example.answers[0].split())

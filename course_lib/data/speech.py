@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ..validation import check_int
 
 # ---- the front end's parameters: everything on Day 13 uses these
 SAMPLE_RATE = 16_000
@@ -114,13 +115,6 @@ def load_digit_waves() -> list[tuple[torch.Tensor, int, str]]:
              WAVE_VOICE) for i in range(len(a["wave_digit"]))]
 
 
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
 
 def make_utterances(clips: list[DigitClip], n: int, min_digits: int = 2, max_digits: int = 5, *,
                     voices: Sequence[str] | None = None, seed: int = 0
@@ -143,12 +137,12 @@ def make_utterances_with_sources(clips: list[DigitClip], n: int, min_digits: int
     if not isinstance(clips, (list, tuple)) or not clips or not all(isinstance(c, DigitClip) for c in clips):
         raise TypeError("clips must be a non-empty list of DigitClip (from load_digit_clips()), got "
                         f"{type(clips).__name__}" + (f" of {len(clips)}" if isinstance(clips, (list, tuple)) else ""))
-    n = _check_int(n, "n", 0)
-    min_digits = _check_int(min_digits, "min_digits", 1)
-    max_digits = _check_int(max_digits, "max_digits", 1)
+    n = check_int(n, "n", 0)
+    min_digits = check_int(min_digits, "min_digits", 1)
+    max_digits = check_int(max_digits, "max_digits", 1)
     if min_digits > max_digits:
         raise ValueError(f"expected min_digits <= max_digits, got {min_digits} > {max_digits}")
-    _check_int(seed, "seed", -2 ** 63)
+    check_int(seed, "seed", -2 ** 63)
     present = sorted({c.voice for c in clips})
     if voices is None:
         wanted = set(present)

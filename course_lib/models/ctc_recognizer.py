@@ -24,14 +24,8 @@ from torch import nn
 from ..batching.padding import pack, unpack
 from ..data.speech import N_MELS
 from ..layers.subsampling import ConvSubsampler, conv_output_length
+from ..validation import check_int
 
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def normalize_utterances(feats: torch.Tensor, lengths: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
@@ -74,9 +68,9 @@ class CTCRecognizer(nn.Module):
                  num_layers: int = 1, output_length: Callable[..., torch.Tensor] = conv_output_length,
                  normalize: bool = False):
         super().__init__()
-        _check_int(n_classes, "n_classes", 2)
-        _check_int(hidden_size, "hidden_size", 1)
-        _check_int(num_layers, "num_layers", 1)
+        check_int(n_classes, "n_classes", 2)
+        check_int(hidden_size, "hidden_size", 1)
+        check_int(num_layers, "num_layers", 1)
         if not isinstance(normalize, bool):
             raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
         self.normalize = normalize

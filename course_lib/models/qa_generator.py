@@ -41,14 +41,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from ..layers.attention import masked_softmax
 from ..layers.pointer import final_distribution
 from .pointer_generator import Memory, Mix, PointerGenerator, PointerOutput
+from ..validation import check_int
 
-
-def _check_int(value: object, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return value
 
 
 def _check_ids(ids: object, name: str, shape: str) -> torch.Tensor:
@@ -111,7 +105,7 @@ class QAGenerator(PointerGenerator):
                              f"{tuple(question.shape)}")
         _check_lengths(passage_lengths, passage_ext, "passage_lengths", "passage_ext")
         _check_lengths(question_lengths, question, "question_lengths", "question")
-        _check_int(n_extra, "n_extra", 0)
+        check_int(n_extra, "n_extra", 0)
         V = self.vocab_size
         if question.device.type != "meta" and not 0 <= int(question.min()) <= int(question.max()) < V + n_extra:
             raise ValueError(f"question ids must be in [0, V + n_extra) = [0, {V + n_extra}) (ids < V, "
@@ -181,12 +175,12 @@ class QAGenerator(PointerGenerator):
         `course_lib.data.qa.decode_answers(tokens, oovs, itos)` turns the tokens into answer strings."""
         self._check_inputs(passage_ext, passage_lengths, question, question_lengths, n_extra)
         for name, value in (("bos_id", bos_id), ("eos_id", eos_id)):
-            if not 0 <= _check_int(value, name, 0) < self.vocab_size:
+            if not 0 <= check_int(value, name, 0) < self.vocab_size:
                 raise ValueError(f"{name} must be an id of the vocabulary, in [0, {self.vocab_size}), got {value}")
         if eos_id in (bos_id, self.pad_id):
             raise ValueError(f"eos_id must differ from bos_id and from pad_id ({self.pad_id}): decoding stops at "
                              f"eos_id; got bos_id {bos_id}, eos_id {eos_id}")
-        _check_int(max_len, "max_len", 1)
+        check_int(max_len, "max_len", 1)
         memory = self.encode(passage_ext, passage_lengths, question, question_lengths)
         B = passage_ext.shape[0]
         device = passage_ext.device
