@@ -44,7 +44,7 @@ from torch import nn
 
 from course_lib.notebook.runtime import setup_notebook, budget, is_grading, seed_everything
 from course_lib.notebook.checks import (check_close, check_dtype, check_equal, check_raises, check_shape,
-                                        check_true, check_type, run_answer)
+                                        check_true, check_type, names_reaching, run_answer)
 from course_lib.notebook.plotting import PALETTE
 from course_lib.training.loop import train
 from course_lib.data.speech import (HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE, TEST_VOICE, VOICES, WAVE_PITCH, WAVE_SPEED,
@@ -949,19 +949,6 @@ class _Item:
 _items_a, _items_b = [_Item(k) for k in (1, 2, 3, 4)], [_Item(k) for k in (1, 3, 3, 5, 4)]
 
 
-def _mentions(fn, words=("rapidfuzz",)):
-    """The names in a function's code (nested code included) that reach rapidfuzz (its Cython functions cannot
-    be refused by identity)."""
-    codes, names = [getattr(fn, "__code__", None)], set()
-    while codes:
-        code = codes.pop()
-        if code is not None:
-            names |= set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
-            codes += [c for c in code.co_consts if hasattr(c, "co_names")]
-    found = {n for n in names if any(w.lower() in n.lower() for w in words)}
-    found |= {n for n in names if "rapidfuzz" in str(getattr(fn.__globals__.get(n), "__module__", None) or
-                                                       getattr(fn.__globals__.get(n), "__name__", ""))}
-    return sorted(found)
 
 
 with written_by_you("edit_distance"):
@@ -985,8 +972,8 @@ with written_by_you("edit_distance"):
                 "hidden check: unhashable items that print alike but differ (compared with == only)")
     check_equal(run_answer(edit_distance, ["a"] * 270, ["b"] * 10, name="hidden check: 270 items"), 270,
                 "hidden check: a distance of 270 (no small integer type that overflows)")
-    check_true(not _mentions(edit_distance), "hidden check: written by you (no edit-distance library)",
-               f"your edit_distance names {_mentions(edit_distance)}", hint="the exercise text lists what it may not call")
+    check_true(not names_reaching(edit_distance, "rapidfuzz"), "hidden check: written by you (no edit-distance library)",
+               f"your edit_distance names {names_reaching(edit_distance, 'rapidfuzz')}", hint="the exercise text lists what it may not call")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1038,19 +1025,6 @@ import random as _random
 import jiwer as _jiwer
 
 
-def _mentions(fn, words=("rapidfuzz",)):
-    """The names in a function's code (nested code included) that reach rapidfuzz (its Cython functions cannot
-    be refused by identity)."""
-    codes, names = [getattr(fn, "__code__", None)], set()
-    while codes:
-        code = codes.pop()
-        if code is not None:
-            names |= set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
-            codes += [c for c in code.co_consts if hasattr(c, "co_names")]
-    found = {n for n in names if any(w.lower() in n.lower() for w in words)}
-    found |= {n for n in names if "rapidfuzz" in str(getattr(fn.__globals__.get(n), "__module__", None) or
-                                                       getattr(fn.__globals__.get(n), "__name__", ""))}
-    return sorted(found)
 
 
 _rng = _random.Random(8)
@@ -1081,8 +1055,8 @@ with written_by_you("wer"):
     check_raises(lambda: wer([], []), ValueError, "hidden check: empty lists raise ValueError")
     check_close(run_answer(wer, ["five, six."], ["five six"], name="hidden check: punctuation"), 1.0,
                 "hidden check: punctuation counts ('five,' is not 'five')", atol=1e-12)
-    check_true(not _mentions(wer), "hidden check: written by you (no edit-distance library)",
-               f"your wer names {_mentions(wer)}", hint="the exercise text lists what it may not call")
+    check_true(not names_reaching(wer, "rapidfuzz"), "hidden check: written by you (no edit-distance library)",
+               f"your wer names {names_reaching(wer, 'rapidfuzz')}", hint="the exercise text lists what it may not call")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1133,19 +1107,6 @@ _want_ends = _jiwer.cer([" one two ", "three"], ["one  two", "  three "])
 _want_empty = _jiwer.cer(["", "ab"], ["x", "ab"])
 
 
-def _mentions(fn, words=("rapidfuzz",)):
-    """The names in a function's code (nested code included) that reach rapidfuzz (its Cython functions cannot
-    be refused by identity)."""
-    codes, names = [getattr(fn, "__code__", None)], set()
-    while codes:
-        code = codes.pop()
-        if code is not None:
-            names |= set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
-            codes += [c for c in code.co_consts if hasattr(c, "co_names")]
-    found = {n for n in names if any(w.lower() in n.lower() for w in words)}
-    found |= {n for n in names if "rapidfuzz" in str(getattr(fn.__globals__.get(n), "__module__", None) or
-                                                       getattr(fn.__globals__.get(n), "__name__", ""))}
-    return sorted(found)
 
 
 with written_by_you("cer"):
@@ -1160,8 +1121,8 @@ with written_by_you("cer"):
     check_close(run_answer(cer, ["", "ab"], ["x", "ab"], name="hidden check: an empty reference"), _want_empty,
                 "hidden check: an empty reference among others is fine (its hypothesis' characters are insertions)",
                 atol=1e-12)
-    check_true(not _mentions(cer), "hidden check: written by you (no edit-distance library)",
-               f"your cer names {_mentions(cer)}", hint="the exercise text lists what it may not call")
+    check_true(not names_reaching(cer, "rapidfuzz"), "hidden check: written by you (no edit-distance library)",
+               f"your cer names {names_reaching(cer, 'rapidfuzz')}", hint="the exercise text lists what it may not call")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -419,3 +419,25 @@ class count_torch_calls(torch.overrides.TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         self.count += 1
         return func(*args, **(kwargs or {}))
+
+
+def names_reaching(fn: Callable[..., Any], *modules: str) -> list[str]:
+    """The names in `fn`'s code (nested functions and classes included) that reach one of `modules`: a name
+    or string constant that contains a module's name, or a global the function reads whose module is one of
+    them. For libraries whose compiled functions the "written by you" rule cannot refuse by identity (e.g.
+    rapidfuzz's Cython functions): a hidden check fails an answer that names them. Sorted; [] when none."""
+    code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__init__", None), "__code__", None)
+    codes, names = [code], set()
+    while codes:
+        code = codes.pop()
+        if code is not None:
+            names |= set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    found = {n for n in names if any(m.lower() in n.lower() for m in modules)}
+    scope = getattr(fn, "__globals__", {})
+    for n in names & scope.keys():
+        value = scope[n]
+        origin = getattr(value, "__module__", None) or getattr(value, "__name__", "") or ""
+        if any(str(origin).split(".")[0] == m for m in modules):
+            found.add(n)
+    return sorted(found)

@@ -573,3 +573,24 @@ def test_raised_message_says_what_happened_when_the_expected_error_is_not_raised
     assert raised_message(lambda: None) == "(nothing was raised)"
     assert raised_message(lambda: [][1]) == "(an IndexError, not a ValueError)"
     assert raised_message(lambda: int("x"), TypeError) == "(a ValueError, not a TypeError)"
+
+
+def test_names_reaching_finds_a_library_named_in_the_code_or_reached_through_a_global():
+    import rapidfuzz.distance.Levenshtein as _lev
+
+    from course_lib.notebook.checks import names_reaching
+
+    def by_name(a, b):
+        from rapidfuzz.distance import Levenshtein
+        return Levenshtein.distance(a, b)
+
+    scope = {"lev": _lev}
+    aliased = types.FunctionType(compile("def f(a, b):\n    return lev.distance(a, b)\n", "<cell>", "exec")
+                                 .co_consts[0], scope)
+
+    def own(a, b):
+        return abs(len(a) - len(b))
+
+    assert names_reaching(by_name, "rapidfuzz") == ["rapidfuzz.distance"]
+    assert names_reaching(aliased, "rapidfuzz") == ["lev"]
+    assert names_reaching(own, "rapidfuzz") == []
